@@ -78,7 +78,8 @@ unsigned int lumen_exec_threads(const struct lumen_exec *ex);
  *
  * Before each op, every operand's extent at the run's row count is checked
  * against its region: an op that would reach outside faults before it
- * writes anything.
+ * writes anything. (The driver refuses, at submission, regions smaller
+ * than the validator's declared-capacity sizes.)
  *
  * Return: 0, or the &enum lumen_fault_code.
  */

@@ -12,49 +12,49 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #endif
 
 #include "../../uapi/drm/lumen_isa.h"
 
-/* One reason per distinct way a program can be malformed. */
-#define LUMEN_VERRORS(X)						\
-	X(OK, "valid")							\
-	X(TOO_SMALL, "program smaller than its header")			\
-	X(BAD_MAGIC, "bad magic")					\
-	X(BAD_VERSION, "unsupported ISA version")			\
-	X(BAD_HEADER_SIZE, "header_size unknown")			\
-	X(BAD_OP_SIZE, "op_size unknown")				\
-	X(BAD_OP_COUNT, "op_count zero or above LUMEN_MAX_OPS")		\
-	X(SIZE_MISMATCH, "program size is not header + op_count ops")	\
-	X(BAD_REGION_COUNT, "region_count zero or above LUMEN_MAX_REGIONS") \
-	X(BAD_ARGS_REGION, "args_region not below region_count")	\
-	X(HEADER_RESERVED, "header flags or reserved not zero")		\
-	X(BAD_OPCODE, "unknown opcode")					\
-	X(BAD_FLAGS, "flag not valid for this opcode")			\
-	X(OP_PAD, "op pad or unused param not zero")			\
-	X(BAD_ARG_SLOT, "arg slot above LUMEN_MAX_ARG_SLOTS")		\
-	X(ARG_NOT_ALLOWED, "op does not take this arg")			\
-	X(UNUSED_TENSOR, "unused tensor not all zero")			\
-	X(TENSOR_PAD, "tensor pad not zero")				\
-	X(BAD_REGION, "tensor region not below region_count")		\
-	X(BAD_DTYPE, "dtype not allowed for this operand")		\
-	X(ZERO_DIM, "dimension of zero elements")			\
-	X(BLOCK_ALIGN, "quantized row not a multiple of the block size") \
-	X(BAD_STRIDE0, "strides[0] is not the element or block size")	\
-	X(DST_OVERLAP, "dst strides make elements overlap")		\
-	X(SHAPE, "operand shapes do not agree")				\
-	X(BAD_PARAM, "op parameter out of range")			\
-	X(OVERFLOW, "tensor extent overflows 64 bits")			\
-	X(ALIAS, "dst overlaps a source it may not alias")
-
-#define LUMEN_VERR_ENUM(name, text) LUMEN_VERR_##name,
+/*
+ * One reason per distinct way a program can be malformed; the numbers are
+ * ABI (the kernel reports them), so new ones go at the end.
+ */
 enum lumen_verr {
-	LUMEN_VERRORS(LUMEN_VERR_ENUM)
+	LUMEN_VERR_OK = 0,
+	LUMEN_VERR_TOO_SMALL = 1,
+	LUMEN_VERR_BAD_MAGIC = 2,
+	LUMEN_VERR_BAD_VERSION = 3,
+	LUMEN_VERR_BAD_HEADER_SIZE = 4,
+	LUMEN_VERR_BAD_OP_SIZE = 5,
+	LUMEN_VERR_BAD_OP_COUNT = 6,
+	LUMEN_VERR_SIZE_MISMATCH = 7,
+	LUMEN_VERR_BAD_REGION_COUNT = 8,
+	LUMEN_VERR_BAD_ARGS_REGION = 9,
+	LUMEN_VERR_HEADER_RESERVED = 10,
+	LUMEN_VERR_BAD_OPCODE = 11,
+	LUMEN_VERR_BAD_FLAGS = 12,
+	LUMEN_VERR_OP_PAD = 13,
+	LUMEN_VERR_BAD_ARG_SLOT = 14,
+	LUMEN_VERR_ARG_NOT_ALLOWED = 15,
+	LUMEN_VERR_UNUSED_TENSOR = 16,
+	LUMEN_VERR_TENSOR_PAD = 17,
+	LUMEN_VERR_BAD_REGION = 18,
+	LUMEN_VERR_BAD_DTYPE = 19,
+	LUMEN_VERR_ZERO_DIM = 20,
+	LUMEN_VERR_BLOCK_ALIGN = 21,
+	LUMEN_VERR_BAD_STRIDE0 = 22,
+	LUMEN_VERR_DST_OVERLAP = 23,
+	LUMEN_VERR_SHAPE = 24,
+	LUMEN_VERR_BAD_PARAM = 25,
+	LUMEN_VERR_OVERFLOW = 26,
+	LUMEN_VERR_ALIAS = 27,
+	LUMEN_VERR_MISALIGNED = 28,
 	LUMEN_VERR_COUNT
 };
-#undef LUMEN_VERR_ENUM
 
 /**
  * struct lumen_validation - what the validator learnt of a program.

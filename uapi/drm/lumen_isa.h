@@ -16,6 +16,7 @@
 #ifndef _UAPI_LUMEN_ISA_H_
 #define _UAPI_LUMEN_ISA_H_
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 #if defined(__cplusplus)
@@ -108,15 +109,15 @@ enum lumen_opcode {
 
 /* Op flags (&lumen_op.flags). Each op accepts only the flags isa.rst lists. */
 /** LUMEN_OPF_RESIDUAL - MATMUL: add src2 to the product. */
-#define LUMEN_OPF_RESIDUAL		(1U << 0)
+#define LUMEN_OPF_RESIDUAL		_BITUL(0)
 /** LUMEN_OPF_ROPE_NEOX - ROPE: rotate pairs (i, i + n_rot/2). */
-#define LUMEN_OPF_ROPE_NEOX		(1U << 1)
+#define LUMEN_OPF_ROPE_NEOX		_BITUL(1)
 /**
  * LUMEN_OPF_LAST_ROW - read only source row rows - 1 and write dst row 0;
  * lets a prefill program compute logits of its last token only.
  * Allowed on MATMUL, RMSNORM, COPY, SOFTMAX, ARGMAX, TOPK.
  */
-#define LUMEN_OPF_LAST_ROW		(1U << 2)
+#define LUMEN_OPF_LAST_ROW		_BITUL(2)
 /** LUMEN_OPF_ALL - every flag v1 knows. */
 #define LUMEN_OPF_ALL			(LUMEN_OPF_RESIDUAL | LUMEN_OPF_ROPE_NEOX | \
 					 LUMEN_OPF_LAST_ROW)
@@ -148,9 +149,11 @@ enum lumen_opcode {
  *	strides[0] is the element size, or the block size for Q4_0/Q8_0.
  * @offset: byte offset of element (0, 0, 0, 0) in the region.
  *
- * For ops that take a row count from the args region, dims[1] is the
- * capacity: the validator checks the extent at dims[1] rows and the
- * executor faults if the args ask for more.
+ * @offset and strides[1..3] are multiples of 4 for F32/I32 and of 2 for
+ * F16, Q4_0 and Q8_0. The declared dims are the capacity: the validator
+ * sizes regions from them, and an op whose rows come from the args
+ * processes at most its row operand's capacity (isa.rst names the row
+ * operand of every op).
  */
 struct lumen_tensor {
 	__u8 dtype;
@@ -167,7 +170,7 @@ struct lumen_tensor {
  * @opcode: &enum lumen_opcode.
  * @flags: LUMEN_OPF_* valid for this opcode.
  * @rows_arg: arg slot holding the number of rows (tokens) to process, or
- *	%LUMEN_ARG_NONE to process dims[1] of the dst tensor.
+ *	%LUMEN_ARG_NONE to process the row operand's whole capacity.
  * @pos_arg: arg slot holding the position of row 0 (ROPE, KV_WRITE,
  *	ATTENTION), or %LUMEN_ARG_NONE for position 0.
  * @params: op-specific parameters (LUMEN_P_*); unused ones must be zero.

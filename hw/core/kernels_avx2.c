@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: MIT
+/*
+ * AVX2 + FMA + F16C kernels, compiled for that target whatever the build
+ * flags and picked at run time when the CPU has them.
+ *
+ * Integer dot products use the usual maddubs trick: the unsigned operand
+ * is |w| and the signed one x * sign(w), so int8 x int8 products sum into
+ * int16 pairs without saturating (|w| <= 128, |x| <= 127).
+ */
+#include <math.h>
+#include <pthread.h>
+
+#include "exec_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx2,fma,f16c")))
+
+/*
+ * Every F16 value as F32: in the M > 1 kernels, where weight blocks are
+ * reused from cache, a block scale costs one load instead of a conversion.
+ */
+static float f16_table[1 << 16];
+
+TARGET static inline float hsum(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v),
+			      _mm256_extractf128_ps(v, 1));
+
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+TARGET static inline __m256 load_f16(const uint16_t *p)
+{
+	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* 8 floats of an F32 (f16 = 0) or F16 row */
+TARGET static inline __m256 load_row(const void *row, size_t i, int f16)
+{
+	return f16 ? load_f16((const uint16_t *)row + i) : _mm256_loadu_ps((const float *)row + i);
+}
+
+TARGET static inline float elt(const void *row, size_t i, int f16)
+{
+	return f16 ? _cvtsh_ss(((const uint16_t *)row)[i]) : ((const float *)row)[i];
+}
+
+/*
+ * F32/F16 dot products. Every kernel sums a row in the same order (8-wide
+ * chunks alternately into two accumulators, then the scalar tail), so a
+ * row's result does not depend on how many rows are computed together:
+ * prefill equals token-by-token decode bit for bit.
+ */
+TARGET static inline __attribute__((always_inline)) void
+dot_rows(const void *w, const float *const *x,
+				   unsigned int nx, size_t n, float *out, int f16)
+{
+	__m256 e[LUMEN_MR], o[LUMEN_MR];
+	size_t i = 0;
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < LUMEN_MR; r++)
+		e[r] = o[r] = _mm256_setzero_ps();
+	for (; i + 16 <= n; i += 16) {
+		__m256 w0 = load_row(w, i, f16), w1 = load_row(w, i + 8, f16);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			e[r] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[r] + i), e[r]);
+			o[r] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[r] + i + 8), o[r]);
+		}
+	}
+	if (i + 8 <= n) {
+		__m256 w0 = load_row(w, i, f16);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			e[r] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[r] + i), e[r]);
+		i += 8;
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		float s = hsum(_mm256_add_ps(e[r], o[r]));
+
+		for (size_t t = i; t < n; t++)
+			s += elt(w, t, f16) * x[r][t];
+		out[r] = s;
+	}
+}
+
+/* constant nx: the row loops unroll and the accumulators stay in registers */
+TARGET static void dot_f32_1(const float *w, const float *x, size_t n, float *out)
+{
+	dot_rows(w, &x, 1, n, out, 0);
+}
+
+TARGET static void dot_f16_1(const uint16_t *w, const float *x, size_t n, float *out)
+{
+	dot_rows(w, &x, 1, n, out, 1);
+}
+
+TARGET static void dot_f32(const float *w, const float *const *x,
+			   unsigned int nx, size_t n, float *out)
+{
+	if (nx == LUMEN_MR)
+		dot_rows(w, x, LUMEN_MR, n, out, 0);
+	else
+		for (unsigned int r = 0; r < nx; r++)
+			dot_rows(w, &x[r], 1, n, out + r, 0);
+}
+
+TARGET static void dot_f16(const uint16_t *w, const float *const *x,
+			   unsigned int nx, size_t n, float *out)
+{
+	if (nx == LUMEN_MR)
+		dot_rows(w, x, LUMEN_MR, n, out, 1);
+	else
+		for (unsigned int r = 0; r < nx; r++)
+			dot_rows(w, &x[r], 1, n, out + r, 1);
+}
+
+/* int32 sums of byte pairs of a (unsigned) times b (signed), as 8 floats */
+TARGET static inline __m256 sum_u8_i8(__m256i a, __m256i b)
+{
+	return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(a, b),
+						    _mm256_set1_epi16(1)));
+}
+
+/* signed weights w times signed activations x */
+TARGET static inline __m256 sum_i8_i8(__m256i w, __m256i wabs, __m256i x)
+{
+	return sum_u8_i8(wabs, _mm256_sign_epi8(x, w));
+}
+
+/*
+ * The 32 nibbles of a Q4_0 block, unsigned 0..15, in weight order: the 16
+ * bytes in both lanes, the high lane shifted by 4 (no cross-lane shuffle).
+ */
+TARGET static inline __m256i q4_nibbles(const uint8_t *qs)
+{
+	__m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+
+	v = _mm256_srlv_epi32(v, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+	return _mm256_and_si256(v, _mm256_set1_epi8(0xf));
+}
+
+TARGET static inline __m256i load_i8(const int8_t *p)
+{
+	return _mm256_loadu_si256((const __m256i *)p);
+}
+
+/*
+ * GEMV one weight row at a time, so the weights stream through memory in
+ * order: one stream keeps the hardware prefetcher ahead (four interleaved
+ * rows measured 2-3x slower from DRAM). Four blocks are in flight on
+ * separate accumulators to hide the FMA latency; the activation row sits
+ * in L1. Unlike the F32/F16 kernels, quantized M = 1 and M > 1 results may
+ * differ in the last bits (summation order).
+ */
+#define GEMV_Q(name, BLK, ROW_STEP)						\
+TARGET static void name(const void *wv, size_t ws, size_t n,			\
+			const struct lumen_qrow *x, size_t nb, float *y)	\
+{										\
+	for (size_t j = 0; j < n; j++) {					\
+		const BLK *w0 = (const void *)((const uint8_t *)wv + j * ws);	\
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;	\
+		size_t b = 0;							\
+										\
+		for (; b + 4 <= nb; b += 4) {					\
+			ROW_STEP(w0, a0, b);					\
+			ROW_STEP(w0, a1, b + 1);				\
+			ROW_STEP(w0, a2, b + 2);				\
+			ROW_STEP(w0, a3, b + 3);				\
+		}								\
+		for (; b < nb; b++)						\
+			ROW_STEP(w0, a0, b);					\
+		y[j] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1),		\
+					  _mm256_add_ps(a2, a3)));		\
+	}									\
+}
+
+/*
+ * Q4_0: sum_i d_w (q_i - 8) d_x x_i = d_w (d_x sum_i q_i x_i - 8 s_x), so
+ * nibbles go to maddubs unsigned. Each of the 8 lanes subtracts s_x once:
+ * after the final horizontal sum that is the 8 s_x.
+ */
+/* weight scales by F16C: a table lookup misses cache once the weights stream */
+#define Q4_STEP(wr, acc, i) do {						\
+	__m256 t_ = _mm256_fmsub_ps(_mm256_broadcast_ss(&x->d[i]),		\
+				    sum_u8_i8(q4_nibbles(wr[i].qs), load_i8(x->qs + (i) * LUMEN_QK)), \
+				    _mm256_broadcast_ss(&x->s[i]));		\
+	acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(wr[i].d)), t_, acc);	\
+} while (0)
+
+#define Q8_STEP(wr, acc, i) do {						\
+	__m256i q_ = load_i8(wr[i].qs);						\
+	__m256 t_ = _mm256_mul_ps(_mm256_broadcast_ss(&x->d[i]),		\
+				  sum_i8_i8(q_, _mm256_sign_epi8(q_, q_),	\
+					    load_i8(x->qs + (i) * LUMEN_QK)));	\
+	acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(wr[i].d)), t_, acc);	\
+} while (0)
+
+GEMV_Q(gemv_q4_0, struct lumen_blk_q4_0, Q4_STEP)
+GEMV_Q(gemv_q8_0, struct lumen_blk_q8_0, Q8_STEP)
+
+TARGET static void gemv_f32(const void *w, size_t ws, size_t n, const float *x,
+			    size_t k, float *y)
+{
+	for (size_t j = 0; j < n; j++)
+		dot_f32_1((const float *)((const uint8_t *)w + j * ws), x, k, y + j);
+}
+
+TARGET static void gemv_f16(const void *w, size_t ws, size_t n, const float *x,
+			    size_t k, float *y)
+{
+	for (size_t j = 0; j < n; j++)
+		dot_f16_1((const uint16_t *)((const uint8_t *)w + j * ws), x, k, y + j);
+}
+
+/* one weight row against nx activation rows; the weight block decoded once */
+#define DOT4_STEP(r, acc, SUM) do {						\
+	__m256 xd_ = _mm256_broadcast_ss(&x[r].d[b]);				\
+	acc = _mm256_fmadd_ps(dw, SUM(r), acc);					\
+} while (0)
+
+TARGET static void dot_q4_0(const void *wv, const struct lumen_qrow *x,
+			    unsigned int nx, size_t nb, float *out)
+{
+	const struct lumen_blk_q4_0 *w = wv;
+
+	if (nx != 4) {
+		for (unsigned int r = 0; r < nx; r++)
+			gemv_q4_0(wv, 0, 1, &x[r], nb, &out[r]);
+		return;
+	}
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+
+	for (size_t b = 0; b < nb; b++) {
+		__m256i q = q4_nibbles(w[b].qs);
+		__m256 dw = _mm256_broadcast_ss(&f16_table[w[b].d]);
+		size_t o = b * LUMEN_QK;
+#define Q4_SUM(r) _mm256_fmsub_ps(xd_, sum_u8_i8(q, load_i8(x[r].qs + o)),	\
+				  _mm256_broadcast_ss(&x[r].s[b]))
+		DOT4_STEP(0, a0, Q4_SUM);
+		DOT4_STEP(1, a1, Q4_SUM);
+		DOT4_STEP(2, a2, Q4_SUM);
+		DOT4_STEP(3, a3, Q4_SUM);
+#undef Q4_SUM
+	}
+	out[0] = hsum(a0);
+	out[1] = hsum(a1);
+	out[2] = hsum(a2);
+	out[3] = hsum(a3);
+}
+
+TARGET static void dot_q8_0(const void *wv, const struct lumen_qrow *x,
+			    unsigned int nx, size_t nb, float *out)
+{
+	const struct lumen_blk_q8_0 *w = wv;
+
+	if (nx != 4) {
+		for (unsigned int r = 0; r < nx; r++)
+			gemv_q8_0(wv, 0, 1, &x[r], nb, &out[r]);
+		return;
+	}
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+
+	for (size_t b = 0; b < nb; b++) {
+		__m256i q = load_i8(w[b].qs), qa = _mm256_sign_epi8(q, q);
+		__m256 dw = _mm256_broadcast_ss(&f16_table[w[b].d]);
+		size_t o = b * LUMEN_QK;
+#define Q8_SUM(r) _mm256_mul_ps(xd_, sum_i8_i8(q, qa, load_i8(x[r].qs + o)))
+		DOT4_STEP(0, a0, Q8_SUM);
+		DOT4_STEP(1, a1, Q8_SUM);
+		DOT4_STEP(2, a2, Q8_SUM);
+		DOT4_STEP(3, a3, Q8_SUM);
+#undef Q8_SUM
+	}
+	out[0] = hsum(a0);
+	out[1] = hsum(a1);
+	out[2] = hsum(a2);
+	out[3] = hsum(a3);
+}
+
+TARGET static void quantize_act(const float *x, int8_t *qs, float *d, float *sum,
+			       size_t nb)
+{
+	const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+
+	for (size_t b = 0; b < nb; b++, x += LUMEN_QK, qs += LUMEN_QK) {
+		__m256 v[4], m;
+
+		for (int j = 0; j < 4; j++)
+			v[j] = _mm256_loadu_ps(x + 8 * j);
+		m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v[0], abs_mask),
+						_mm256_and_ps(v[1], abs_mask)),
+				  _mm256_max_ps(_mm256_and_ps(v[2], abs_mask),
+						_mm256_and_ps(v[3], abs_mask)));
+		__m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+
+		h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+		h = _mm_max_ss(h, _mm_movehdup_ps(h));
+		float amax = _mm_cvtss_f32(h);
+		float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+
+		d[b] = _cvtsh_ss(_cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT));
+		__m256i q[4];
+
+		for (int j = 0; j < 4; j++)
+			q[j] = _mm256_cvtps_epi32(_mm256_mul_ps(v[j], _mm256_set1_ps(id)));	/* ties to even */
+		__m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
+					       _mm256_packs_epi32(q[2], q[3]));
+
+		p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+		_mm256_storeu_si256((__m256i *)qs, p);
+		/* sum of the 32 values: maddubs with ones, then madd with ones */
+		__m256 t = sum_u8_i8(_mm256_set1_epi8(1), p);
+
+		sum[b] = d[b] * hsum(t);
+	}
+}
+
+/* four keys at a time: their sums reduce together with three hadds */
+TARGET static inline void scores(const float *q, const void *k, size_t stride,
+				 size_t n, size_t hd, float scale, float *s, int f16)
+{
+	size_t j = 0, hd8 = hd & ~(size_t)7;
+
+	for (; j + 4 <= n; j += 4) {
+		const uint8_t *k0 = (const uint8_t *)k + j * stride;
+		const uint8_t *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+
+		for (size_t i = 0; i < hd8; i += 8) {
+			__m256 qv = _mm256_loadu_ps(q + i);
+
+			a0 = _mm256_fmadd_ps(load_row(k0, i, f16), qv, a0);
+			a1 = _mm256_fmadd_ps(load_row(k1, i, f16), qv, a1);
+			a2 = _mm256_fmadd_ps(load_row(k2, i, f16), qv, a2);
+			a3 = _mm256_fmadd_ps(load_row(k3, i, f16), qv, a3);
+		}
+		__m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+		__m128 d = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+		float t[4];
+
+		_mm_storeu_ps(t, d);
+		for (size_t i = hd8; i < hd; i++) {
+			t[0] += q[i] * elt(k0, i, f16);
+			t[1] += q[i] * elt(k1, i, f16);
+			t[2] += q[i] * elt(k2, i, f16);
+			t[3] += q[i] * elt(k3, i, f16);
+		}
+		for (int t_ = 0; t_ < 4; t_++)
+			s[j + t_] = scale * t[t_];
+	}
+	for (; j < n; j++) {
+		const void *kj = (const uint8_t *)k + j * stride;
+		__m256 a0 = _mm256_setzero_ps();
+
+		for (size_t i = 0; i < hd8; i += 8)
+			a0 = _mm256_fmadd_ps(load_row(kj, i, f16), _mm256_loadu_ps(q + i), a0);
+		float d = hsum(a0);
+
+		for (size_t i = hd8; i < hd; i++)
+			d += q[i] * elt(kj, i, f16);
+		s[j] = scale * d;
+	}
+}
+
+/* columns in groups of 32 so four accumulators stay in registers across keys */
+TARGET static inline void values(const float *p, const void *v, size_t stride,
+				 size_t n, size_t hd, float *out, int f16)
+{
+	size_t i = 0;
+
+	for (; i + 32 <= hd; i += 32) {
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+
+		for (size_t j = 0; j < n; j++) {
+			const void *vj = (const uint8_t *)v + j * stride;
+			__m256 pj = _mm256_set1_ps(p[j]);
+
+			a0 = _mm256_fmadd_ps(pj, load_row(vj, i, f16), a0);
+			a1 = _mm256_fmadd_ps(pj, load_row(vj, i + 8, f16), a1);
+			a2 = _mm256_fmadd_ps(pj, load_row(vj, i + 16, f16), a2);
+			a3 = _mm256_fmadd_ps(pj, load_row(vj, i + 24, f16), a3);
+		}
+		_mm256_storeu_ps(out + i, a0);
+		_mm256_storeu_ps(out + i + 8, a1);
+		_mm256_storeu_ps(out + i + 16, a2);
+		_mm256_storeu_ps(out + i + 24, a3);
+	}
+	for (; i + 8 <= hd; i += 8) {
+		__m256 a0 = _mm256_setzero_ps();
+
+		for (size_t j = 0; j < n; j++)
+			a0 = _mm256_fmadd_ps(_mm256_set1_ps(p[j]),
+					     load_row((const uint8_t *)v + j * stride, i, f16), a0);
+		_mm256_storeu_ps(out + i, a0);
+	}
+	for (; i < hd; i++) {
+		float o = 0.0f;
+
+		for (size_t j = 0; j < n; j++)
+			o += p[j] * elt((const uint8_t *)v + j * stride, i, f16);
+		out[i] = o;
+	}
+}
+
+TARGET static void scores_f32(const float *q, const void *k, size_t stride, size_t n,
+			      size_t hd, float scale, float *s)
+{
+	scores(q, k, stride, n, hd, scale, s, 0);
+}
+
+TARGET static void scores_f16(const float *q, const void *k, size_t stride, size_t n,
+			      size_t hd, float scale, float *s)
+{
+	scores(q, k, stride, n, hd, scale, s, 1);
+}
+
+TARGET static void values_f32(const float *p, const void *v, size_t stride, size_t n,
+			      size_t hd, float *out)
+{
+	values(p, v, stride, n, hd, out, 0);
+}
+
+TARGET static void values_f16(const float *p, const void *v, size_t stride, size_t n,
+			      size_t hd, float *out)
+{
+	values(p, v, stride, n, hd, out, 1);
+}
+
+/*
+ * exp(x) for x <= 0 as 2^n * e^r, |r| <= ln2/2, e^r by a degree-7 series
+ * (Cephes' coefficients); relative error about 2e-7.
+ */
+TARGET static inline __m256 exp_neg(__m256 x)
+{
+	x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+	__m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+				   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+
+	r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+	__m256 p = _mm256_set1_ps(1.9875691500e-4f);
+
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+	p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+	__m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n),
+						       _mm256_set1_epi32(127)), 23);
+
+	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+TARGET static float exp_sum(float *s, size_t n, float max)
+{
+	__m256 acc = _mm256_setzero_ps(), m = _mm256_set1_ps(max);
+	size_t j = 0;
+
+	for (; j + 8 <= n; j += 8) {
+		__m256 e = exp_neg(_mm256_sub_ps(_mm256_loadu_ps(s + j), m));
+
+		_mm256_storeu_ps(s + j, e);
+		acc = _mm256_add_ps(acc, e);
+	}
+	float sum = hsum(acc);
+
+	for (; j < n; j++) {
+		s[j] = expf(s[j] - max);
+		sum += s[j];
+	}
+	return sum;
+}
+
+TARGET static void f16_to_f32(const uint16_t *x, float *y, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, load_f16(x + i));
+	for (; i < n; i++)
+		y[i] = _cvtsh_ss(x[i]);
+}
+
+TARGET static void f32_to_f16(const float *x, uint16_t *y, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		_mm_storeu_si128((__m128i *)(y + i),
+				 _mm256_cvtps_ph(_mm256_loadu_ps(x + i),
+						 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+	for (; i < n; i++)
+		y[i] = lumen_f32_to_f16(x[i]);
+}
+
+static const struct lumen_kernels kernels_avx2 = {
+	.name = "avx2",
+	.gemv_f32 = gemv_f32,
+	.gemv_f16 = gemv_f16,
+	.gemv_q8_0 = gemv_q8_0,
+	.gemv_q4_0 = gemv_q4_0,
+	.dot_f32 = dot_f32,
+	.dot_f16 = dot_f16,
+	.dot_q8_0 = dot_q8_0,
+	.dot_q4_0 = dot_q4_0,
+	.quantize_act = quantize_act,
+	.attn_scores = { scores_f32, scores_f16 },
+	.attn_values = { values_f32, values_f16 },
+	.exp_sum = exp_sum,
+	.f16_to_f32 = f16_to_f32,
+	.f32_to_f16 = f32_to_f16,
+};
+
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void fill_f16_table(void)
+{
+	for (uint32_t h = 0; h < (1 << 16); h++)
+		f16_table[h] = lumen_f16_to_f32((uint16_t)h);
+}
+
+const struct lumen_kernels *lumen_kernels_avx2(void)
+{
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
+	    !__builtin_cpu_supports("f16c"))
+		return NULL;
+	pthread_once(&table_once, fill_f16_table);
+	return &kernels_avx2;
+}
+
+#else
+
+const struct lumen_kernels *lumen_kernels_avx2(void)
+{
+	return NULL;
+}
+
+#endif

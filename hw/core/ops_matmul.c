@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * MATMUL: dst[r][n] = W[n] . x[r] (+ residual). Work items are chunks of
+ * weight rows, handed out to the threads. With one activation row (decode)
+ * the GEMV kernels stream each chunk once. With several, a chunk stays in
+ * L1/L2 while every activation row passes LUMEN_MR at a time (each weight
+ * block decoded once per LUMEN_MR rows), so the weights still come from
+ * memory once per op. Quantized weights meet activations quantized to Q8_0
+ * into scratch first, as fast CPU runtimes do; F16 weights meet activations
+ * rounded to F16 (the NPU's F16 multipliers: isa.rst, "Numerics").
+ */
+#include "exec_internal.h"
+
+/* most weight rows in one work item */
+#define MAX_CHUNK 64
+
+static int is_quant(uint32_t dtype)
+{
+	return dtype == LUMEN_DTYPE_Q8_0 || dtype == LUMEN_DTYPE_Q4_0;
+}
+
+/* bytes of one quantized activation row: int8 values, block scales, block sums */
+static size_t qrow_stride(uint32_t k)
+{
+	size_t bytes = k + 2 * ((size_t)k / LUMEN_QK) * sizeof(float);
+
+	return (bytes + 63) & ~(size_t)63;
+}
+
+/* bytes of one F16-rounded activation row, kept as floats for the kernels */
+static size_t hrow_stride(uint32_t k)
+{
+	return ((size_t)k * sizeof(float) + 63) & ~(size_t)63;
+}
+
+size_t lumen_matmul_scratch(const struct lumen_op *op, uint32_t rows)
+{
+	if (op->src[0].dtype == LUMEN_DTYPE_F16)
+		return hrow_stride(op->src[1].dims[0]) * rows;
+	if (!is_quant(op->src[0].dtype))
+		return 0;
+	return qrow_stride(op->src[1].dims[0]) * rows;
+}
+
+struct matmul {
+	const struct lumen_kernels *k;
+	uint32_t dtype;
+	uint32_t kdim, n, rows;
+	const uint8_t *w;
+	uint64_t w_stride;
+	const uint8_t *x;
+	uint64_t x_stride;
+	uint8_t *xq;
+	size_t xq_stride;
+	uint8_t *dst;
+	uint64_t dst_stride;
+	const uint8_t *res;	/* NULL without RESIDUAL */
+	uint64_t res_stride;
+	size_t chunk;		/* weight rows per work item */
+};
+
+static void quantize_row(void *p, size_t r, unsigned int ith)
+{
+	struct matmul *m = p;
+	uint8_t *q = m->xq + r * m->xq_stride;
+	float *d = (float *)(q + m->kdim);
+
+	m->k->quantize_act((const float *)(m->x + r * m->x_stride), (int8_t *)q,
+			   d, d + m->kdim / LUMEN_QK, m->kdim / LUMEN_QK);
+}
+
+static void round_row_f16(void *p, size_t r, unsigned int ith)
+{
+	struct matmul *m = p;
+	const float *x = (const float *)(m->x + r * m->x_stride);
+	float *y = (float *)(m->xq + r * m->xq_stride);
+
+	for (uint32_t i = 0; i < m->kdim; i++)
+		y[i] = lumen_f16_to_f32(lumen_f32_to_f16(x[i]));
+}
+
+static struct lumen_qrow qrow(const struct matmul *m, size_t r)
+{
+	const uint8_t *base = m->xq + r * m->xq_stride;
+	const float *d = (const float *)(base + m->kdim);
+	struct lumen_qrow q = { (const int8_t *)base, d, d + m->kdim / LUMEN_QK };
+
+	return q;
+}
+
+/* rows [r0, r0 + nx) of the product with one weight row, into out */
+static void dot_rows(const struct matmul *m, const uint8_t *wrow, size_t r0,
+		     unsigned int nx, float *out)
+{
+	if (is_quant(m->dtype)) {
+		struct lumen_qrow q[LUMEN_MR];
+
+		for (unsigned int i = 0; i < nx; i++)
+			q[i] = qrow(m, r0 + i);
+		if (m->dtype == LUMEN_DTYPE_Q8_0)
+			m->k->dot_q8_0(wrow, q, nx, m->kdim / LUMEN_QK, out);
+		else
+			m->k->dot_q4_0(wrow, q, nx, m->kdim / LUMEN_QK, out);
+		return;
+	}
+	const float *xs[LUMEN_MR];
+
+	for (unsigned int i = 0; i < nx; i++)
+		xs[i] = (const float *)(m->x + (r0 + i) * m->x_stride);
+	if (m->dtype == LUMEN_DTYPE_F16)
+		m->k->dot_f16((const uint16_t *)wrow, xs, nx, m->kdim, out);
+	else
+		m->k->dot_f32((const float *)wrow, xs, nx, m->kdim, out);
+}
+
+static void store(const struct matmul *m, size_t r, size_t n, float v)
+{
+	float *d = (float *)(m->dst + r * m->dst_stride) + n;
+
+	/* the residual may be dst itself: it is read before the store */
+	if (m->res)
+		v += ((const float *)(m->res + r * m->res_stride))[n];
+	*d = v;
+}
+
+/* M = 1: an item is a chunk of weight rows, streamed once */
+static void matvec_chunk(void *p, size_t item, unsigned int ith)
+{
+	struct matmul *m = p;
+	size_t n = item * m->chunk;
+	size_t cnt = m->n - n < m->chunk ? m->n - n : m->chunk;
+	const uint8_t *w = m->w + n * m->w_stride;
+	struct lumen_qrow q = { 0 };
+	float out[MAX_CHUNK];
+
+	switch (m->dtype) {
+	case LUMEN_DTYPE_Q4_0:
+		q = qrow(m, 0);
+		m->k->gemv_q4_0(w, m->w_stride, cnt, &q, m->kdim / LUMEN_QK, out);
+		break;
+	case LUMEN_DTYPE_Q8_0:
+		q = qrow(m, 0);
+		m->k->gemv_q8_0(w, m->w_stride, cnt, &q, m->kdim / LUMEN_QK, out);
+		break;
+	case LUMEN_DTYPE_F16:
+		m->k->gemv_f16(w, m->w_stride, cnt, (const float *)m->x, m->kdim, out);
+		break;
+	default:
+		m->k->gemv_f32(w, m->w_stride, cnt, (const float *)m->x, m->kdim, out);
+	}
+	for (size_t i = 0; i < cnt; i++)
+		store(m, 0, n + i, out[i]);
+}
+
+/*
+ * M > 1: an item is a chunk of weight rows; they stay in L1/L2 while the
+ * activation rows stream past LUMEN_MR at a time, so the weights come
+ * from memory once for all rows.
+ */
+static void matmul_chunk(void *p, size_t item, unsigned int ith)
+{
+	struct matmul *m = p;
+	size_t n0 = item * m->chunk;
+	size_t n1 = n0 + m->chunk < m->n ? n0 + m->chunk : m->n;
+
+	for (size_t r = 0; r < m->rows; r += LUMEN_MR) {
+		unsigned int nx = m->rows - r < LUMEN_MR ? m->rows - r : LUMEN_MR;
+
+		for (size_t n = n0; n < n1; n++) {
+			float out[LUMEN_MR];
+
+			dot_rows(m, m->w + n * m->w_stride, r, nx, out);
+			for (unsigned int i = 0; i < nx; i++)
+				store(m, r + i, n, out[i]);
+		}
+	}
+}
+
+/* weight rows per item: enough work to amortize the hand-out, enough items to balance */
+static size_t chunk_rows(const struct matmul *m, unsigned int threads)
+{
+	/* M = 1: ~64K weights, a few microseconds; M > 1: ~256 KiB of weights in L2 */
+	size_t chunk = m->rows == 1 ? (64u << 10) / m->kdim
+				    : (256u << 10) / (m->w_stride ? m->w_stride : 1);
+
+	if (chunk > m->n / (4 * threads))
+		chunk = m->n / (4 * threads);
+	if (chunk < 4)
+		chunk = 4;
+	return chunk < MAX_CHUNK ? chunk : MAX_CHUNK;
+}
+
+void lumen_op_matmul(struct lumen_op_ctx *c)
+{
+	const struct lumen_op *op = c->op;
+	struct lumen_pool *pool = c->ex->pool;
+	struct matmul m = {
+		.k = c->ex->k,
+		.dtype = op->src[0].dtype,
+		.kdim = op->src[0].dims[0],
+		.n = op->src[0].dims[1],
+		.rows = c->rows,
+		.w = c->src[0],
+		.w_stride = op->src[0].strides[1],
+		.x = c->src[1],
+		.x_stride = op->src[1].strides[1],
+		.xq = c->ex->scratch,
+		.xq_stride = qrow_stride(op->src[0].dims[0]),
+		.dst = c->dst,
+		.dst_stride = op->dst.strides[1],
+	};
+
+	if (op->flags & LUMEN_OPF_RESIDUAL) {
+		m.res = c->src[2];
+		m.res_stride = op->src[2].strides[1];
+	}
+	if (is_quant(m.dtype)) {
+		lumen_pool_for(pool, m.rows, quantize_row, &m);
+	} else if (m.dtype == LUMEN_DTYPE_F16) {
+		m.xq_stride = hrow_stride(m.kdim);
+		lumen_pool_for(pool, m.rows, round_row_f16, &m);
+		m.x = m.xq;
+		m.x_stride = m.xq_stride;
+	}
+	m.chunk = chunk_rows(&m, lumen_pool_threads(pool));
+	lumen_pool_for(pool, (m.n + m.chunk - 1) / m.chunk,
+		       m.rows == 1 ? matvec_chunk : matmul_chunk, &m);
+}
