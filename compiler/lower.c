@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Lowering of the llama graph. Per layer, with x the residual stream:
+ *
+ *   xn  = RMSNORM(x) * attn_norm
+ *   qkv = MATMUL(W_qkv, xn)              Q, K, V in one pass over xn
+ *   ROPE q, k in place; KV_WRITE k, v
+ *   att = ATTENTION(q, K cache, V cache)
+ *   x   = MATMUL(W_o, att) + x           residual add in the epilogue
+ *   xn  = RMSNORM(x) * ffn_norm
+ *   gu  = MATMUL(W_gate_up, xn)          gate and up in one pass
+ *   h   = SWIGLU(gu.gate, gu.up)
+ *   x   = MATMUL(W_down, h) + x
+ *
+ * then RMSNORM of the last row, the output matmul and ARGMAX. The decode
+ * program has one row and no rows arg; the prefill program has the chunk
+ * as its capacity and reads the row count from args word 0. Both read the
+ * position from word 1 and the token ids from word 2 on.
+ */
+#include "lower.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/core/lumen_validate.h"
+#include "plan.h"
+#include "weights.h"
+#include "compiler/util.h"
+
+#define LC_MAX_CTX_DEFAULT 4096
+
+static uint32_t f32_bits(float f)
+{
+	uint32_t b;
+
+	memcpy(&b, &f, 4);
+	return b;
+}
+
+/* ---- weights ---- */
+
+static int add_weight(struct lc_out *o, const char *name, uint32_t dtype,
+		      const struct lm_weight **parts, uint32_t n_parts,
+		      int kept_f16)
+{
+	struct lc_weight *w;
+
+	if (o->n_w == o->cap_w) {
+		uint32_t cap = o->cap_w ? 2 * o->cap_w : 64;
+		void *p = realloc(o->w, cap * sizeof(*o->w));
+
+		if (!p)
+			return -1;
+		o->w = p;
+		o->cap_w = cap;
+	}
+	w = &o->w[o->n_w];
+	memset(w, 0, sizeof(*w));
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->dtype = dtype;
+	w->row_len = parts[0]->dims[0];
+	for (uint32_t i = 0; i < n_parts; i++) {
+		w->parts[i] = parts[i];
+		w->rows += parts[i]->dims[1];
+	}
+	w->n_parts = n_parts;
+	w->kept_f16 = kept_f16;
+	w->offset = lc_align_up(o->weights_size, LNPU_TENSOR_ALIGN);
+	w->size = lc_weight_bytes(dtype, w->row_len, w->rows);
+	o->weights_size = w->offset + w->size;
+	return (int)o->n_w++;
+}
+
+static int add_norm(struct lc_out *o, const char *name,
+		    const struct lm_weight *src)
+{
+	return add_weight(o, name, LUMEN_DTYPE_F32, &src, 1, 0);
+}
+
+/*
+ * Add matrices stacked by rows when they end up with one dtype (one
+ * matmul then reads the input once), else each alone. Returns the index
+ * of the first; *fused says which happened.
+ */
+static int add_matrices(struct lc_out *o, const char *name,
+			const struct lm_weight **parts, uint32_t n,
+			int *fused)
+{
+	uint32_t dt[3];
+	int kept[3], first = -1;
+
+	for (uint32_t i = 0; i < n; i++)
+		dt[i] = lc_matrix_dtype(parts[i], o->opt.quant, &kept[i]);
+	*fused = 1;
+	for (uint32_t i = 1; i < n; i++)
+		if (dt[i] != dt[0])
+			*fused = 0;
+	if (*fused)
+		return add_weight(o, name, dt[0], parts, n, kept[0]);
+	for (uint32_t i = 0; i < n; i++) {
+		int k = add_weight(o, parts[i]->name, dt[i], &parts[i], 1,
+				   kept[i]);
+
+		if (first < 0)
+			first = k;
+		if (k < 0)
+			return -1;
+	}
+	return first;
+}
+
+struct layer_w {
+	int attn_norm, qkv, wo, ffn_norm, gu, down;
+	int fused_qkv, fused_gu;
+};
+
+struct model_w {
+	int tok, out_norm, output;
+	struct layer_w *l;
+};
+
+static int layout_weights(struct lc_out *o, struct model_w *mw)
+{
+	const struct lm_model *m = o->m;
+	int kept, fused;
+	char name[48];
+	uint32_t dt = lc_matrix_dtype(&m->tok_embd, o->opt.quant, &kept);
+
+	mw->tok = add_weight(o, "token_embd", dt,
+			     (const struct lm_weight *[]){ &m->tok_embd }, 1, kept);
+	if (mw->tok < 0)
+		return -1;
+	for (uint32_t l = 0; l < m->n_layer; l++) {
+		const struct lm_layer *y = &m->layers[l];
+		struct layer_w *lw = &mw->l[l];
+
+		snprintf(name, sizeof(name), "blk.%u.attn_norm", l);
+		lw->attn_norm = add_norm(o, name, &y->attn_norm);
+		snprintf(name, sizeof(name), "blk.%u.attn_qkv", l);
+		lw->qkv = add_matrices(o, name, (const struct lm_weight *[]){
+				       &y->wq, &y->wk, &y->wv }, 3, &fused);
+		lw->fused_qkv = fused;
+		o->fused_qkv += fused;
+		snprintf(name, sizeof(name), "blk.%u.attn_output", l);
+		lw->wo = add_matrices(o, name, (const struct lm_weight *[]){ &y->wo },
+				      1, &fused);
+		snprintf(name, sizeof(name), "blk.%u.ffn_norm", l);
+		lw->ffn_norm = add_norm(o, name, &y->ffn_norm);
+		snprintf(name, sizeof(name), "blk.%u.ffn_gate_up", l);
+		lw->gu = add_matrices(o, name, (const struct lm_weight *[]){
+				      &y->gate, &y->up }, 2, &fused);
+		lw->fused_gu = fused;
+		o->fused_gate_up += fused;
+		snprintf(name, sizeof(name), "blk.%u.ffn_down", l);
+		lw->down = add_matrices(o, name, (const struct lm_weight *[]){ &y->down },
+					1, &fused);
+		if (lw->attn_norm < 0 || lw->qkv < 0 || lw->wo < 0 ||
+		    lw->ffn_norm < 0 || lw->gu < 0 || lw->down < 0)
+			return -1;
+	}
+	mw->out_norm = add_norm(o, "output_norm", &m->out_norm);
+	if (m->tied)
+		mw->output = mw->tok;	/* the same bytes serve both */
+	else
+		mw->output = add_matrices(o, "output", (const struct lm_weight *[]){
+					  &m->output }, 1, &fused);
+	return mw->out_norm < 0 || mw->output < 0 ? -1 : 0;
+}
+
+/* ---- programs ---- */
+
+static struct lumen_tensor tensor(uint32_t dtype, uint32_t region,
+				  uint64_t offset, uint64_t d0, uint64_t d1,
+				  uint64_t row_stride)
+{
+	struct lumen_tensor t;
+
+	memset(&t, 0, sizeof(t));
+	t.dtype = dtype;
+	t.region = region;
+	t.dims[0] = d0;
+	t.dims[1] = d1;
+	t.dims[2] = 1;
+	t.dims[3] = 1;
+	t.strides[0] = lumen_type_size(dtype);
+	t.strides[1] = row_stride;
+	t.strides[2] = row_stride * d1;
+	t.strides[3] = t.strides[2];
+	t.offset = offset;
+	return t;
+}
+
+static struct lumen_tensor weight(const struct lc_out *o, int i)
+{
+	const struct lc_weight *w = &o->w[i];
+	uint64_t rb = lc_weight_bytes(w->dtype, w->row_len, 1);
+
+	return tensor(w->dtype, LNPU_SLOT_WEIGHTS, w->offset, w->row_len,
+		      w->rows, rb);
+}
+
+/* an activation: @cols F32 of each row at @col of virtual buffer @vb */
+struct act {
+	int vb;
+	struct lumen_tensor t;
+};
+
+struct emit {
+	struct lc_out *o;
+	struct lc_program *p;
+	uint32_t rows;		/* capacity */
+	uint16_t rows_arg;
+	int oom;
+};
+
+static int new_vbuf(struct emit *e, uint64_t size)
+{
+	struct lc_program *p = e->p;
+
+	if (p->n_vb == p->cap_vb) {
+		uint32_t cap = p->cap_vb ? 2 * p->cap_vb : 64;
+		void *n = realloc(p->vb, cap * sizeof(*p->vb));
+
+		if (!n) {
+			e->oom = 1;
+			return 0;
+		}
+		p->vb = n;
+		p->cap_vb = cap;
+	}
+	memset(&p->vb[p->n_vb], 0, sizeof(p->vb[0]));
+	p->vb[p->n_vb].size = size;
+	p->vb[p->n_vb].first = UINT32_MAX;
+	p->act_naive += size;
+	return (int)p->n_vb++;
+}
+
+/* a buffer of @width F32 per row, @rows rows */
+static struct act new_act(struct emit *e, uint64_t width, uint32_t rows)
+{
+	struct act a;
+
+	a.vb = new_vbuf(e, width * 4 * rows);
+	a.t = tensor(LUMEN_DTYPE_F32, LNPU_SLOT_ACT, 0, width, rows, width * 4);
+	return a;
+}
+
+/* columns [col, col + width) of each row of @a */
+static struct act cols(struct act a, uint64_t col, uint64_t width)
+{
+	a.t.offset += col * 4;
+	a.t.dims[0] = width;
+	return a;
+}
+
+static struct act not_act(struct lumen_tensor t)
+{
+	struct act a = { -1, t };
+
+	return a;
+}
+
+static struct lumen_op *emit_op(struct emit *e, uint16_t opcode,
+				struct act dst, const struct act *src,
+				unsigned int n_src)
+{
+	struct lc_program *p = e->p;
+	struct lumen_op *op;
+
+	if (p->size + sizeof(*op) > p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64 * sizeof(*op);
+		void *n = realloc(p->buf, cap);
+
+		if (!n) {
+			e->oom = 1;
+			return NULL;
+		}
+		p->buf = n;
+		p->cap = cap;
+	}
+	if (p->n_ops == p->cap_vref) {
+		uint32_t cap = p->cap_vref ? 2 * p->cap_vref : 64;
+		void *n = realloc(p->vref, cap * sizeof(*p->vref));
+
+		if (!n) {
+			e->oom = 1;
+			return NULL;
+		}
+		p->vref = n;
+		p->cap_vref = cap;
+	}
+	op = (struct lumen_op *)(p->buf + p->size);
+	memset(op, 0, sizeof(*op));
+	op->opcode = opcode;
+	op->rows_arg = e->rows_arg;
+	op->pos_arg = LUMEN_ARG_NONE;
+	op->dst = dst.t;
+	p->vref[p->n_ops][0] = dst.vb;
+	for (unsigned int i = 0; i < LUMEN_MAX_SRCS; i++) {
+		p->vref[p->n_ops][i + 1] = i < n_src ? src[i].vb : -1;
+		if (i < n_src)
+			op->src[i] = src[i].t;
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		int vb = p->vref[p->n_ops][i];
+
+		if (vb < 0)
+			continue;
+		if (p->vb[vb].first == UINT32_MAX)
+			p->vb[vb].first = p->n_ops;
+		p->vb[vb].last = p->n_ops;
+	}
+	p->size += sizeof(*op);
+	p->n_ops++;
+	return op;
+}
+
+#define EMIT(e, opcode, dst, ...)					\
+	emit_op(e, opcode, dst, (const struct act[]){ __VA_ARGS__ },	\
+		sizeof((const struct act[]){ __VA_ARGS__ }) / sizeof(struct act))
+
+static void matmul(struct emit *e, struct lumen_tensor w, struct act x,
+		   struct act dst, int residual)
+{
+	struct lumen_op *op;
+
+	if (residual)
+		op = EMIT(e, LUMEN_OP_MATMUL, dst, not_act(w), x, dst);
+	else
+		op = EMIT(e, LUMEN_OP_MATMUL, dst, not_act(w), x);
+	if (op && residual)
+		op->flags = LUMEN_OPF_RESIDUAL;
+}
+
+static void rmsnorm(struct emit *e, struct act x, int w, struct act dst)
+{
+	struct lumen_op *op = EMIT(e, LUMEN_OP_RMSNORM, dst, x,
+				   not_act(weight(e->o, w)));
+
+	if (op)
+		op->params[LUMEN_P_EPS] = f32_bits(e->o->m->rms_eps);
+}
+
+static void rope(struct emit *e, struct act x, uint32_t n_head)
+{
+	const struct lm_model *m = e->o->m;
+	struct lumen_op *op = EMIT(e, LUMEN_OP_ROPE, x, x);
+
+	if (!op)
+		return;
+	op->pos_arg = LNPU_ARG_POS;
+	op->params[LUMEN_P_N_HEAD] = n_head;
+	op->params[LUMEN_P_N_ROT] = m->n_rot;
+	op->params[LUMEN_P_FREQ_BASE] = f32_bits(m->rope_base);
+	if (m->rope_neox)
+		op->flags = LUMEN_OPF_ROPE_NEOX;
+}
+
+static struct lumen_tensor kv_cache(const struct lc_out *o, uint32_t layer,
+				    int v)
+{
+	const struct lm_model *m = o->m;
+	uint64_t kvd = (uint64_t)m->n_head_kv * m->head_dim;
+	uint64_t es = lumen_type_size(o->opt.kv_dtype);
+	uint64_t one = kvd * es * o->opt.ctx;
+
+	return tensor(o->opt.kv_dtype, LNPU_SLOT_KV,
+		      (2 * (uint64_t)layer + v) * one, kvd, o->opt.ctx,
+		      kvd * es);
+}
+
+static void layer(struct emit *e, const struct model_w *mw, uint32_t l,
+		  struct act x)
+{
+	const struct lm_model *m = e->o->m;
+	const struct layer_w *lw = &mw->l[l];
+	uint64_t D = m->n_embd, hd = m->head_dim;
+	uint64_t qd = m->n_head * hd, kvd = m->n_head_kv * hd, H = m->n_ff;
+	struct act xn, qkv, q, k, v, att, gu, h;
+	struct lumen_op *op;
+
+	xn = new_act(e, D, e->rows);
+	rmsnorm(e, x, lw->attn_norm, xn);
+	qkv = new_act(e, qd + 2 * kvd, e->rows);
+	q = cols(qkv, 0, qd);
+	k = cols(qkv, qd, kvd);
+	v = cols(qkv, qd + kvd, kvd);
+	if (lw->fused_qkv) {
+		matmul(e, weight(e->o, lw->qkv), xn, qkv, 0);
+	} else {
+		matmul(e, weight(e->o, lw->qkv), xn, q, 0);
+		matmul(e, weight(e->o, lw->qkv + 1), xn, k, 0);
+		matmul(e, weight(e->o, lw->qkv + 2), xn, v, 0);
+	}
+	rope(e, q, m->n_head);
+	rope(e, k, m->n_head_kv);
+	op = EMIT(e, LUMEN_OP_KV_WRITE, not_act(kv_cache(e->o, l, 0)), k);
+	if (op)
+		op->pos_arg = LNPU_ARG_POS;
+	op = EMIT(e, LUMEN_OP_KV_WRITE, not_act(kv_cache(e->o, l, 1)), v);
+	if (op)
+		op->pos_arg = LNPU_ARG_POS;
+	att = new_act(e, qd, e->rows);
+	op = EMIT(e, LUMEN_OP_ATTENTION, att, q, not_act(kv_cache(e->o, l, 0)),
+		  not_act(kv_cache(e->o, l, 1)));
+	if (op) {
+		op->pos_arg = LNPU_ARG_POS;
+		op->params[LUMEN_P_N_HEAD] = m->n_head;
+		op->params[LUMEN_P_N_KV_HEAD] = m->n_head_kv;
+		op->params[LUMEN_P_SCALE] = f32_bits(1.0f / sqrtf((float)hd));
+	}
+	matmul(e, weight(e->o, lw->wo), att, x, 1);
+
+	xn = new_act(e, D, e->rows);
+	rmsnorm(e, x, lw->ffn_norm, xn);
+	gu = new_act(e, 2 * H, e->rows);
+	if (lw->fused_gu) {
+		matmul(e, weight(e->o, lw->gu), xn, gu, 0);
+	} else {
+		matmul(e, weight(e->o, lw->gu), xn, cols(gu, 0, H), 0);
+		matmul(e, weight(e->o, lw->gu + 1), xn, cols(gu, H, H), 0);
+	}
+	/* h is its own buffer: in place into gu.gate would overlap gu.up's range */
+	h = new_act(e, H, e->rows);
+	EMIT(e, LUMEN_OP_SWIGLU, h, cols(gu, 0, H), cols(gu, H, H));
+	matmul(e, weight(e->o, lw->down), h, x, 1);
+}
+
+static void head(struct emit *e, const struct model_w *mw, struct act x)
+{
+	struct lc_out *o = e->o;
+	const struct lm_model *m = o->m;
+	struct act xf = new_act(e, m->n_embd, 1);
+	struct act logits = not_act(tensor(LUMEN_DTYPE_F32, LNPU_SLOT_OUT,
+					   o->out_logits, m->n_vocab, 1,
+					   4 * (uint64_t)m->n_vocab));
+	struct act best = not_act(tensor(LUMEN_DTYPE_I32, LNPU_SLOT_OUT,
+					 o->out_argmax, 1, 1, 4));
+	struct lumen_op *op;
+
+	op = EMIT(e, LUMEN_OP_RMSNORM, xf, x, not_act(weight(o, mw->out_norm)));
+	if (op) {
+		op->params[LUMEN_P_EPS] = f32_bits(m->rms_eps);
+		if (e->rows > 1)	/* only the last token's logits matter */
+			op->flags = LUMEN_OPF_LAST_ROW;
+	}
+	e->rows_arg = LUMEN_ARG_NONE;	/* one row from here on */
+	matmul(e, weight(o, mw->output), xf, logits, 0);
+	EMIT(e, LUMEN_OP_ARGMAX, best, logits);
+}
+
+static void patch_offsets(struct lc_program *p)
+{
+	for (uint32_t i = 0; i < p->n_ops; i++) {
+		struct lumen_op *op = (struct lumen_op *)
+			(p->buf + sizeof(struct lumen_prog_header)) + i;
+		struct lumen_tensor *t[4] = {
+			&op->dst, &op->src[0], &op->src[1], &op->src[2],
+		};
+
+		for (int k = 0; k < 4; k++)
+			if (p->vref[i][k] >= 0)
+				t[k]->offset += p->vb[p->vref[i][k]].offset;
+	}
+}
+
+static int build_program(struct lc_out *o, const struct model_w *mw,
+			 struct lc_program *p, uint32_t rows)
+{
+	const struct lm_model *m = o->m;
+	struct emit e = { o, p, rows, rows > 1 ? LNPU_ARG_ROWS : LUMEN_ARG_NONE, 0 };
+	struct lumen_prog_header *h;
+	struct act x, ids;
+
+	p->rows = rows;
+	p->cap = sizeof(*h) + 64 * sizeof(struct lumen_op);
+	p->buf = calloc(1, p->cap);
+	if (!p->buf)
+		return -1;
+	p->size = sizeof(*h);
+	ids = not_act(tensor(LUMEN_DTYPE_I32, LNPU_SLOT_ARGS, 4 * LNPU_ARG_IDS,
+			     rows, 1, 4 * (uint64_t)rows));
+	x = new_act(&e, m->n_embd, rows);
+	EMIT(&e, LUMEN_OP_EMBED, x, not_act(weight(o, mw->tok)), ids);
+	for (uint32_t l = 0; l < m->n_layer; l++)
+		layer(&e, mw, l, x);
+	head(&e, mw, x);
+	if (e.oom || lc_plan(p->vb, p->n_vb, &p->act_planned))
+		return -1;
+	patch_offsets(p);
+	h = (struct lumen_prog_header *)p->buf;
+	h->magic = LUMEN_PROG_MAGIC;
+	h->isa_version = LUMEN_ISA_VERSION;
+	h->header_size = sizeof(*h);
+	h->op_size = sizeof(struct lumen_op);
+	h->op_count = p->n_ops;
+	h->region_count = LNPU_SLOT_COUNT;
+	h->args_region = LNPU_SLOT_ARGS;
+	return 0;
+}
+
+static int check_options(struct lc_out *o, const struct lm_model *m,
+			 char *err, size_t errlen)
+{
+	struct lc_options *opt = &o->opt;
+
+	if (!opt->ctx)
+		opt->ctx = m->ctx_train < LC_MAX_CTX_DEFAULT ? m->ctx_train :
+			   LC_MAX_CTX_DEFAULT;
+	if (opt->ctx > (1U << 20))
+		return lc_fail(err, errlen, "--ctx %u is above 1048576", opt->ctx);
+	if (!opt->prefill_chunk)
+		opt->prefill_chunk = 64;
+	if (opt->prefill_chunk < 2 || opt->prefill_chunk > 4096)
+		return lc_fail(err, errlen, "--prefill-chunk %u: must be 2..4096",
+			    opt->prefill_chunk);
+	if (opt->prefill_chunk > opt->ctx)
+		opt->prefill_chunk = opt->ctx < 2 ? 2 : opt->ctx;
+	if (opt->kv_dtype != LUMEN_DTYPE_F16 && opt->kv_dtype != LUMEN_DTYPE_F32)
+		return lc_fail(err, errlen, "KV cache dtype must be f16 or f32");
+	if (opt->quant != LC_KEEP_DTYPE && opt->quant != LUMEN_DTYPE_Q8_0 &&
+	    opt->quant != LUMEN_DTYPE_Q4_0)
+		return lc_fail(err, errlen, "--quant must be q8_0 or q4_0");
+	return 0;
+}
+
+int lc_lower(struct lc_out *o, const struct lm_model *m,
+	     const struct lc_options *opt, char *err, size_t errlen)
+{
+	struct model_w mw = { 0 };
+	struct lumen_validation v;
+	uint64_t kvd = (uint64_t)m->n_head_kv * m->head_dim;
+
+	memset(o, 0, sizeof(*o));
+	o->m = m;
+	o->opt = *opt;
+	if (check_options(o, m, err, errlen))
+		return -1;
+	mw.l = calloc(m->n_layer, sizeof(*mw.l));
+	if (!mw.l || layout_weights(o, &mw)) {
+		free(mw.l);
+		lc_free(o);
+		return lc_fail(err, errlen, "out of memory");
+	}
+	o->out_logits = 0;
+	o->out_argmax = lc_align_up(4 * (uint64_t)m->n_vocab, 64);
+	o->region_size[LNPU_SLOT_WEIGHTS] = o->weights_size;
+	o->region_size[LNPU_SLOT_KV] = 2 * (uint64_t)m->n_layer * o->opt.ctx *
+				       kvd * lumen_type_size(o->opt.kv_dtype);
+	o->region_size[LNPU_SLOT_ARGS] = 4 * (LNPU_ARG_IDS +
+					      (uint64_t)o->opt.prefill_chunk);
+	o->region_size[LNPU_SLOT_OUT] = o->out_argmax + 64;
+	if (build_program(o, &mw, &o->prog[LC_DECODE], 1) ||
+	    build_program(o, &mw, &o->prog[LC_PREFILL], o->opt.prefill_chunk)) {
+		free(mw.l);
+		lc_free(o);
+		return lc_fail(err, errlen, "out of memory");
+	}
+	o->matrix_dtype = o->w[m->n_layer ? mw.l[0].qkv : mw.tok].dtype;
+	free(mw.l);
+	o->region_size[LNPU_SLOT_ACT] = o->prog[0].act_planned;
+	if (o->prog[1].act_planned > o->region_size[LNPU_SLOT_ACT])
+		o->region_size[LNPU_SLOT_ACT] = o->prog[1].act_planned;
+	/* a program the validator refuses is a compiler bug: say so now */
+	for (int i = 0; i < 2; i++) {
+		if (lumen_validate(o->prog[i].buf, o->prog[i].size, &v)) {
+			lc_fail(err, errlen,
+			     "internal error: %s program op %u operand %u: %s",
+			     i ? "prefill" : "decode", v.error_op,
+			     v.error_operand, lumen_verr_str(v.error));
+			lc_free(o);
+			return -1;
+		}
+		for (int s = 0; s < LNPU_SLOT_COUNT; s++)
+			if (v.region_size[s] > o->region_size[s]) {
+				lc_fail(err, errlen,
+				     "internal error: region %d needs %llu bytes, planned %llu",
+				     s, (unsigned long long)v.region_size[s],
+				     (unsigned long long)o->region_size[s]);
+				lc_free(o);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+void lc_free(struct lc_out *o)
+{
+	for (int i = 0; i < 2; i++) {
+		free(o->prog[i].buf);
+		free(o->prog[i].vb);
+		free(o->prog[i].vref);
+	}
+	free(o->w);
+	memset(o, 0, sizeof(*o));
+}
+
+static const char *dtype_name(uint32_t dt)
+{
+	switch (dt) {
+	case LUMEN_DTYPE_F32: return "F32";
+	case LUMEN_DTYPE_F16: return "F16";
+	case LUMEN_DTYPE_Q4_0: return "Q4_0";
+	case LUMEN_DTYPE_Q8_0: return "Q8_0";
+	default: return "?";
+	}
+}
+
+void lc_report(const struct lc_out *o, FILE *f)
+{
+	const struct lm_model *m = o->m;
+	static const char *const slot[] = { "weights", "kv", "act", "args", "out" };
+	uint32_t kept = 0;
+
+	fprintf(f, "model: %s, %u layers, dim %u, %u heads (%u kv), ff %u, vocab %u%s\n",
+		m->name[0] ? m->name : m->arch, m->n_layer, m->n_embd,
+		m->n_head, m->n_head_kv, m->n_ff, m->n_vocab,
+		m->tied ? ", tied output" : "");
+	fprintf(f, "context %u, prefill chunk %u, KV cache %s\n", o->opt.ctx,
+		o->opt.prefill_chunk, dtype_name(o->opt.kv_dtype));
+	fprintf(f, "fused: Q/K/V in %u of %u layers, gate/up in %u of %u\n",
+		o->fused_qkv, m->n_layer, o->fused_gate_up, m->n_layer);
+	for (int i = 0; i < 2; i++)
+		fprintf(f, "%s program: %u ops, activations %llu bytes planned by liveness (%llu without reuse)\n",
+			i ? "prefill" : "decode", o->prog[i].n_ops,
+			(unsigned long long)o->prog[i].act_planned,
+			(unsigned long long)o->prog[i].act_naive);
+	for (int s = 0; s < LNPU_SLOT_COUNT; s++)
+		fprintf(f, "region %d %-8s %llu bytes\n", s, slot[s],
+			(unsigned long long)o->region_size[s]);
+	for (uint32_t i = 0; i < o->n_w; i++)
+		kept += o->w[i].kept_f16;
+	if (kept) {
+		fprintf(f, "kept F16 (rows not a multiple of %d for %s):", LUMEN_QK,
+			dtype_name(o->opt.quant));
+		for (uint32_t i = 0; i < o->n_w; i++)
+			if (o->w[i].kept_f16)
+				fprintf(f, " %s", o->w[i].name);
+		fprintf(f, "\n");
+	}
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lowering of a llama-family graph to two Lumen programs sharing one set
+ * of regions: decode (one token) and prefill (a chunk of tokens). Also
+ * lays out the weights blob and plans activation memory.
+ */
+#ifndef LUMENC_LOWER_H
+#define LUMENC_LOWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lnpu.h"
+#include "model.h"
+#include "uapi/drm/lumen_isa.h"
+
+#define LC_KEEP_DTYPE	0xffffffffU	/* --quant not given */
+
+struct lc_options {
+	uint32_t ctx;		/* 0: the model's training context, at most 4096 */
+	uint32_t prefill_chunk;	/* rows of the prefill program */
+	uint32_t kv_dtype;	/* LUMEN_DTYPE_F16 or LUMEN_DTYPE_F32 */
+	uint32_t quant;		/* LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0 or LC_KEEP_DTYPE */
+};
+
+/* One tensor of the weights blob: rows of up to three source weights stacked. */
+struct lc_weight {
+	char name[48];
+	uint32_t dtype;		/* lumen dtype */
+	uint64_t row_len;
+	uint64_t rows;
+	uint64_t offset;	/* in the blob */
+	uint64_t size;
+	const struct lm_weight *parts[3];
+	uint32_t n_parts;
+	int kept_f16;		/* --quant asked, rows not a multiple of 32 */
+};
+
+/* A virtual activation buffer: placed by liveness after lowering. */
+struct lc_vbuf {
+	uint64_t size;
+	uint32_t first, last;	/* ops using it */
+	uint64_t offset;	/* in the activations region */
+};
+
+struct lc_program {
+	uint8_t *buf;		/* header then ops */
+	size_t size, cap;
+	uint32_t n_ops;
+	struct lc_vbuf *vb;
+	uint32_t n_vb, cap_vb;
+	int32_t (*vref)[4];	/* per op: vbuf of dst, src0..2, or -1 */
+	uint32_t cap_vref;
+	uint64_t act_naive, act_planned;
+	uint32_t rows;		/* capacity: 1 or the prefill chunk */
+};
+
+enum { LC_DECODE = 0, LC_PREFILL = 1 };
+
+struct lc_out {
+	const struct lm_model *m;
+	struct lc_options opt;
+	struct lc_weight *w;
+	uint32_t n_w, cap_w;
+	uint64_t weights_size;
+	uint32_t fused_qkv, fused_gate_up;	/* layers fused */
+	uint32_t matrix_dtype;		/* dtype of layer 0's Q/K/V */
+	struct lc_program prog[2];
+	uint64_t region_size[LNPU_SLOT_COUNT];
+	uint32_t out_logits, out_argmax;
+};
+
+int lc_lower(struct lc_out *o, const struct lm_model *m,
+	     const struct lc_options *opt, char *err, size_t errlen);
+void lc_free(struct lc_out *o);
+/* what the compiler decided: regions, activation plan, kept-F16 rows */
+void lc_report(const struct lc_out *o, FILE *f);
+
+/*
+ * Convert rows [@first, @first + @n) of a weight of the blob into @dst.
+ * @tmp: scratch of at least w->row_len floats.
+ */
+void lc_convert_rows(const struct lc_weight *w, uint64_t first, uint64_t n,
+		     uint8_t *dst, float *tmp);
+/* call @fn on the source bytes of rows [@first, @first + @n) of @w */
+void lc_source_spans(const struct lc_weight *w, uint64_t first, uint64_t n,
+		     void (*fn)(const void *p, uint64_t len));
+
+#endif /* LUMENC_LOWER_H */

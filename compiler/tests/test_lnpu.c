@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+/* The .lnpu container: contents, alignment, and rejection of corruption. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compiler/gguf.h"
+#include "compiler/lnpu_read.h"
+#include "models/synth.h"
+#include "tests/lib/lumen_test.h"
+#include "tutil.h"
+
+/* a tiny llama shape: the .lnpu stays small enough to be a fuzz seed */
+static const struct synth_shape tiny = {
+	"tiny", 32, 1, 4, 2, 64, 64, 64, 10000.0f, 1,
+};
+
+static const char *compile_stories(const char *name, uint32_t quant)
+{
+	struct lc_options opt = default_options();
+	const char *out = scratch_path("stories.lnpu");
+	char in[128], err[512];
+
+	opt.quant = quant;
+	snprintf(in, sizeof(in), "models/%s.gguf", name);
+	if (compile_quiet(shared_path(in), NULL, out, &opt, err, sizeof(err))) {
+		fprintf(stderr, "# %s\n", err);
+		return NULL;
+	}
+	return out;
+}
+
+static int parse_copy(const uint8_t *p, size_t n, unsigned int flags,
+		      char *err, size_t errlen)
+{
+	struct lnpu_file f;
+	uint8_t *copy = malloc(n ? n : 1);
+	int rc;
+
+	memcpy(copy, p, n);
+	rc = lnpu_parse(&f, copy, n, flags, err, errlen);
+	if (!rc)
+		lnpu_close(&f);
+	free(copy);
+	return rc;
+}
+
+TEST(lnpu_holds_model_vocab_programs_weights)
+{
+	const char *path = compile_stories("stories260K-q8_0", LC_KEEP_DTYPE);
+	struct lnpu_file f;
+	struct gguf_file g;
+	const struct gguf_kv *tok;
+	const struct gguf_tensor *wq;
+	char err[512];
+	uint32_t mismatched = 0;
+
+	REQUIRE(path);
+	REQUIRE_MSG(!lnpu_open(&f, path, 0, err, sizeof(err)), "%s", err);
+	REQUIRE_MSG(!gguf_open(&g, shared_path("models/stories260K-q8_0.gguf"),
+			       err, sizeof(err)), "%s", err);
+	CHECK(!strcmp(f.meta.arch, "llama"));
+	CHECK_EQ(f.meta.n_vocab, 512);
+	CHECK_EQ(f.meta.n_layer, 5);
+	CHECK_EQ(f.meta.n_head_kv, 4);
+	CHECK_EQ(f.meta.head_dim, 8);
+	CHECK_EQ(f.meta.ctx, 512);
+	CHECK_EQ(f.meta.bos, 1);
+	CHECK_EQ(f.meta.eos, 2);
+	CHECK_EQ(f.weights_offset % LNPU_WEIGHTS_ALIGN, 0);
+	CHECK_EQ(f.weights_offset + f.weights_size, f.size);
+	tok = gguf_find_kv(&g, "tokenizer.ggml.tokens");
+	REQUIRE(tok && tok->arr_n == f.vocab.n_tokens);
+	for (uint32_t i = 0; i < f.vocab.n_tokens; i++) {
+		struct gguf_str want = gguf_arr_str(&g, tok, i);
+		uint32_t len;
+		const char *got = lnpu_token(&f, i, &len);
+
+		mismatched += len != want.len || memcmp(got, want.ptr, len);
+	}
+	CHECK_EQ(mismatched, 0);
+	/* the fused Q/K/V of layer 0 starts with the bytes of attn_q */
+	wq = gguf_find_tensor(&g, "blk.0.attn_q.weight");
+	REQUIRE(wq);
+	CHECK(memmem(f.weights, f.weights_size, wq->data, wq->size) != NULL);
+	/* KV cache: 2 x layers x ctx x kv_dim F16 */
+	CHECK_EQ(f.regions[LNPU_SLOT_KV].size, 2ULL * 5 * 512 * 32 * 2);
+	CHECK_EQ(f.regions[LNPU_SLOT_WEIGHTS].flags & LNPU_RF_READONLY,
+		 LNPU_RF_READONLY);
+	gguf_close(&g);
+	lnpu_close(&f);
+	unlink(path);
+}
+
+/* llama.cpp quantized the shared Q8_0/Q4_0 files from the F32 one: ours must agree bit for bit */
+TEST(lnpu_requantization_matches_llama_cpp)
+{
+	static const struct {
+		const char *file;
+		uint32_t quant;
+	} q[] = {
+		{ "stories260K-q8_0", LUMEN_DTYPE_Q8_0 },
+		{ "stories260K-q4_0", LUMEN_DTYPE_Q4_0 },
+	};
+
+	for (int i = 0; i < 2; i++) {
+		const char *a = compile_stories("stories260K-f32", q[i].quant);
+		const char *b = a ? compile_stories(q[i].file, LC_KEEP_DTYPE) : NULL;
+		struct lnpu_file fa, fb;
+		char err[512];
+
+		REQUIRE(a && b);
+		REQUIRE_MSG(!lnpu_open(&fa, a, 0, err, sizeof(err)), "%s", err);
+		REQUIRE_MSG(!lnpu_open(&fb, b, 0, err, sizeof(err)), "%s", err);
+		CHECK_EQ(fa.weights_size, fb.weights_size);
+		CHECK_MSG(fa.weights_size == fb.weights_size &&
+			  !memcmp(fa.weights, fb.weights, fa.weights_size),
+			  "%s: weights differ from llama.cpp's quantization",
+			  q[i].file);
+		lnpu_close(&fa);
+		lnpu_close(&fb);
+		unlink(a);
+		unlink(b);
+	}
+}
+
+static const char *compile_tiny(void)
+{
+	const char *gguf = scratch_path("tiny.gguf");
+	const char *out = scratch_path("tiny.lnpu");
+	struct lc_options opt = default_options();
+	char err[512];
+
+	opt.prefill_chunk = 4;
+	if (synth_write(&tiny, 1, shared_path("tokenizer/ggml-vocab-llama-spm.gguf"),
+			7, gguf, err, sizeof(err)) ||
+	    compile_quiet(gguf, NULL, out, &opt, err, sizeof(err))) {
+		fprintf(stderr, "# %s\n", err);
+		return NULL;
+	}
+	unlink(gguf);
+	return out;
+}
+
+TEST(lnpu_rejects_every_corrupted_byte)
+{
+	const char *path = compile_tiny();
+	size_t n, rejected = 0, tried = 0;
+	uint8_t *p;
+	char err[512];
+
+	REQUIRE(path);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	CHECK_MSG(!parse_copy(p, n, 0, err, sizeof(err)), "%s", err);
+	/* every byte outside the zero padding is covered by a checksum */
+	for (size_t i = 0; i < n; i += 7) {
+		p[i] ^= 0x5a;
+		tried++;
+		if (parse_copy(p, n, 0, err, sizeof(err)) &&
+		    !strncmp(err, "offset ", 7))
+			rejected++;
+		else
+			fprintf(stderr, "# byte %zu accepted after corruption\n", i);
+		p[i] ^= 0x5a;
+	}
+	CHECK_EQ(rejected, tried);
+	free(p);
+	unlink(path);
+}
+
+TEST(lnpu_rejects_truncation_and_foreign_files)
+{
+	const char *path = compile_tiny();
+	size_t n, rejected = 0, tried = 0;
+	uint8_t *p, *g;
+	char err[512];
+
+	REQUIRE(path);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	for (size_t len = 0; len < n; len += 13) {
+		tried++;
+		rejected += parse_copy(p, len, 0, err, sizeof(err)) == -1;
+	}
+	CHECK_EQ(rejected, tried);
+	g = read_file(shared_path("models/stories260K-q4_0.gguf"), &n);
+	REQUIRE(g);
+	CHECK(parse_copy(g, n, 0, err, sizeof(err)) == -1);
+	CHECK_MSG(strstr(err, "header.magic") != NULL, "%s", err);
+	free(g);
+	free(p);
+	unlink(path);
+}
+
+TEST(lnpu_weights_crc_can_be_skipped)
+{
+	const char *path = compile_tiny();
+	struct lnpu_file f;
+	size_t n;
+	uint8_t *p;
+	char err[512];
+	uint64_t w;
+
+	REQUIRE(path);
+	REQUIRE_MSG(!lnpu_open(&f, path, 0, err, sizeof(err)), "%s", err);
+	w = f.weights_offset;
+	lnpu_close(&f);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	p[w + 3] ^= 1;
+	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
+	CHECK_MSG(strstr(err, "checksum") != NULL, "%s", err);
+	CHECK_MSG(!parse_copy(p, n, LNPU_READ_SKIP_WEIGHTS_CRC, err, sizeof(err)),
+		  "%s", err);
+	free(p);
+	unlink(path);
+}
+
+/*
+ * Fuzz seeds, made at build time (never copied from ../shared): a few
+ * small GGUF files and a tiny .lnpu. Into $LUMENC_SEED_DIR when set.
+ */
+TEST(write_fuzz_seeds)
+{
+	const char *dir = getenv("LUMENC_SEED_DIR");
+	const char *tiny_gguf = scratch_path("seed.gguf");
+	const char *path = compile_tiny();
+	char dst[1024], err[512];
+	size_t n;
+	uint8_t *p;
+
+	REQUIRE(path);
+	REQUIRE_MSG(!synth_write(&tiny, 8, shared_path("tokenizer/ggml-vocab-llama-spm.gguf"),
+				 3, tiny_gguf, err, sizeof(err)), "%s", err);
+	if (!dir || !*dir) {	/* in the suite: check the seeds can be made */
+		CHECK(access(path, R_OK) == 0 && access(tiny_gguf, R_OK) == 0);
+		unlink(path);
+		unlink(tiny_gguf);
+		return;
+	}
+	snprintf(dst, sizeof(dst), "%s/gguf", dir);
+	mkdir(dst, 0755);
+	snprintf(dst, sizeof(dst), "%s/lnpu", dir);
+	mkdir(dst, 0755);
+	p = read_file(tiny_gguf, &n);
+	REQUIRE(p);
+	snprintf(dst, sizeof(dst), "%s/gguf/tiny-q8_0.gguf", dir);
+	CHECK(!write_file(dst, p, n));
+	free(p);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	snprintf(dst, sizeof(dst), "%s/lnpu/tiny.lnpu", dir);
+	CHECK(!write_file(dst, p, n));
+	free(p);
+	unlink(path);
+	unlink(tiny_gguf);
+}
+
+/* a zero-sized section once sent the padding check round in circles (found by fuzzing) */
+TEST(lnpu_rejects_empty_weights_section)
+{
+	const char *path = compile_tiny();
+	struct lnpu_header h;
+	struct lnpu_section s;
+	size_t n;
+	uint8_t *p;
+	char err[512];
+
+	REQUIRE(path);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	memcpy(&h, p, sizeof(h));
+	for (uint32_t i = 0; i < h.section_count; i++) {
+		memcpy(&s, p + h.table_offset + i * sizeof(s), sizeof(s));
+		if (s.type != LNPU_SEC_WEIGHTS)
+			continue;
+		s.size = 0;
+		s.crc = lnpu_crc32c(0, p, 0);
+		memcpy(p + h.table_offset + i * sizeof(s), &s, sizeof(s));
+	}
+	/* re-seal the table and the header so only the structure is wrong */
+	h.table_crc = lnpu_crc32c(0, p + h.table_offset,
+				  h.section_count * sizeof(struct lnpu_section));
+	h.header_crc = 0;
+	h.header_crc = lnpu_crc32c(0, &h, sizeof(h));
+	memcpy(p, &h, sizeof(h));
+	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
+	CHECK_MSG(strstr(err, "padding") != NULL, "%s", err);
+	free(p);
+	unlink(path);
+}

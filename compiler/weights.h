@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* Dtype choice and sizes of the weights blob (internal to lumenc). */
+#ifndef LUMENC_WEIGHTS_H
+#define LUMENC_WEIGHTS_H
+
+#include <stdint.h>
+
+#include "model.h"
+
+/* the NPU dtype of a matrix under --quant @quant (LC_KEEP_DTYPE: as stored) */
+uint32_t lc_matrix_dtype(const struct lm_weight *w, uint32_t quant,
+			 int *kept_f16);
+uint64_t lc_weight_bytes(uint32_t dtype, uint64_t row_len, uint64_t rows);
+
+#endif /* LUMENC_WEIGHTS_H */
