@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/* Copyright 2026 The Lumen Authors */
+
+#include <linux/errno.h>
+
+#include <drm/lumen_accel.h>
+#include <drm/lumen_isa.h>
+
+#include "lumen_check.h"
+#include "lumen_regs.h"
+
+/* Syncobjs one submission may name in each direction. */
+#define LUMEN_MAX_SYNCS		64
+
+/**
+ * lumen_submit_check() - check a &struct drm_lumen_submit.
+ * @args: the submission.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int lumen_submit_check(const struct drm_lumen_submit *args)
+{
+	if (args->flags || args->reserved[0] || args->reserved[1])
+		return -EINVAL;
+	if (!args->region_count || args->region_count > LUMEN_MAX_REGIONS ||
+	    args->region_size < sizeof(struct drm_lumen_region))
+		return -EINVAL;
+	if (args->in_sync_count > LUMEN_MAX_SYNCS ||
+	    args->out_sync_count > LUMEN_MAX_SYNCS)
+		return -EINVAL;
+	if ((args->in_sync_count || args->out_sync_count) &&
+	    args->sync_size < sizeof(struct drm_lumen_sync))
+		return -EINVAL;
+	if (args->priority > DRM_LUMEN_PRIORITY_HIGH)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * lumen_region_check() - check one region binding against its buffer.
+ * @r: the binding, with a non-zero handle.
+ * @bo_size: bytes of the buffer @r names.
+ * @size: out: bytes of the region (@r->size, or the rest of the buffer).
+ *
+ * The device takes region addresses in whole pages, hence the aligned
+ * offset.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int lumen_region_check(const struct drm_lumen_region *r, u64 bo_size,
+		       u64 *size)
+{
+	if (r->flags || r->offset >= bo_size ||
+	    r->offset & ((1U << LUMEN_PAGE_SHIFT) - 1))
+		return -EINVAL;
+	if (r->size > bo_size - r->offset)
+		return -EINVAL;
+	*size = r->size ? r->size : bo_size - r->offset;
+	return 0;
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/* Copyright 2026 The Lumen Authors */
+
+/*
+ * The device itself: identity, the ring and completion memory, reset,
+ * power and interrupts. Register semantics: hardware.rst.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/iopoll.h>
+#include <linux/pci.h>
+#include <linux/pm_runtime.h>
+
+#include <drm/drm_print.h>
+
+#include "lumen_device.h"
+#include "lumen_drv.h"
+#include "lumen_job.h"
+#include "lumen_vm.h"
+
+#define LUMEN_POLL_US		10
+#define LUMEN_RESET_TIMEOUT_US	100000
+#define LUMEN_POWER_TIMEOUT_US	100000
+
+/* Point the device at the ring and completion memory and let it fetch. */
+static void lumen_device_hw_init(struct lumen_device *ldev)
+{
+	*ldev->completion = 0;
+	lumen_write64(ldev, LUMEN_REG_RING_BASE, ldev->ring_dma);
+	lumen_write(ldev, LUMEN_REG_RING_SIZE, LUMEN_RING_ENTRIES);
+	lumen_write64(ldev, LUMEN_REG_COMPLETION_ADDR, ldev->completion_dma);
+	lumen_vm_restore(ldev);
+	lumen_write(ldev, LUMEN_REG_IRQ_STATUS, LUMEN_IRQ_ALL);
+	lumen_write(ldev, LUMEN_REG_IRQ_MASK, LUMEN_IRQ_ALL);
+	/* The device cleared its test hooks; the driver remembers the delay. */
+	if (ldev->hooks.delay_us)
+		lumen_write(ldev, LUMEN_REG_DBG_DELAY_US, ldev->hooks.delay_us);
+	lumen_write(ldev, LUMEN_REG_CONTROL, LUMEN_CONTROL_RING_ENABLE);
+}
+
+static int lumen_device_power(struct lumen_device *ldev, u32 req, u32 state)
+{
+	u32 val;
+
+	lumen_write(ldev, LUMEN_REG_POWER_CTRL, req);
+	return readl_poll_timeout(ldev->regs + LUMEN_REG_POWER_STATE, val,
+				  state == LUMEN_POWER_OFF ? val == state :
+				  val != LUMEN_POWER_OFF,
+				  LUMEN_POLL_US, LUMEN_POWER_TIMEOUT_US);
+}
+
+static int lumen_device_reset_once(struct lumen_device *ldev)
+{
+	u32 status;
+	int ret;
+
+	lumen_write(ldev, LUMEN_REG_RESET, LUMEN_RESET_GO);
+	ret = readl_poll_timeout(ldev->regs + LUMEN_REG_STATUS, status,
+				 !(status & LUMEN_STATUS_RESETTING),
+				 LUMEN_POLL_US, LUMEN_RESET_TIMEOUT_US);
+	if (ret)
+		return ret;
+	return status & LUMEN_STATUS_RESET_FAILED ? -EIO : 0;
+}
+
+/**
+ * lumen_device_reset() - reset the device and set it up again.
+ * @ldev: the device, its ring drained by the caller.
+ *
+ * A failed reset is tried once more, as hardware.rst asks.
+ *
+ * Return: 0, or a negative errno when the device stays broken.
+ */
+int lumen_device_reset(struct lumen_device *ldev)
+{
+	int ret;
+
+	guard(mutex)(&ldev->reset_lock);
+	atomic_inc(&ldev->resets);
+	ret = lumen_device_reset_once(ldev);
+	if (ret)
+		ret = lumen_device_reset_once(ldev);
+	if (ret)
+		return ret;
+	ldev->ring_tail = 0;
+	lumen_device_hw_init(ldev);
+	return 0;
+}
+
+static int lumen_device_check_id(struct lumen_device *ldev)
+{
+	u32 id = lumen_read(ldev, LUMEN_REG_ID);
+
+	if (id != LUMEN_ID_MAGIC) {
+		drm_err(&ldev->drm, "not a Lumen NPU (id %#x)\n", id);
+		return -ENODEV;
+	}
+	ldev->hw_version = lumen_read(ldev, LUMEN_REG_VERSION);
+	ldev->isa_version = lumen_read(ldev, LUMEN_REG_ISA_VERSION);
+	ldev->caps = lumen_read(ldev, LUMEN_REG_CAPS);
+	ldev->cores = lumen_read(ldev, LUMEN_REG_CORES);
+	ldev->dtypes = lumen_read(ldev, LUMEN_REG_DTYPES);
+
+	if (ldev->hw_version >> 16 != LUMEN_HW_VERSION >> 16 ||
+	    ldev->isa_version != LUMEN_ISA_VERSION) {
+		drm_err(&ldev->drm, "unsupported version %#x, ISA %u\n",
+			ldev->hw_version, ldev->isa_version);
+		return -ENODEV;
+	}
+	if (lumen_read(ldev, LUMEN_REG_VA_BITS) < LUMEN_VA_BITS ||
+	    lumen_read(ldev, LUMEN_REG_CONTEXTS) < LUMEN_MMU_CONTEXTS ||
+	    lumen_read(ldev, LUMEN_REG_RING_MAX) < LUMEN_RING_ENTRIES ||
+	    lumen_read(ldev, LUMEN_REG_MAX_REGIONS) < LUMEN_MAX_REGIONS ||
+	    !(ldev->caps & LUMEN_CAP_PAGE_4K)) {
+		drm_err(&ldev->drm, "device lacks a v1 feature\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/**
+ * lumen_device_init() - identify the device, allocate its ring, power it.
+ * @ldev: the device with @regs mapped.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lumen_device_init(struct lumen_device *ldev)
+{
+	struct device *dev = ldev->drm.dev;
+	int ret;
+
+	ret = lumen_device_check_id(ldev);
+	if (ret)
+		return ret;
+
+	ldev->ring = dmam_alloc_coherent(dev, LUMEN_RING_ENTRIES *
+					 LUMEN_JOB_DESC_SIZE, &ldev->ring_dma,
+					 GFP_KERNEL);
+	ldev->status = dmam_alloc_coherent(dev, LUMEN_RING_ENTRIES *
+					   LUMEN_STATUS_REC_SIZE,
+					   &ldev->status_dma, GFP_KERNEL);
+	ldev->completion = dmam_alloc_coherent(dev, sizeof(u64),
+					       &ldev->completion_dma,
+					       GFP_KERNEL);
+	if (!ldev->ring || !ldev->status || !ldev->completion)
+		return -ENOMEM;
+
+	ret = lumen_device_power(ldev, LUMEN_POWER_REQ_ON, LUMEN_POWER_IDLE);
+	if (ret)
+		return ret;
+	return lumen_device_reset(ldev);
+}
+
+/** lumen_device_fini() - stop the device fetching and power it down. */
+void lumen_device_fini(struct lumen_device *ldev)
+{
+	lumen_write(ldev, LUMEN_REG_IRQ_MASK, 0);
+	lumen_write(ldev, LUMEN_REG_CONTROL, 0);
+	lumen_device_power(ldev, LUMEN_POWER_REQ_OFF, LUMEN_POWER_OFF);
+}
+
+static irqreturn_t lumen_irq(int irq, void *data)
+{
+	struct lumen_device *ldev = data;
+	u32 status = lumen_read(ldev, LUMEN_REG_IRQ_STATUS);
+
+	if (!status)
+		return IRQ_NONE;
+	lumen_write(ldev, LUMEN_REG_IRQ_STATUS, status);
+	if (status & (LUMEN_IRQ_JOB_DONE | LUMEN_IRQ_JOB_FAULT))
+		lumen_job_irq_done(ldev);
+	if (status & LUMEN_IRQ_RING_ERROR)
+		lumen_job_ring_error(ldev);
+	return IRQ_HANDLED;
+}
+
+/**
+ * lumen_device_irq_init() - route both MSI-X vectors (or one MSI/INTx
+ * line) to the handler; the status register says which events happened.
+ * @ldev: the device.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lumen_device_irq_init(struct lumen_device *ldev)
+{
+	struct pci_dev *pdev = ldev->pdev;
+	unsigned long flags;
+	int i, n, ret;
+
+	n = pci_alloc_irq_vectors(pdev, 1, LUMEN_MSIX_VECTORS, PCI_IRQ_ALL_TYPES);
+	if (n < 0)
+		return n;
+	flags = pdev->msix_enabled || pdev->msi_enabled ? 0 : IRQF_SHARED;
+	for (i = 0; i < n; i++) {
+		ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, i),
+				       lumen_irq, flags, "lumen", ldev);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * lumen_runtime_suspend() - power the cores down while idle.
+ * @dev: the PCI device.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lumen_runtime_suspend(struct device *dev)
+{
+	struct lumen_device *ldev = dev_get_drvdata(dev);
+
+	guard(mutex)(&ldev->reset_lock);
+	return lumen_device_power(ldev, LUMEN_POWER_REQ_OFF, LUMEN_POWER_OFF);
+}
+
+/**
+ * lumen_runtime_resume() - power up; the device lost its state, set it up.
+ * @dev: the PCI device.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lumen_runtime_resume(struct device *dev)
+{
+	struct lumen_device *ldev = dev_get_drvdata(dev);
+	int ret;
+
+	scoped_guard(mutex, &ldev->reset_lock) {
+		ret = lumen_device_power(ldev, LUMEN_POWER_REQ_ON,
+					 LUMEN_POWER_IDLE);
+		if (ret)
+			return ret;
+	}
+	return lumen_device_reset(ldev);
+}

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/* Copyright 2026 The Lumen Authors */
+
+/*
+ * Buffer objects: shmem GEM objects mapped into the NPU address space of
+ * every file holding a handle to them. A mapping lives while the handle
+ * does and while a job uses it, so closing a handle during a job leaves
+ * the job's memory in place.
+ */
+
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_print.h>
+
+#include "lumen_drv.h"
+#include "lumen_gem.h"
+
+static void lumen_mapping_release(struct kref *ref)
+{
+	struct lumen_mapping *map = container_of(ref, struct lumen_mapping, ref);
+	struct lumen_vm *vm = map->vm;
+
+	scoped_guard(mutex, &vm->lock) {
+		/* Whole pages of one buffer: never a split, cannot fail. */
+		WARN_ON(lumen_pt_unmap(&vm->pt, map->node.start,
+				       map->node.size));
+		drm_mm_remove_node(&map->node);
+	}
+	lumen_vm_flush(vm);
+	atomic_dec(&vm->ldev->objects.mappings);
+	lumen_vm_put(vm);
+	drm_gem_object_put(&map->bo->base.base);
+	kfree(map);
+}
+
+/** lumen_mapping_put() - drop a reference to a mapping. */
+void lumen_mapping_put(struct lumen_mapping *map)
+{
+	kref_put(&map->ref, lumen_mapping_release);
+}
+
+/**
+ * lumen_bo_find_mapping() - the mapping of @bo in @vm, referenced.
+ * @bo: the buffer.
+ * @vm: the address space.
+ *
+ * Return: the mapping, or NULL.
+ */
+struct lumen_mapping *lumen_bo_find_mapping(struct lumen_bo *bo,
+					    struct lumen_vm *vm)
+{
+	struct lumen_mapping *map;
+
+	guard(mutex)(&bo->lock);
+	list_for_each_entry(map, &bo->mappings, link) {
+		if (map->vm == vm) {
+			kref_get(&map->ref);
+			return map;
+		}
+	}
+	return NULL;
+}
+
+static int lumen_vm_map_sgt(struct lumen_vm *vm, u64 va, struct sg_table *sgt,
+			    u64 prot)
+{
+	struct scatterlist *sg;
+	u64 done = 0;
+	int i, ret;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		ret = lumen_pt_map(&vm->pt, va + done, sg_dma_address(sg),
+				   sg_dma_len(sg), prot);
+		if (ret) {
+			if (done)
+				lumen_pt_unmap(&vm->pt, va, done);
+			return ret;
+		}
+		done += sg_dma_len(sg);
+	}
+	return 0;
+}
+
+static struct lumen_mapping *lumen_bo_lookup_locked(struct lumen_bo *bo,
+						    struct lumen_vm *vm)
+{
+	struct lumen_mapping *map;
+
+	lockdep_assert_held(&bo->lock);
+	list_for_each_entry(map, &bo->mappings, link)
+		if (map->vm == vm)
+			return map;
+	return NULL;
+}
+
+/**
+ * lumen_bo_map() - map @bo into @vm, or find the mapping already there.
+ * @bo: the buffer.
+ * @vm: the address space.
+ * @writable: let jobs write the buffer.
+ *
+ * The buffer keeps the mapping until lumen_bo_unmap().
+ *
+ * Return: a referenced mapping, or an ERR_PTR.
+ */
+struct lumen_mapping *lumen_bo_map(struct lumen_bo *bo, struct lumen_vm *vm,
+				   bool writable)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct lumen_mapping *map;
+	struct sg_table *sgt;
+	int ret;
+
+	guard(mutex)(&bo->lock);
+	map = lumen_bo_lookup_locked(bo, vm);
+	if (map) {
+		kref_get(&map->ref);
+		return map;
+	}
+
+	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
+	if (IS_ERR(sgt))
+		return ERR_CAST(sgt);
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&map->ref);
+	map->bo = bo;
+	map->vm = vm;
+
+	scoped_guard(mutex, &vm->lock) {
+		ret = lumen_va_alloc(&vm->mm, obj->size, &map->node);
+		if (!ret) {
+			ret = lumen_vm_map_sgt(vm, map->node.start, sgt,
+					       writable ? LUMEN_PTE_WRITE : 0);
+			if (ret)
+				drm_mm_remove_node(&map->node);
+		}
+	}
+	if (ret) {
+		kfree(map);
+		return ERR_PTR(ret);
+	}
+
+	kref_get(&vm->ref);
+	atomic_inc(&vm->ldev->objects.mappings);
+	drm_gem_object_get(obj);
+	kref_get(&map->ref);	/* the buffer's, until lumen_bo_unmap() */
+	list_add_tail(&map->link, &bo->mappings);
+	return map;
+}
+
+/**
+ * lumen_bo_unmap() - drop the buffer's mapping in @vm.
+ * @bo: the buffer.
+ * @vm: the address space.
+ *
+ * Jobs still using the mapping keep it until they finish.
+ */
+void lumen_bo_unmap(struct lumen_bo *bo, struct lumen_vm *vm)
+{
+	struct lumen_mapping *map;
+
+	scoped_guard(mutex, &bo->lock) {
+		map = lumen_bo_lookup_locked(bo, vm);
+		if (map)
+			list_del(&map->link);
+	}
+	if (map)
+		lumen_mapping_put(map);
+}
+
+static int lumen_gem_open(struct drm_gem_object *obj, struct drm_file *file)
+{
+	struct lumen_file *lfile = file->driver_priv;
+	struct lumen_mapping *map;
+
+	map = lumen_bo_map(to_lumen_bo(obj), lfile->vm, true);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	lumen_mapping_put(map);
+	return 0;
+}
+
+static void lumen_gem_close(struct drm_gem_object *obj, struct drm_file *file)
+{
+	struct lumen_file *lfile = file->driver_priv;
+
+	lumen_bo_unmap(to_lumen_bo(obj), lfile->vm);
+}
+
+static void lumen_gem_free(struct drm_gem_object *obj)
+{
+	struct lumen_bo *bo = to_lumen_bo(obj);
+
+	/* Every mapping holds the object: none can be left. */
+	WARN_ON(!list_empty(&bo->mappings));
+	mutex_destroy(&bo->lock);
+	atomic_dec(&to_lumen_device(obj->dev)->objects.bos);
+	drm_gem_shmem_free(&bo->base);
+}
+
+static const struct drm_gem_object_funcs lumen_gem_funcs = {
+	.free = lumen_gem_free,
+	.open = lumen_gem_open,
+	.close = lumen_gem_close,
+	.print_info = drm_gem_shmem_object_print_info,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+/**
+ * lumen_gem_create_object() - &drm_driver.gem_create_object.
+ * @drm: the device.
+ * @size: bytes.
+ *
+ * Return: a new object, or an ERR_PTR.
+ */
+struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm,
+					       size_t size)
+{
+	struct lumen_bo *bo;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&bo->lock);
+	INIT_LIST_HEAD(&bo->mappings);
+	/* NPU memory is written by the device: never write-combined. */
+	bo->base.map_wc = false;
+	bo->base.base.funcs = &lumen_gem_funcs;
+	atomic_inc(&to_lumen_device(drm)->objects.bos);
+	return &bo->base.base;
+}
+
+/**
+ * lumen_bo_create() - a new buffer, in no address space yet.
+ * @ldev: the device.
+ * @size: bytes.
+ *
+ * Return: the buffer, or an ERR_PTR.
+ */
+struct lumen_bo *lumen_bo_create(struct lumen_device *ldev, size_t size)
+{
+	struct drm_gem_shmem_object *shmem;
+
+	shmem = drm_gem_shmem_create(&ldev->drm, size);
+	if (IS_ERR(shmem))
+		return ERR_CAST(shmem);
+	return to_lumen_bo(&shmem->base);
+}
+
+int lumen_ioctl_bo_create(struct drm_device *drm, void *data,
+			  struct drm_file *file)
+{
+	struct lumen_file *lfile = file->driver_priv;
+	struct drm_lumen_bo_create *args = data;
+	struct lumen_mapping *map;
+	struct lumen_bo *bo;
+	int ret;
+
+	if (args->flags || !args->size)
+		return -EINVAL;
+	/* Could never be mapped, or never be backed: fail before allocating. */
+	if (args->size > LUMEN_PT_VA_SIZE - LUMEN_VA_START)
+		return -E2BIG;
+	if (args->size >> PAGE_SHIFT >= totalram_pages())
+		return -ENOMEM;
+
+	bo = lumen_bo_create(to_lumen_device(drm), args->size);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+
+	/* Maps the buffer into this file's space through lumen_gem_open(). */
+	ret = drm_gem_handle_create(file, &bo->base.base, &args->handle);
+	if (!ret) {
+		/* Our reference: the handle may already be closed again. */
+		map = lumen_bo_find_mapping(bo, lfile->vm);
+		if (map) {
+			args->size = bo->base.base.size;
+			args->npu_addr = map->node.start;
+			lumen_mapping_put(map);
+		} else {
+			ret = -ENOENT;
+		}
+	}
+	drm_gem_object_put(&bo->base.base);
+	return ret;
+}
+
+int lumen_ioctl_bo_mmap_offset(struct drm_device *drm, void *data,
+			       struct drm_file *file)
+{
+	struct drm_lumen_bo_mmap_offset *args = data;
+	struct drm_gem_object *obj;
+	int ret;
+
+	if (args->pad)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	ret = drm_gem_create_mmap_offset(obj);
+	if (!ret)
+		args->offset = drm_vma_node_offset_addr(&obj->vma_node);
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+int lumen_ioctl_bo_info(struct drm_device *drm, void *data,
+			struct drm_file *file)
+{
+	struct lumen_file *lfile = file->driver_priv;
+	struct drm_lumen_bo_info *args = data;
+	struct lumen_mapping *map;
+	struct drm_gem_object *obj;
+
+	if (args->pad)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	map = lumen_bo_map(to_lumen_bo(obj), lfile->vm, true);
+	if (!IS_ERR(map)) {
+		args->size = obj->size;
+		args->npu_addr = map->node.start;
+		lumen_mapping_put(map);
+	}
+	drm_gem_object_put(obj);
+	return PTR_ERR_OR_ZERO(map);
+}

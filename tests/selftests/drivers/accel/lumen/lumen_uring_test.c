@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/* Copyright 2026 The Lumen Authors */
+
+/*
+ * LUMEN_URING_CMD_SUBMIT: the CQE comes when the job completes and
+ * carries its status; many in flight; the ring or the device file closed
+ * while jobs run.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lumen_util.h"
+#include "kselftest_harness.h"
+
+FIXTURE(uring) {
+	int fd;
+	struct add_ctx c;
+};
+
+FIXTURE_SETUP(uring)
+{
+	self->fd = lumen_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, add_ctx_init(&self->c, self->fd));
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	hook("delay_us", "0");
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(uring, cqe_at_completion)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	unsigned int rows;
+
+	ASSERT_EQ(0, uring_init(&ring, 8));
+	for (rows = 1; rows <= ADD_CAPACITY + 1; rows++) {
+		ASSERT_EQ(0, uring_queue(&ring, self->fd,
+					 add_prepare(&self->c, rows), rows));
+		ASSERT_EQ(1, io_uring_submit(&ring));
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		EXPECT_EQ(rows, cqe->user_data);
+		if (rows <= ADD_CAPACITY) {
+			EXPECT_EQ(0, cqe->res);
+			EXPECT_TRUE(add_sums_ok(&self->c, rows));
+		} else {
+			EXPECT_EQ(-EIO, cqe->res);	/* ARG_RANGE fault */
+			EXPECT_TRUE(add_sums_ok(&self->c, 0));
+		}
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	/* A bad submission fails at once, as the ioctl would. */
+	add_prepare(&self->c, 1)->flags = 1;
+	ASSERT_EQ(0, uring_queue(&ring, self->fd, &self->c.s, 99));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(-EINVAL, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	/* So does a job id filled in. */
+	add_prepare(&self->c, 1)->job_id = 1;
+	ASSERT_EQ(0, uring_queue(&ring, self->fd, &self->c.s, 100));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(-EINVAL, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+}
+
+TEST_F(uring, needs_sqe128)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
+	sqe = io_uring_get_sqe(&ring);
+	ASSERT_NE(NULL, sqe);
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = self->fd;
+	sqe->cmd_op = LUMEN_URING_CMD_SUBMIT;
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(-EINVAL, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+}
+
+/*
+ * 128 jobs in flight, each with its own args and dst page; every fifth
+ * asks for more rows than the program has, so its CQE must say -EIO
+ * while the others say 0, whatever order they complete in.
+ */
+#define MANY 128
+
+TEST_F_TIMEOUT(uring, many_in_flight_cqe_status, 120)
+{
+	struct drm_lumen_region r[3];
+	struct drm_lumen_submit s;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	struct buf dst, args;
+	const float *s0, *s1;
+	int seen[MANY] = {};
+	unsigned int i, k;
+
+	ASSERT_EQ(0, bo_new(self->fd, MANY * 4096, &dst));
+	ASSERT_EQ(0, bo_new(self->fd, MANY * 4096, &args));
+	add_prepare(&self->c, 1);
+	for (i = 0; i < dst.size / 4; i++)
+		((float *)dst.map)[i] = -1.0f;
+	memcpy(r, self->c.r, sizeof(r));
+	s = self->c.s;
+	s.regions = (__u64)(unsigned long)r;
+	r[0].handle = dst.handle;
+	r[0].size = 4096;
+	r[2].handle = args.handle;
+	r[2].size = 4096;
+
+	ASSERT_EQ(0, uring_init(&ring, MANY));
+	for (i = 0; i < MANY; i++) {
+		((__u32 *)((char *)args.map + i * 4096))[ADD_ROWS_SLOT] = i % 5 + 1;
+		r[0].offset = i * 4096ULL;
+		r[2].offset = i * 4096ULL;
+		/* Copied into the SQE: r may change for the next one. */
+		ASSERT_EQ(0, uring_queue(&ring, self->fd, &s, i));
+		/* The regions are read at issue: submit each before reusing r. */
+		ASSERT_EQ(1, io_uring_submit(&ring));
+	}
+	for (i = 0; i < MANY; i++) {
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		ASSERT_GT(MANY, cqe->user_data);
+		k = cqe->user_data;
+		seen[k]++;
+		EXPECT_EQ(k % 5 + 1 > ADD_CAPACITY ? -EIO : 0, cqe->res)
+			TH_LOG("job %u", k);
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+
+	s0 = (const float *)((char *)self->c.src.map + ADD_SRC0_OFF);
+	s1 = (const float *)((char *)self->c.src.map + ADD_SRC1_OFF);
+	for (i = 0; i < MANY; i++) {
+		const float *d = (const float *)((char *)dst.map + i * 4096);
+		unsigned int rows = i % 5 + 1, bad = 0;
+
+		EXPECT_EQ(1, seen[i]);
+		for (k = 0; k < ADD_WIDTH * ADD_CAPACITY; k++) {
+			float want = rows <= ADD_CAPACITY && k / ADD_WIDTH < rows ?
+				     s0[k] + s1[k % ADD_WIDTH] : -1.0f;
+
+			bad += d[k] != want;
+		}
+		EXPECT_EQ(0, bad) TH_LOG("job %u", i);
+	}
+}
+
+/* An injected device fault: -EIO in the CQE, the job id in big_cqe[0]. */
+TEST_F(uring, faulting_job_cqe_carries_error)
+{
+	struct drm_lumen_job_wait w;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	__u64 id;
+
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, IORING_SETUP_SQE128 |
+					 IORING_SETUP_CQE32));
+	ASSERT_TRUE(hook("fault_next", "1"));
+	ASSERT_EQ(0, uring_queue(&ring, self->fd, add_prepare(&self->c, 4), 1));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(-EIO, cqe->res);
+	id = cqe->big_cqe[0];
+	io_uring_cqe_seen(&ring, cqe);
+	EXPECT_TRUE(add_sums_ok(&self->c, 0));
+	ASSERT_EQ(0, wait_job(self->fd, id, &w));
+	EXPECT_EQ(DRM_LUMEN_JOB_FAULT, w.status);
+	EXPECT_EQ(LUMEN_FAULT_INJECTED, w.fault_code);
+
+	/* The next one is fine. */
+	ASSERT_EQ(0, uring_queue(&ring, self->fd, add_prepare(&self->c, 3), 2));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(0, cqe->res);
+	EXPECT_EQ(id + 1, cqe->big_cqe[0]);
+	io_uring_cqe_seen(&ring, cqe);
+	EXPECT_TRUE(add_sums_ok(&self->c, 3));
+	io_uring_queue_exit(&ring);
+}
+
+/*
+ * Closing a ring with commands in flight cancels the commands (their CQEs
+ * have nowhere to go), not the jobs: they complete, and the file keeps
+ * working through a new ring.
+ */
+TEST_F_TIMEOUT(uring, ring_closed_with_jobs_in_flight, 60)
+{
+	struct drm_lumen_job_wait w;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	__u64 id;
+	int i;
+
+	ASSERT_TRUE(hook("delay_us", "50000"));
+	ASSERT_EQ(0, uring_init(&ring, 8));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, uring_queue(&ring, self->fd, add_prepare(&self->c, 4),
+					 i));
+	ASSERT_EQ(4, io_uring_submit(&ring));
+	io_uring_queue_exit(&ring);
+	for (id = 1; id <= 4; id++) {
+		ASSERT_EQ(0, wait_job(self->fd, id, &w));
+		EXPECT_EQ(DRM_LUMEN_JOB_DONE, w.status);
+	}
+	EXPECT_TRUE(add_sums_ok(&self->c, 4));
+	ASSERT_TRUE(hook("delay_us", "0"));
+
+	ASSERT_EQ(0, uring_init(&ring, 8));
+	ASSERT_EQ(0, uring_queue(&ring, self->fd, add_prepare(&self->c, 2), 9));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(0, cqe->res);
+	EXPECT_TRUE(add_sums_ok(&self->c, 2));
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+}
+
+/*
+ * The device file closed while its commands are in flight: the ring keeps
+ * the file until they complete, the CQEs still arrive with the jobs'
+ * status, and afterwards nothing of the file is left.
+ */
+TEST_F_TIMEOUT(uring, fd_closed_with_jobs_in_flight, 60)
+{
+	struct lumen_objects o;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	int i;
+
+	ASSERT_TRUE(hook("delay_us", "30000"));
+	ASSERT_EQ(0, uring_init(&ring, 16));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, uring_queue(&ring, self->fd, add_prepare(&self->c, 4),
+					 i));
+	ASSERT_EQ(8, io_uring_submit(&ring));
+	close(self->fd);
+	self->fd = -1;
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		EXPECT_EQ(0, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	ASSERT_TRUE(hook("delay_us", "0"));
+	/* The mmaps of the context still hold its buffers. */
+	EXPECT_TRUE(add_sums_ok(&self->c, 4));
+	munmap(self->c.dst.map, self->c.dst.size);
+	munmap(self->c.src.map, self->c.src.size);
+	munmap(self->c.args.map, self->c.args.size);
+	EXPECT_EQ(0, objects_wait_idle(&o, 20))
+		TH_LOG("%s", objects_str(&o));
+}
+
+TEST_HARNESS_MAIN
