@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPU backend: the programs run through hw/core in this process, the
+ * way the NPU would run them. Jobs run inside submit(); wait() reports how
+ * the last one ended. Read-only host memory (the mapped weights) is used in
+ * place, so loading a model copies nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hw/core/lumen_exec.h"
+#include "lumen_internal.h"
+
+struct cpu_device {
+	struct lumen_exec *ex;
+	uint64_t last_job;
+	struct lumen_job_result last;
+};
+
+struct lumen_prog {
+	const void *code;
+	size_t size;
+	struct lumen_validation val;
+};
+
+static struct cpu_device *cpu(struct lumen_device *dev)
+{
+	return dev->priv;
+}
+
+static int cpu_open(struct lumen_device *dev,
+		    const struct lumen_device_options *opt)
+{
+	struct cpu_device *c = calloc(1, sizeof(*c));
+	unsigned int threads = opt->threads;
+
+	if (!c)
+		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = n > 0 ? (unsigned int)n : 1;
+	}
+	c->ex = lumen_exec_create(threads);
+	if (!c->ex) {
+		free(c);
+		return lumen_fail(LUMEN_E_NOMEM,
+				  "cannot start %u executor threads", threads);
+	}
+	dev->priv = c;
+	return 0;
+}
+
+static void cpu_close(struct lumen_device *dev)
+{
+	lumen_exec_destroy(cpu(dev)->ex);
+	free(cpu(dev));
+}
+
+static void cpu_get_info(struct lumen_device *dev,
+			 struct lumen_device_info *info)
+{
+	snprintf(info->name, sizeof(info->name), "host CPU (hw/core)");
+	info->isa_version = LUMEN_ISA_VERSION;
+	info->cores = lumen_exec_threads(cpu(dev)->ex);
+	info->max_regions = LUMEN_MAX_REGIONS;
+	info->dtypes = 1u << LUMEN_DTYPE_F32 | 1u << LUMEN_DTYPE_F16 |
+		       1u << LUMEN_DTYPE_Q4_0 | 1u << LUMEN_DTYPE_Q8_0 |
+		       1u << LUMEN_DTYPE_I32;
+	info->has_counters = false;
+}
+
+static int cpu_buf_alloc(struct lumen_device *dev, uint64_t size,
+			 struct lumen_buf *buf)
+{
+	uint64_t bytes = (size + 4095) / 4096 * 4096;
+
+	memset(buf, 0, sizeof(*buf));
+	if (!bytes)
+		bytes = 4096;
+	buf->host = aligned_alloc(4096, bytes);
+	if (!buf->host)
+		return lumen_fail(LUMEN_E_NOMEM, "cannot allocate %llu bytes",
+				  (unsigned long long)bytes);
+	memset(buf->host, 0, bytes);
+	buf->size = size;
+	buf->priv = buf->host;		/* ours to free */
+	return 0;
+}
+
+static int cpu_buf_import(struct lumen_device *dev, const void *host,
+			  uint64_t size, struct lumen_buf *buf)
+{
+	memset(buf, 0, sizeof(*buf));
+	/* the executor never writes a read-only region: the const is kept */
+	buf->host = (void *)host;
+	buf->size = size;
+	return 0;
+}
+
+static void cpu_buf_free(struct lumen_device *dev, struct lumen_buf *buf)
+{
+	free(buf->priv);
+	memset(buf, 0, sizeof(*buf));
+}
+
+static int cpu_program_create(struct lumen_device *dev, const void *code,
+			      size_t size, const struct lumen_validation *v,
+			      struct lumen_prog **out)
+{
+	struct lumen_prog *p = malloc(sizeof(*p));
+
+	if (!p)
+		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	p->code = code;		/* the model keeps the file mapped */
+	p->size = size;
+	p->val = *v;
+	*out = p;
+	return 0;
+}
+
+static void cpu_program_destroy(struct lumen_device *dev, struct lumen_prog *p)
+{
+	free(p);
+}
+
+static int cpu_submit(struct lumen_device *dev, struct lumen_prog *p,
+		      struct lumen_buf *const *bufs, unsigned int n,
+		      uint64_t *job)
+{
+	struct cpu_device *c = cpu(dev);
+	struct lumen_region regions[LUMEN_MAX_REGIONS] = { 0 };
+	struct lumen_fault fault = { 0 };
+
+	if (n > LUMEN_MAX_REGIONS)
+		return lumen_fail(LUMEN_E_INVAL, "%u region slots", n);
+	for (unsigned int i = 0; i < n; i++) {
+		if (bufs[i]) {
+			regions[i].base = bufs[i]->host;
+			regions[i].size = bufs[i]->size;
+		}
+	}
+	memset(&c->last, 0, sizeof(c->last));
+	if (lumen_exec_run_validated(c->ex, p->code, &p->val, regions, n,
+				     &fault)) {
+		c->last.fault_code = fault.code ? fault.code : ~0u;
+		c->last.fault_op = fault.op_index;
+		c->last.fault_region = fault.region;
+		c->last.fault_offset = fault.offset;
+	}
+	*job = ++c->last_job;
+	return 0;
+}
+
+static int cpu_wait(struct lumen_device *dev, uint64_t job,
+		    struct lumen_job_result *res)
+{
+	struct cpu_device *c = cpu(dev);
+
+	if (job != c->last_job)
+		return lumen_fail(LUMEN_E_INVAL, "job %llu is not the last one",
+				  (unsigned long long)job);
+	*res = c->last;
+	return 0;
+}
+
+static void cpu_get_counters(struct lumen_device *dev, struct lumen_counters *c)
+{
+	struct lumen_exec_stats st;
+
+	lumen_exec_get_stats(cpu(dev)->ex, &st);
+	c->bytes_read = st.bytes_read;
+	c->flops = st.flops;
+}
+
+const struct lumen_backend_ops lumen_cpu_backend = {
+	.name = "cpu",
+	.open = cpu_open,
+	.close = cpu_close,
+	.get_info = cpu_get_info,
+	.buf_alloc = cpu_buf_alloc,
+	.buf_import = cpu_buf_import,
+	.buf_free = cpu_buf_free,
+	.program_create = cpu_program_create,
+	.program_destroy = cpu_program_destroy,
+	.submit = cpu_submit,
+	.wait = cpu_wait,
+	.get_counters = cpu_get_counters,
+};

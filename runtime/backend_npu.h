@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NPU backend's private state, shared by backend_npu.c (device,
+ * buffers, programs, counters) and backend_npu_submit.c (the two
+ * submission paths).
+ */
+#ifndef LUMEN_BACKEND_NPU_H
+#define LUMEN_BACKEND_NPU_H
+
+#include <liburing.h>
+#include <stdbool.h>
+
+#include "drm/lumen_accel.h"
+#include "lumen_internal.h"
+
+/**
+ * struct npu_device - one open Lumen accel node.
+ * @fd: the node, opened read-write.
+ * @node: its path, e.g. "/dev/accel/accel0".
+ * @pci_name: the PCI function ("0000:00:03.0"): names its debugfs directory.
+ * @info: what %DRM_LUMEN_QUERY_INFO said.
+ * @use_uring: submit through @ring (else the SUBMIT ioctl + JOB_WAIT).
+ * @ring: SQE128 + CQE32: the submission inline, the job id back.
+ * @regions: the bindings of the job in flight; they must stay valid until
+ *	the kernel has read them, which may be after submit() returned.
+ * @pending: submit() queued a job that wait() has not reaped.
+ * @tag: user_data of the pending SQE, or the ioctl's job id.
+ */
+struct npu_device {
+	int fd;
+	char node[300];
+	char pci_name[256];
+	struct drm_lumen_dev_info info;
+	bool use_uring;
+	struct io_uring ring;
+	struct drm_lumen_region regions[LUMEN_MAX_REGIONS];
+	bool pending;
+	uint64_t tag;
+};
+
+struct lumen_prog {
+	uint32_t handle;
+	uint32_t regions_used;
+};
+
+static inline struct npu_device *npu(struct lumen_device *dev)
+{
+	return dev->priv;
+}
+
+/* backend_npu_submit.c */
+int npu_submit_init(struct npu_device *n);
+void npu_submit_fini(struct npu_device *n);
+int npu_submit(struct lumen_device *dev, struct lumen_prog *p,
+	       struct lumen_buf *const *bufs, unsigned int n_bufs,
+	       uint64_t *job);
+int npu_wait(struct lumen_device *dev, uint64_t job,
+	     struct lumen_job_result *res);
+
+#endif /* LUMEN_BACKEND_NPU_H */

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Submitting jobs to the NPU, one per prefill chunk or token.
+ *
+ * io_uring (the default): submit() only fills a 128-byte SQE with the
+ * LUMEN_URING_CMD_SUBMIT payload; wait() enters the kernel once, with
+ * io_uring_submit_and_wait(), which issues the job and sleeps until its
+ * CQE, posted when the job has completed. So a token costs exactly one
+ * system call. The 32-byte CQE carries the job id, used to ask JOB_WAIT
+ * for the details of a fault.
+ *
+ * ioctl (the fallback, or LUMEN_NPU_SUBMIT=ioctl): DRM_LUMEN_SUBMIT, then
+ * DRM_LUMEN_JOB_WAIT for its status: two system calls per token.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xf86drm.h>
+
+#include "backend_npu.h"
+
+/* longer than the driver's job timeout: a hang is reported by the driver */
+#define WAIT_SECONDS 120
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	return drmIoctl(fd, req, arg) ? -errno : 0;
+}
+
+static int uring_wanted(void)
+{
+	const char *how = getenv("LUMEN_NPU_SUBMIT");
+
+	return !how || strcmp(how, "ioctl");
+}
+
+int npu_submit_init(struct npu_device *n)
+{
+	struct drm_lumen_get_param gp = { .param = DRM_LUMEN_PARAM_URING_CMD };
+
+	n->use_uring = false;
+	if (!uring_wanted())
+		return 0;
+	if (xioctl(n->fd, DRM_IOCTL_LUMEN_GET_PARAM, &gp) || !gp.value)
+		return 0;
+	/* one job in flight: a ring of 4 leaves room and costs a page */
+	if (io_uring_queue_init(4, &n->ring,
+				IORING_SETUP_SQE128 | IORING_SETUP_CQE32))
+		return 0;	/* an older kernel, or io_uring disabled */
+	n->use_uring = true;
+	return 0;
+}
+
+void npu_submit_fini(struct npu_device *n)
+{
+	if (n->use_uring)
+		io_uring_queue_exit(&n->ring);
+}
+
+static int fill_submit(struct npu_device *n, struct lumen_prog *p,
+		       struct lumen_buf *const *bufs, unsigned int n_bufs,
+		       struct drm_lumen_submit *s)
+{
+	if (n_bufs > LUMEN_MAX_REGIONS || n_bufs > n->info.max_regions)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "%u region slots, the NPU binds %u", n_bufs,
+				  n->info.max_regions);
+	memset(n->regions, 0, sizeof(n->regions));
+	for (unsigned int i = 0; i < n_bufs; i++)
+		if (bufs[i])
+			n->regions[i].handle = bufs[i]->handle;	/* whole buffer */
+	memset(s, 0, sizeof(*s));
+	s->program = p->handle;
+	s->regions = (uintptr_t)n->regions;
+	s->region_count = n_bufs;
+	s->region_size = sizeof(n->regions[0]);
+	s->priority = DRM_LUMEN_PRIORITY_NORMAL;
+	return 0;
+}
+
+int npu_submit(struct lumen_device *dev, struct lumen_prog *p,
+	       struct lumen_buf *const *bufs, unsigned int n_bufs,
+	       uint64_t *job)
+{
+	struct npu_device *n = npu(dev);
+	struct drm_lumen_submit s;
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	if (n->pending)
+		return lumen_fail(LUMEN_E_INVAL, "a job is already in flight");
+	ret = fill_submit(n, p, bufs, n_bufs, &s);
+	if (ret)
+		return ret;
+	if (!n->use_uring) {
+		ret = xioctl(n->fd, DRM_IOCTL_LUMEN_SUBMIT, &s);
+		if (ret)
+			return lumen_fail(ret == -EOVERFLOW ? LUMEN_E_INVAL :
+					  LUMEN_E_DEVICE, "SUBMIT: %s",
+					  strerror(-ret));
+		n->tag = s.job_id;
+	} else {
+		sqe = io_uring_get_sqe(&n->ring);
+		if (!sqe)
+			return lumen_fail(LUMEN_E_DEVICE, "the submission ring is full");
+		/* the whole 128 bytes: the payload's tail must be zero too */
+		memset(sqe, 0, 2 * sizeof(*sqe));
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, n->fd, NULL, 0, 0);
+		sqe->cmd_op = LUMEN_URING_CMD_SUBMIT;
+		memcpy(sqe->cmd, &s, sizeof(s));
+		io_uring_sqe_set_data64(sqe, ++n->tag);
+	}
+	n->pending = true;
+	*job = n->tag;
+	return 0;
+}
+
+/* how a job that did not run to its end ended, from JOB_WAIT */
+static int job_status(struct npu_device *n, uint64_t job_id, int64_t deadline,
+		      struct lumen_job_result *res)
+{
+	struct drm_lumen_job_wait w = {
+		.job_id = job_id,
+		.timeout_ns = deadline,
+	};
+	int ret = xioctl(n->fd, DRM_IOCTL_LUMEN_JOB_WAIT, &w);
+
+	if (ret == -ETIME)
+		return lumen_fail(LUMEN_E_DEVICE,
+				  "job %" PRIu64 " did not complete within %d s",
+				  job_id, WAIT_SECONDS);
+	if (ret)
+		return lumen_fail(LUMEN_E_DEVICE, "JOB_WAIT for job %" PRIu64 ": %s",
+				  job_id, strerror(-ret));
+	switch (w.status) {
+	case DRM_LUMEN_JOB_DONE:
+		return 0;
+	case DRM_LUMEN_JOB_FAULT:
+		res->fault_code = w.fault_code ? w.fault_code : ~0u;
+		res->fault_op = w.fault_op;
+		res->fault_region = ~0u;	/* JOB_WAIT does not report it */
+		res->fault_offset = w.fault_offset;
+		return 0;
+	case DRM_LUMEN_JOB_TIMEOUT:
+		return lumen_fail(LUMEN_E_DEVICE,
+				  "job %" PRIu64 " hung; the NPU was reset", job_id);
+	case DRM_LUMEN_JOB_CANCELED:
+		return lumen_fail(LUMEN_E_DEVICE,
+				  "job %" PRIu64 " was canceled (an NPU reset)", job_id);
+	}
+	return lumen_fail(LUMEN_E_DEVICE, "job %" PRIu64 ": status %u",
+			  job_id, w.status);
+}
+
+static int64_t deadline_ns(int seconds)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec + seconds) * 1000000000 + ts.tv_nsec;
+}
+
+static int uring_wait(struct npu_device *n, struct lumen_job_result *res)
+{
+	struct io_uring_cqe *cqe;
+	uint64_t job_id;
+	int ret, status;
+
+	/*
+	 * A signal may end the wait, or even come before the SQE was taken:
+	 * entering again submits what the kernel has not consumed yet and
+	 * waits on.
+	 */
+	do
+		ret = io_uring_submit_and_wait(&n->ring, 1);
+	while (ret == -EINTR);
+	if (ret < 0)
+		return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
+				  strerror(-ret));
+	/* the CQE is there: this only looks at the ring */
+	ret = io_uring_wait_cqe(&n->ring, &cqe);
+	if (ret)
+		return lumen_fail(LUMEN_E_DEVICE, "io_uring: %s", strerror(-ret));
+	status = cqe->res;
+	job_id = cqe->big_cqe[0];
+	if (cqe->user_data != n->tag)
+		status = -EPROTO;
+	io_uring_cqe_seen(&n->ring, cqe);
+	switch (status) {
+	case 0:
+		return 0;
+	case -EIO:
+		return job_status(n, job_id, 0, res);
+	case -ETIMEDOUT:
+		return lumen_fail(LUMEN_E_DEVICE,
+				  "job %" PRIu64 " hung; the NPU was reset", job_id);
+	case -ECANCELED:
+		return lumen_fail(LUMEN_E_DEVICE,
+				  "job %" PRIu64 " was canceled (an NPU reset)", job_id);
+	case -EOVERFLOW:
+		return lumen_fail(LUMEN_E_INVAL,
+				  "submit: a bound buffer is smaller than the program needs");
+	case -EPROTO:
+		return lumen_fail(LUMEN_E_DEVICE,
+				  "a completion for another submission arrived");
+	}
+	return lumen_fail(LUMEN_E_DEVICE, "submit: %s", strerror(-status));
+}
+
+int npu_wait(struct lumen_device *dev, uint64_t job,
+	     struct lumen_job_result *res)
+{
+	struct npu_device *n = npu(dev);
+
+	memset(res, 0, sizeof(*res));
+	if (!n->pending || job != n->tag)
+		return lumen_fail(LUMEN_E_INVAL, "job %" PRIu64 " is not in flight",
+				  job);
+	n->pending = false;
+	if (n->use_uring)
+		return uring_wait(n, res);
+	return job_status(n, job, deadline_ns(WAIT_SECONDS), res);
+}

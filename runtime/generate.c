@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The generate loop: prompt -> prefill -> (sample -> stream -> decode)*.
+ * The token just sampled is decoded only when another one is wanted, so
+ * n tokens cost the prefill chunks plus n - 1 decode submissions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lumen_internal.h"
+
+struct lumen_generate_params lumen_generate_default_params(void)
+{
+	struct lumen_generate_params p = {
+		.sampling = lumen_sampler_default_params(),
+		.n_predict = 128,
+		.stop_at_eos = true,
+	};
+	return p;
+}
+
+/* penalties need the logits; plain greedy takes the device's argmax */
+static bool device_argmax_will_do(const struct lumen_sampler_params *p)
+{
+	return p->temperature <= 0 &&
+	       (p->repeat_penalty == 1 || p->repeat_last_n == 0) &&
+	       ((p->frequency_penalty == 0 && p->presence_penalty == 0) ||
+		p->repeat_last_n == 0);
+}
+
+static int next_token(struct lumen_session *s, struct lumen_sampler *smp,
+		      bool greedy, int32_t *id)
+{
+	const float *logits;
+
+	if (greedy) {
+		*id = lumen_session_argmax(s);
+		if (*id < 0 || (uint32_t)*id >= s->model->file.meta.n_vocab)
+			return lumen_fail(LUMEN_E_FAULT,
+					  "the device's argmax %d is not a token id",
+					  *id);
+		return 0;
+	}
+	logits = lumen_session_logits(s);
+	if (!logits)
+		return LUMEN_E_INVAL;
+	*id = lumen_sampler_sample(smp, logits);
+	return 0;
+}
+
+static int emit(struct lumen_session *s, const struct lumen_generate_params *p,
+		int32_t id)
+{
+	char piece[256];
+	long len;
+
+	if (!p->on_token)
+		return 0;
+	len = lumen_token_to_piece(s->model->tok, id, 0, piece, sizeof(piece));
+	if (len < 0)
+		len = 0;
+	if ((size_t)len > sizeof(piece))
+		len = sizeof(piece);
+	return p->on_token(p->data, id, piece, (size_t)len);
+}
+
+int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
+		       const struct lumen_generate_params *p,
+		       struct lumen_generate_stats *stats)
+{
+	struct lumen_generate_stats st = { 0 };
+	struct lumen_sampler *smp = NULL;
+	uint64_t t0 = lumen_now_ns(), t_first = 0, subs0 = s->submissions;
+	int32_t eos = lumen_tokenizer_eos(s->model->tok);
+	bool greedy = device_argmax_will_do(&p->sampling);
+	int ret;
+
+	st.n_prompt = (uint32_t)n;
+	if (n > s->ctx - s->pos) {
+		ret = lumen_fail(LUMEN_E_CONTEXT,
+				 "the prompt is %zu tokens, the context holds %u (%u free)",
+				 n, s->ctx, s->ctx - s->pos);
+		goto out;
+	}
+	if (!greedy) {
+		smp = lumen_sampler_create(s->model->file.meta.n_vocab,
+					   &p->sampling);
+		if (!smp) {
+			ret = lumen_fail(LUMEN_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			lumen_sampler_accept(smp, ids[i]);
+	}
+	ret = lumen_session_prefill(s, ids, n);
+	if (ret)
+		goto out;
+	st.prefill_ns = lumen_now_ns() - t0;
+	for (uint32_t i = 0; i < p->n_predict; i++) {
+		int32_t id;
+
+		ret = next_token(s, smp, greedy, &id);
+		if (ret)
+			goto out;
+		if (smp)
+			lumen_sampler_accept(smp, id);
+		if (p->stop_at_eos && id == eos) {
+			st.hit_eos = true;
+			break;
+		}
+		st.n_generated++;
+		if (emit(s, p, id))
+			break;
+		if (i == 0) {
+			t_first = lumen_now_ns();
+			st.first_token_ns = t_first - t0;
+		}
+		if (i + 1 == p->n_predict)
+			break;
+		if (s->pos >= s->ctx) {
+			st.hit_context = true;
+			break;
+		}
+		ret = lumen_session_decode(s, id);
+		if (ret)
+			goto out;
+	}
+	if (t_first)
+		st.decode_ns = lumen_now_ns() - t_first;
+out:
+	st.submissions = s->submissions - subs0;
+	if (stats)
+		*stats = st;
+	lumen_sampler_destroy(smp);
+	return ret;
+}
+
+int lumen_generate(struct lumen_session *s, const char *prompt, size_t len,
+		   const struct lumen_generate_params *p,
+		   struct lumen_generate_stats *stats)
+{
+	const struct lumen_tokenizer *tok = s->model->tok;
+	unsigned flags = lumen_tokenizer_add_bos(tok) ? LUMEN_TOKENIZE_BOS : 0;
+	size_t cap = LUMEN_TOKENIZE_MAX(len);
+	int32_t *ids = malloc(cap * sizeof(*ids));
+	long n;
+	int ret;
+
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	if (!ids)
+		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	n = lumen_tokenize(tok, prompt, len, flags, ids, cap);
+	if (n < 0 || (size_t)n > cap) {
+		free(ids);
+		return lumen_fail(LUMEN_E_NOMEM, "cannot tokenize the prompt");
+	}
+	if (n == 0) {
+		free(ids);
+		return lumen_fail(LUMEN_E_INVAL,
+				  "the prompt is empty and the model adds no BOS");
+	}
+	ret = lumen_generate_ids(s, ids, (size_t)n, p, stats);
+	free(ids);
+	return ret;
+}

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/* lumen info: the library, the devices, and a model's shape. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lumen_cli.h"
+
+static void print_device(struct lumen_device *dev)
+{
+	struct lumen_device_info di;
+
+	lumen_device_get_info(dev, &di);
+	printf("device:    %s\n", di.name);
+	printf("backend:   %s\n", di.backend);
+	printf("isa:       v%u\n", di.isa_version);
+	printf("cores:     %u%s\n", di.cores,
+	       strcmp(di.backend, "cpu") ? "" : " (executor threads)");
+	printf("regions:   %u slots\n", di.max_regions);
+	printf("dtypes:   ");
+	for (uint32_t t = 0; t < 32; t++)
+		if (di.dtypes & (1u << t))
+			printf(" %s", lumen_dtype_name(t));
+	printf("\n");
+	printf("counters:  %s\n", di.has_counters ? "busy time, energy" : "none");
+}
+
+/* is there an NPU besides? said on one line, never an error here */
+static void probe_npu(void)
+{
+	struct lumen_device_options o = { .backend = LUMEN_BACKEND_NPU };
+	struct lumen_device *npu;
+
+	if (!lumen_device_open(&npu, &o)) {
+		printf("npu:       present\n");
+		lumen_device_close(npu);
+	} else {
+		printf("npu:       %s\n", lumen_last_error());
+	}
+}
+
+static void print_model(struct lumen_model *m, const char *path)
+{
+	struct lumen_model_info mi;
+	char size[32], params[32];
+
+	lumen_model_get_info(m, &mi);
+	cli_format_size(mi.file_size, size, sizeof(size));
+	cli_format_count(mi.n_params, params, sizeof(params));
+	printf("\nmodel:     %s\n", path);
+	printf("name:      %s (%s)\n", mi.name, mi.arch);
+	printf("params:    %s, %s\n", params, lumen_dtype_name(mi.weight_dtype));
+	printf("size:      %s\n", size);
+	printf("shape:     vocab %u, embd %u, layers %u, heads %u (kv %u), ff %u\n",
+	       mi.n_vocab, mi.n_embd, mi.n_layer, mi.n_head, mi.n_head_kv,
+	       mi.n_ff);
+	printf("context:   %u positions, KV cache %s\n", mi.ctx,
+	       lumen_dtype_name(mi.kv_dtype));
+	printf("prefill:   %u tokens per submission\n", mi.prefill_chunk);
+	printf("weights:   %llu bytes, %llu copied at load\n",
+	       (unsigned long long)mi.weight_bytes,
+	       (unsigned long long)mi.weight_bytes_copied);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "model", required_argument, 0, 'm' },
+		{ "device", required_argument, 0, 'd' },
+		{ "threads", required_argument, 0, 't' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	enum lumen_backend backend = LUMEN_BACKEND_AUTO;
+	const char *model_path = NULL;
+	struct lumen_device *dev;
+	struct lumen_model *m = NULL;
+	uint32_t threads = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			model_path = optarg;
+			break;
+		case 'd':
+			if (cli_backend(optarg, &backend))
+				return CLI_USAGE;
+			break;
+		case 't':
+			if (cli_u32("--threads", optarg, 1, 256, &threads))
+				return CLI_USAGE;
+			break;
+		case 'h':
+			printf("usage: lumen info [-m MODEL] [--device npu|cpu|auto] [-t N]\n");
+			return CLI_OK;
+		default:
+			return CLI_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cli_error("info: unexpected argument '%s'", argv[optind]);
+		return CLI_USAGE;
+	}
+	if (cli_open_device(backend, threads, &dev))
+		return CLI_FAIL;
+	printf("liblumen:  %s\n", LUMEN_VERSION_STRING);
+	print_device(dev);
+	if (backend != LUMEN_BACKEND_NPU)
+		probe_npu();
+	if (model_path) {
+		if (cli_load_model(dev, model_path, 0, &m, NULL)) {
+			lumen_device_close(dev);
+			return CLI_FAIL;
+		}
+		print_model(m, model_path);
+		lumen_model_free(m);
+	}
+	lumen_device_close(dev);
+	return CLI_OK;
+}

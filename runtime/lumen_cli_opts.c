@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/* Option values, opening the device and loading a model for the CLI. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lumen_cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lumen: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_lib_error(const char *what, int err)
+{
+	const char *detail = lumen_last_error();
+
+	cli_error("%s: %s", what, detail[0] ? detail : lumen_strerror(err));
+	return CLI_FAIL;
+}
+
+int cli_u64(const char *opt, const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-') {
+		cli_error("%s: '%s' is not a non-negative integer", opt, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
+	    uint32_t *out)
+{
+	uint64_t v;
+
+	if (cli_u64(opt, s, &v))
+		return -1;
+	if (v < min || v > max) {
+		cli_error("%s: %s is outside %u..%u", opt, s, min, max);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int cli_float(const char *opt, const char *s, double min, double max,
+	      float *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v)) {
+		cli_error("%s: '%s' is not a number", opt, s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		cli_error("%s: %s is outside %g..%g", opt, s, min, max);
+		return -1;
+	}
+	*out = (float)v;
+	return 0;
+}
+
+int cli_backend(const char *s, enum lumen_backend *out)
+{
+	int b = lumen_backend_from_name(s);
+
+	if (b < 0) {
+		cli_error("--device: '%s' is not npu, cpu or auto", s);
+		return -1;
+	}
+	*out = (enum lumen_backend)b;
+	return 0;
+}
+
+int cli_u32_list(const char *opt, const char *s, uint32_t min, uint32_t max,
+		 uint32_t *out, int cap)
+{
+	char buf[256], *save = NULL, *tok;
+	int n = 0;
+
+	if (strlen(s) >= sizeof(buf)) {
+		cli_error("%s: list too long", opt);
+		return -1;
+	}
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == cap) {
+			cli_error("%s: at most %d values", opt, cap);
+			return -1;
+		}
+		if (cli_u32(opt, tok, min, max, &out[n]))
+			return -1;
+		n++;
+	}
+	if (!n) {
+		cli_error("%s: no value given", opt);
+		return -1;
+	}
+	return n;
+}
+
+int cli_open_device(enum lumen_backend backend, unsigned int threads,
+		    struct lumen_device **dev)
+{
+	struct lumen_device_options opt = {
+		.backend = backend,
+		.threads = threads,
+	};
+	int ret = lumen_device_open(dev, &opt);
+
+	if (ret)
+		return cli_lib_error(backend == LUMEN_BACKEND_NPU ? "--device npu" :
+				     backend == LUMEN_BACKEND_CPU ? "--device cpu" :
+				     "--device auto", ret);
+	return 0;
+}
+
+/* a bar on a terminal, nothing elsewhere */
+static void progress_bar(void *data, double done)
+{
+	int width = 30, fill = (int)(done * width + 0.5);
+
+	fprintf(stderr, "\rloading %-.40s [", (const char *)data);
+	for (int i = 0; i < width; i++)
+		fputc(i < fill ? '#' : '.', stderr);
+	fprintf(stderr, "] %3d%%", (int)(done * 100 + 0.5));
+	if (done >= 1)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+int cli_load_model(struct lumen_device *dev, const char *path, uint32_t ctx,
+		   struct lumen_model **model, double *load_ms)
+{
+	struct lumen_model_options opt = { 0 };
+	char lnpu[4096];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	uint64_t t0;
+	int ret;
+
+	if (cli_resolve_model(path, ctx, lnpu, sizeof(lnpu)))
+		return CLI_FAIL;
+	if (isatty(STDERR_FILENO)) {
+		opt.progress = progress_bar;
+		opt.progress_data = (void *)base;
+	}
+	t0 = lumen_now_ns();
+	ret = lumen_model_load(dev, lnpu, &opt, model);
+	if (ret) {
+		if (opt.progress)
+			fputs("\r\033[K", stderr);
+		return cli_lib_error("cannot load the model", ret);
+	}
+	if (load_ms)
+		*load_ms = (double)(lumen_now_ns() - t0) / 1e6;
+	return 0;
+}
+
+void cli_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes >= (1ull << 30))
+		snprintf(buf, len, "%.2f GiB", (double)bytes / (1ull << 30));
+	else if (bytes >= (1ull << 20))
+		snprintf(buf, len, "%.2f MiB", (double)bytes / (1ull << 20));
+	else
+		snprintf(buf, len, "%.2f KiB", (double)bytes / 1024);
+}
+
+void cli_format_count(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 1000000000ull)
+		snprintf(buf, len, "%.2f B", (double)n / 1e9);
+	else if (n >= 1000000ull)
+		snprintf(buf, len, "%.2f M", (double)n / 1e6);
+	else
+		snprintf(buf, len, "%.2f K", (double)n / 1e3);
+}

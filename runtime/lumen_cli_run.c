@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+/* lumen run: generate text from a prompt, streamed token by token. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lumen_cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lumen run -m MODEL -p PROMPT [options]\n"
+		"  -m, --model FILE        a .lnpu, or a .gguf (compiled and cached)\n"
+		"  -p, --prompt TEXT       the text to continue\n"
+		"  -n, --n-predict N       tokens to generate (default 128)\n"
+		"      --temp T            temperature, 0 = greedy (default 0.8)\n"
+		"      --top-k K           (default 40, 0 = off)\n"
+		"      --top-p P           (default 0.95, 1 = off)\n"
+		"      --min-p P           (default 0.05, 0 = off)\n"
+		"      --repeat-penalty X  (default 1 = off)\n"
+		"      --repeat-last-n N   tokens the penalty looks at (default 64)\n"
+		"  -s, --seed S            of the sampler (default: random)\n"
+		"      --device D          npu, cpu or auto (default: the NPU when there is one)\n"
+		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
+		"  -c, --ctx N             context positions (default: the model's)\n"
+		"      --ignore-eos        go on after the end-of-sequence token\n"
+		"      --no-stats          no statistics on stderr\n");
+}
+
+struct run_opts {
+	const char *model, *prompt;
+	struct lumen_generate_params gen;
+	enum lumen_backend backend;
+	uint32_t threads, ctx;
+	bool seed_given, stats;
+};
+
+/* the prompt is echoed with the first token: not at all if it cannot run */
+static int stream(void *data, int32_t id, const char *piece, size_t len)
+{
+	const char **prompt = data;
+
+	if (*prompt) {
+		fputs(*prompt, stdout);
+		*prompt = NULL;
+	}
+	fwrite(piece, 1, len, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+	enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REPEAT, O_LASTN,
+	       O_DEVICE, O_IGNORE_EOS, O_NO_STATS };
+	static const struct option longopts[] = {
+		{ "model", required_argument, 0, 'm' },
+		{ "prompt", required_argument, 0, 'p' },
+		{ "n-predict", required_argument, 0, 'n' },
+		{ "temp", required_argument, 0, O_TEMP },
+		{ "top-k", required_argument, 0, O_TOPK },
+		{ "top-p", required_argument, 0, O_TOPP },
+		{ "min-p", required_argument, 0, O_MINP },
+		{ "repeat-penalty", required_argument, 0, O_REPEAT },
+		{ "repeat-last-n", required_argument, 0, O_LASTN },
+		{ "seed", required_argument, 0, 's' },
+		{ "device", required_argument, 0, O_DEVICE },
+		{ "threads", required_argument, 0, 't' },
+		{ "ctx", required_argument, 0, 'c' },
+		{ "ignore-eos", no_argument, 0, O_IGNORE_EOS },
+		{ "no-stats", no_argument, 0, O_NO_STATS },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct lumen_sampler_params *sp = &o->gen.sampling;
+	uint32_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:p:n:s:t:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->model = optarg;
+			break;
+		case 'p':
+			o->prompt = optarg;
+			break;
+		case 'n':
+			if (cli_u32("-n", optarg, 1, 1u << 24, &o->gen.n_predict))
+				return -1;
+			break;
+		case O_TEMP:
+			if (cli_float("--temp", optarg, 0, 100, &sp->temperature))
+				return -1;
+			break;
+		case O_TOPK:
+			if (cli_u32("--top-k", optarg, 0, 1u << 24, &v))
+				return -1;
+			sp->top_k = (int32_t)v;
+			break;
+		case O_TOPP:
+			if (cli_float("--top-p", optarg, 0, 1, &sp->top_p))
+				return -1;
+			break;
+		case O_MINP:
+			if (cli_float("--min-p", optarg, 0, 1, &sp->min_p))
+				return -1;
+			break;
+		case O_REPEAT:
+			if (cli_float("--repeat-penalty", optarg, 0.01, 100,
+				      &sp->repeat_penalty))
+				return -1;
+			break;
+		case O_LASTN:
+			if (cli_u32("--repeat-last-n", optarg, 0, 1u << 20, &v))
+				return -1;
+			sp->repeat_last_n = (int32_t)v;
+			break;
+		case 's':
+			if (cli_u64("--seed", optarg, &sp->seed))
+				return -1;
+			o->seed_given = true;
+			break;
+		case O_DEVICE:
+			if (cli_backend(optarg, &o->backend))
+				return -1;
+			break;
+		case 't':
+			if (cli_u32("--threads", optarg, 1, 256, &o->threads))
+				return -1;
+			break;
+		case 'c':
+			if (cli_u32("--ctx", optarg, 1, 1u << 20, &o->ctx))
+				return -1;
+			break;
+		case O_IGNORE_EOS:
+			o->gen.stop_at_eos = false;
+			break;
+		case O_NO_STATS:
+			o->stats = false;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(CLI_OK);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		cli_error("run: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (!o->model || !o->prompt) {
+		cli_error("run: %s", !o->model ? "no model (-m MODEL)" :
+			  "no prompt (-p PROMPT)");
+		return -1;
+	}
+	return 0;
+}
+
+static double per_s(uint64_t n, uint64_t ns)
+{
+	return ns ? (double)n * 1e9 / (double)ns : 0;
+}
+
+static void print_stats(const struct run_opts *o, double load_ms,
+			const struct lumen_generate_stats *st,
+			const struct lumen_counters *c0,
+			const struct lumen_counters *c1,
+			const struct lumen_device_info *di)
+{
+	uint64_t wall = st->first_token_ns + st->decode_ns;
+	uint32_t decoded = st->n_generated ? st->n_generated - 1 : 0;
+
+	fprintf(stderr, "\n");
+	/* the NPU's cores, or the CPU backend's executor threads */
+	fprintf(stderr, "lumen: backend %s, %u %s%s, seed %llu\n", di->backend,
+		di->cores, strcmp(di->backend, "npu") ? "thread" : "core",
+		di->cores == 1 ? "" : "s", (unsigned long long)o->gen.sampling.seed);
+	fprintf(stderr, "lumen: load time        %10.2f ms\n", load_ms);
+	fprintf(stderr, "lumen: prefill          %10.2f ms / %5u tokens (%9.2f tok/s)\n",
+		st->prefill_ns / 1e6, st->n_prompt, per_s(st->n_prompt, st->prefill_ns));
+	fprintf(stderr, "lumen: time to first token %7.2f ms\n", st->first_token_ns / 1e6);
+	fprintf(stderr, "lumen: decode           %10.2f ms / %5u tokens (%9.2f tok/s)\n",
+		st->decode_ns / 1e6, decoded, per_s(decoded, st->decode_ns));
+	fprintf(stderr, "lumen: submissions      %10llu (%u generated tokens)\n",
+		(unsigned long long)st->submissions, st->n_generated);
+	if (di->has_counters && wall && st->n_generated) {
+		fprintf(stderr, "lumen: NPU busy         %10.1f %%\n",
+			100.0 * (double)(c1->busy_ns - c0->busy_ns) / (double)wall);
+		fprintf(stderr, "lumen: energy           %10.3f mJ/token\n",
+			(double)(c1->energy_uj - c0->energy_uj) / 1e3 /
+			st->n_generated);
+	}
+	if (st->hit_context)
+		fprintf(stderr, "lumen: stopped: the context (%u positions) is full\n",
+			o->ctx);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {
+		.gen = lumen_generate_default_params(),
+		.backend = LUMEN_BACKEND_AUTO,
+		.stats = true,
+	};
+	struct lumen_device *dev = NULL;
+	struct lumen_model *m = NULL;
+	struct lumen_session *s = NULL;
+	struct lumen_generate_stats st;
+	struct lumen_counters c0, c1;
+	struct lumen_device_info di;
+	const char *echo;
+	double load_ms = 0;
+	int ret = CLI_FAIL, err;
+
+	if (parse(argc, argv, &o))
+		return CLI_USAGE;
+	echo = o.prompt;
+	if (!o.seed_given)
+		o.gen.sampling.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	o.gen.on_token = stream;
+	o.gen.data = &echo;
+	if (cli_open_device(o.backend, o.threads, &dev))
+		return CLI_FAIL;
+	if (cli_load_model(dev, o.model, o.ctx, &m, &load_ms))
+		goto out;
+	err = lumen_session_create(m, o.ctx, &s);
+	if (err) {
+		cli_lib_error("--ctx", err);
+		goto out;
+	}
+	o.ctx = lumen_session_ctx(s);
+	lumen_device_get_info(dev, &di);
+	lumen_device_get_counters(dev, &c0);
+	err = lumen_generate(s, o.prompt, strlen(o.prompt), &o.gen, &st);
+	lumen_device_get_counters(dev, &c1);
+	if (!echo) {
+		putchar('\n');
+		fflush(stdout);
+	}
+	if (err) {
+		cli_lib_error("run", err);
+		goto out;
+	}
+	if (o.stats)
+		print_stats(&o, load_ms, &st, &c0, &c1, &di);
+	ret = CLI_OK;
+out:
+	lumen_session_free(s);
+	lumen_model_free(m);
+	lumen_device_close(dev);
+	return ret;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * liblumen internals: the backend interface and the objects behind the
+ * public handles.
+ *
+ * A backend is the thing that owns device memory and runs programs. The
+ * generic code (model.c, session.c) only ever:
+ *   - allocates buffers that are mapped into this process (buf_alloc),
+ *     or lends the device read-only host memory (buf_import, optional:
+ *     without it the bytes are copied into a buf_alloc'd buffer, once);
+ *   - hands a validated program over (program_create);
+ *   - submits a program with one buffer per region slot and waits for it
+ *     (submit + wait: the NPU backend puts the submit on io_uring and
+ *     waits for its CQE; the CPU backend runs the job inside submit).
+ */
+#ifndef LUMEN_INTERNAL_H
+#define LUMEN_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "compiler/lnpu_read.h"
+#include "lumen.h"
+
+/**
+ * struct lumen_buf - device memory mapped into this process.
+ * @host: where the CPU sees it.
+ * @size: bytes usable.
+ * @handle, @npu_addr: backend's names for it (GEM handle, NPU VA).
+ * @priv: backend data.
+ */
+struct lumen_buf {
+	void *host;
+	uint64_t size;
+	uint32_t handle;
+	uint64_t npu_addr;
+	void *priv;
+};
+
+struct lumen_prog;
+
+/**
+ * struct lumen_job_result - how a submitted job ended.
+ * @fault_code: &enum lumen_fault_code, 0 when it ran to its end.
+ * @fault_op, @fault_region, @fault_offset: where, as the executor says.
+ */
+struct lumen_job_result {
+	uint32_t fault_code;
+	uint32_t fault_op;
+	uint32_t fault_region;
+	uint64_t fault_offset;
+};
+
+struct lumen_backend_ops {
+	const char *name;
+	int (*open)(struct lumen_device *dev,
+		    const struct lumen_device_options *opt);
+	void (*close)(struct lumen_device *dev);
+	void (*get_info)(struct lumen_device *dev,
+			 struct lumen_device_info *info);
+	/* zeroed, mapped memory of at least @size bytes */
+	int (*buf_alloc)(struct lumen_device *dev, uint64_t size,
+			 struct lumen_buf *buf);
+	/* optional: let the device read @size bytes at @host in place */
+	int (*buf_import)(struct lumen_device *dev, const void *host,
+			  uint64_t size, struct lumen_buf *buf);
+	void (*buf_free)(struct lumen_device *dev, struct lumen_buf *buf);
+	/* @v: what lnpu_open's validator found (the device validates again) */
+	int (*program_create)(struct lumen_device *dev, const void *prog,
+			      size_t size, const struct lumen_validation *v,
+			      struct lumen_prog **out);
+	void (*program_destroy)(struct lumen_device *dev, struct lumen_prog *p);
+	/* @regions[slot]; NULL leaves a slot unbound. Fills *@job. */
+	int (*submit)(struct lumen_device *dev, struct lumen_prog *p,
+		      struct lumen_buf *const *regions, unsigned int n_regions,
+		      uint64_t *job);
+	int (*wait)(struct lumen_device *dev, uint64_t job,
+		    struct lumen_job_result *res);
+	/* optional: busy time, energy, work (submissions are counted here) */
+	void (*get_counters)(struct lumen_device *dev, struct lumen_counters *c);
+};
+
+extern const struct lumen_backend_ops lumen_cpu_backend;
+extern const struct lumen_backend_ops lumen_npu_backend;
+
+struct lumen_device {
+	const struct lumen_backend_ops *ops;
+	enum lumen_backend backend;
+	uint64_t submissions;
+	void *priv;
+};
+
+struct lumen_model {
+	struct lumen_device *dev;
+	struct lnpu_file file;
+	struct lumen_tokenizer *tok;
+	struct lumen_prog *prog[2];		/* LC decode, prefill */
+	/* weights and activations are shared by the model's sessions */
+	struct lumen_buf weights, act;
+	uint64_t region_size[LNPU_SLOT_COUNT];
+	uint64_t weight_bytes_copied;
+};
+
+struct lumen_session {
+	struct lumen_model *model;
+	struct lumen_buf kv, args, out;
+	uint32_t pos, ctx;
+	uint64_t submissions;
+	float *logits;				/* host copy, n_vocab */
+	bool have_output;
+};
+
+#define LUMEN_PROG_DECODE 0
+#define LUMEN_PROG_PREFILL 1
+
+/* record the detail of a failure; returns @err */
+int lumen_fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int lumen_vfail(int err, const char *fmt, va_list ap);
+
+
+#endif /* LUMEN_INTERNAL_H */

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sessions: a KV cache, the args and output regions, and a position. The
+ * weights and the activation scratch are the model's: jobs of one device
+ * run one after another, and nothing lives in the scratch between jobs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lumen_internal.h"
+
+int lumen_session_create(struct lumen_model *m, uint32_t ctx,
+			 struct lumen_session **out)
+{
+	struct lumen_device *dev = m->dev;
+	struct lumen_session *s;
+	int ret;
+
+	*out = NULL;
+	if (ctx > m->file.meta.ctx)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "context %u is larger than the %u positions the model was compiled for (lumenc --ctx)",
+				  ctx, m->file.meta.ctx);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	s->model = m;
+	s->ctx = ctx ? ctx : m->file.meta.ctx;
+	s->logits = malloc(4ull * m->file.meta.n_vocab);
+	if (!s->logits) {
+		free(s);
+		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	}
+	ret = dev->ops->buf_alloc(dev, m->region_size[LNPU_SLOT_KV], &s->kv);
+	if (!ret)
+		ret = dev->ops->buf_alloc(dev, m->region_size[LNPU_SLOT_ARGS],
+					  &s->args);
+	if (!ret)
+		ret = dev->ops->buf_alloc(dev, m->region_size[LNPU_SLOT_OUT],
+					  &s->out);
+	if (ret) {
+		lumen_session_free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+void lumen_session_free(struct lumen_session *s)
+{
+	struct lumen_device *dev;
+
+	if (!s)
+		return;
+	dev = s->model->dev;
+	if (s->kv.host)
+		dev->ops->buf_free(dev, &s->kv);
+	if (s->args.host)
+		dev->ops->buf_free(dev, &s->args);
+	if (s->out.host)
+		dev->ops->buf_free(dev, &s->out);
+	free(s->logits);
+	free(s);
+}
+
+void lumen_session_reset(struct lumen_session *s)
+{
+	s->pos = 0;
+	s->have_output = false;
+}
+
+uint32_t lumen_session_pos(const struct lumen_session *s)
+{
+	return s->pos;
+}
+
+uint32_t lumen_session_ctx(const struct lumen_session *s)
+{
+	return s->ctx;
+}
+
+uint64_t lumen_session_submissions(const struct lumen_session *s)
+{
+	return s->submissions;
+}
+
+static const char *fault_name(uint32_t code)
+{
+	switch (code) {
+	case LUMEN_FAULT_INVALID_PROGRAM:	return "invalid program";
+	case LUMEN_FAULT_REGION_BOUNDS:		return "region bounds";
+	case LUMEN_FAULT_ARG_RANGE:		return "arg out of range";
+	case LUMEN_FAULT_INDEX:			return "token id out of range";
+	case LUMEN_FAULT_MMU:			return "MMU";
+	case LUMEN_FAULT_REGION_UNBOUND:	return "region unbound";
+	case LUMEN_FAULT_INJECTED:		return "injected by a test hook";
+	}
+	return "fault";
+}
+
+/* one job: the program over this session's regions, to its completion */
+static int run(struct lumen_session *s, int which)
+{
+	struct lumen_model *m = s->model;
+	struct lumen_device *dev = m->dev;
+	struct lumen_buf *regions[LNPU_SLOT_COUNT] = {
+		[LNPU_SLOT_WEIGHTS] = &m->weights,
+		[LNPU_SLOT_KV] = &s->kv,
+		[LNPU_SLOT_ACT] = &m->act,
+		[LNPU_SLOT_ARGS] = &s->args,
+		[LNPU_SLOT_OUT] = &s->out,
+	};
+	struct lumen_job_result res;
+	uint64_t job;
+	int ret;
+
+	s->have_output = false;
+	ret = dev->ops->submit(dev, m->prog[which], regions, LNPU_SLOT_COUNT,
+			       &job);
+	if (ret)
+		return ret;
+	dev->submissions++;
+	s->submissions++;
+	ret = dev->ops->wait(dev, job, &res);
+	if (ret)
+		return ret;
+	if (res.fault_code && res.fault_region == ~0u)
+		return lumen_fail(LUMEN_E_FAULT,
+				  "%s program faulted: %s (code %u) at op %u, offset/value %llu",
+				  which == LUMEN_PROG_DECODE ? "decode" : "prefill",
+				  fault_name(res.fault_code), res.fault_code,
+				  res.fault_op, (unsigned long long)res.fault_offset);
+	if (res.fault_code)
+		return lumen_fail(LUMEN_E_FAULT,
+				  "%s program faulted: %s (code %u) at op %u, region %u, offset/value %llu",
+				  which == LUMEN_PROG_DECODE ? "decode" : "prefill",
+				  fault_name(res.fault_code), res.fault_code,
+				  res.fault_op, res.fault_region,
+				  (unsigned long long)res.fault_offset);
+	s->have_output = true;
+	return 0;
+}
+
+static int check_ids(const struct lumen_session *s, const int32_t *ids,
+		     size_t n)
+{
+	uint32_t n_vocab = s->model->file.meta.n_vocab;
+
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] < 0 || (uint32_t)ids[i] >= n_vocab)
+			return lumen_fail(LUMEN_E_INVAL,
+					  "token %zu: id %d is outside the vocabulary (%u)",
+					  i, ids[i], n_vocab);
+	return 0;
+}
+
+int lumen_session_prefill(struct lumen_session *s, const int32_t *ids,
+			  size_t n)
+{
+	uint32_t chunk = s->model->file.meta.prefill_chunk;
+	uint32_t *args = s->args.host;
+	int ret;
+
+	if (!n)
+		return lumen_fail(LUMEN_E_INVAL, "no tokens to prefill");
+	if (n > s->ctx - s->pos)
+		return lumen_fail(LUMEN_E_CONTEXT,
+				  "%zu tokens at position %u do not fit in a context of %u",
+				  n, s->pos, s->ctx);
+	ret = check_ids(s, ids, n);
+	if (ret)
+		return ret;
+	for (size_t done = 0; done < n;) {
+		uint32_t k = n - done < chunk ? (uint32_t)(n - done) : chunk;
+
+		args[LNPU_ARG_ROWS] = k;
+		args[LNPU_ARG_POS] = s->pos;
+		memcpy(&args[LNPU_ARG_IDS], ids + done, 4ull * k);
+		ret = run(s, LUMEN_PROG_PREFILL);
+		if (ret)
+			return ret;
+		done += k;
+		s->pos += k;
+	}
+	return 0;
+}
+
+int lumen_session_decode(struct lumen_session *s, int32_t id)
+{
+	uint32_t *args = s->args.host;
+	int ret;
+
+	if (s->pos >= s->ctx)
+		return lumen_fail(LUMEN_E_CONTEXT,
+				  "the context of %u positions is full", s->ctx);
+	ret = check_ids(s, &id, 1);
+	if (ret)
+		return ret;
+	args[LNPU_ARG_ROWS] = 1;
+	args[LNPU_ARG_POS] = s->pos;
+	memcpy(&args[LNPU_ARG_IDS], &id, 4);
+	ret = run(s, LUMEN_PROG_DECODE);
+	if (ret)
+		return ret;
+	s->pos++;
+	return 0;
+}
+
+const float *lumen_session_logits(struct lumen_session *s)
+{
+	const struct lnpu_meta *meta = &s->model->file.meta;
+
+	if (!s->have_output) {
+		lumen_fail(LUMEN_E_INVAL, "no output yet: prefill or decode first");
+		return NULL;
+	}
+	/* one read of device memory, into memory the caller may keep */
+	memcpy(s->logits, (const uint8_t *)s->out.host + meta->out_logits,
+	       4ull * meta->n_vocab);
+	return s->logits;
+}
+
+int32_t lumen_session_argmax(const struct lumen_session *s)
+{
+	int32_t id;
+
+	if (!s->have_output)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "no output yet: prefill or decode first");
+	memcpy(&id, (const uint8_t *)s->out.host +
+	       s->model->file.meta.out_argmax, 4);
+	return id;
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stories260K (F32, F16, Q8_0, Q4_0), compiled by lumenc, run through
+ * liblumen's CPU backend against llama.cpp's outputs in $(SHARED)/golden,
+ * compared by the rule of its README: the prompt's tokens exactly, the
+ * greedy ids up to the first near tie, the first step's top-5 logits
+ * within a tolerance.
+ *
+ * The binary's --device npu runs the same cases on the NPU, through
+ * lumen.ko (runtime/tests/npu-guest.sh does, in the QEMU guest).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "golden.h"
+#include "runtime/lumen.h"
+#include "tests/lib/lumen_test.h"
+
+#define NEAR_TIE 0.05
+
+static enum lumen_backend golden_backend = LUMEN_BACKEND_CPU;
+
+struct recorder {
+	int32_t ids[GOLDEN_MAX_STEPS];
+	size_t n;
+};
+
+static int record(void *data, int32_t id, const char *piece, size_t len)
+{
+	struct recorder *r = data;
+
+	if (r->n < GOLDEN_MAX_STEPS)
+		r->ids[r->n++] = id;
+	return 0;
+}
+
+/*
+ * Decode greedily step by step up to the first near tie; returns in
+ * *@exact the number of leading steps whose ids equal the reference's.
+ */
+static void follow_reference(struct lumen_session *s, const struct golden *g,
+			     size_t *exact)
+{
+	size_t s_i;
+
+	for (s_i = 0; s_i < g->n_steps; s_i++) {
+		const struct golden_step *st = &g->steps[s_i];
+		double margin = st->top_logit[0] - st->top_logit[1];
+		int32_t id = lumen_session_argmax(s);
+
+		if (margin < NEAR_TIE)
+			break;
+		CHECK_MSG(id == st->id, "step %zu: token %d, want %d",
+			  s_i, id, st->id);
+		if (id != st->id)
+			break;
+		(*exact)++;
+		if (s_i + 1 < g->n_steps &&
+		    lumen_session_decode(s, st->id)) {
+			CHECK_MSG(0, "decode: %s", lumen_last_error());
+			break;
+		}
+	}
+	fprintf(stderr, "# %zu of %zu steps compared\n", s_i, g->n_steps);
+}
+
+static void golden_case(const char *quant, unsigned int line, double tol)
+{
+	const char *shared = getenv("SHARED"), *dir = getenv("LUMEN_MODEL_DIR");
+	struct lumen_device_options dopt = { .backend = golden_backend,
+					     .threads = 1 };
+	struct lumen_generate_params gp = lumen_generate_default_params();
+	char path[512], model_path[512], err[256];
+	struct lumen_device *dev = NULL;
+	struct lumen_model *m = NULL;
+	struct lumen_session *s = NULL;
+	struct recorder rec = { .n = 0 };
+	static struct golden g;
+	int32_t ids[GOLDEN_MAX_IDS * 4];
+	const float *logits;
+	size_t agree;
+	long n;
+
+	REQUIRE_MSG(shared && dir, "SHARED and LUMEN_MODEL_DIR must be set");
+	snprintf(path, sizeof(path), "%s/golden/stories260K-%s.jsonl", shared, quant);
+	snprintf(model_path, sizeof(model_path), "%s/stories260K-%s.lnpu", dir, quant);
+	REQUIRE_MSG(!golden_load(&g, path, line, err, sizeof(err)), "%s", err);
+	REQUIRE_MSG(!lumen_device_open(&dev, &dopt), "%s", lumen_last_error());
+	REQUIRE_MSG(!lumen_model_load(dev, model_path, NULL, &m), "%s",
+		    lumen_last_error());
+	REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+
+	/* 1. the prompt's tokens */
+	n = lumen_tokenize(lumen_model_tokenizer(m), g.prompt, g.prompt_len,
+			   LUMEN_TOKENIZE_BOS, ids, sizeof(ids) / sizeof(ids[0]));
+	CHECK_EQ(n, g.n_prompt_ids);
+	for (size_t i = 0; i < g.n_prompt_ids && i < (size_t)n; i++)
+		CHECK_MSG(ids[i] == g.prompt_ids[i], "prompt token %zu: %d, want %d",
+			  i, ids[i], g.prompt_ids[i]);
+
+	/* 3. the first step's top-5 logits */
+	REQUIRE_EQ(lumen_session_prefill(s, g.prompt_ids, g.n_prompt_ids), 0);
+	logits = lumen_session_logits(s);
+	REQUIRE(logits);
+	for (int k = 0; k < 5; k++)
+		CHECK_MSG(fabs(logits[g.steps[0].top_id[k]] - g.steps[0].top_logit[k]) <= tol,
+			  "step 0: logit of %d is %.5f, want %.5f +- %.2f",
+			  g.steps[0].top_id[k], logits[g.steps[0].top_id[k]],
+			  g.steps[0].top_logit[k], tol);
+
+	/* 2. greedy ids up to the first near tie */
+	agree = 0;
+	follow_reference(s, &g, &agree);
+
+	/* the generate loop makes the same choices as the steps above */
+	lumen_session_reset(s);
+	gp.sampling.temperature = 0;
+	gp.n_predict = (uint32_t)g.n_steps;
+	gp.stop_at_eos = false;
+	gp.on_token = record;
+	gp.data = &rec;
+	REQUIRE_MSG(!lumen_generate_ids(s, g.prompt_ids, g.n_prompt_ids, &gp, NULL),
+		    "%s", lumen_last_error());
+	CHECK_EQ(rec.n, g.n_steps);
+	for (size_t i = 0; i < agree && i < rec.n; i++) {
+		CHECK_MSG(rec.ids[i] == g.steps[i].id,
+			  "generate, step %zu: token %d, want %d (ids agree up to step %zu)",
+			  i, rec.ids[i], g.steps[i].id, agree);
+		if (rec.ids[i] != g.steps[i].id)
+			break;
+	}
+	lumen_session_free(s);
+	lumen_model_free(m);
+	lumen_device_close(dev);
+}
+
+#define GOLDEN(quant, line, tol) \
+	TEST(stories260K_##quant##_prompt##line) { golden_case(#quant, line, tol); }
+
+GOLDEN(f32, 0, 0.02) GOLDEN(f32, 1, 0.02) GOLDEN(f32, 2, 0.02)
+GOLDEN(f32, 3, 0.02) GOLDEN(f32, 4, 0.02)
+GOLDEN(f16, 0, 0.02) GOLDEN(f16, 1, 0.02) GOLDEN(f16, 2, 0.02)
+GOLDEN(f16, 3, 0.02) GOLDEN(f16, 4, 0.02)
+GOLDEN(q8_0, 0, 0.15) GOLDEN(q8_0, 1, 0.15) GOLDEN(q8_0, 2, 0.15)
+GOLDEN(q8_0, 3, 0.15) GOLDEN(q8_0, 4, 0.15)
+GOLDEN(q4_0, 0, 0.15) GOLDEN(q4_0, 1, 0.15) GOLDEN(q4_0, 2, 0.15)
+GOLDEN(q4_0, 3, 0.15) GOLDEN(q4_0, 4, 0.15)
+
+/* [--device cpu|npu] [FILTER] */
+int main(int argc, char **argv)
+{
+	if (argc > 2 && !strcmp(argv[1], "--device")) {
+		int b = lumen_backend_from_name(argv[2]);
+
+		if (b < 0) {
+			fprintf(stderr, "--device: '%s' is not cpu or npu\n", argv[2]);
+			return 2;
+		}
+		golden_backend = (enum lumen_backend)b;
+		argv[2] = argv[0];
+		return lumen_test_main(argc - 2, argv + 2);
+	}
+	return lumen_test_main(argc, argv);
+}
