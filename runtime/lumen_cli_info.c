@@ -6,6 +6,27 @@
 
 #include "lumen_cli.h"
 
+/* the NPU's runtime power state, as the kernel's runtime PM sees it */
+static void print_power(const char *node)
+{
+	char path[96], state[32];
+	unsigned int minor;
+	FILE *f;
+
+	if (sscanf(node, "/dev/accel/accel%u", &minor) != 1)
+		return;
+	snprintf(path, sizeof(path),
+		 "/sys/class/accel/accel%u/device/power/runtime_status", minor);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(state, sizeof(state), f)) {
+		state[strcspn(state, "\n")] = '\0';
+		printf("power:     %s\n", state);
+	}
+	fclose(f);
+}
+
 static void print_device(struct lumen_device *dev)
 {
 	struct lumen_device_info di;
@@ -22,7 +43,16 @@ static void print_device(struct lumen_device *dev)
 		if (di.dtypes & (1u << t))
 			printf(" %s", lumen_dtype_name(t));
 	printf("\n");
-	printf("counters:  %s\n", di.has_counters ? "busy time, energy" : "none");
+	if (di.has_counters) {
+		struct lumen_counters c;
+
+		lumen_device_get_counters(dev, &c);
+		printf("counters:  busy %.3f ms, energy %.3f mJ\n", c.busy_ns / 1e6,
+		       c.energy_uj / 1e3);
+	} else {
+		printf("counters:  none\n");
+	}
+	print_power(di.name);
 }
 
 /* is there an NPU besides? said on one line, never an error here */

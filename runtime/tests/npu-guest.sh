@@ -74,6 +74,9 @@ check "no lumen.ko: lumen bench --device npu fails too" \
 	fails_with "no Lumen NPU found" $L/bin/lumen bench --device npu -m "$q8" -r 1
 check "insmod lumen.ko" insmod $L/lumen.ko
 check "lumen.ko created /dev/accel/accel0" [ -c /dev/accel/accel0 ]
+check "lumen info shows the NPU, its counters and its power state" \
+	sh -c "$L/bin/lumen info --device npu >/tmp/info && grep -q '^backend: *npu' /tmp/info &&
+		grep -q '^counters: *busy' /tmp/info && grep -Eq '^power: *(active|suspended)' /tmp/info"
 
 tap npu $L/bin/runtime-npu-tests
 tap "golden npu" $L/bin/runtime-golden-tests --device npu
