@@ -5,35 +5,14 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "hw/core/lumen_validate.h"
-
-static const char *const op_names[LUMEN_OP_COUNT] = {
-	"NOP", "EMBED", "MATMUL", "RMSNORM", "ROPE", "KV_WRITE", "ATTENTION",
-	"SWIGLU", "ADD", "MUL", "COPY", "SOFTMAX", "ARGMAX", "TOPK",
-};
-
-/* how many sources each op reads */
-static const uint8_t op_srcs[LUMEN_OP_COUNT] = {
-	0, 2, 2, 2, 1, 1, 3, 2, 2, 2, 1, 1, 1, 1,
-};
+#include "lumen_ops.h"
+#include "lumen_validate.h"
 
 static const char *const slot_names[] = { "weights", "kv", "act", "args", "out" };
 
 const char *lc_op_name(uint32_t op)
 {
-	return op < LUMEN_OP_COUNT ? op_names[op] : "?";
-}
-
-static const char *dtype_name(uint32_t dt)
-{
-	switch (dt) {
-	case LUMEN_DTYPE_F32: return "f32";
-	case LUMEN_DTYPE_F16: return "f16";
-	case LUMEN_DTYPE_Q4_0: return "q4_0";
-	case LUMEN_DTYPE_Q8_0: return "q8_0";
-	case LUMEN_DTYPE_I32: return "i32";
-	default: return "?";
-	}
+	return lumen_op_name(op);
 }
 
 static float bits_f32(uint32_t b)
@@ -55,7 +34,7 @@ static void tensor(FILE *f, const char *label, const struct lumen_tensor *t)
 	else
 		fprintf(f, "r%u", t->region);
 	fprintf(f, "+%llu:%s[%u,%u", (unsigned long long)t->offset,
-		dtype_name(t->dtype),
+		lumen_isa_dtype_name(t->dtype),
 		t->dims[0], t->dims[1]);
 	if (t->dims[2] != 1 || t->dims[3] != 1)
 		fprintf(f, ",%u,%u", t->dims[2], t->dims[3]);
@@ -112,8 +91,8 @@ void lc_dump_program(FILE *f, const char *title, const uint8_t *prog,
 			fprintf(f, " pos=@%u", op->pos_arg);
 		params(f, op);
 		tensor(f, "dst", &op->dst);
-		for (unsigned int s = 0; s < op_srcs[op->opcode < LUMEN_OP_COUNT ?
-						     op->opcode : 0]; s++) {
+		for (unsigned int s = 0; s < lumen_op_info[op->opcode < LUMEN_OP_COUNT ?
+							   op->opcode : 0].srcs; s++) {
 			char label[8];
 
 			snprintf(label, sizeof(label), "src%u", s);
@@ -169,7 +148,7 @@ void lc_print_info(FILE *f, const struct lnpu_file *lf)
 		bits_f32(m->rope_base), m->rope_neox ? ", neox" : "",
 		bits_f32(m->rms_eps));
 	fprintf(f, "context %u (trained %u), prefill chunk %u, KV cache %s\n",
-		m->ctx, m->ctx_train, m->prefill_chunk, dtype_name(m->kv_dtype));
+		m->ctx, m->ctx_train, m->prefill_chunk, lumen_isa_dtype_name(m->kv_dtype));
 	fprintf(f, "tokenizer: %s%s%s, %u tokens, %u merges, bos %d, eos %d\n",
 		lf->vocab.model, lf->vocab.pre[0] ? "/" : "", lf->vocab.pre,
 		lf->vocab.n_tokens, lf->vocab.n_merges, m->bos, m->eos);
@@ -184,7 +163,7 @@ void lc_print_info(FILE *f, const struct lnpu_file *lf)
 			((const struct lumen_prog_header *)lf->prog[p])->op_count);
 		for (int op = 0; op < LUMEN_OP_COUNT; op++)
 			if (st[p].op_count[op])
-				fprintf(f, " %s %u", op_names[op], st[p].op_count[op]);
+				fprintf(f, " %s %u", lumen_op_name(op), st[p].op_count[op]);
 		fprintf(f, "\n");
 	}
 	fprintf(f, "weights: %" PRIu64 " bytes at file offset %" PRIu64 "\n",

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "compiler/util.h"
+#include "format_util.h"
 
 static void *slurp(const char *path, size_t *size, char *err, size_t errlen)
 {
@@ -71,7 +71,7 @@ static void set_weight(struct lm_weight *w, const char *name, const uint8_t *dat
 static int read_tokenizer(struct lm_model *m, const char *path, char *err,
 			  size_t errlen)
 {
-	struct lm_vocab *v = &m->vocab;
+	struct gguf_vocab *v = &m->vocab;
 	size_t size, off = 4, out = 0;
 	uint8_t *file = slurp(path, &size, err, errlen);
 	char *text;
@@ -81,11 +81,7 @@ static int read_tokenizer(struct lm_model *m, const char *path, char *err,
 	m->owned[1] = NULL;
 	/* each token grows by at most 3x (a space becomes "▁"), plus specials */
 	text = malloc(size * 3 + 32);
-	v->n_tokens = m->n_vocab;
-	v->tokens = calloc(v->n_tokens, sizeof(*v->tokens));
-	v->scores = calloc(v->n_tokens, sizeof(*v->scores));
-	v->types = calloc(v->n_tokens, sizeof(*v->types));
-	if (!text || !v->tokens || !v->scores || !v->types) {
+	if (!text || gguf_vocab_alloc(v, m->n_vocab)) {
 		free(file);
 		free(text);
 		return lc_fail(err, errlen, "out of memory");
@@ -148,7 +144,8 @@ static int read_tokenizer(struct lm_model *m, const char *path, char *err,
 	v->eos = 2;
 	v->unk = 0;
 	v->pad = -1;
-	v->add_bos = 1;
+	v->add_bos = true;
+	v->add_space_prefix = true;	/* llama2.c's tokenizer is SentencePiece's */
 	return 0;
 }
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "compiler/util.h"
+#include "format_util.h"
 
 #define CHUNK_BYTES (4U << 20)
 #define CONVERT_THREADS 4
@@ -79,7 +79,7 @@ static void build_meta(const struct lc_out *o, struct lc_buf *b)
 	lc_put(b, &meta, sizeof(meta));
 }
 
-static void build_vocab(const struct lm_vocab *v, struct lc_buf *b)
+static void build_vocab(const struct gguf_vocab *v, struct lc_buf *b)
 {
 	struct lnpu_vocab_header h;
 
@@ -88,6 +88,8 @@ static void build_vocab(const struct lm_vocab *v, struct lc_buf *b)
 	set_name(h.pre, sizeof(h.pre), v->pre);
 	h.n_tokens = v->n_tokens;
 	h.n_merges = v->n_merges;
+	if (v->add_space_prefix)
+		h.flags |= LNPU_VOCAB_ADD_SPACE_PREFIX;
 	lc_put(b, &h, sizeof(h));
 	lc_put(b, v->scores, 4 * (size_t)v->n_tokens);
 	lc_put(b, v->types, 4 * (size_t)v->n_tokens);

@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/core/lumen_validate.h"
+#include "lumen_build.h"
 #include "plan.h"
 #include "weights.h"
-#include "compiler/util.h"
+#include "format_util.h"
 
 #define LC_MAX_CTX_DEFAULT 4096
 
@@ -174,21 +174,7 @@ static struct lumen_tensor tensor(uint32_t dtype, uint32_t region,
 				  uint64_t offset, uint64_t d0, uint64_t d1,
 				  uint64_t row_stride)
 {
-	struct lumen_tensor t;
-
-	memset(&t, 0, sizeof(t));
-	t.dtype = dtype;
-	t.region = region;
-	t.dims[0] = d0;
-	t.dims[1] = d1;
-	t.dims[2] = 1;
-	t.dims[3] = 1;
-	t.strides[0] = lumen_type_size(dtype);
-	t.strides[1] = row_stride;
-	t.strides[2] = row_stride * d1;
-	t.strides[3] = t.strides[2];
-	t.offset = offset;
-	return t;
+	return lumen_tensor_2d(dtype, region, offset, d0, d1, row_stride);
 }
 
 static struct lumen_tensor weight(const struct lc_out *o, int i)
@@ -490,13 +476,7 @@ static int build_program(struct lc_out *o, const struct model_w *mw,
 		return -1;
 	patch_offsets(p);
 	h = (struct lumen_prog_header *)p->buf;
-	h->magic = LUMEN_PROG_MAGIC;
-	h->isa_version = LUMEN_ISA_VERSION;
-	h->header_size = sizeof(*h);
-	h->op_size = sizeof(struct lumen_op);
-	h->op_count = p->n_ops;
-	h->region_count = LNPU_SLOT_COUNT;
-	h->args_region = LNPU_SLOT_ARGS;
+	lumen_prog_header_init(h, p->n_ops, LNPU_SLOT_COUNT, LNPU_SLOT_ARGS);
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 
 #include "lnpu.h"
 #include "model.h"
-#include "uapi/drm/lumen_isa.h"
+#include <drm/lumen_isa.h>
 
 #define LC_KEEP_DTYPE	0xffffffffU	/* --quant not given */
 

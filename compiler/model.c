@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "compiler/util.h"
+#include "format_util.h"
 
 /* Types the NPU or the compiler's converters handle. */
 static int dtype_supported(uint32_t t)
@@ -95,104 +95,12 @@ static int get_f32(const struct gguf_file *g, const char *key, float def,
 	return 0;
 }
 
-static int32_t get_token_id(const struct gguf_file *g, const char *key,
-			    uint32_t n_vocab)
-{
-	int64_t v;
-
-	if (gguf_get_int(g, key, &v) || v < 0 || v >= n_vocab)
-		return -1;
-	return (int32_t)v;
-}
-
 static void copy_str(char *dst, size_t n, struct gguf_str s)
 {
 	size_t len = s.len < n - 1 ? s.len : n - 1;
 
 	memcpy(dst, s.ptr, len);
 	dst[len] = 0;
-}
-
-static int read_vocab(struct lm_model *m, const struct gguf_file *g,
-		      char *err, size_t errlen)
-{
-	struct lm_vocab *v = &m->vocab;
-	const struct gguf_kv *tok = gguf_find_kv(g, "tokenizer.ggml.tokens");
-	const struct gguf_kv *sc = gguf_find_kv(g, "tokenizer.ggml.scores");
-	const struct gguf_kv *ty = gguf_find_kv(g, "tokenizer.ggml.token_type");
-	const struct gguf_kv *me = gguf_find_kv(g, "tokenizer.ggml.merges");
-	struct gguf_str s;
-	int64_t b;
-
-	if (gguf_get_str(g, "tokenizer.ggml.model", &s))
-		return lc_fail(err, errlen, "metadata 'tokenizer.ggml.model' is missing");
-	copy_str(v->model, sizeof(v->model), s);
-	if (strcmp(v->model, "llama") && strcmp(v->model, "gpt2"))
-		return lc_fail(err, errlen,
-			    "tokenizer model '%s' not supported (llama and gpt2 are)",
-			    v->model);
-	if (!gguf_get_str(g, "tokenizer.ggml.pre", &s))
-		copy_str(v->pre, sizeof(v->pre), s);
-	if (!tok || tok->type != GGUF_T_ARRAY || tok->arr_type != GGUF_T_STRING)
-		return lc_fail(err, errlen,
-			    "metadata 'tokenizer.ggml.tokens' missing or not an array of strings");
-	if (tok->arr_n != m->n_vocab)
-		return lc_fail(err, errlen,
-			    "offset %llu: tokenizer.ggml.tokens: %llu tokens, the embedding has %u rows",
-			    (unsigned long long)tok->offset,
-			    (unsigned long long)tok->arr_n, m->n_vocab);
-	v->n_tokens = m->n_vocab;
-	v->tokens = calloc(v->n_tokens, sizeof(*v->tokens));
-	v->scores = calloc(v->n_tokens, sizeof(*v->scores));
-	v->types = calloc(v->n_tokens, sizeof(*v->types));
-	if (!v->tokens || !v->scores || !v->types)
-		return lc_fail(err, errlen, "out of memory");
-	for (uint32_t i = 0; i < v->n_tokens; i++) {
-		v->tokens[i] = gguf_arr_str(g, tok, i);
-		v->types[i] = 1;	/* normal */
-	}
-	if (sc) {
-		if (sc->type != GGUF_T_ARRAY || sc->arr_type != GGUF_T_F32 ||
-		    sc->arr_n != v->n_tokens)
-			return lc_fail(err, errlen,
-				    "offset %llu: tokenizer.ggml.scores: not %u f32 values",
-				    (unsigned long long)sc->offset, v->n_tokens);
-		for (uint32_t i = 0; i < v->n_tokens; i++)
-			v->scores[i] = (float)gguf_arr_num(g, sc, i);
-	}
-	if (ty) {
-		if (ty->type != GGUF_T_ARRAY || ty->arr_type != GGUF_T_I32 ||
-		    ty->arr_n != v->n_tokens)
-			return lc_fail(err, errlen,
-				    "offset %llu: tokenizer.ggml.token_type: not %u i32 values",
-				    (unsigned long long)ty->offset, v->n_tokens);
-		for (uint32_t i = 0; i < v->n_tokens; i++)
-			v->types[i] = (int32_t)gguf_arr_num(g, ty, i);
-	}
-	if (me) {
-		if (me->type != GGUF_T_ARRAY || me->arr_type != GGUF_T_STRING ||
-		    me->arr_n > UINT32_MAX)
-			return lc_fail(err, errlen,
-				    "offset %llu: tokenizer.ggml.merges: not an array of strings",
-				    (unsigned long long)me->offset);
-		v->n_merges = (uint32_t)me->arr_n;
-		v->merges = calloc(v->n_merges ? v->n_merges : 1,
-				   sizeof(*v->merges));
-		if (!v->merges)
-			return lc_fail(err, errlen, "out of memory");
-		for (uint32_t i = 0; i < v->n_merges; i++)
-			v->merges[i] = gguf_arr_str(g, me, i);
-	}
-	v->bos = get_token_id(g, "tokenizer.ggml.bos_token_id", v->n_tokens);
-	v->eos = get_token_id(g, "tokenizer.ggml.eos_token_id", v->n_tokens);
-	v->unk = get_token_id(g, "tokenizer.ggml.unknown_token_id", v->n_tokens);
-	v->pad = get_token_id(g, "tokenizer.ggml.padding_token_id", v->n_tokens);
-	v->add_bos = !strcmp(v->model, "llama");
-	if (!gguf_get_int(g, "tokenizer.ggml.add_bos_token", &b))
-		v->add_bos = !!b;
-	if (!gguf_get_int(g, "tokenizer.ggml.add_eos_token", &b))
-		v->add_eos = !!b;
-	return 0;
 }
 
 static int read_layers(struct lm_model *m, const struct gguf_file *g,
@@ -316,7 +224,7 @@ int lm_from_gguf(struct lm_model *m, const struct gguf_file *g, char *err,
 	m->tied = !m->output.data;
 	if (m->tied)
 		m->output = m->tok_embd;
-	if (read_layers(m, g, err, errlen) || read_vocab(m, g, err, errlen))
+	if (read_layers(m, g, err, errlen) || gguf_vocab_read(&m->vocab, g, m->n_vocab, err, errlen))
 		goto out;
 	if (gguf_find_tensor(g, "rope_freqs.weight"))
 		fprintf(stderr,
@@ -352,10 +260,7 @@ void lm_free(struct lm_model *m)
 	free_weight(&m->tok_embd);
 	free_weight(&m->out_norm);
 	free(m->layers);
-	free(m->vocab.tokens);
-	free(m->vocab.scores);
-	free(m->vocab.types);
-	free(m->vocab.merges);
+	gguf_vocab_free(&m->vocab);
 	free(m->owned[0]);
 	free(m->owned[1]);
 	memset(m, 0, sizeof(*m));

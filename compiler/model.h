@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "gguf.h"
+#include "gguf_vocab.h"
 
 /* A weight matrix [dims[0] = row length, dims[1] = rows] in the source. */
 struct lm_weight {
@@ -26,18 +27,6 @@ struct lm_layer {
 	struct lm_weight ffn_norm, gate, up, down;
 };
 
-struct lm_vocab {
-	char model[16];		/* "llama" (SentencePiece) or "gpt2" (BPE) */
-	char pre[32];		/* pre-tokenizer name, may be empty */
-	uint32_t n_tokens;
-	struct gguf_str *tokens;
-	float *scores;
-	int32_t *types;
-	uint32_t n_merges;
-	struct gguf_str *merges;
-	int32_t bos, eos, unk, pad;	/* -1 when absent */
-	int add_bos, add_eos;
-};
 
 struct lm_model {
 	char arch[16];
@@ -49,7 +38,7 @@ struct lm_model {
 	int tied;		/* no output.weight: the embedding is reused */
 	struct lm_weight tok_embd, out_norm, output;
 	struct lm_layer *layers;
-	struct lm_vocab vocab;
+	struct gguf_vocab vocab;
 	void *owned[2];		/* buffers of a llama2.c model */
 };
 

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/core/lumen_exec.h"
+#include "lumen_dtype.h"
+#include "lumen_validate.h"
 #include "lower.h"
 #include "weights.h"
 

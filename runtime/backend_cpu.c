@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hw/core/lumen_exec.h"
+#include "lumen_exec.h"
 #include "lumen_internal.h"
 
 struct cpu_device {
@@ -62,7 +62,7 @@ static void cpu_close(struct lumen_device *dev)
 static void cpu_get_info(struct lumen_device *dev,
 			 struct lumen_device_info *info)
 {
-	snprintf(info->name, sizeof(info->name), "host CPU (hw/core)");
+	snprintf(info->name, sizeof(info->name), "host CPU (hw/exec)");
 	info->isa_version = LUMEN_ISA_VERSION;
 	info->cores = lumen_exec_threads(cpu(dev)->ex);
 	info->max_regions = LUMEN_MAX_REGIONS;

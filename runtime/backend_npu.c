@@ -8,10 +8,9 @@
  * are handed to DRM_LUMEN_PROGRAM_CREATE, which validates its own copy.
  * Submission is in backend_npu_submit.c.
  *
- * Counters: the uapi has no query for them. The busy time is the file's
- * drm-engine-npu in fdinfo (the DRM usage-stats convention); the energy is
- * the device-wide counter in the driver's debugfs, readable by root only,
- * so it stays 0 elsewhere.
+ * Counters: the busy time is the file's drm-engine-npu in fdinfo (the DRM
+ * usage-stats convention); the energy and the bytes read are the device's
+ * running totals, from DEV_QUERY's DRM_LUMEN_QUERY_COUNTERS.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -88,22 +87,6 @@ static int find_lumen(char *node, size_t len, int *out)
 			  "no Lumen NPU found (/dev/accel/accel*): " NPU_HINT);
 }
 
-/* "0000:00:03.0": the name the driver's debugfs directory carries */
-static void find_pci_name(struct npu_device *n)
-{
-	const char *base = strrchr(n->node, '/') ? strrchr(n->node, '/') + 1 : n->node;
-	char link[400], target[256];
-	ssize_t len;
-
-	snprintf(link, sizeof(link), "/sys/class/accel/%s/device", base);
-	len = readlink(link, target, sizeof(target) - 1);
-	if (len <= 0)
-		return;
-	target[len] = 0;
-	snprintf(n->pci_name, sizeof(n->pci_name), "%s",
-		 strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
-}
-
 static int query_info(struct npu_device *n)
 {
 	struct drm_lumen_dev_query q = {
@@ -147,7 +130,6 @@ static int npu_open(struct lumen_device *dev,
 		free(n);
 		return ret;
 	}
-	find_pci_name(n);
 	ret = query_info(n);
 	if (!ret)
 		ret = npu_submit_init(n);
@@ -298,15 +280,20 @@ static uint64_t read_counter(const char *path, const char *key)
 static void npu_get_counters(struct lumen_device *dev, struct lumen_counters *c)
 {
 	struct npu_device *n = npu(dev);
-	char path[400];
+	struct drm_lumen_counters dc = { 0 };
+	struct drm_lumen_dev_query q = {
+		.type = DRM_LUMEN_QUERY_COUNTERS,
+		.size = sizeof(dc),
+		.pointer = (uintptr_t)&dc,
+	};
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", n->fd);
 	c->busy_ns = read_counter(path, "drm-engine-npu");
-	if (n->pci_name[0]) {
-		snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%s/counters",
-			 n->pci_name);
-		c->energy_uj = read_counter(path, "energy_nj") / 1000;
-		c->bytes_read = read_counter(path, "bytes_read");
+	/* a lumen.ko without the query leaves them 0 */
+	if (!xioctl(n->fd, DRM_IOCTL_LUMEN_DEV_QUERY, &q)) {
+		c->energy_uj = dc.energy_nj / 1000;
+		c->bytes_read = dc.bytes_read;
 	}
 }
 

@@ -10,14 +10,13 @@
 #include <liburing.h>
 #include <stdbool.h>
 
-#include "drm/lumen_accel.h"
+#include <drm/lumen_accel.h>
 #include "lumen_internal.h"
 
 /**
  * struct npu_device - one open Lumen accel node.
  * @fd: the node, opened read-write.
  * @node: its path, e.g. "/dev/accel/accel0".
- * @pci_name: the PCI function ("0000:00:03.0"): names its debugfs directory.
  * @info: what %DRM_LUMEN_QUERY_INFO said.
  * @use_uring: submit through @ring (else the SUBMIT ioctl + JOB_WAIT).
  * @ring: SQE128 + CQE32: the submission inline, the job id back.
@@ -29,7 +28,6 @@
 struct npu_device {
 	int fd;
 	char node[300];
-	char pci_name[256];
 	struct drm_lumen_dev_info info;
 	bool use_uring;
 	struct io_uring ring;

@@ -7,13 +7,16 @@
 
 int lumen_backend_from_name(const char *name)
 {
+	if (!name)
+		return lumen_fail(LUMEN_E_INVAL, "no backend name");
 	if (!strcmp(name, "cpu"))
 		return LUMEN_BACKEND_CPU;
 	if (!strcmp(name, "npu"))
 		return LUMEN_BACKEND_NPU;
 	if (!strcmp(name, "auto"))
 		return LUMEN_BACKEND_AUTO;
-	return -1;
+	return lumen_fail(LUMEN_E_INVAL, "'%s' is not a backend (cpu, npu, auto)",
+			  name);
 }
 
 int lumen_device_open(struct lumen_device **out,

@@ -83,12 +83,10 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 		goto out;
 	}
 	if (!greedy) {
-		smp = lumen_sampler_create(s->model->file.meta.n_vocab,
-					   &p->sampling);
-		if (!smp) {
-			ret = lumen_fail(LUMEN_E_NOMEM, "out of memory");
+		ret = lumen_sampler_create(s->model->file.meta.n_vocab,
+					   &p->sampling, &smp);
+		if (ret)
 			goto out;
-		}
 		for (size_t i = 0; i < n; i++)
 			lumen_sampler_accept(smp, ids[i]);
 	}
@@ -153,7 +151,9 @@ int lumen_generate(struct lumen_session *s, const char *prompt, size_t len,
 	n = lumen_tokenize(tok, prompt, len, flags, ids, cap);
 	if (n < 0 || (size_t)n > cap) {
 		free(ids);
-		return lumen_fail(LUMEN_E_NOMEM, "cannot tokenize the prompt");
+		/* more ids than LUMEN_TOKENIZE_MAX would be a tokenizer bug */
+		return n < 0 ? (int)n : lumen_fail(LUMEN_E_INVAL,
+				"the prompt tokenizes to more than %zu ids", cap);
 	}
 	if (n == 0) {
 		free(ids);

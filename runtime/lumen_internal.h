@@ -18,8 +18,10 @@
 
 #include <stdarg.h>
 
-#include "compiler/lnpu_read.h"
-#include "lumen.h"
+#include "lnpu_read.h"
+#include "lumen_fail.h"
+#include "lumen_ops.h"
+#include <lumen/lumen.h>
 
 /**
  * struct lumen_buf - device memory mapped into this process.
@@ -111,11 +113,5 @@ struct lumen_session {
 
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1
-
-/* record the detail of a failure; returns @err */
-int lumen_fail(int err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int lumen_vfail(int err, const char *fmt, va_list ap);
-
 
 #endif /* LUMEN_INTERNAL_H */

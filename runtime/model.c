@@ -19,14 +19,7 @@
 
 const char *lumen_dtype_name(uint32_t dtype)
 {
-	switch (dtype) {
-	case LUMEN_DTYPE_F32:	return "F32";
-	case LUMEN_DTYPE_F16:	return "F16";
-	case LUMEN_DTYPE_Q8_0:	return "Q8_0";
-	case LUMEN_DTYPE_Q4_0:	return "Q4_0";
-	case LUMEN_DTYPE_I32:	return "I32";
-	}
-	return "?";
+	return lumen_isa_dtype_name(dtype);
 }
 
 /* a friendlier word than the reader's for files that are not .lnpu at all */
@@ -115,7 +108,6 @@ static int build_tokenizer(struct lumen_model *m, const char *path)
 	}
 	if (!strncmp(f->vocab.model, "llama", sizeof(f->vocab.model))) {
 		d.type = LUMEN_VOCAB_SPM;
-		d.add_space_prefix = true;
 	} else if (!strncmp(f->vocab.model, "gpt2", sizeof(f->vocab.model))) {
 		d.type = LUMEN_VOCAB_BPE;
 	} else {
@@ -131,6 +123,7 @@ static int build_tokenizer(struct lumen_model *m, const char *path)
 	}
 	for (uint32_t i = 0; i < nm; i++)
 		merges[i] = lnpu_merge(f, i, &mlens[i]);
+	d.add_space_prefix = !!(f->vocab.flags & LNPU_VOCAB_ADD_SPACE_PREFIX);
 	d.n_tokens = n;
 	d.tokens = tokens;
 	d.token_lens = lens;
@@ -144,9 +137,11 @@ static int build_tokenizer(struct lumen_model *m, const char *path)
 	d.unk_id = f->meta.unk;
 	d.pad_id = f->meta.pad;
 	d.add_bos = f->meta.add_bos;
-	m->tok = lumen_tokenizer_create(&d, err, sizeof(err));
-	if (!m->tok)
-		ret = lumen_fail(LUMEN_E_FORMAT, "%s: vocabulary: %s", path, err);
+	ret = lumen_tokenizer_create(&d, &m->tok);
+	if (ret) {
+		snprintf(err, sizeof(err), "%s", lumen_last_error());
+		ret = lumen_fail(ret, "%s: vocabulary: %s", path, err);
+	}
 out:
 	free(tokens);
 	free(lens);

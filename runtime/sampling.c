@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "runtime/sampling.h"
+#include <lumen/sampling.h>
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lumen_fail.h"
 
 struct cand {
 	float logit;
@@ -75,16 +77,23 @@ void lumen_sampler_reset(struct lumen_sampler *s, uint64_t seed)
 	s->window_len = s->window_pos = 0;
 }
 
-struct lumen_sampler *lumen_sampler_create(uint32_t n_vocab,
-					   const struct lumen_sampler_params *p)
+int lumen_sampler_create(uint32_t n_vocab, const struct lumen_sampler_params *p,
+			 struct lumen_sampler **out)
 {
 	struct lumen_sampler *s;
 
+	if (!out)
+		return lumen_fail(LUMEN_E_INVAL, "sampler: no place for it");
+	*out = NULL;
+	if (!p)
+		return lumen_fail(LUMEN_E_INVAL, "sampler: no parameters");
 	if (!n_vocab || n_vocab > INT32_MAX)
-		return NULL;
+		return lumen_fail(LUMEN_E_INVAL,
+				  "sampler: %u tokens, not 1 to %d", n_vocab,
+				  INT32_MAX);
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return NULL;
+		return lumen_fail(LUMEN_E_NOMEM, "sampler: out of memory");
 	s->p = *p;
 	if (s->p.repeat_last_n < 0)
 		s->p.repeat_last_n = 0;
@@ -98,10 +107,11 @@ struct lumen_sampler *lumen_sampler_create(uint32_t n_vocab,
 	if (!s->cand || !s->out_ids || !s->out_probs || !s->count ||
 	    !s->stamp || !s->window) {
 		lumen_sampler_destroy(s);
-		return NULL;
+		return lumen_fail(LUMEN_E_NOMEM, "sampler: out of memory");
 	}
 	lumen_sampler_reset(s, p->seed);
-	return s;
+	*out = s;
+	return 0;
 }
 
 void lumen_sampler_destroy(struct lumen_sampler *s)

@@ -4,23 +4,17 @@
  * and the entry points; the merging itself is in tokenizer_spm.c and
  * tokenizer_bpe.c.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/tokenizer_impl.h"
-#include "runtime/unicode.h"
+#include "lumen_fail.h"
+#include "tokenizer_impl.h"
+#include "unicode.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+static int oom(void)
 {
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+	return lumen_fail(LUMEN_E_NOMEM, "tokenizer: out of memory");
 }
 
 /* FNV-1a: short keys, no need for more */
@@ -96,27 +90,26 @@ const struct lumen_merge_slot *lumen_merge_find(const struct lumen_tokenizer *t,
 }
 
 static int copy_texts(struct lumen_tokenizer *t,
-		      const struct lumen_vocab_desc *d, char *err,
-		      size_t errlen)
+		      const struct lumen_vocab_desc *d)
 {
 	uint64_t total = 0;
 
 	for (uint32_t i = 0; i < d->n_tokens; i++) {
 		if (d->token_lens[i] && !d->tokens[i]) {
-			set_err(err, errlen, "token %u: text is NULL", i);
-			return -1;
+			return lumen_fail(LUMEN_E_FORMAT,
+					  "token %u: text is NULL", i);
 		}
 		total += d->token_lens[i];
 	}
 	/* pieces can be 3 bytes longer a token: keep their offsets in range */
 	if (total > UINT32_MAX / 2) {
-		set_err(err, errlen, "token texts: %llu bytes, too many",
-			(unsigned long long)total);
-		return -1;
+		return lumen_fail(LUMEN_E_FORMAT,
+				  "token texts: %llu bytes, too many",
+				  (unsigned long long)total);
 	}
 	t->text = malloc(total ? total : 1);
 	if (!t->text)
-		return -1;
+		return oom();
 	total = 0;
 	for (uint32_t i = 0; i < d->n_tokens; i++) {
 		t->text_off[i] = (uint32_t)total;
@@ -134,7 +127,7 @@ static int build_map(struct lumen_tokenizer *t)
 
 	t->map = malloc(size * sizeof(*t->map));
 	if (!t->map)
-		return -1;
+		return oom();
 	for (uint32_t i = 0; i < size; i++)
 		t->map[i].id = -1;
 	t->map_mask = size - 1;
@@ -154,8 +147,7 @@ static int build_map(struct lumen_tokenizer *t)
 }
 
 static int build_merges(struct lumen_tokenizer *t,
-			const struct lumen_vocab_desc *d, char *err,
-			size_t errlen)
+			const struct lumen_vocab_desc *d)
 {
 	uint32_t size = table_size(d->n_merges), longest = 0;
 	char *joined;
@@ -167,7 +159,7 @@ static int build_merges(struct lumen_tokenizer *t,
 	joined = malloc(longest + 1);
 	if (!t->merges || !joined) {
 		free(joined);
-		return -1;
+		return oom();
 	}
 	for (uint32_t i = 0; i < size; i++)
 		t->merges[i].left = -1;
@@ -180,11 +172,10 @@ static int build_merges(struct lumen_tokenizer *t,
 		uint32_t i;
 
 		if (!sp) {
-			set_err(err, errlen,
-				"merge %u: not two tokens separated by a space",
-				rank);
 			free(joined);
-			return -1;
+			return lumen_fail(LUMEN_E_FORMAT,
+					  "merge %u: not two tokens separated by a space",
+					  rank);
 		}
 		l = lumen_tokenizer_find(t, m, (size_t)(sp - m));
 		r = lumen_tokenizer_find(t, sp + 1, len - (size_t)(sp - m) - 1);
@@ -319,7 +310,7 @@ static int build_pieces(struct lumen_tokenizer *t)
 	t->piece = malloc(cap ? cap : 1);
 	t->piece_off = malloc((t->n_tokens + 1) * sizeof(*t->piece_off));
 	if (!t->piece || !t->piece_off)
-		return -1;
+		return oom();
 	for (uint32_t id = 0; id < t->n_tokens; id++) {
 		t->piece_off[id] = (uint32_t)n;
 		n += render_piece(t, (int32_t)id, t->piece + n);
@@ -366,7 +357,7 @@ static int build_specials(struct lumen_tokenizer *t)
 	t->specials = malloc((n ? n : 1) * sizeof(*t->specials));
 	if (!keys || !t->specials) {
 		free(keys);
-		return -1;
+		return oom();
 	}
 	n = 0;
 	for (uint32_t id = 0; id < t->n_tokens; id++) {
@@ -392,66 +383,62 @@ static int build_specials(struct lumen_tokenizer *t)
 #define LUMEN_MAX_TOKENS (1u << 26)
 #define LUMEN_MAX_MERGES (1u << 24)
 
-static int check_desc(const struct lumen_vocab_desc *d, char *err,
-		      size_t errlen)
+static int check_desc(const struct lumen_vocab_desc *d)
 {
 	const int32_t ids[4] = { d->bos_id, d->eos_id, d->unk_id, d->pad_id };
 	static const char *const names[4] = { "bos", "eos", "unk", "pad" };
 
-	if (d->type != LUMEN_VOCAB_SPM && d->type != LUMEN_VOCAB_BPE) {
-		set_err(err, errlen, "vocabulary type %d unknown", d->type);
-		return -1;
-	}
-	if (!d->n_tokens || !d->tokens || !d->token_lens) {
-		set_err(err, errlen, "tokens: none given");
-		return -1;
-	}
-	if (d->n_tokens > LUMEN_MAX_TOKENS) {
-		set_err(err, errlen, "tokens: %u, more than %u", d->n_tokens,
-			LUMEN_MAX_TOKENS);
-		return -1;
-	}
+	if (d->type != LUMEN_VOCAB_SPM && d->type != LUMEN_VOCAB_BPE)
+		return lumen_fail(LUMEN_E_FORMAT, "vocabulary type %d unknown",
+				  d->type);
+	if (!d->n_tokens || !d->tokens || !d->token_lens)
+		return lumen_fail(LUMEN_E_FORMAT, "tokens: none given");
+	if (d->n_tokens > LUMEN_MAX_TOKENS)
+		return lumen_fail(LUMEN_E_FORMAT, "tokens: %u, more than %u",
+				  d->n_tokens, LUMEN_MAX_TOKENS);
 	/* merge ranks become float priorities, exact below 2^24 */
-	if (d->n_merges > LUMEN_MAX_MERGES) {
-		set_err(err, errlen, "merges: %u, more than %u", d->n_merges,
-			LUMEN_MAX_MERGES);
-		return -1;
-	}
+	if (d->n_merges > LUMEN_MAX_MERGES)
+		return lumen_fail(LUMEN_E_FORMAT, "merges: %u, more than %u",
+				  d->n_merges, LUMEN_MAX_MERGES);
 	if (d->type == LUMEN_VOCAB_BPE && (!d->merges || !d->merge_lens) &&
-	    d->n_merges) {
-		set_err(err, errlen, "merges: %u announced, none given",
-			d->n_merges);
-		return -1;
-	}
+	    d->n_merges)
+		return lumen_fail(LUMEN_E_FORMAT,
+				  "merges: %u announced, none given",
+				  d->n_merges);
 	for (int i = 0; i < 4; i++) {
 		if (ids[i] != LUMEN_TOKEN_NONE &&
-		    (ids[i] < 0 || (uint32_t)ids[i] >= d->n_tokens)) {
-			set_err(err, errlen, "%s token id %d out of range (%u tokens)",
-				names[i], ids[i], d->n_tokens);
-			return -1;
-		}
+		    (ids[i] < 0 || (uint32_t)ids[i] >= d->n_tokens))
+			return lumen_fail(LUMEN_E_FORMAT,
+					  "%s token id %d out of range (%u tokens)",
+					  names[i], ids[i], d->n_tokens);
 	}
 	for (uint32_t i = 0; d->token_types && i < d->n_tokens; i++) {
 		if (d->token_types[i] < LUMEN_TOKEN_NORMAL ||
-		    d->token_types[i] > LUMEN_TOKEN_BYTE) {
-			set_err(err, errlen, "token %u: type %d unknown", i,
-				d->token_types[i]);
-			return -1;
-		}
+		    d->token_types[i] > LUMEN_TOKEN_BYTE)
+			return lumen_fail(LUMEN_E_FORMAT,
+					  "token %u: type %d unknown", i,
+					  d->token_types[i]);
 	}
 	return 0;
 }
 
-struct lumen_tokenizer *lumen_tokenizer_create(const struct lumen_vocab_desc *d,
-					       char *err, size_t errlen)
+int lumen_tokenizer_create(const struct lumen_vocab_desc *d,
+			   struct lumen_tokenizer **out)
 {
 	struct lumen_tokenizer *t;
+	int ret;
 
-	if (check_desc(d, err, errlen))
-		return NULL;
+	if (!out)
+		return lumen_fail(LUMEN_E_INVAL, "tokenizer: no place for it");
+	*out = NULL;
+	if (!d)
+		return lumen_fail(LUMEN_E_INVAL, "tokenizer: no vocabulary");
+	ret = check_desc(d);
+	if (ret)
+		return ret;
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		goto oom;
+		return oom();
 	t->type = d->type;
 	t->n_tokens = d->n_tokens;
 	t->bos = d->bos_id;
@@ -463,30 +450,35 @@ struct lumen_tokenizer *lumen_tokenizer_create(const struct lumen_vocab_desc *d,
 	t->text_off = malloc((d->n_tokens + 1) * sizeof(*t->text_off));
 	t->scores = calloc(d->n_tokens, sizeof(*t->scores));
 	t->types = malloc(d->n_tokens);
-	if (!t->text_off || !t->scores || !t->types)
-		goto oom;
+	if (!t->text_off || !t->scores || !t->types) {
+		ret = oom();
+		goto fail;
+	}
 	for (uint32_t i = 0; i < d->n_tokens; i++) {
 		t->types[i] = d->token_types ? (uint8_t)d->token_types[i]
 					     : LUMEN_TOKEN_NORMAL;
 		if (d->scores)
 			t->scores[i] = d->scores[i];
 	}
-	if (copy_texts(t, d, err, errlen))
-		goto fail;
-	if (build_map(t))
-		goto oom;
-	if (d->type == LUMEN_VOCAB_BPE && build_merges(t, d, err, errlen))
+	ret = copy_texts(t, d);
+	if (!ret)
+		ret = build_map(t);
+	if (!ret && d->type == LUMEN_VOCAB_BPE)
+		ret = build_merges(t, d);
+	if (ret)
 		goto fail;
 	find_byte_tokens(t);
 	find_barriers(t);
-	if (build_pieces(t) || build_specials(t))
-		goto oom;
-	return t;
-oom:
-	set_err(err, errlen, "out of memory");
+	ret = build_pieces(t);
+	if (!ret)
+		ret = build_specials(t);
+	if (ret)
+		goto fail;
+	*out = t;
+	return 0;
 fail:
 	lumen_tokenizer_destroy(t);
-	return NULL;
+	return ret;
 }
 
 void lumen_tokenizer_destroy(struct lumen_tokenizer *t)
@@ -568,9 +560,15 @@ long lumen_tokenize(const struct lumen_tokenizer *t, const char *text,
 	 * special token, as starting a word */
 	bool space_prefix = t->add_space_prefix;
 	size_t start = 0;
+	int ret;
 
 	if (len > UINT32_MAX / 4)
-		return -1;
+		return lumen_fail(LUMEN_E_INVAL,
+				  "tokenize: %zu bytes, more than %u", len,
+				  UINT32_MAX / 4);
+	if ((!text && len) || (!ids && cap))
+		return lumen_fail(LUMEN_E_INVAL, "tokenize: NULL %s",
+				  text || !len ? "ids" : "text");
 	if ((flags & LUMEN_TOKENIZE_BOS) && t->bos >= 0)
 		lumen_tok_push(&out, t->bos);
 	for (size_t pos = 0; pos < len;) {
@@ -582,18 +580,22 @@ long lumen_tokenize(const struct lumen_tokenizer *t, const char *text,
 			continue;
 		}
 		if (pos > start) {
-			if (encode_text(t, text + start, pos - start,
-					space_prefix, &out))
-				return -1;
+			ret = encode_text(t, text + start, pos - start,
+					  space_prefix, &out);
+			if (ret)
+				return ret;
 		}
 		lumen_tok_push(&out, id);
 		space_prefix = t->add_space_prefix;
 		pos += slen;
 		start = pos;
 	}
-	if (len > start && encode_text(t, text + start, len - start,
-				       space_prefix, &out))
-		return -1;
+	if (len > start) {
+		ret = encode_text(t, text + start, len - start, space_prefix,
+				  &out);
+		if (ret)
+			return ret;
+	}
 	return (long)out.n;
 }
 
@@ -623,7 +625,9 @@ long lumen_token_to_piece(const struct lumen_tokenizer *t, int32_t id,
 	const char *s;
 
 	if (id < 0 || (uint32_t)id >= t->n_tokens)
-		return -1;
+		return lumen_fail(LUMEN_E_INVAL,
+				  "token id %d out of range (%u tokens)", id,
+				  t->n_tokens);
 	s = piece_of(t, id, flags, &len);
 	copy_out(buf, cap, 0, s, len);
 	return len;
@@ -644,7 +648,9 @@ long lumen_detokenize(const struct lumen_tokenizer *t, const int32_t *ids,
 		const char *s;
 
 		if (ids[i] < 0 || (uint32_t)ids[i] >= t->n_tokens)
-			return -1;
+			return lumen_fail(LUMEN_E_INVAL,
+					  "ids[%zu]: token id %d out of range (%u tokens)",
+					  i, ids[i], t->n_tokens);
 		s = piece_of(t, ids[i], flags, &len);
 		if (strip && len) {
 			strip = false;

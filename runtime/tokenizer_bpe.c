@@ -11,8 +11,9 @@
  */
 #include <stdlib.h>
 
-#include "runtime/tokenizer_impl.h"
-#include "runtime/unicode.h"
+#include "lumen_fail.h"
+#include "tokenizer_impl.h"
+#include "unicode.h"
 
 /* class of the code point at @pos, and its length in *@len */
 static enum lumen_cpt_class class_at(const char *s, size_t n, size_t pos,
@@ -93,7 +94,7 @@ int lumen_bpe_encode(const struct lumen_tokenizer *t, const char *text,
 	if (!syms || !heap) {
 		free(syms);
 		free(heap);
-		return -1;
+		return lumen_fail(LUMEN_E_NOMEM, "tokenize: out of memory");
 	}
 	for (size_t pos = 0, end; pos < len; pos = end) {
 		uint32_t n = 0;

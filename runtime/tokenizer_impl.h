@@ -3,7 +3,7 @@
 #ifndef LUMEN_TOKENIZER_IMPL_H
 #define LUMEN_TOKENIZER_IMPL_H
 
-#include "runtime/tokenizer.h"
+#include <lumen/tokenizer.h>
 
 /* a BPE merge: the pair (left, right) of token ids merges into @result */
 struct lumen_merge_slot {

@@ -5,7 +5,7 @@
  * Pairs are never removed from the heap when a neighbour merges; they are
  * recognised as stale when popped, because a symbol only ever grows.
  */
-#include "runtime/tokenizer_impl.h"
+#include "tokenizer_impl.h"
 
 /* does pair a come before pair b? */
 static bool pair_before(const struct lumen_merge_pair *a,

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/tokenizer_impl.h"
-#include "runtime/unicode.h"
+#include "lumen_fail.h"
+#include "tokenizer_impl.h"
+#include "unicode.h"
 
 static const char spm_space[3] = { '\xe2', '\x96', '\x81' };	/* ▁ */
 
@@ -39,7 +40,7 @@ int lumen_spm_encode(const struct lumen_tokenizer *t, const char *text,
 		free(buf);
 		free(syms);
 		free(heap);
-		return -1;
+		return lumen_fail(LUMEN_E_NOMEM, "tokenize: out of memory");
 	}
 	if (space_prefix) {
 		memcpy(buf, spm_space, sizeof(spm_space));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "runtime/unicode.h"
+#include "unicode.h"
 
 size_t lumen_utf8_decode(const char *str, size_t n, uint32_t *cpt)
 {

@@ -4,7 +4,7 @@
  * (Unicode 14.0.0); do not edit. Code point classes as sorted,
  * non-overlapping ranges; code points not listed are LUMEN_CPT_OTHER.
  */
-#include "runtime/unicode.h"
+#include "unicode.h"
 
 const char lumen_unicode_version[] = "14.0.0";
 

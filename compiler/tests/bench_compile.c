@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "compiler/compile.h"
-#include "models/synth.h"
+#include "compile.h"
+#include "synth.h"
 
 #define SCALE_SHAPE "Llama-3.2-1B-like"
 

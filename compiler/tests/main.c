@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "tests/lib/lumen_test.h"
+#include "lumen_test.h"
 
 int main(int argc, char **argv)
 {

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "compiler/lnpu_read.h"
-#include "hw/core/lumen_exec.h"
+#include "lnpu_read.h"
+#include "lumen_exec.h"
 
 struct runner {
 	struct lnpu_file f;

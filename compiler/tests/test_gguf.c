@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/gguf.h"
+#include "gguf.h"
 #include "gguf_bytes.h"
-#include "tests/lib/lumen_test.h"
+#include "lumen_test.h"
 #include "tutil.h"
 
 TEST(gguf_reads_stories260K_f32)

@@ -24,7 +24,7 @@
 
 #include "json.h"
 #include "runner.h"
-#include "tests/lib/lumen_test.h"
+#include "lumen_test.h"
 #include "tutil.h"
 
 #define NEAR_TIE 0.05

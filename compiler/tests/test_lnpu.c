@@ -7,10 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compiler/gguf.h"
-#include "compiler/lnpu_read.h"
-#include "models/synth.h"
-#include "tests/lib/lumen_test.h"
+#include "gguf.h"
+#include "gguf_writer.h"
+#include "lnpu_read.h"
+#include "synth.h"
+#include "lumen_test.h"
 #include "tutil.h"
 
 /* a tiny llama shape: the .lnpu stays small enough to be a fuzz seed */
@@ -143,6 +144,53 @@ static const char *compile_tiny(void)
 	}
 	unlink(gguf);
 	return out;
+}
+
+/* a SentencePiece donor vocabulary that says add_space_prefix = false */
+static const char *write_no_space_prefix_vocab(void)
+{
+	static const char *const tok[] = { "<unk>", "<s>", "</s>", "hi" };
+	const uint64_t lens[] = { 5, 3, 4, 2 };
+	const char *path = scratch_path("nsp-vocab.gguf");
+	struct gguf_writer w;
+	FILE *f = fopen(path, "wb");
+	int rc;
+
+	if (!f)
+		return NULL;
+	gw_init(&w);
+	gw_str(&w, "tokenizer.ggml.model", "llama", 5);
+	gw_arr_str(&w, "tokenizer.ggml.tokens", 4, tok, lens);
+	gw_bool(&w, "tokenizer.ggml.add_space_prefix", 0);
+	rc = gw_write_header(&w, f);
+	gw_free(&w);
+	return fclose(f) || rc ? NULL : path;
+}
+
+TEST(lnpu_carries_add_space_prefix)
+{
+	const char *with = compile_tiny();
+	const char *donor = write_no_space_prefix_vocab();
+	const char *gguf = scratch_path("nsp.gguf");
+	const char *without = scratch_path("nsp.lnpu");
+	struct lc_options opt = default_options();
+	struct lnpu_file f;
+	char err[512];
+
+	REQUIRE(with && donor);
+	REQUIRE_MSG(!lnpu_open(&f, with, 0, err, sizeof(err)), "%s", err);
+	CHECK(f.vocab.flags & LNPU_VOCAB_ADD_SPACE_PREFIX);
+	lnpu_close(&f);
+	REQUIRE_MSG(!synth_write(&tiny, 1, donor, 7, gguf, err, sizeof(err)) &&
+		    !compile_quiet(gguf, NULL, without, &opt, err, sizeof(err)),
+		    "%s", err);
+	REQUIRE_MSG(!lnpu_open(&f, without, 0, err, sizeof(err)), "%s", err);
+	CHECK_EQ(f.vocab.flags & LNPU_VOCAB_ADD_SPACE_PREFIX, 0);
+	lnpu_close(&f);
+	unlink(with);
+	unlink(donor);
+	unlink(gguf);
+	unlink(without);
 }
 
 TEST(lnpu_rejects_every_corrupted_byte)

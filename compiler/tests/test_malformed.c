@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/gguf.h"
+#include "gguf.h"
 #include "gguf_bytes.h"
-#include "tests/lib/lumen_test.h"
+#include "lumen_test.h"
 
 /* a valid file: two pairs, one F32 tensor [32, 2]; offsets of its fields */
 struct base {

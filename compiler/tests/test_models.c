@@ -11,12 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compiler/gguf.h"
-#include "compiler/model.h"
-#include "models/gguf_writer.h"
-#include "models/synth.h"
+#include "gguf.h"
+#include "model.h"
+#include "gguf_writer.h"
+#include "synth.h"
 #include "runner.h"
-#include "tests/lib/lumen_test.h"
+#include "lumen_test.h"
 #include "tutil.h"
 
 /* compile @gguf, run one decode step, check the logits are finite */

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "runner.h"
-#include "tests/lib/lumen_test.h"
+#include "lumen_test.h"
 #include "tutil.h"
 
 #define TOL 1e-2

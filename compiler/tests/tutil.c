@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compiler/compile.h"
+#include "compile.h"
 
 const char *shared_path(const char *rel)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "compiler/lower.h"
+#include "lower.h"
 
 /* $SHARED/<rel> (default ../shared beside the checkout) */
 const char *shared_path(const char *rel);

@@ -5,14 +5,16 @@
  * sampling determinism, and bad input (files, ids, devices).
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/lumen.h"
-#include "tests/lib/lumen_test.h"
+#include <lumen/lumen.h>
+#include "lumen_test.h"
 
 struct fixture {
 	struct lumen_device *dev;
@@ -413,7 +415,8 @@ TEST(npu_backend_reports_a_missing_device)
 		CHECK(ret == LUMEN_E_NODEV || ret == LUMEN_E_UNSUPPORTED);
 	}
 	CHECK_EQ(lumen_backend_from_name("npu"), LUMEN_BACKEND_NPU);
-	CHECK_EQ(lumen_backend_from_name("gpu"), -1);
+	CHECK_EQ(lumen_backend_from_name("gpu"), LUMEN_E_INVAL);
+	CHECK(strstr(lumen_last_error(), "'gpu' is not a backend"));
 	CHECK(!strcmp(lumen_strerror(LUMEN_E_NODEV), "no such device"));
 }
 
@@ -454,4 +457,55 @@ TEST(threads_do_not_change_the_result)
 		free(logits[0]);
 		free(logits[1]);
 	}
+}
+
+/*
+ * The one error convention (<lumen/error.h>): a negative enum lumen_error
+ * (NULL for lumen_session_logits()), the out-pointer NULL, and the detail
+ * in lumen_last_error(), per thread.
+ */
+static void *other_thread(void *arg)
+{
+	/* another thread's failures are not this one's */
+	return (void *)(uintptr_t)(lumen_last_error()[0] == 0);
+}
+
+TEST(errors_are_negative_codes_with_a_per_thread_message)
+{
+	struct fixture f;
+	struct lumen_session *s = (void *)1;
+	struct lumen_generate_params p = lumen_generate_default_params();
+	int32_t ids[2] = { 1, 100000 };
+	pthread_t th;
+	void *clean = NULL;
+
+	REQUIRE(!open_fixture(&f, "q8_0", 1));
+	CHECK_EQ(lumen_session_create(f.m, 100000, &s), LUMEN_E_INVAL);
+	CHECK(s == NULL);
+	CHECK_MSG(strstr(lumen_last_error(), "compiled for"), "%s",
+		  lumen_last_error());
+	REQUIRE_EQ(lumen_session_create(f.m, 0, &s), 0);
+
+	CHECK_EQ(lumen_session_argmax(s), LUMEN_E_INVAL);
+	CHECK(strstr(lumen_last_error(), "no output yet"));
+		CHECK(lumen_session_logits(s) == NULL);
+	CHECK(strstr(lumen_last_error(), "no output yet"));
+
+	CHECK_EQ(lumen_session_prefill(s, ids, 2), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "id 100000 is outside"), "%s",
+		  lumen_last_error());
+	CHECK_EQ(lumen_session_pos(s), 0);
+
+	p.n_predict = 1;
+
+	REQUIRE(!pthread_create(&th, NULL, other_thread, NULL));
+	REQUIRE(!pthread_join(th, &clean));
+	CHECK_MSG(clean != NULL, "lumen_last_error() leaked to another thread");
+	CHECK(lumen_last_error()[0] != 0);
+
+	/* success leaves the last failure's detail alone, like errno */
+	CHECK_EQ(lumen_generate(s, "Once", 4, &p, NULL), 0);
+	CHECK(lumen_last_error()[0] != 0);
+	lumen_session_free(s);
+	close_fixture(&f);
 }

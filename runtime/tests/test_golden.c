@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "golden.h"
-#include "runtime/lumen.h"
-#include "tests/lib/lumen_test.h"
+#include <lumen/lumen.h>
+#include "lumen_test.h"
 
 #define NEAR_TIE 0.05
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The runtime unit test binary: each TEST() registers itself. */
-#include "tests/lib/lumen_test.h"
+#include "lumen_test.h"
 
 int main(int c, char **v)
 {

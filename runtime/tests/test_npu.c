@@ -22,9 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "drm/lumen_isa.h"
-#include "runtime/lumen.h"
-#include "tests/lib/lumen_test.h"
+#include <drm/lumen_isa.h>
+#include <lumen/lumen.h>
+#include "lumen_test.h"
 
 #define N_TOKENS 64
 #define PROMPT "Once upon a time, there was a little girl named Lily."

@@ -7,8 +7,8 @@
  */
 #include <stdlib.h>
 
-#include "runtime/sampling.h"
-#include "tests/lib/lumen_test.h"
+#include <lumen/sampling.h>
+#include "lumen_test.h"
 
 static struct lumen_sampler_params plain(float temperature, uint64_t seed)
 {
@@ -38,10 +38,21 @@ static int argmax(const float *l, int n)
 	return best;
 }
 
+/* a sampler, or NULL (the test REQUIREs it) */
+static struct lumen_sampler *new_sampler(uint32_t n_vocab,
+					 const struct lumen_sampler_params *p)
+{
+	struct lumen_sampler *s;
+
+	if (lumen_sampler_create(n_vocab, p, &s))
+		printf("# %s\n", lumen_last_error());
+	return s;
+}
+
 TEST(greedy_is_argmax)
 {
 	struct lumen_sampler_params p = plain(0.0f, 1);
-	struct lumen_sampler *s = lumen_sampler_create(1000, &p);
+	struct lumen_sampler *s = new_sampler(1000, &p);
 	float l[1000];
 	uint64_t x = 7;
 
@@ -60,7 +71,7 @@ TEST(greedy_is_argmax)
 /* temperature -> 0 and top-k 1 both leave only the argmax */
 static void check_always_argmax(struct lumen_sampler_params p)
 {
-	struct lumen_sampler *s = lumen_sampler_create(512, &p);
+	struct lumen_sampler *s = new_sampler(512, &p);
 	float l[512];
 	uint64_t x = 99;
 
@@ -101,7 +112,7 @@ static void logits_of(float *l, int n, const int *ids, const double *prob, int k
 static void check_candidates(struct lumen_sampler_params p, const float *l, int n,
 			     const int *want, const double *prob, int k)
 {
-	struct lumen_sampler *s = lumen_sampler_create((uint32_t)n, &p);
+	struct lumen_sampler *s = new_sampler((uint32_t)n, &p);
 	const int32_t *ids;
 	const float *probs;
 	double total = 0;
@@ -196,7 +207,7 @@ TEST(repetition_penalty_arithmetic)
 	p.frequency_penalty = 0.25f;
 	p.presence_penalty = 0.125f;
 	p.repeat_last_n = 3;
-	struct lumen_sampler *s = lumen_sampler_create(4, &p);
+	struct lumen_sampler *s = new_sampler(4, &p);
 
 	REQUIRE(s);
 	/* the window keeps the last 3: 0 0 1 (the first 2 slid out) */
@@ -222,7 +233,7 @@ TEST(repetition_penalty_arithmetic)
 
 	g.temperature = 0;
 	g.frequency_penalty = g.presence_penalty = 0;
-	struct lumen_sampler *gs = lumen_sampler_create(4, &g);
+	struct lumen_sampler *gs = new_sampler(4, &g);
 
 	REQUIRE(gs);
 	CHECK_EQ(lumen_sampler_sample(gs, l), 0);
@@ -232,7 +243,7 @@ TEST(repetition_penalty_arithmetic)
 	CHECK_EQ(lumen_sampler_sample(gs, l), 0);
 	lumen_sampler_destroy(gs);
 	g.repeat_penalty = 2.5f;
-	gs = lumen_sampler_create(4, &g);
+	gs = new_sampler(4, &g);
 	REQUIRE(gs);
 	lumen_sampler_accept(gs, 0);	/* 0.8 < 1.0 */
 	CHECK_EQ(lumen_sampler_sample(gs, l), 2);
@@ -246,7 +257,7 @@ TEST(repetition_penalty_arithmetic)
 static void draw_sequence(uint64_t seed, int32_t *out, int n)
 {
 	struct lumen_sampler_params p = plain(1.0f, seed);
-	struct lumen_sampler *s = lumen_sampler_create(100, &p);
+	struct lumen_sampler *s = new_sampler(100, &p);
 	float l[100];
 	uint64_t x = 3;
 
@@ -276,7 +287,7 @@ TEST(same_seed_same_choices)
 TEST(reset_replays_the_draws)
 {
 	struct lumen_sampler_params p = plain(1.0f, 77);
-	struct lumen_sampler *s = lumen_sampler_create(16, &p);
+	struct lumen_sampler *s = new_sampler(16, &p);
 	double first[100];
 
 	REQUIRE(s);
@@ -323,7 +334,7 @@ static void check_frequencies(float t, uint64_t seed)
 {
 	const float l[8] = { 1.0f, 0.5f, 0.0f, -0.3f, 2.0f, -1.0f, 0.2f, 1.5f };
 	struct lumen_sampler_params p = plain(t, seed);
-	struct lumen_sampler *s = lumen_sampler_create(8, &p);
+	struct lumen_sampler *s = new_sampler(8, &p);
 	long count[8] = { 0 };
 	double prob[8], wrong[8];
 	const long draws = 100000;
@@ -354,7 +365,7 @@ TEST(frequencies_follow_softmax)
 TEST(odd_logits)
 {
 	struct lumen_sampler_params p = plain(1.0f, 3);
-	struct lumen_sampler *s = lumen_sampler_create(4, &p);
+	struct lumen_sampler *s = new_sampler(4, &p);
 	float nan_l[4] = { NAN, 0.0f, NAN, -1.0f };
 	float inf_l[4] = { 0.0f, INFINITY, 5.0f, -INFINITY };
 	float none[4] = { -INFINITY, -INFINITY, -INFINITY, -INFINITY };
@@ -368,7 +379,26 @@ TEST(odd_logits)
 		CHECK_EQ(lumen_sampler_sample(s, none), 0);
 	}
 	lumen_sampler_destroy(s);
-	CHECK(!lumen_sampler_create(0, &p));
+}
+
+/* the public error convention (<lumen/error.h>) */
+TEST(sampler_errors_are_negative_codes_with_a_message)
+{
+	struct lumen_sampler_params p = plain(1.0f, 3);
+	struct lumen_sampler *s = (void *)1;
+
+	CHECK_EQ(lumen_sampler_create(0, &p, &s), LUMEN_E_INVAL);
+	CHECK(s == NULL);
+	CHECK_MSG(strstr(lumen_last_error(), "sampler: 0 tokens"), "%s",
+		  lumen_last_error());
+	CHECK_EQ(lumen_sampler_create(0x80000000u, &p, &s), LUMEN_E_INVAL);
+	CHECK_EQ(lumen_sampler_create(4, NULL, &s), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "no parameters"), "%s",
+		  lumen_last_error());
+	CHECK_EQ(lumen_sampler_create(4, &p, NULL), LUMEN_E_INVAL);
+	REQUIRE_EQ(lumen_sampler_create(4, &p, &s), 0);
+	CHECK(s != NULL);
+	lumen_sampler_destroy(s);
 }
 
 TEST(defaults_are_llama_cpp_s)
@@ -456,7 +486,7 @@ TEST(filters_match_a_sorting_reference)
 		p.top_k = round % 3 ? (int32_t)((x >> 20) % (uint64_t)(n + 5)) : 0;
 		p.top_p = round % 5 ? (float)((x >> 40) % 1000) / 1000.0f : 1.0f;
 		p.min_p = round % 4 ? 0.0f : (float)((x >> 50) % 100) / 400.0f;
-		struct lumen_sampler *s = lumen_sampler_create((uint32_t)n, &p);
+		struct lumen_sampler *s = new_sampler((uint32_t)n, &p);
 
 		REQUIRE(s);
 		int nw = reference_filter(l, n, &p, want);

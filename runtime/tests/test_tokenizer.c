@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "runtime/tests/vocab_gguf.h"
-#include "runtime/tokenizer.h"
-#include "runtime/tokenizer_impl.h"
-#include "runtime/unicode.h"
-#include "tests/lib/lumen_test.h"
+#include "vocab_gguf.h"
+#include <lumen/tokenizer.h>
+#include "tokenizer_impl.h"
+#include "unicode.h"
+#include "lumen_test.h"
 
 static char *shared_path(const char *rel)
 {
@@ -62,9 +62,8 @@ static struct lumen_tokenizer *load_vocab(const char *rel)
 		printf("# %s: %s\n", shared_path(rel), err);
 		return NULL;
 	}
-	tok = lumen_tokenizer_create(&v.desc, err, sizeof(err));
-	if (!tok)
-		printf("# %s: %s\n", rel, err);
+	if (lumen_tokenizer_create(&v.desc, &tok))
+		printf("# %s: %s\n", rel, lumen_last_error());
 	vocab_gguf_free(&v);
 	return tok;
 }
@@ -376,11 +375,10 @@ static struct lumen_tokenizer *mini_create(struct mini *m, enum lumen_vocab_type
 		.bos_id = 1, .eos_id = 2, .unk_id = 0, .pad_id = LUMEN_TOKEN_NONE,
 		.add_bos = true, .add_space_prefix = type == LUMEN_VOCAB_SPM,
 	};
-	char err[128];
-	struct lumen_tokenizer *tok = lumen_tokenizer_create(&d, err, sizeof(err));
+	struct lumen_tokenizer *tok;
 
-	if (!tok)
-		printf("# %s\n", err);
+	if (lumen_tokenizer_create(&d, &tok))
+		printf("# %s\n", lumen_last_error());
 	return tok;
 }
 
@@ -530,7 +528,9 @@ TEST(pieces)
 	CHECK_EQ(lumen_token_to_piece(tok, 1, 0, buf, sizeof(buf)), 0);
 	CHECK_EQ(lumen_token_to_piece(tok, 2, LUMEN_DETOK_SPECIAL, buf, sizeof(buf)), 4);
 	CHECK(!memcmp(buf, "</s>", 4));
-	CHECK_EQ(lumen_token_to_piece(tok, 99, 0, buf, sizeof(buf)), -1);
+	CHECK_EQ(lumen_token_to_piece(tok, 99, 0, buf, sizeof(buf)), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "token id 99 out of range"), "%s",
+		  lumen_last_error());
 	/* a short buffer: the full length, and only what fits written */
 	memset(buf, '#', sizeof(buf));
 	CHECK_EQ(lumen_token_to_piece(tok, w, 0, buf, 2), 4);
@@ -747,24 +747,33 @@ TEST(bad_vocabularies_are_refused)
 		.eos_id = LUMEN_TOKEN_NONE, .unk_id = LUMEN_TOKEN_NONE,
 		.pad_id = LUMEN_TOKEN_NONE,
 	};
-	char err[128] = "";
+	struct lumen_tokenizer *tok = (void *)1;
 
-	CHECK(!lumen_tokenizer_create(&d, err, sizeof(err)));
-	CHECK_MSG(strstr(err, "merge 0"), "%s", err);
+	/* the error convention: a negative enum lumen_error, *tok NULL, and
+	 * lumen_last_error() naming the bad field */
+	CHECK_EQ(lumen_tokenizer_create(&d, &tok), LUMEN_E_FORMAT);
+	CHECK(tok == NULL);
+	CHECK_MSG(strstr(lumen_last_error(), "merge 0"), "%s", lumen_last_error());
 	d.n_merges = 0;
 	d.bos_id = 2;
-	CHECK(!lumen_tokenizer_create(&d, err, sizeof(err)));
-	CHECK_MSG(strstr(err, "bos token id 2"), "%s", err);
+	CHECK_EQ(lumen_tokenizer_create(&d, &tok), LUMEN_E_FORMAT);
+	CHECK_MSG(strstr(lumen_last_error(), "bos token id 2"), "%s",
+		  lumen_last_error());
 	d.bos_id = LUMEN_TOKEN_NONE;
 	d.token_types = types;
-	CHECK(!lumen_tokenizer_create(&d, err, sizeof(err)));
-	CHECK_MSG(strstr(err, "token 1: type 9"), "%s", err);
+	CHECK_EQ(lumen_tokenizer_create(&d, &tok), LUMEN_E_FORMAT);
+	CHECK_MSG(strstr(lumen_last_error(), "token 1: type 9"), "%s",
+		  lumen_last_error());
 	d.token_types = NULL;
 	d.type = 7;
-	CHECK(!lumen_tokenizer_create(&d, err, sizeof(err)));
+	CHECK_EQ(lumen_tokenizer_create(&d, &tok), LUMEN_E_FORMAT);
+	CHECK_MSG(strstr(lumen_last_error(), "vocabulary type 7"), "%s",
+		  lumen_last_error());
+	CHECK_EQ(lumen_tokenizer_create(NULL, &tok), LUMEN_E_INVAL);
+	CHECK(tok == NULL);
+	CHECK_EQ(lumen_tokenizer_create(&d, NULL), LUMEN_E_INVAL);
 	d.type = LUMEN_VOCAB_BPE;
-	struct lumen_tokenizer *tok = lumen_tokenizer_create(&d, err, sizeof(err));
-
+	CHECK_EQ(lumen_tokenizer_create(&d, &tok), 0);
 	CHECK(tok);
 	lumen_tokenizer_destroy(tok);
 }
@@ -815,5 +824,37 @@ TEST(tokenize_max_is_a_bound)
 	CHECK(n <= (long)LUMEN_TOKENIZE_MAX(sizeof(text)));
 	CHECK_EQ(ids[1], bar);
 	CHECK_EQ(ids[2], 0);
+	lumen_tokenizer_destroy(tok);
+}
+
+/* the public error convention (<lumen/error.h>) for the tokenizer calls */
+TEST(tokenizer_errors_are_negative_codes_with_a_message)
+{
+	struct mini m;
+	int32_t ids[8], bad[2] = { 1, 4242 };
+	char buf[16];
+
+	mini_spm_base(&m);
+	struct lumen_tokenizer *tok = mini_create(&m, LUMEN_VOCAB_SPM);
+
+	REQUIRE(tok);
+	CHECK_EQ(lumen_tokenize(tok, NULL, 5, 0, ids, 8), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "NULL text"), "%s", lumen_last_error());
+	CHECK_EQ(lumen_tokenize(tok, "AB", 2, 0, NULL, 8), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "NULL ids"), "%s", lumen_last_error());
+	CHECK_EQ(lumen_tokenize(tok, "AB", (size_t)UINT32_MAX, 0, ids, 8),
+		 LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "more than"), "%s", lumen_last_error());
+	CHECK_EQ(lumen_detokenize(tok, bad, 2, 0, buf, sizeof(buf)), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "ids[1]: token id 4242"), "%s",
+		  lumen_last_error());
+	CHECK_EQ(lumen_token_to_piece(tok, -3, 0, buf, sizeof(buf)), LUMEN_E_INVAL);
+	CHECK(!strcmp(lumen_strerror(LUMEN_E_INVAL), "invalid argument"));
+	/* a lookup that finds nothing is not a failure: no message */
+	CHECK_EQ(lumen_tokenize(tok, NULL, 0, 0, NULL, 0), 0);
+	CHECK_EQ(lumen_tokenizer_find(tok, "zz", 2), LUMEN_TOKEN_NONE);
+	CHECK_EQ(lumen_token_type(tok, 4242), LUMEN_TOKEN_UNUSED);
+	CHECK_MSG(strstr(lumen_last_error(), "token id -3"), "%s",
+		  lumen_last_error());
 	lumen_tokenizer_destroy(tok);
 }

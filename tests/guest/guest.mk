@@ -1,5 +1,5 @@
 # Guest tests: boot the device image (Debian's kernel, the DRM modules)
-# in the QEMU that hw/qemu/build-qemu builds, through scripts/vm-run.
+# in the QEMU that scripts/build-qemu builds, through scripts/vm-run.
 CHECK_SUITES += guest-smoke
 
 .PHONY: suite-guest-smoke

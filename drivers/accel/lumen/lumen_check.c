@@ -2,6 +2,10 @@
 /* Copyright 2026 The Lumen Authors */
 
 #include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+
+#include <kunit/visibility.h>
 
 #include <drm/lumen_accel.h>
 #include <drm/lumen_isa.h>
@@ -35,6 +39,7 @@ int lumen_submit_check(const struct drm_lumen_submit *args)
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_submit_check);
 
 /**
  * lumen_region_check() - check one region binding against its buffer.
@@ -58,3 +63,33 @@ int lumen_region_check(const struct drm_lumen_region *r, u64 bo_size,
 	*size = r->size ? r->size : bo_size - r->offset;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_region_check);
+
+/* Bytes of the first version of each answer, by &enum drm_lumen_query. */
+static const u32 lumen_query_size_ver0[] = {
+	[DRM_LUMEN_QUERY_INFO] = DRM_LUMEN_DEV_INFO_SIZE_VER0,
+	[DRM_LUMEN_QUERY_COUNTERS] = DRM_LUMEN_COUNTERS_SIZE_VER0,
+};
+
+/**
+ * lumen_query_check() - check a &struct drm_lumen_dev_query.
+ * @q: the query.
+ *
+ * A size probe (@q->pointer 0) only needs a known type.
+ *
+ * Return: 0; -EINVAL for an unknown type or a size below the first version
+ * of the answer; -E2BIG for a size above %DRM_LUMEN_QUERY_MAX_SIZE.
+ */
+int lumen_query_check(const struct drm_lumen_dev_query *q)
+{
+	if (q->type >= ARRAY_SIZE(lumen_query_size_ver0))
+		return -EINVAL;
+	if (!q->pointer)
+		return 0;
+	if (q->size > DRM_LUMEN_QUERY_MAX_SIZE)
+		return -E2BIG;
+	if (q->size < lumen_query_size_ver0[q->type])
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_query_check);

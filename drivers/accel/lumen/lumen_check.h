@@ -6,6 +6,7 @@
 
 #include <linux/types.h>
 
+struct drm_lumen_dev_query;
 struct drm_lumen_region;
 struct drm_lumen_submit;
 
@@ -16,5 +17,6 @@ struct drm_lumen_submit;
 int lumen_submit_check(const struct drm_lumen_submit *args);
 int lumen_region_check(const struct drm_lumen_region *r, u64 bo_size,
 		       u64 *size);
+int lumen_query_check(const struct drm_lumen_dev_query *q);
 
 #endif /* __LUMEN_CHECK_H__ */

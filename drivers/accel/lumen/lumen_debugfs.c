@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /* Copyright 2026 The Lumen Authors */
 
-/* debugfs: device state and counters, and the device's test hooks. */
+/*
+ * debugfs, for debugging and the kselftests: device state, every device
+ * counter, live objects, and the device's test hooks. Userspace reads the
+ * counters it needs through DEV_QUERY (DRM_LUMEN_QUERY_COUNTERS).
+ */
 
 #include <linux/debugfs.h>
 #include <linux/pm_runtime.h>

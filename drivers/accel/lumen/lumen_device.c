@@ -201,6 +201,38 @@ int lumen_device_irq_init(struct lumen_device *ldev)
 	return 0;
 }
 
+/*
+ * A 64-bit counter read as two halves: the high half is read again, and
+ * the pair read anew, in case the low half wrapped in between.
+ */
+static u64 lumen_read_counter(struct lumen_device *ldev, u32 reg)
+{
+	u32 hi, lo, prev;
+
+	hi = lumen_read(ldev, reg + 4);
+	do {
+		prev = hi;
+		lo = lumen_read(ldev, reg);
+		hi = lumen_read(ldev, reg + 4);
+	} while (hi != prev);
+	return (u64)hi << 32 | lo;
+}
+
+/**
+ * lumen_device_counters() - read the device's running totals.
+ * @ldev: the device, in any power state: the counters always answer, so
+ *	reading them does not wake it.
+ * @c: out: the totals.
+ */
+void lumen_device_counters(struct lumen_device *ldev,
+			   struct drm_lumen_counters *c)
+{
+	c->busy_ns = lumen_read_counter(ldev, LUMEN_REG_CNT_BUSY_NS);
+	c->energy_nj = lumen_read_counter(ldev, LUMEN_REG_CNT_ENERGY_NJ);
+	c->bytes_read = lumen_read_counter(ldev, LUMEN_REG_CNT_BYTES_READ);
+	c->bytes_written = lumen_read_counter(ldev, LUMEN_REG_CNT_BYTES_WRITTEN);
+}
+
 /**
  * lumen_runtime_suspend() - power the cores down while idle.
  * @dev: the PCI device.

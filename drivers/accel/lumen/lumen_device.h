@@ -5,12 +5,15 @@
 #define __LUMEN_DEVICE_H__
 
 struct device;
+struct drm_lumen_counters;
 struct lumen_device;
 
 int lumen_device_init(struct lumen_device *ldev);
 void lumen_device_fini(struct lumen_device *ldev);
 int lumen_device_reset(struct lumen_device *ldev);
 int lumen_device_irq_init(struct lumen_device *ldev);
+void lumen_device_counters(struct lumen_device *ldev,
+			   struct drm_lumen_counters *c);
 
 int lumen_runtime_suspend(struct device *dev);
 int lumen_runtime_resume(struct device *dev);

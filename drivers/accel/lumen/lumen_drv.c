@@ -6,6 +6,8 @@
  * Documentation/accel/lumen/driver.rst gives the overall picture.
  */
 
+#include <linux/export.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
@@ -20,6 +22,9 @@
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
+#include <kunit/visibility.h>
+
+#include "lumen_check.h"
 #include "lumen_debugfs.h"
 #include "lumen_device.h"
 #include "lumen_drv.h"
@@ -103,30 +108,71 @@ static int lumen_ioctl_get_param(struct drm_device *drm, void *data,
 	return 0;
 }
 
+/**
+ * lumen_query_copy() - copy a query's answer out, as copy_struct_to_user()
+ * would.
+ * @args: the checked query (lumen_query_check()); its size becomes @ksize.
+ * @answer: the kernel's answer.
+ * @ksize: bytes of @answer.
+ *
+ * A caller built against an older header gets a prefix, a newer one gets
+ * zeros past the kernel's end.
+ *
+ * Return: 0 or -EFAULT.
+ */
+VISIBLE_IF_KUNIT int lumen_query_copy(struct drm_lumen_dev_query *args,
+				      const void *answer, u32 ksize)
+{
+	void __user *uptr = u64_to_user_ptr(args->pointer);
+	u32 size = min(args->size, ksize);
+
+	if (copy_to_user(uptr, answer, size))
+		return -EFAULT;
+	if (args->size > size && clear_user(uptr + size, args->size - size))
+		return -EFAULT;
+	args->size = ksize;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_query_copy);
+
 static int lumen_ioctl_dev_query(struct drm_device *drm, void *data,
 				 struct drm_file *file)
 {
 	struct lumen_device *ldev = to_lumen_device(drm);
 	struct drm_lumen_dev_query *args = data;
-	void __user *uptr = u64_to_user_ptr(args->pointer);
-	struct drm_lumen_dev_info info = {};
-	u32 size;
+	union {
+		struct drm_lumen_dev_info info;
+		struct drm_lumen_counters counters;
+	} answer = {};
+	u32 ksize;
+	int ret, idx;
 
-	if (args->type != DRM_LUMEN_QUERY_INFO)
+	ret = lumen_query_check(args);
+	if (ret)
+		return ret;
+	switch (args->type) {
+	case DRM_LUMEN_QUERY_INFO:
+		ksize = sizeof(answer.info);
+		lumen_fill_info(ldev, &answer.info);
+		break;
+	case DRM_LUMEN_QUERY_COUNTERS:
+		ksize = sizeof(answer.counters);
+		if (!args->pointer)
+			break;
+		/* Registers are gone once the device is unplugged. */
+		if (!drm_dev_enter(drm, &idx))
+			return -ENODEV;
+		lumen_device_counters(ldev, &answer.counters);
+		drm_dev_exit(idx);
+		break;
+	default:
 		return -EINVAL;
+	}
 	if (!args->pointer) {
-		args->size = sizeof(info);
+		args->size = ksize;
 		return 0;
 	}
-	lumen_fill_info(ldev, &info);
-	/* An older caller gets a prefix, a newer one zeros past our end. */
-	size = min_t(u32, args->size, sizeof(info));
-	if (copy_to_user(uptr, &info, size))
-		return -EFAULT;
-	if (args->size > size && clear_user(uptr + size, args->size - size))
-		return -EFAULT;
-	args->size = sizeof(info);
-	return 0;
+	return lumen_query_copy(args, &answer, ksize);
 }
 
 static void lumen_file_release(struct kref *ref)

@@ -209,4 +209,9 @@ static inline void lumen_write64(struct lumen_device *ldev, u32 reg, u64 val)
 
 void lumen_file_put(struct lumen_file *lfile);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+int lumen_query_copy(struct drm_lumen_dev_query *args, const void *answer,
+		     u32 ksize);
+#endif
+
 #endif /* __LUMEN_DRV_H__ */

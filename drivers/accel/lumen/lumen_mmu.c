@@ -18,6 +18,8 @@
 
 #include <drm/drm_mm.h>
 
+#include <kunit/visibility.h>
+
 #include "lumen_mmu.h"
 
 #define PT_SHIFT(level)		(LUMEN_PT_L1_SHIFT - 9 * (level))
@@ -145,6 +147,7 @@ int lumen_pt_init(struct lumen_pt *pt, const struct lumen_pt_ops *ops,
 	pt->root = pt_node_alloc(pt, 0);
 	return pt->root ? 0 : -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_pt_init);
 
 static void pt_free_tree(struct lumen_pt *pt, struct lumen_pt_node *node)
 {
@@ -168,6 +171,7 @@ void lumen_pt_fini(struct lumen_pt *pt)
 		pt_free_tree(pt, pt->root);
 	pt->root = NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_pt_fini);
 
 /**
  * lumen_pt_map() - map physically contiguous memory.
@@ -236,6 +240,7 @@ err_undo:
 		lumen_pt_unmap(pt, va, done);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_pt_map);
 
 /* Turn the 2 MiB page at @l1[@i1] into a table of 512 4 KiB pages. */
 static int pt_split(struct lumen_pt *pt, struct lumen_pt_node *l1,
@@ -311,13 +316,17 @@ int lumen_pt_unmap(struct lumen_pt *pt, u64 va, u64 size)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_pt_unmap);
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * lumen_pt_lookup() - translate one NPU address.
  * @pt: the page tables.
  * @va: NPU address.
  * @pa: out: the device address it reaches.
  * @page_size: out: 4 KiB or 2 MiB, the page it lies in (may be NULL).
+ *
+ * The device's walk, done by the CPU: only the KUnit tests need it.
  *
  * Return: 0, or -ENOENT when @va is not mapped.
  */
@@ -350,6 +359,8 @@ int lumen_pt_lookup(const struct lumen_pt *pt, u64 va, dma_addr_t *pa,
 		*page_size = LUMEN_PT_PAGE_4K;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_pt_lookup);
+#endif
 
 /**
  * lumen_va_alloc() - pick NPU addresses for a buffer.
@@ -372,6 +383,7 @@ int lumen_va_alloc(struct drm_mm *mm, u64 size, struct drm_mm_node *node)
 	return drm_mm_insert_node_generic(mm, node, size, align, 0,
 					  DRM_MM_INSERT_BEST);
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_va_alloc);
 
 /**
  * lumen_va_init() - an empty allocator spanning the NPU address space.
@@ -381,3 +393,4 @@ void lumen_va_init(struct drm_mm *mm)
 {
 	drm_mm_init(mm, LUMEN_VA_START, LUMEN_PT_VA_SIZE - LUMEN_VA_START);
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_va_init);

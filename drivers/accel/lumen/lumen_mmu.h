@@ -75,8 +75,10 @@ void lumen_pt_fini(struct lumen_pt *pt);
 int lumen_pt_map(struct lumen_pt *pt, u64 va, dma_addr_t pa, u64 size,
 		 u64 prot);
 int lumen_pt_unmap(struct lumen_pt *pt, u64 va, u64 size);
+#if IS_ENABLED(CONFIG_KUNIT)
 int lumen_pt_lookup(const struct lumen_pt *pt, u64 va, dma_addr_t *pa,
 		    u64 *page_size);
+#endif
 
 struct drm_mm;
 struct drm_mm_node;

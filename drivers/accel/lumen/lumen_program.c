@@ -8,6 +8,7 @@
  * The device reads the copy through a read-only mapping.
  */
 
+#include <linux/export.h>
 #include <linux/iosys-map.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -15,6 +16,8 @@
 
 #include <drm/drm_gem.h>
 #include <drm/drm_print.h>
+
+#include <kunit/visibility.h>
 
 #include "lumen_drv.h"
 #include "lumen_gem.h"
@@ -93,6 +96,11 @@ err_put:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Validate the kernel's copy with the shared validator. lumen_validate.c
+ * is shared with the device model and userspace, so it carries no kernel
+ * exports: the one the KUnit tests need follows this, its one caller.
+ */
 static int lumen_program_validate(struct lumen_program *prog)
 {
 	struct iosys_map vmap;
@@ -105,6 +113,7 @@ static int lumen_program_validate(struct lumen_program *prog)
 	drm_gem_vunmap_unlocked(&prog->bo->base.base, &vmap);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(lumen_validate);
 
 static void lumen_program_report(struct drm_lumen_program_create *args,
 				 const struct lumen_validation *v)

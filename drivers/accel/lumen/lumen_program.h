@@ -6,7 +6,7 @@
 
 #include <linux/kref.h>
 
-#include <hw/core/lumen_validate.h>
+#include "lumen_validate.h"
 
 struct drm_device;
 struct drm_file;

@@ -14,7 +14,7 @@
 
 #include <drm/drm_mm.h>
 
-#include "lumen_test.h"
+#include "../lumen_mmu.h"
 
 #define SZ_VA		BIT_ULL(LUMEN_VA_BITS)
 

@@ -12,7 +12,9 @@
 #include <linux/io_uring.h>
 #include <linux/stddef.h>
 
-#include "lumen_test.h"
+#include <drm/lumen_accel.h>
+
+#include "../lumen_check.h"
 #include "../lumen_job.h"
 
 static struct drm_lumen_submit good_submit(void)
@@ -105,6 +107,11 @@ static void layout_is_stable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_get_param), 16);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_dev_query), 16);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_dev_info), 48);
+	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_dev_info),
+			DRM_LUMEN_DEV_INFO_SIZE_VER0);
+	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_counters), 32);
+	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_counters),
+			DRM_LUMEN_COUNTERS_SIZE_VER0);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_bo_create), 24);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_bo_mmap_offset), 16);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_bo_info), 24);

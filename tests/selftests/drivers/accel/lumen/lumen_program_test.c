@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <hw/core/lumen_validate.h>
+#include <drm/lumen_isa.h>
 
 #include "lumen_util.h"
 #include "kselftest_harness.h"

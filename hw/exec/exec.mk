@@ -1,0 +1,47 @@
+# hw/exec: the NPU's op executor (what the device model runs and the
+# runtime's CPU backend links), its tests and its benchmark.
+EXEC_SRCS := $(wildcard hw/exec/*.c)
+EXEC_LIB := $(BUILD)/hw/exec/liblumenexec.a
+EXEC_LIB_SAN := $(BUILD)/hw/exec/liblumenexec.san.a
+EXEC_LDLIBS := -pthread -lm
+EXEC_INCLUDES := -I$(TOP)/hw/exec
+
+EXEC_TEST_SRCS := $(wildcard hw/exec/tests/*.c)
+EXEC_TEST := $(BUILD)/hw/exec/hw-exec-tests
+EXEC_TEST_SAN := $(BUILD)/hw/exec/hw-exec-tests.san
+EXEC_BENCH := $(BUILD)/hw/exec/bench-hw
+
+ALL_TARGETS += $(EXEC_LIB) $(EXEC_TEST)
+CHECK_SUITES += hw-exec hw-exec-asan
+BENCH_TARGETS += bench-hw
+
+$(BUILD)/hw/exec/%.o: PART_CFLAGS := $(EXEC_INCLUDES)
+$(BUILD)/hw/exec/%.san.o: PART_CFLAGS := $(EXEC_INCLUDES)
+
+$(EXEC_LIB): $(EXEC_SRCS:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(EXEC_LIB_SAN): $(EXEC_SRCS:%.c=$(BUILD)/%.san.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(EXEC_TEST): $(EXEC_TEST_SRCS:%.c=$(BUILD)/%.o) $(EXEC_LIB) $(ISA_LIB) $(TEST_LIB)
+	$(CC) -pthread -o $@ $^ $(EXEC_LDLIBS)
+
+$(EXEC_TEST_SAN): $(EXEC_TEST_SRCS:%.c=$(BUILD)/%.san.o) $(EXEC_LIB_SAN) \
+		$(ISA_LIB_SAN) $(TEST_LIB_SAN)
+	$(CC) -pthread $(SAN_FLAGS) -o $@ $^ $(EXEC_LDLIBS)
+
+$(EXEC_BENCH): $(BUILD)/hw/exec/bench/bench_hw.o $(EXEC_LIB) $(ISA_LIB)
+	$(CC) -pthread -o $@ $^ $(EXEC_LDLIBS)
+
+.PHONY: suite-hw-exec suite-hw-exec-asan bench-hw
+suite-hw-exec: $(EXEC_TEST)
+	$(EXEC_TEST)
+
+suite-hw-exec-asan: $(EXEC_TEST_SAN)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(EXEC_TEST_SAN)
+
+bench-hw: $(EXEC_BENCH)
+	$(EXEC_BENCH)

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the hw/core executor shared by its files: the thread pool,
+ * the kernel table (scalar or AVX2, chosen once per executor) and the
+ * context an op implementation receives after its operands were checked.
+ */
+#ifndef LUMEN_EXEC_INTERNAL_H
+#define LUMEN_EXEC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lumen_exec.h"
+#include "lumen_dtype.h"
+#include "lumen_ops.h"
+
+/* Environment variable that forces the portable kernels (tests use it). */
+#define LUMEN_EXEC_SCALAR_ENV "LUMEN_EXEC_SCALAR"
+
+/* ---- thread pool (threadpool.c) ---- */
+struct lumen_pool;
+/* one item of a parallel loop, run by thread ith (0 is the caller) */
+typedef void (*lumen_item_fn)(void *ctx, size_t item, unsigned int ith);
+
+struct lumen_pool *lumen_pool_create(unsigned int threads);
+void lumen_pool_destroy(struct lumen_pool *pool);
+unsigned int lumen_pool_threads(const struct lumen_pool *pool);
+/* runs fn for every item in [0, n_items) across the threads; returns when all are done */
+void lumen_pool_for(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
+		    void *ctx);
+
+/*
+ * An activation row quantized to Q8_0 for the integer dot products: the
+ * int8 values contiguous and the block scales as floats (the F16-rounded
+ * scale GGUF would store), so kernels need no per-block conversion. s[b]
+ * = d[b] * sum of block b's values lets Q4_0 kernels multiply unsigned
+ * nibbles and subtract 8 * s once per block instead of sign-fixing them.
+ */
+struct lumen_qrow {
+	const int8_t *qs;
+	const float *d;
+	const float *s;
+};
+
+/* Most activation rows one weight row is multiplied with at a time. */
+#define LUMEN_MR 4
+
+/*
+ * The compute kernels. gemv_* compute y[j] = W row j . x for n weight rows
+ * ws bytes apart (decode: M = 1). dot_* multiply one weight row with nx
+ * (1..LUMEN_MR) activation rows, so M > 1 decodes each weight block once.
+ */
+struct lumen_kernels {
+	const char *name;
+	void (*gemv_f32)(const void *w, size_t ws, size_t n, const float *x,
+			 size_t k, float *y);
+	void (*gemv_f16)(const void *w, size_t ws, size_t n, const float *x,
+			 size_t k, float *y);
+	void (*gemv_q8_0)(const void *w, size_t ws, size_t n,
+			  const struct lumen_qrow *x, size_t nb, float *y);
+	void (*gemv_q4_0)(const void *w, size_t ws, size_t n,
+			  const struct lumen_qrow *x, size_t nb, float *y);
+	void (*dot_f32)(const float *w, const float *const *x, unsigned int nx,
+			size_t n, float *out);
+	void (*dot_f16)(const uint16_t *w, const float *const *x,
+			unsigned int nx, size_t n, float *out);
+	void (*dot_q8_0)(const void *w, const struct lumen_qrow *x,
+			 unsigned int nx, size_t nb, float *out);
+	void (*dot_q4_0)(const void *w, const struct lumen_qrow *x,
+			 unsigned int nx, size_t nb, float *out);
+	/* quantize nb blocks of x to Q8_0: values to qs, scales to d, sums to s */
+	void (*quantize_act)(const float *x, int8_t *qs, float *d, float *s,
+			     size_t nb);
+	/*
+	 * Attention over n keys of hd elements, key/value rows stride bytes
+	 * apart, F32 or F16 (index 0 or 1): s[j] = scale * q . K[j], and
+	 * out = sum_j p[j] V[j].
+	 */
+	void (*attn_scores[2])(const float *q, const void *k, size_t stride,
+			       size_t n, size_t hd, float scale, float *s);
+	void (*attn_values[2])(const float *p, const void *v, size_t stride,
+			       size_t n, size_t hd, float *out);
+	/* s[j] = exp(s[j] - max); returns the sum */
+	float (*exp_sum)(float *s, size_t n, float max);
+	void (*f16_to_f32)(const uint16_t *x, float *y, size_t n);
+	void (*f32_to_f16)(const float *x, uint16_t *y, size_t n);
+};
+
+extern const struct lumen_kernels lumen_kernels_scalar;
+/* NULL when the CPU lacks AVX2, FMA or F16C */
+const struct lumen_kernels *lumen_kernels_avx2(void);
+
+/* scalar pieces reused by the SIMD kernels for tails */
+void lumen_quantize_act_scalar(const float *x, int8_t *qs, float *d, float *s,
+			       size_t nb);
+
+struct lumen_exec {
+	unsigned int threads;
+	struct lumen_pool *pool;
+	const struct lumen_kernels *k;
+	uint8_t *scratch;	/* shared by the threads of one op */
+	size_t scratch_size;
+	struct lumen_exec_stats stats;
+};
+
+/*
+ * One op, its operands checked. Source pointers of the row operand already
+ * point at its first row read (row R-1 under LAST_ROW); rows is the number
+ * of rows to produce (1 under LAST_ROW).
+ */
+struct lumen_op_ctx {
+	struct lumen_exec *ex;
+	const struct lumen_op *op;
+	uint8_t *dst;
+	const uint8_t *src[LUMEN_MAX_SRCS];
+	uint32_t rows;		/* rows written */
+	uint32_t pos;
+};
+
+/* scratch bytes an op needs for this run (lumen_exec.c grows it beforehand) */
+size_t lumen_matmul_scratch(const struct lumen_op *op, uint32_t rows);
+size_t lumen_attention_scratch(const struct lumen_op *op, uint32_t n_keys,
+			       unsigned int threads);
+size_t lumen_rope_scratch(const struct lumen_op *op);
+
+void lumen_op_embed(struct lumen_op_ctx *c);
+void lumen_op_matmul(struct lumen_op_ctx *c);
+void lumen_op_rmsnorm(struct lumen_op_ctx *c);
+void lumen_op_rope(struct lumen_op_ctx *c);
+void lumen_op_kv_write(struct lumen_op_ctx *c);
+void lumen_op_attention(struct lumen_op_ctx *c);
+void lumen_op_swiglu(struct lumen_op_ctx *c);
+void lumen_op_binary(struct lumen_op_ctx *c);	/* ADD, MUL */
+void lumen_op_copy(struct lumen_op_ctx *c);
+void lumen_op_softmax(struct lumen_op_ctx *c);
+void lumen_op_argmax(struct lumen_op_ctx *c);
+void lumen_op_topk(struct lumen_op_ctx *c);
+
+static inline float lumen_bits_f32(uint32_t u)
+{
+	union { uint32_t u; float f; } v = { .u = u };
+
+	return v.f;
+}
+
+#endif /* LUMEN_EXEC_INTERNAL_H */

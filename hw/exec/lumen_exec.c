@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The executor: runs a validated program op by op. Before an op touches
+ * anything its arg values are range-checked and every operand's extent at
+ * this run's row count is checked against the region bound to its slot,
+ * so a faulting op writes nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_internal.h"
+
+typedef void (*op_fn)(struct lumen_op_ctx *c);
+
+static const op_fn op_fns[LUMEN_OP_COUNT] = {
+	[LUMEN_OP_EMBED] = lumen_op_embed,
+	[LUMEN_OP_MATMUL] = lumen_op_matmul,
+	[LUMEN_OP_RMSNORM] = lumen_op_rmsnorm,
+	[LUMEN_OP_ROPE] = lumen_op_rope,
+	[LUMEN_OP_KV_WRITE] = lumen_op_kv_write,
+	[LUMEN_OP_ATTENTION] = lumen_op_attention,
+	[LUMEN_OP_SWIGLU] = lumen_op_swiglu,
+	[LUMEN_OP_ADD] = lumen_op_binary,
+	[LUMEN_OP_MUL] = lumen_op_binary,
+	[LUMEN_OP_COPY] = lumen_op_copy,
+	[LUMEN_OP_SOFTMAX] = lumen_op_softmax,
+	[LUMEN_OP_ARGMAX] = lumen_op_argmax,
+	[LUMEN_OP_TOPK] = lumen_op_topk,
+};
+
+#define INITIAL_SCRATCH (256u << 10)
+
+static int scratch_reserve(struct lumen_exec *ex, size_t need)
+{
+	uint8_t *p;
+
+	if (need <= ex->scratch_size)
+		return 0;
+	/* geometric growth: a context filling up token by token reallocates rarely */
+	if (need < 2 * ex->scratch_size)
+		need = 2 * ex->scratch_size;
+	need = (need + 4095) & ~(size_t)4095;
+	p = aligned_alloc(64, need);
+	if (!p)
+		return -1;
+	free(ex->scratch);
+	ex->scratch = p;
+	ex->scratch_size = need;
+	return 0;
+}
+
+struct lumen_exec *lumen_exec_create(unsigned int threads)
+{
+	struct lumen_exec *ex = calloc(1, sizeof(*ex));
+	const char *scalar = getenv(LUMEN_EXEC_SCALAR_ENV);
+
+	if (!ex)
+		return NULL;
+	ex->threads = threads ? threads : 1;
+	ex->k = lumen_kernels_avx2();
+	if (!ex->k || (scalar && *scalar && strcmp(scalar, "0")))
+		ex->k = &lumen_kernels_scalar;
+	ex->pool = lumen_pool_create(ex->threads);
+	if (!ex->pool || scratch_reserve(ex, INITIAL_SCRATCH)) {
+		lumen_exec_destroy(ex);
+		return NULL;
+	}
+	return ex;
+}
+
+void lumen_exec_destroy(struct lumen_exec *ex)
+{
+	if (!ex)
+		return;
+	lumen_pool_destroy(ex->pool);
+	free(ex->scratch);
+	free(ex);
+}
+
+unsigned int lumen_exec_threads(const struct lumen_exec *ex)
+{
+	return ex->threads;
+}
+
+void lumen_exec_get_stats(const struct lumen_exec *ex,
+			  struct lumen_exec_stats *stats)
+{
+	*stats = ex->stats;
+}
+
+/* what one run needs to check and run its ops */
+struct run {
+	struct lumen_exec *ex;
+	const struct lumen_prog_header *hdr;
+	const struct lumen_region *regions;
+	unsigned int n_regions;
+	struct lumen_fault *fault;
+};
+
+static int fail(struct run *run, uint32_t code, uint32_t region, uint64_t offset)
+{
+	run->fault->code = code;
+	run->fault->region = region;
+	run->fault->offset = offset;
+	return (int)code;
+}
+
+static const struct lumen_region *region_of(const struct run *run, uint32_t slot)
+{
+	static const struct lumen_region unbound;
+
+	return slot < run->n_regions ? &run->regions[slot] : &unbound;
+}
+
+/* base + offset of a tensor holding @rows rows, or a fault */
+static int check_tensor(struct run *run, const struct lumen_tensor *t,
+			uint32_t rows, uint8_t **ptr)
+{
+	const struct lumen_region *reg = region_of(run, t->region);
+	uint64_t end;
+
+	if (!reg->base)
+		return fail(run, LUMEN_FAULT_REGION_UNBOUND, t->region, 0);
+	if (lumen_tensor_extent(t, rows, &end) || end > reg->size)
+		return fail(run, LUMEN_FAULT_REGION_BOUNDS, t->region, reg->size);
+	*ptr = (uint8_t *)reg->base + t->offset;
+	return 0;
+}
+
+static int read_arg(struct run *run, uint16_t slot, uint32_t *val)
+{
+	uint32_t args = run->hdr->args_region;
+	const struct lumen_region *reg = region_of(run, args);
+
+	if (!reg->base)
+		return fail(run, LUMEN_FAULT_REGION_UNBOUND, args, 0);
+	if (reg->size < 4 * ((uint64_t)slot + 1))
+		return fail(run, LUMEN_FAULT_REGION_BOUNDS, args, reg->size);
+	memcpy(val, (const uint8_t *)reg->base + 4 * (size_t)slot, 4);
+	return 0;
+}
+
+static uint64_t row_bytes(const struct lumen_tensor *t)
+{
+	return (uint64_t)t->dims[0] / lumen_type_block(t->dtype) * lumen_type_size(t->dtype);
+}
+
+static void account(struct lumen_exec *ex, const struct lumen_op *op,
+		    const uint32_t *rows, const struct lumen_op_ctx *c)
+{
+	struct lumen_exec_stats *s = &ex->stats;
+	const struct lumen_tensor *d = &op->dst;
+	uint64_t planes = (uint64_t)d->dims[2] * d->dims[3];
+
+	for (int i = 0; i < LUMEN_MAX_SRCS; i++)
+		if (lumen_op_info[op->opcode].row_kind[1 + i] != LUMEN_ROWS_NONE)
+			s->bytes_read += row_bytes(&op->src[i]) * rows[1 + i] *
+					 op->src[i].dims[2] * op->src[i].dims[3];
+	if (op->opcode == LUMEN_OP_KV_WRITE) {
+		s->bytes_written += row_bytes(d) * c->rows;
+		return;
+	}
+	s->bytes_written += row_bytes(d) * c->rows * planes;
+	switch (op->opcode) {
+	case LUMEN_OP_MATMUL:
+		s->flops += 2ull * op->src[0].dims[0] * op->src[0].dims[1] * c->rows;
+		break;
+	case LUMEN_OP_ATTENTION: {
+		uint64_t keys = (uint64_t)c->rows * c->pos +
+				(uint64_t)c->rows * (c->rows + 1) / 2;
+
+		s->flops += 4ull * op->src[0].dims[0] * keys;
+		break;
+	}
+	default:
+		s->flops += (uint64_t)d->dims[0] * c->rows * planes;
+	}
+}
+
+static int run_op(struct run *run, const struct lumen_op *op)
+{
+	const struct lumen_op_info *shape = &lumen_op_info[op->opcode];
+	const struct lumen_tensor *row_t = &op->src[shape->row_src];
+	uint32_t cap = op->opcode == LUMEN_OP_EMBED ? row_t->dims[0] : row_t->dims[1];
+	uint32_t R = cap, pos = 0, out_rows, rows[1 + LUMEN_MAX_SRCS];
+	struct lumen_op_ctx c = { .ex = run->ex, .op = op };
+	uint8_t *ptr[1 + LUMEN_MAX_SRCS] = { 0 };
+	int last = !!(op->flags & LUMEN_OPF_LAST_ROW);
+	size_t scratch = 0;
+	int err;
+
+	if (op->opcode == LUMEN_OP_NOP)
+		return 0;
+	if (op->rows_arg != LUMEN_ARG_NONE && (err = read_arg(run, op->rows_arg, &R)))
+		return err;
+	if (R < 1 || R > cap)
+		return fail(run, LUMEN_FAULT_ARG_RANGE, run->hdr->args_region, R);
+	if (op->pos_arg != LUMEN_ARG_NONE && (err = read_arg(run, op->pos_arg, &pos)))
+		return err;
+	if (op->opcode == LUMEN_OP_KV_WRITE || op->opcode == LUMEN_OP_ATTENTION) {
+		uint32_t ctx = op->dst.dims[1];
+
+		if (op->opcode == LUMEN_OP_ATTENTION)	/* K and V: the shorter, defensively */
+			ctx = op->src[1].dims[1] < op->src[2].dims[1] ? op->src[1].dims[1]
+								      : op->src[2].dims[1];
+
+		if ((uint64_t)pos + R > ctx)
+			return fail(run, LUMEN_FAULT_ARG_RANGE, run->hdr->args_region, pos);
+	}
+	out_rows = last ? 1 : R;
+	for (int i = 0; i <= LUMEN_MAX_SRCS; i++) {
+		const struct lumen_tensor *t = i ? &op->src[i - 1] : &op->dst;
+		struct lumen_tensor ids;
+
+		switch (shape->row_kind[i]) {
+		case LUMEN_ROWS_NONE:
+			continue;
+		case LUMEN_ROWS_ALL:
+			rows[i] = t->dims[1];
+			break;
+		case LUMEN_ROWS_IN:
+			rows[i] = R;
+			break;
+		case LUMEN_ROWS_OUT:
+			rows[i] = out_rows;
+			break;
+		case LUMEN_ROWS_BCAST:
+			rows[i] = t->dims[1] == 1 ? 1 : R;
+			break;
+		case LUMEN_ROWS_IDS:
+			ids = *t;
+			ids.dims[0] = R;
+			rows[i] = 1;
+			t = &ids;
+			break;
+		}
+		if (i == 3 && op->opcode == LUMEN_OP_MATMUL && !(op->flags & LUMEN_OPF_RESIDUAL))
+			continue;
+		/* a validator slip must not turn into an access past the check */
+		if (rows[i] > t->dims[1])
+			return fail(run, LUMEN_FAULT_ARG_RANGE, run->hdr->args_region, R);
+		if ((err = check_tensor(run, t, rows[i], &ptr[i])))
+			return err;
+	}
+	if (op->opcode == LUMEN_OP_EMBED) {
+		for (uint32_t r = 0; r < R; r++) {
+			int32_t id;
+
+			memcpy(&id, ptr[2] + 4 * (size_t)r, 4);
+			if (id < 0 || (uint32_t)id >= op->src[0].dims[1])
+				return fail(run, LUMEN_FAULT_INDEX, op->src[1].region,
+					    (uint32_t)id);
+		}
+	}
+	switch (op->opcode) {
+	case LUMEN_OP_MATMUL:
+		scratch = lumen_matmul_scratch(op, out_rows);
+		break;
+	case LUMEN_OP_ATTENTION:
+		scratch = lumen_attention_scratch(op, pos + R, run->ex->threads);
+		break;
+	case LUMEN_OP_ROPE:
+		scratch = lumen_rope_scratch(op);
+		break;
+	}
+	if (scratch_reserve(run->ex, scratch))
+		return fail(run, LUMEN_FAULT_INVALID_PROGRAM, ~0u, scratch);
+
+	/* under LAST_ROW the row operand starts at row R - 1 */
+	if (last)
+		ptr[1 + shape->row_src] += (uint64_t)(R - 1) * row_t->strides[1];
+	c.dst = ptr[0];
+	for (int i = 0; i < LUMEN_MAX_SRCS; i++)
+		c.src[i] = ptr[1 + i];
+	c.rows = out_rows;
+	c.pos = pos;
+	op_fns[op->opcode](&c);
+	account(run->ex, op, rows, &c);
+	return 0;
+}
+
+int lumen_exec_run_validated(struct lumen_exec *ex, const void *prog,
+			     const struct lumen_validation *v,
+			     const struct lumen_region *regions,
+			     unsigned int n_regions, struct lumen_fault *fault)
+{
+	struct run run = {
+		.ex = ex,
+		.hdr = prog,
+		.regions = regions,
+		.n_regions = n_regions,
+		.fault = fault,
+	};
+	const uint8_t *ops = (const uint8_t *)prog + run.hdr->header_size;
+
+	memset(fault, 0, sizeof(*fault));
+	for (uint32_t i = 0; i < v->op_count; i++) {
+		const struct lumen_op *op =
+			(const struct lumen_op *)(ops + (size_t)i * run.hdr->op_size);
+		int err = run_op(&run, op);
+
+		if (err) {
+			fault->op_index = i;
+			return err;
+		}
+		ex->stats.ops++;
+	}
+	ex->stats.jobs++;
+	return 0;
+}
+
+int lumen_exec_run(struct lumen_exec *ex, const void *prog, size_t size,
+		   const struct lumen_region *regions, unsigned int n_regions,
+		   struct lumen_fault *fault)
+{
+	struct lumen_validation v;
+
+	if (lumen_validate(prog, size, &v)) {
+		memset(fault, 0, sizeof(*fault));
+		fault->code = LUMEN_FAULT_INVALID_PROGRAM;
+		fault->op_index = v.error_op;
+		fault->region = ~0u;
+		fault->detail = v.error;
+		return LUMEN_FAULT_INVALID_PROGRAM;
+	}
+	return lumen_exec_run_validated(ex, prog, &v, regions, n_regions, fault);
+}

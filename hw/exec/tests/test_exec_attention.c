@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/* ROPE (both orderings), KV_WRITE (F32/F16 caches) and causal GQA ATTENTION. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref_exec.h"
+#include "lumen_test.h"
+
+/* ---- ROPE ---- */
+static void check_rope(uint32_t n_head, uint32_t hd, uint32_t n_rot, uint32_t c, int neox,
+		       uint32_t pos, int in_place, int scalar)
+{
+	struct regions r = { 0 };
+	struct prog_builder pb;
+	struct lumen_fault f;
+	uint32_t d = n_head * hd;
+	const float base = 10000.0f;
+
+	rng_seed(d + n_rot + pos);
+	float *x = reg_random_f32(&r, OP_A, (size_t)d * c, -2, 2);
+	float *x0 = malloc(4ull * d * c);
+
+	memcpy(x0, x, 4ull * d * c);
+	reg_alloc(&r, OP_DST, 4ull * d * c, 0);
+	reg_set_arg(&r, 1, c);
+	reg_set_arg(&r, 5, pos);
+	pb_init(&pb, OP_REGIONS, OP_ARGS);
+	struct lumen_op *op = pb_op(&pb, LUMEN_OP_ROPE);
+
+	op->src[0] = pb_tensor(LUMEN_DTYPE_F32, OP_A, 0, d, c);
+	op->dst = in_place ? op->src[0] : pb_tensor(LUMEN_DTYPE_F32, OP_DST, 0, d, c);
+	op->params[LUMEN_P_N_HEAD] = n_head;
+	op->params[LUMEN_P_N_ROT] = n_rot;
+	op->params[LUMEN_P_FREQ_BASE] = pb_f32_bits(base);
+	op->flags = neox ? LUMEN_OPF_ROPE_NEOX : 0;
+	op->rows_arg = 1;
+	op->pos_arg = 5;
+	REQUIRE_EQ(run_prog(&pb, &r, 1, scalar, &f), 0);
+	const float *y = in_place ? x : reg_f32(&r, OP_DST, 0);
+	double *want = malloc(8ull * d);
+	int bad = 0;
+
+	for (uint32_t row = 0; row < c; row++) {
+		for (uint32_t i = 0; i < d; i++)
+			want[i] = x0[(size_t)row * d + i];
+		ref_rope(want, n_head, hd, n_rot, base, neox, (double)pos + row);
+		for (uint32_t i = 0; i < d; i++)
+			bad += fabs(y[(size_t)row * d + i] - want[i]) > 2e-6 * (1 + pos);
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(reg_guards_intact(&r));
+	free(x0);
+	free(want);
+	pb_free(&pb);
+	reg_free(&r);
+}
+
+TEST(rope_normal_pos0) { check_rope(4, 16, 16, 3, 0, 0, 0, 0); }
+TEST(rope_normal_pos_arg) { check_rope(4, 16, 16, 3, 0, 37, 0, 0); }
+TEST(rope_neox_pos_arg) { check_rope(4, 16, 16, 3, 1, 37, 0, 0); }
+TEST(rope_partial_rotation_copies_rest) { check_rope(3, 12, 8, 2, 0, 5, 0, 0); }
+TEST(rope_neox_partial_in_place) { check_rope(3, 12, 6, 4, 1, 1000, 1, 0); }
+TEST(rope_in_place_scalar) { check_rope(2, 48, 48, 5, 0, 250, 1, 1); }
+
+/* ---- KV_WRITE ---- */
+static void check_kv_write(uint32_t dtype, uint32_t kvd, uint32_t ctx, uint32_t c,
+			   uint32_t rows, uint32_t pos, int scalar)
+{
+	struct regions r = { 0 };
+	struct prog_builder pb;
+	struct lumen_fault f;
+	uint64_t row = pb_bytes(dtype, kvd, 1);
+
+	rng_seed(kvd + pos);
+	float *x = reg_random_f32(&r, OP_A, (size_t)kvd * c, -30, 30);
+
+	x[0] = 1.0f + 3 * 0x1p-11f;	/* a tie that rounds up */
+	reg_alloc(&r, OP_DST, row * ctx, 0x9c);
+	reg_set_arg(&r, 0, rows);
+	reg_set_arg(&r, 1, pos);
+	pb_init(&pb, OP_REGIONS, OP_ARGS);
+	struct lumen_op *op = pb_op(&pb, LUMEN_OP_KV_WRITE);
+
+	op->src[0] = pb_tensor(LUMEN_DTYPE_F32, OP_A, 0, kvd, c);
+	op->dst = pb_tensor(dtype, OP_DST, 0, kvd, ctx);
+	op->rows_arg = 0;
+	op->pos_arg = 1;
+	REQUIRE_EQ(run_prog(&pb, &r, 2, scalar, &f), 0);
+	double *got = malloc(8ull * kvd);
+	int bad = 0;
+
+	for (uint32_t j = 0; j < ctx; j++) {
+		const uint8_t *cr = r.mem[OP_DST] + j * row;
+
+		if (j < pos || j >= pos + rows) {	/* other rows untouched */
+			for (uint64_t b = 0; b < row; b++)
+				bad += cr[b] != 0x9c;
+			continue;
+		}
+		ref_dequant_row(dtype, cr, got, kvd);
+		for (uint32_t i = 0; i < kvd; i++) {
+			float s = x[(size_t)(j - pos) * kvd + i];
+			double want = dtype == LUMEN_DTYPE_F16 ? ref_f16_to_double(ref_f32_to_f16(s)) : s;
+
+			bad += got[i] != want;
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(reg_guards_intact(&r));
+	free(got);
+	pb_free(&pb);
+	reg_free(&r);
+}
+
+TEST(kv_write_f32_pos0) { check_kv_write(LUMEN_DTYPE_F32, 32, 8, 3, 3, 0, 0); }
+TEST(kv_write_f16_pos_arg) { check_kv_write(LUMEN_DTYPE_F16, 40, 16, 4, 3, 9, 0); }
+TEST(kv_write_f16_scalar_to_the_end) { check_kv_write(LUMEN_DTYPE_F16, 36, 10, 2, 2, 8, 1); }
+
+/* ---- ATTENTION ---- */
+struct att_case {
+	uint32_t dtype, n_head, n_kv, hd, ctx, c, rows, pos;
+	unsigned int threads;
+	int scalar;
+};
+
+static void check_attention(const struct att_case *tc)
+{
+	struct regions r = { 0 };
+	struct prog_builder pb;
+	struct lumen_fault f;
+	uint32_t d = tc->n_head * tc->hd, kvd = tc->n_kv * tc->hd;
+	uint64_t crow = pb_bytes(tc->dtype, kvd, 1);
+	float scale = 1.0f / sqrtf((float)tc->hd);
+	float *tmp = malloc(4ull * kvd);
+	double *k = malloc(8ull * kvd * tc->ctx), *v = malloc(8ull * kvd * tc->ctx);
+
+	rng_seed(d + kvd + tc->ctx + tc->pos);
+	float *q = reg_random_f32(&r, OP_A, (size_t)d * tc->c, -1, 1);
+
+	/* slot 1: K cache then V cache; random everywhere, also past pos + r */
+	reg_alloc(&r, OP_B, 2 * crow * tc->ctx, 0);
+	for (uint32_t j = 0; j < 2 * tc->ctx; j++) {
+		rng_fill(tmp, kvd, -1.5f, 1.5f);
+		ref_encode_row(tc->dtype, tmp, r.mem[OP_B] + j * crow, kvd);
+		ref_dequant_row(tc->dtype, r.mem[OP_B] + j * crow,
+				j < tc->ctx ? k + (size_t)j * kvd : v + (size_t)(j - tc->ctx) * kvd, kvd);
+	}
+	reg_alloc(&r, OP_DST, 4ull * d * tc->c, 0x66);
+	reg_set_arg(&r, 3, tc->rows);
+	reg_set_arg(&r, 4, tc->pos);
+	pb_init(&pb, OP_REGIONS, OP_ARGS);
+	struct lumen_op *op = pb_op(&pb, LUMEN_OP_ATTENTION);
+
+	op->src[0] = pb_tensor(LUMEN_DTYPE_F32, OP_A, 0, d, tc->c);
+	op->src[1] = pb_tensor(tc->dtype, OP_B, 0, kvd, tc->ctx);
+	op->src[2] = pb_tensor(tc->dtype, OP_B, crow * tc->ctx, kvd, tc->ctx);
+	op->dst = pb_tensor(LUMEN_DTYPE_F32, OP_DST, 0, d, tc->c);
+	op->params[LUMEN_P_N_HEAD] = tc->n_head;
+	op->params[LUMEN_P_N_KV_HEAD] = tc->n_kv;
+	op->params[LUMEN_P_SCALE] = pb_f32_bits(scale);
+	op->rows_arg = 3;
+	op->pos_arg = 4;
+	REQUIRE_EQ(run_prog(&pb, &r, tc->threads, tc->scalar, &f), 0);
+	double *qd = malloc(8ull * d), *want = malloc(8ull * d);
+	int bad = 0;
+
+	for (uint32_t row = 0; row < tc->c; row++) {
+		const float *y = reg_f32(&r, OP_DST, 4ull * d * row);
+
+		if (row >= tc->rows) {
+			bad += r.mem[OP_DST][4ull * d * row] != 0x66;
+			continue;
+		}
+		for (uint32_t i = 0; i < d; i++)
+			qd[i] = q[(size_t)row * d + i];
+		/* causal: row r sees keys 0..pos+r only */
+		ref_attention_row(qd, k, v, tc->pos + row + 1, tc->n_head, tc->n_kv,
+				  tc->hd, scale, tc->dtype == LUMEN_DTYPE_F16, want);
+		for (uint32_t i = 0; i < d; i++) {
+			if (fabs(y[i] - want[i]) > 2e-5 * (1 + fabs(want[i]))) {
+				if (bad < 3)
+					printf("# row %u elt %u: %.8g vs %.8g\n", row, i, y[i], want[i]);
+				bad++;
+			}
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(reg_guards_intact(&r));
+	free(tmp);
+	free(k);
+	free(v);
+	free(qd);
+	free(want);
+	pb_free(&pb);
+	reg_free(&r);
+}
+
+#define ATT(name, ...) TEST(name) { struct att_case tc = { __VA_ARGS__ }; check_attention(&tc); }
+
+ATT(attention_f32_mha_pos0_one_row, LUMEN_DTYPE_F32, 4, 4, 16, 8, 1, 1, 0, 1, 0)
+ATT(attention_f32_gqa_prefill_rows, LUMEN_DTYPE_F32, 6, 2, 16, 12, 5, 5, 0, 1, 0)
+ATT(attention_f16_gqa_prefill_at_pos, LUMEN_DTYPE_F16, 6, 2, 16, 20, 4, 4, 7, 2, 0)
+ATT(attention_f16_decode_full_context, LUMEN_DTYPE_F16, 8, 2, 32, 64, 1, 1, 63, 2, 0)
+ATT(attention_f32_mqa_hd_odd, LUMEN_DTYPE_F32, 3, 1, 13, 9, 3, 3, 2, 3, 0)
+ATT(attention_f16_rows_arg_below_capacity, LUMEN_DTYPE_F16, 4, 2, 24, 16, 6, 3, 5, 2, 0)
+ATT(attention_f32_scalar_gqa, LUMEN_DTYPE_F32, 6, 3, 20, 10, 3, 3, 4, 1, 1)
+ATT(attention_f16_scalar_2_threads, LUMEN_DTYPE_F16, 4, 2, 40, 32, 2, 2, 20, 2, 1)
+ATT(attention_f16_long_context, LUMEN_DTYPE_F16, 4, 1, 64, 300, 2, 2, 250, 2, 0)

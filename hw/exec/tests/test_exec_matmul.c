@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: MIT
+/*
+ * MATMUL for every weight dtype, matvec and matmul, odd sizes, 1..3
+ * threads, SIMD and scalar kernels, residual, rows_arg and LAST_ROW.
+ * Quantized weights are checked twice: against the exact product with a
+ * bound derived from Q8_0 activation rounding, and against a reference
+ * that applies the same rounding, to float accumulation accuracy.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ref_exec.h"
+#include "lumen_test.h"
+
+enum { W_REG, X_REG, Y_REG, ARGS_REG, N_REG };
+
+struct mm_case {
+	uint32_t dtype, k, n, m;	/* m = capacity rows of x */
+	unsigned int threads;
+	int scalar;
+	int residual;		/* 1: in place (src2 == dst), 2: own region */
+	uint32_t rows_arg;	/* 0: none, else R */
+	int last_row;
+	uint32_t w_pad, x_pad;	/* extra bytes between rows */
+};
+
+static int is_q(uint32_t dtype)
+{
+	return dtype == LUMEN_DTYPE_Q8_0 || dtype == LUMEN_DTYPE_Q4_0;
+}
+
+static void check_matmul(const struct mm_case *tc)
+{
+	struct regions r = { 0 };
+	struct prog_builder pb;
+	struct lumen_fault f;
+	uint32_t k = tc->k, n = tc->n, m = tc->m;
+	uint32_t R = tc->rows_arg ? tc->rows_arg : m;
+	uint32_t out_rows = tc->last_row ? 1 : m;
+	uint64_t wrow = pb_bytes(tc->dtype, k, 1), w_stride = wrow + tc->w_pad;
+	uint64_t x_stride = 4ull * k + tc->x_pad;
+	float *wf = malloc(sizeof(float) * k);
+	float *x = malloc(sizeof(float) * k * m);
+	float *res = malloc(sizeof(float) * n * m);
+	double *xd = malloc(sizeof(double) * k * m), *xq = malloc(sizeof(double) * k * m);
+	double *err = malloc(sizeof(double) * k * m);
+	double *want = malloc(sizeof(double) * n * m), *want_q = malloc(sizeof(double) * n * m);
+	double *wabs = malloc(sizeof(double) * k);
+	uint8_t *w;
+
+	rng_seed(tc->dtype * 1000003u + k * 101u + n * 7u + m);
+	w = reg_alloc(&r, W_REG, w_stride * n, 0x3c);
+	for (uint32_t j = 0; j < n; j++) {
+		rng_fill(wf, k, -1, 1);
+		ref_encode_row(tc->dtype, wf, w + j * w_stride, k);
+	}
+	reg_alloc(&r, X_REG, x_stride * m, 0);
+	rng_fill(x, (size_t)k * m, -1, 1);
+	for (uint32_t i = 0; i < m; i++) {
+		memcpy(r.mem[X_REG] + i * x_stride, x + (size_t)i * k, 4ull * k);
+		for (uint32_t j = 0; j < k; j++)
+			xd[(size_t)i * k + j] = x[(size_t)i * k + j];
+		if (tc->dtype == LUMEN_DTYPE_F16)	/* F16 weights meet F16 activations */
+			ref_round_f16(xd + (size_t)i * k, k);
+		if (is_q(tc->dtype)) {
+			ref_q8_round(x + (size_t)i * k, xq + (size_t)i * k, k);
+			ref_q8_error_bound(x + (size_t)i * k, err + (size_t)i * k, k);
+		} else {	/* F32 weights meet the activations unrounded */
+			memcpy(xq + (size_t)i * k, xd + (size_t)i * k, sizeof(double) * k);
+			memset(err + (size_t)i * k, 0, sizeof(double) * k);
+		}
+	}
+	reg_alloc(&r, Y_REG, 4ull * n * out_rows, 0x77);
+	rng_fill(res, (size_t)n * m, -2, 2);
+	if (tc->residual == 1)
+		memcpy(r.mem[Y_REG], res, 4ull * n * out_rows);
+	reg_alloc(&r, ARGS_REG, 16, 0);
+	if (tc->residual == 2) {
+		reg_alloc(&r, 4, 4ull * n * out_rows, 0);
+		memcpy(r.mem[4], res, 4ull * n * out_rows);
+	}
+	((uint32_t *)r.mem[ARGS_REG])[1] = R;
+
+	pb_init(&pb, tc->residual == 2 ? 5 : N_REG, ARGS_REG);
+	struct lumen_op *op = pb_op(&pb, LUMEN_OP_MATMUL);
+
+	op->src[0] = pb_tensor(tc->dtype, W_REG, 0, k, n);
+	op->src[0].strides[1] = w_stride;
+	op->src[0].strides[2] = op->src[0].strides[3] = w_stride * n;
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F32, X_REG, 0, k, m);
+	op->src[1].strides[1] = x_stride;
+	op->src[1].strides[2] = op->src[1].strides[3] = x_stride * m;
+	op->dst = pb_tensor(LUMEN_DTYPE_F32, Y_REG, 0, n, out_rows);
+	if (tc->residual) {
+		op->flags |= LUMEN_OPF_RESIDUAL;
+		op->src[2] = tc->residual == 1 ? op->dst :
+			     pb_tensor(LUMEN_DTYPE_F32, 4, 0, n, out_rows);
+	}
+	if (tc->last_row)
+		op->flags |= LUMEN_OPF_LAST_ROW;
+	if (tc->rows_arg)
+		op->rows_arg = 1;
+
+	REQUIRE_EQ(run_prog(&pb, &r, tc->threads, tc->scalar, &f), 0);
+	CHECK(reg_guards_intact(&r));
+
+	ref_matmul(tc->dtype, w, w_stride, xd, k, n, m, want);
+	ref_matmul(tc->dtype, w, w_stride, xq, k, n, m, want_q);
+	int bad = 0, bad_q = 0, untouched = 1;
+
+	for (uint32_t o = 0; o < out_rows; o++) {
+		uint32_t i = tc->last_row ? R - 1 : o;
+		const float *y = reg_f32(&r, Y_REG, 4ull * n * o);
+
+		if (o >= R) {	/* rows past the arg stay as they were */
+			for (uint32_t j = 0; j < n; j++)
+				untouched &= tc->residual == 1 ? y[j] == res[(size_t)o * n + j]
+							       : r.mem[Y_REG][4ull * n * o + 4 * j] == 0x77;
+			continue;
+		}
+		for (uint32_t j = 0; j < n; j++) {
+			double bound = 0, mag = 0, add = tc->residual ? res[(size_t)o * n + j] : 0;
+
+			ref_dequant_row(tc->dtype, w + j * w_stride, wabs, k);
+			for (uint32_t t = 0; t < k; t++) {
+				bound += fabs(wabs[t]) * err[(size_t)i * k + t];
+				mag += fabs(wabs[t] * xd[(size_t)i * k + t]);
+			}
+			double acc = 2e-6 * mag + 1e-6 * fabs(add) + 1e-6;
+			double got = y[j], exact = want[(size_t)i * n + j] + add;
+
+			if (is_q(tc->dtype)) {
+				if (fabs(got - exact) > bound + acc)
+					bad++;
+				if (fabs(got - (want_q[(size_t)i * n + j] + add)) > acc)
+					bad_q++;
+			} else if (fabs(got - exact) > acc) {
+				if (bad < 3)
+					printf("# row %u col %u: %.9g vs %.9g\n", o, j, got, exact);
+				bad++;
+			}
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(bad_q, 0);
+	CHECK(untouched);
+	pb_free(&pb);
+	reg_free(&r);
+	free(wf);
+	free(x);
+	free(res);
+	free(xd);
+	free(xq);
+	free(err);
+	free(want);
+	free(want_q);
+	free(wabs);
+}
+
+#define MM(name, ...) TEST(name) { struct mm_case tc = { __VA_ARGS__ }; check_matmul(&tc); }
+
+/* matvec, odd N, every dtype, SIMD */
+MM(matmul_f32_matvec_k96_n37, LUMEN_DTYPE_F32, 96, 37, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_f16_matvec_k172_n37, LUMEN_DTYPE_F16, 172, 37, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q8_0_matvec_k96_n37, LUMEN_DTYPE_Q8_0, 96, 37, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q4_0_matvec_k96_n37, LUMEN_DTYPE_Q4_0, 96, 37, 1, 1, 0, 0, 0, 0, 0, 0)
+/* the same on the scalar kernels */
+MM(matmul_f32_matvec_scalar, LUMEN_DTYPE_F32, 96, 37, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_f16_matvec_scalar, LUMEN_DTYPE_F16, 172, 37, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q8_0_matvec_scalar, LUMEN_DTYPE_Q8_0, 96, 37, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q4_0_matvec_scalar, LUMEN_DTYPE_Q4_0, 96, 37, 1, 1, 1, 0, 0, 0, 0, 0)
+/* M > 1: 7 rows = one group of four plus a remainder */
+MM(matmul_f32_m7, LUMEN_DTYPE_F32, 96, 37, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_f16_m7_k172, LUMEN_DTYPE_F16, 172, 37, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q8_0_m7, LUMEN_DTYPE_Q8_0, 96, 37, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q4_0_m7, LUMEN_DTYPE_Q4_0, 96, 37, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_f16_m7_scalar, LUMEN_DTYPE_F16, 172, 37, 7, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q8_0_m7_scalar, LUMEN_DTYPE_Q8_0, 96, 37, 7, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q4_0_m7_scalar, LUMEN_DTYPE_Q4_0, 96, 37, 7, 1, 1, 0, 0, 0, 0, 0)
+/* threads split N unevenly */
+MM(matmul_f16_matvec_2_threads, LUMEN_DTYPE_F16, 172, 37, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q8_0_matvec_2_threads, LUMEN_DTYPE_Q8_0, 96, 37, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q4_0_matvec_3_threads, LUMEN_DTYPE_Q4_0, 96, 37, 1, 3, 0, 0, 0, 0, 0, 0)
+MM(matmul_q4_0_m9_2_threads, LUMEN_DTYPE_Q4_0, 128, 37, 9, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q8_0_m9_2_threads_scalar, LUMEN_DTYPE_Q8_0, 128, 37, 9, 2, 1, 0, 0, 0, 0, 0)
+MM(matmul_f32_m6_3_threads, LUMEN_DTYPE_F32, 100, 41, 6, 3, 0, 0, 0, 0, 0, 0)
+/* long rows: unrolled loops, many blocks */
+MM(matmul_q4_0_k2048, LUMEN_DTYPE_Q4_0, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q8_0_k2048, LUMEN_DTYPE_Q8_0, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_f16_k2056, LUMEN_DTYPE_F16, 2056, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+/* more activation rows than one cache block holds */
+MM(matmul_q8_0_m120_row_blocks, LUMEN_DTYPE_Q8_0, 2048, 24, 120, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_f16_m21_row_blocks, LUMEN_DTYPE_F16, 4096, 16, 21, 2, 0, 0, 0, 0, 0, 0)
+/* residual add, in place and from another region */
+MM(matmul_q4_0_residual_in_place, LUMEN_DTYPE_Q4_0, 96, 37, 5, 2, 0, 1, 0, 0, 0, 0)
+MM(matmul_f16_residual_other_region, LUMEN_DTYPE_F16, 96, 37, 5, 1, 0, 2, 0, 0, 0, 0)
+/* rows from the args region: rows past R are not written */
+MM(matmul_q8_0_rows_arg, LUMEN_DTYPE_Q8_0, 96, 37, 8, 2, 0, 0, 5, 0, 0, 0)
+MM(matmul_f32_rows_arg_residual, LUMEN_DTYPE_F32, 64, 20, 6, 1, 0, 1, 3, 0, 0, 0)
+/* LAST_ROW: only row R-1 is multiplied, into dst row 0 */
+MM(matmul_q4_0_last_row, LUMEN_DTYPE_Q4_0, 96, 37, 6, 2, 0, 0, 4, 1, 0, 0)
+MM(matmul_f16_last_row_residual, LUMEN_DTYPE_F16, 96, 37, 6, 1, 0, 1, 0, 1, 0, 0)
+/* padded strides between weight rows and activation rows */
+MM(matmul_q4_0_strided, LUMEN_DTYPE_Q4_0, 64, 13, 3, 1, 0, 0, 0, 0, 6, 12)
+MM(matmul_f16_strided, LUMEN_DTYPE_F16, 40, 13, 3, 2, 0, 0, 0, 0, 2, 4)
+
+TEST(matmul_simd_and_scalar_agree_q4_0)
+{
+	/* identical integer block sums: only float summation order differs */
+	struct regions r = { 0 };
+	struct prog_builder pb;
+	struct lumen_fault f;
+	const uint32_t k = 256, n = 16;
+	float x[256], wf[256], out[2][16];
+
+	rng_seed(99);
+	reg_alloc(&r, 0, pb_bytes(LUMEN_DTYPE_Q4_0, k, n), 0);
+	for (uint32_t j = 0; j < n; j++) {
+		rng_fill(wf, k, -1, 1);
+		ref_encode_row(LUMEN_DTYPE_Q4_0, wf, r.mem[0] + j * pb_bytes(LUMEN_DTYPE_Q4_0, k, 1), k);
+	}
+	reg_alloc(&r, 1, sizeof(x), 0);
+	rng_fill(x, k, -1, 1);
+	memcpy(r.mem[1], x, sizeof(x));
+	reg_alloc(&r, 2, 4 * n, 0);
+	pb_init(&pb, 3, 1);
+	struct lumen_op *op = pb_op(&pb, LUMEN_OP_MATMUL);
+
+	op->src[0] = pb_tensor(LUMEN_DTYPE_Q4_0, 0, 0, k, n);
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F32, 1, 0, k, 1);
+	op->dst = pb_tensor(LUMEN_DTYPE_F32, 2, 0, n, 1);
+	for (int s = 0; s < 2; s++) {
+		REQUIRE_EQ(run_prog(&pb, &r, 1, s, &f), 0);
+		memcpy(out[s], r.mem[2], sizeof(out[s]));
+	}
+	for (uint32_t j = 0; j < n; j++)
+		CHECK_NEAR(out[0][j], out[1][j], 1e-5, 1e-5);
+	pb_free(&pb);
+	reg_free(&r);
+}
+
+TEST(matmul_pool_many_runs_4_threads_bit_identical)
+{
+	/* 4 threads on 2 cores, thousands of back-to-back dispatches of loops of
+	 * different lengths: every run must produce the same bits (each row is
+	 * computed whole by one thread); a lost or stray item would hang (the
+	 * alarm fails the case) or change the output */
+	struct regions r = { 0 };
+	struct prog_builder pb;
+	struct lumen_fault f;
+	const uint32_t k = 128, n = 300, m = 3;
+	float wf[128], first[300 * 3];
+	int differ = 0;
+
+	rng_seed(4242);
+	reg_alloc(&r, 0, pb_bytes(LUMEN_DTYPE_Q4_0, k, n), 0);
+	for (uint32_t j = 0; j < n; j++) {
+		rng_fill(wf, k, -1, 1);
+		ref_encode_row(LUMEN_DTYPE_Q4_0, wf, r.mem[0] + j * pb_bytes(LUMEN_DTYPE_Q4_0, k, 1), k);
+	}
+	reg_random_f32(&r, 1, (size_t)k * m, -1, 1);
+	reg_alloc(&r, 2, 4ull * n * m, 0);
+	reg_alloc(&r, 3, 16, 0);
+	pb_init(&pb, 4, 3);
+	for (uint32_t rows = 1; rows <= m; rows += m - 1) {
+		struct lumen_op *op = pb_op(&pb, LUMEN_OP_MATMUL);
+
+		op->src[0] = pb_tensor(LUMEN_DTYPE_Q4_0, 0, 0, k, n);
+		op->src[1] = pb_tensor(LUMEN_DTYPE_F32, 1, 0, k, rows);
+		op->dst = pb_tensor(LUMEN_DTYPE_F32, 2, 0, n, rows);
+	}
+	struct lumen_exec *ex = exec_new(4, 0);
+
+	REQUIRE(ex);
+	CHECK_EQ(lumen_exec_threads(ex), 4);
+	alarm(120);
+	for (int run = 0; run < 2000; run++) {
+		REQUIRE_EQ(run_with(ex, &pb, &r, &f), 0);
+		if (run == 0)
+			memcpy(first, r.mem[2], sizeof(first));
+		else
+			differ += memcmp(first, r.mem[2], sizeof(first)) != 0;
+	}
+	CHECK_EQ(differ, 0);
+	CHECK(reg_guards_intact(&r));
+	lumen_exec_destroy(ex);
+	pb_free(&pb);
+	reg_free(&r);
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * liblumen: run a compiled language model (.lnpu) on a Lumen NPU, or on the
+ * host CPU through the same programs.
+ *
+ *   device  = lumen_device_open(backend)        one NPU (or the CPU)
+ *   model   = lumen_model_load(device, path)    weights uploaded once
+ *   session = lumen_session_create(model)       a KV cache and a position
+ *   lumen_session_prefill / _decode             one submission per call
+ *                                               (prefill: per chunk)
+ *   lumen_generate(session, prompt, params)     tokenize, sample, stream
+ *
+ * Errors, the same way for every public function (<lumen/error.h>): what
+ * can fail returns 0, or a count/id >= 0, on success and a negative enum
+ * lumen_error on failure; constructors hand their object out through a
+ * pointer argument, NULL after a failure; lumen_session_logits() returns
+ * NULL. Every failure sets lumen_last_error(), the calling thread's
+ * detail of it (the file offset and field for a bad model, the fault of a
+ * device job, ...); success leaves it alone. lumen_strerror() names a code.
+ *
+ * Objects are not thread-safe: use one session from one thread at a time.
+ * Several sessions of one model share its weights and may be used in turn.
+ *
+ * man liblumen(3) and Documentation/accel/lumen/runtime.rst describe it.
+ */
+#ifndef LUMEN_H
+#define LUMEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lumen/error.h>
+#include <lumen/sampling.h>
+#include <lumen/tokenizer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LUMEN_VERSION_STRING "0.1.0"
+
+/* CLOCK_MONOTONIC in ns: the clock the stats are measured with */
+uint64_t lumen_now_ns(void);
+
+/* ---- devices ---- */
+
+enum lumen_backend {
+	LUMEN_BACKEND_CPU = 0,	/* the hw/exec executor in this process */
+	LUMEN_BACKEND_NPU = 1,	/* /dev/accel/accel* through lumen.ko */
+	LUMEN_BACKEND_AUTO = 2,	/* the NPU when there is one, else the CPU */
+};
+
+/**
+ * struct lumen_device_options - what lumen_device_open() opens.
+ * @backend: &enum lumen_backend.
+ * @threads: CPU backend: worker threads (0: one per online CPU).
+ * @path: NPU backend: the device node (NULL: the first Lumen one).
+ */
+struct lumen_device_options {
+	enum lumen_backend backend;
+	unsigned int threads;
+	const char *path;
+};
+
+/**
+ * struct lumen_device_info - what lumen_device_get_info() reports.
+ * @backend: "cpu" or "npu".
+ * @name: the device ("host CPU (hw/exec)", the DRM node, ...).
+ * @isa_version: the program ISA the device runs.
+ * @cores: compute cores (CPU: worker threads).
+ * @max_regions: region slots a job can bind.
+ * @dtypes: bit n set when enum lumen_dtype n is supported.
+ * @has_counters: lumen_device_get_counters() has busy time and energy.
+ */
+struct lumen_device_info {
+	const char *backend;
+	char name[64];
+	uint32_t isa_version;
+	uint32_t cores;
+	uint32_t max_regions;
+	uint32_t dtypes;
+	bool has_counters;
+};
+
+/**
+ * struct lumen_counters - the device's running totals.
+ * @submissions: jobs submitted through this device handle.
+ * @busy_ns: time the device spent running jobs (0 without counters).
+ * @energy_uj: energy the device used, microjoules (0 without counters).
+ * @bytes_read, @flops: work done (CPU backend: from hw/exec).
+ */
+struct lumen_counters {
+	uint64_t submissions;
+	uint64_t busy_ns;
+	uint64_t energy_uj;
+	uint64_t bytes_read;
+	uint64_t flops;
+};
+
+struct lumen_device;
+
+int lumen_device_open(struct lumen_device **dev,
+		      const struct lumen_device_options *opt);
+void lumen_device_close(struct lumen_device *dev);
+void lumen_device_get_info(const struct lumen_device *dev,
+			   struct lumen_device_info *info);
+void lumen_device_get_counters(struct lumen_device *dev,
+			       struct lumen_counters *c);
+/* "cpu" / "npu" / "auto" -> enum lumen_backend; LUMEN_E_INVAL if none */
+int lumen_backend_from_name(const char *name);
+
+/* ---- models ---- */
+
+/**
+ * struct lumen_model_options - how lumen_model_load() loads.
+ * @progress: called with the fraction done (0..1) while the weights are
+ *	checked and uploaded; may be NULL.
+ * @progress_data: passed to @progress.
+ * @trust_weights: skip the checksum of the weights (faster for big files).
+ */
+struct lumen_model_options {
+	void (*progress)(void *data, double done);
+	void *progress_data;
+	bool trust_weights;
+};
+
+/**
+ * struct lumen_model_info - a loaded model.
+ * @name, @arch: from the file's metadata.
+ * @n_vocab ... @n_ff: its shape.
+ * @ctx: positions a session's KV cache holds.
+ * @prefill_chunk: tokens one prefill submission processes.
+ * @weight_dtype, @kv_dtype: enum lumen_dtype of the big matrices and the
+ *	KV cache.
+ * @n_params: parameters.
+ * @file_size: bytes of the .lnpu file.
+ * @weight_bytes: bytes of the weights region.
+ * @weight_bytes_copied: bytes copied to load them: 0 when the device reads
+ *	the mapped file in place (CPU), @weight_bytes after one upload (NPU).
+ */
+struct lumen_model_info {
+	char name[65];		/* the file's 64 bytes and a NUL */
+	char arch[17];
+	uint32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff;
+	uint32_t ctx;
+	uint32_t prefill_chunk;
+	uint32_t weight_dtype, kv_dtype;
+	uint64_t n_params;
+	uint64_t file_size;
+	uint64_t weight_bytes;
+	uint64_t weight_bytes_copied;
+};
+
+struct lumen_model;
+
+int lumen_model_load(struct lumen_device *dev, const char *path,
+		     const struct lumen_model_options *opt,
+		     struct lumen_model **model);
+void lumen_model_free(struct lumen_model *model);
+void lumen_model_get_info(const struct lumen_model *model,
+			  struct lumen_model_info *info);
+/* the tokenizer built from the model's vocabulary; owned by the model */
+const struct lumen_tokenizer *lumen_model_tokenizer(const struct lumen_model *m);
+/* "F32", "F16", "Q8_0", "Q4_0" */
+const char *lumen_dtype_name(uint32_t dtype);
+
+/* ---- sessions ---- */
+
+struct lumen_session;
+
+/* a session with an empty KV cache; at most @ctx positions (0: the model's) */
+int lumen_session_create(struct lumen_model *model, uint32_t ctx,
+			 struct lumen_session **s);
+void lumen_session_free(struct lumen_session *s);
+/* forget every position (the KV cache is reused) */
+void lumen_session_reset(struct lumen_session *s);
+/* tokens in the KV cache */
+uint32_t lumen_session_pos(const struct lumen_session *s);
+uint32_t lumen_session_ctx(const struct lumen_session *s);
+/* submissions made for this session */
+uint64_t lumen_session_submissions(const struct lumen_session *s);
+
+/*
+ * Run @n tokens through the model at the current position, in chunks of
+ * the model's prefill_chunk (one submission each); then the logits and the
+ * argmax of the last token are available. LUMEN_E_CONTEXT if they do not
+ * fit; nothing is run then.
+ */
+int lumen_session_prefill(struct lumen_session *s, const int32_t *ids,
+			  size_t n);
+/* one token, one submission */
+int lumen_session_decode(struct lumen_session *s, int32_t id);
+/* after prefill/decode: n_vocab logits of the last token (NULL before) */
+const float *lumen_session_logits(struct lumen_session *s);
+/*
+ * after prefill/decode: the largest logit's id, computed on the device
+ * (LUMEN_E_INVAL before)
+ */
+int32_t lumen_session_argmax(const struct lumen_session *s);
+
+/* ---- generation ---- */
+
+/*
+ * Called for each generated token with its text piece (possibly part of a
+ * UTF-8 character, possibly empty). Return non-zero to stop.
+ */
+typedef int (*lumen_token_cb)(void *data, int32_t id, const char *piece,
+			      size_t len);
+
+/**
+ * struct lumen_generate_params - see lumen_generate_default_params().
+ * @sampling: the sampler; temperature <= 0 is greedy, then the device's
+ *	argmax is used and the logits are never read.
+ * @n_predict: tokens to generate.
+ * @stop_at_eos: stop after the end-of-sequence token (not passed on).
+ * @on_token: streaming callback, or NULL.
+ * @data: passed to @on_token.
+ */
+struct lumen_generate_params {
+	struct lumen_sampler_params sampling;
+	uint32_t n_predict;
+	bool stop_at_eos;
+	lumen_token_cb on_token;
+	void *data;
+};
+
+/**
+ * struct lumen_generate_stats - what one lumen_generate() did.
+ * @n_prompt: prompt tokens (with BOS).
+ * @n_generated: tokens generated (passed to the callback).
+ * @prefill_ns: prompt processing time, to its logits.
+ * @first_token_ns: from the call to the first token's callback.
+ * @decode_ns: time of the decode steps after the first token.
+ * @submissions: device submissions made (prefill chunks + decodes).
+ * @hit_context: stopped because the KV cache was full.
+ * @hit_eos: stopped at the end-of-sequence token.
+ */
+struct lumen_generate_stats {
+	uint32_t n_prompt;
+	uint32_t n_generated;
+	uint64_t prefill_ns;
+	uint64_t first_token_ns;
+	uint64_t decode_ns;
+	uint64_t submissions;
+	bool hit_context;
+	bool hit_eos;
+};
+
+struct lumen_generate_params lumen_generate_default_params(void);
+
+/*
+ * Tokenize @prompt (with BOS if the model wants it), prefill it after what
+ * the session holds, then sample and decode up to n_predict tokens. The
+ * last generated token is not run through the model: generating n tokens
+ * costs the prefill chunks plus n - 1 decode submissions.
+ * LUMEN_E_CONTEXT if the prompt alone does not fit.
+ */
+int lumen_generate(struct lumen_session *s, const char *prompt, size_t len,
+		   const struct lumen_generate_params *p,
+		   struct lumen_generate_stats *stats);
+/* the same from token ids */
+int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
+		       const struct lumen_generate_params *p,
+		       struct lumen_generate_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LUMEN_H */

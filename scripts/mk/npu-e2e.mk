@@ -1,0 +1,119 @@
+# The demo, the benchmarks and the end-to-end suites on the NPU: the
+# runtime, the CLI (tools/lumen), lumen.ko and the QEMU device together.
+CHECK_SUITES += runtime-npu
+BENCH_TARGETS += bench-runtime
+
+# stories260K, and the synthetic stories15M shape (random weights, real
+# size) compiled through the .gguf cache
+RUNTIME_SYNTH_15M := $(LUMEN_CACHE)/synthetic/stories15M-q8_0.gguf
+
+$(RUNTIME_SYNTH_15M): | $(GEN_SYNTHETIC)
+	$(GEN_SYNTHETIC) --shape stories15M --type q8_0 \
+		--vocab $(SHARED)/tokenizer/ggml-vocab-llama-spm.gguf -d $(@D)
+
+bench-runtime: $(LUMEN_CLI) $(LUMENC) $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu \
+		$(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu $(RUNTIME_SYNTH_15M)
+	$(LUMEN_CLI) bench -m $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu -t 1,2 -r 20
+	$(LUMEN_CLI) bench -m $(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu -t 1,2 -r 20
+	LUMENC=$(LUMENC) $(LUMEN_CLI) bench -m $(RUNTIME_SYNTH_15M) -t 1,2
+
+# one thread: a 260K-parameter model is too small to split
+demo-cpu: $(LUMEN_CLI) $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu
+	$(LUMEN_CLI) run --device cpu --threads 1 \
+		-m $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu -p "Once upon a time" -n 100
+
+# ---- the NPU in the QEMU guest ----
+# Static binaries, so the device image needs no library (libdrm-dev and
+# liburing-dev ship static archives).
+RUNTIME_GUEST_BIN := $(BUILD)/runtime/guest-bin
+RUNTIME_GUEST := $(RUNTIME_GUEST_BIN)/lumen $(RUNTIME_GUEST_BIN)/runtime-npu-tests \
+	$(RUNTIME_GUEST_BIN)/runtime-golden-tests
+
+$(RUNTIME_GUEST_BIN)/lumen: $(LUMEN_CLI_OBJS) $(RUNTIME_LIB)
+	@mkdir -p $(@D)
+	$(CC) -static -o $@ $^ $(RUNTIME_LDLIBS)
+
+$(RUNTIME_GUEST_BIN)/runtime-npu-tests: $(RUNTIME_NPU_TEST_SRCS:%.c=$(BUILD)/%.o) \
+		$(RUNTIME_LIB) $(TEST_LIB)
+	@mkdir -p $(@D)
+	$(CC) -static -o $@ $^ $(RUNTIME_LDLIBS)
+
+$(RUNTIME_GUEST_BIN)/runtime-golden-tests: $(RUNTIME_GOLDEN_SRCS:%.c=$(BUILD)/%.o) \
+		$(RUNTIME_LIB) $(TEST_LIB)
+	@mkdir -p $(@D)
+	$(CC) -static -o $@ $^ $(RUNTIME_LDLIBS)
+
+.PHONY: suite-runtime-npu runtime-guest bench-runtime demo-cpu
+runtime-guest: $(RUNTIME_GUEST)
+
+# one boot: the error without lumen.ko, then the NPU tests, the 20 golden
+# cases on the NPU and on the CPU backend, two processes at once
+suite-runtime-npu: $(RUNTIME_GUEST) $(LUMEN_KO) $(RUNTIME_MODELS)
+	@GUEST_BIN=$(RUNTIME_GUEST_BIN) LUMEN_KO=$(LUMEN_KO) \
+		LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) SHARED=$(SHARED) \
+		runtime/tests/run-npu
+
+# ---- make demo: a story from the NPU in the QEMU guest ----
+# stories260K from $(SHARED)/models; without it, a synthetic model of the
+# same shape (random weights: its text is noise).
+DEMO_GGUF := $(wildcard $(SHARED)/models/stories260K-q8_0.gguf)
+ifneq ($(DEMO_GGUF),)
+DEMO_MODEL := $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu
+else
+DEMO_MODEL := $(RUNTIME_SYNTH_DIR)/stories260K-q8_0.lnpu
+endif
+DEMO_PROMPT := Once upon a time
+
+$(RUNTIME_SYNTH_DIR)/%-q8_0.lnpu: $(GEN_SYNTHETIC) $(LUMENC)
+	@mkdir -p $(@D)/gguf
+	$(GEN_SYNTHETIC) --shape $* --type q8_0 \
+		--vocab $(SHARED)/tokenizer/ggml-vocab-llama-spm.gguf -d $(@D)/gguf
+	$(LUMENC) $(@D)/gguf/$*-q8_0.gguf -o $@ --quiet
+
+.PHONY: demo demo-setup demo-npu
+demo: demo-setup
+	@$(MAKE) --no-print-directory demo-npu
+
+demo-setup:
+	@scripts/setup-deps base qemu kernel runtime
+
+demo-npu: $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_KO) $(DEMO_MODEL)
+	@$(if $(DEMO_GGUF),,echo "demo: warning: $(SHARED)/models/stories260K-q8_0.gguf is missing;" \
+		"running a synthetic model with random weights: its text is noise" >&2;)
+	@echo "demo: booting the device image in QEMU (lumen.ko, the Lumen NPU)..."
+	@scripts/vm-run --timeout 600 \
+		--add $(RUNTIME_GUEST_BIN)/lumen:/bin/lumen \
+		--add $(LUMEN_KO):/lumen.ko \
+		--add $(DEMO_MODEL):/model.lnpu \
+		-- sh -c 'set -e; insmod /lumen.ko; echo "guest: lumen.ko loaded"; \
+			lumen info --device npu -m /model.lnpu; echo; \
+			lumen run --device npu -m /model.lnpu -p "$(DEMO_PROMPT)" -n 128'
+
+# ---- make bench: the NPU stack in the guest against the CPU backend ----
+# Decode (tg64) and prefill (pp64) of stories260K (Q8_0, F32) and the
+# synthetic stories15M shape, through lumen.ko + io_uring and through
+# hw/core in the same guest (under TCG: the guest CPU is emulated), then
+# hw/core on the host, one thread.
+RUNTIME_BENCH_MODELS := $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu \
+	$(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu \
+	$(RUNTIME_SYNTH_DIR)/stories15M-q8_0.lnpu \
+	$(RUNTIME_SYNTH_DIR)/SmolLM2-135M-q8_0.lnpu
+BENCH_TARGETS += bench-runtime-npu
+
+bench-runtime-npu: $(RUNTIME_GUEST) $(LUMEN_KO) $(RUNTIME_BENCH_MODELS) $(LUMEN_CLI)
+	@echo "== guest: NPU (lumen.ko, io_uring) and CPU backend (hw/core under TCG)"
+	@mkdir -p $(BUILD)/runtime/bench-models
+	@ln -sf $(RUNTIME_BENCH_MODELS) $(BUILD)/runtime/bench-models/
+	@scripts/vm-run --timeout 1800 --module $(LUMEN_KO) \
+		--add $(RUNTIME_GUEST_BIN)/lumen:/bin/lumen \
+		--add $(BUILD)/runtime/bench-models:/models \
+		-- sh -c 'set -o pipefail; for m in /models/*.lnpu; do \
+			lumen bench --device npu -m $$m -p 64 -n 64 -r 5 2>&1 | cat || exit 1; \
+			echo "(the same through the ioctl fallback, then the CPU backend in the guest)"; \
+			LUMEN_NPU_SUBMIT=ioctl lumen bench --device npu -m $$m -p 64 -n 64 -r 5 2>&1 | tail -n 2 || exit 1; \
+			case $$m in *135M*) cpu="-p 16 -n 16 -r 1";; *) cpu="-p 64 -n 64 -r 2";; esac; \
+			lumen bench --device cpu -t 1 -m $$m $$cpu 2>&1 | tail -n 2 || exit 1; \
+		done'
+	@echo "== host: hw/core (the CPU backend), 1 thread"
+	@for m in $(RUNTIME_BENCH_MODELS); do \
+		$(LUMEN_CLI) bench --device cpu -t 1 -m $$m -p 64 -n 64 -r 5 || exit 1; done

@@ -1,0 +1,45 @@
+# tools/lumen: the lumen command (info, run, bench, compile), a program on
+# top of liblumen like any other, and its tests.
+LUMEN_CLI_SRCS := $(wildcard tools/lumen/*.c)
+LUMEN_CLI_OBJS := $(LUMEN_CLI_SRCS:%.c=$(BUILD)/%.o)
+LUMEN_CLI := $(BUILD)/tools/lumen/lumen
+LUMEN_CLI_SAN := $(BUILD)/tools/lumen/lumen.san
+LUMEN_CLI_TEST := $(BUILD)/tools/lumen/lumen-cli-unit-tests
+LUMEN_CLI_TEST_SRCS := runtime/tests/test_main.c tools/lumen/tests/test_sha256.c
+
+ALL_TARGETS += $(LUMEN_CLI)
+CHECK_SUITES += lumen-cli-unit runtime-cli
+INSTALL_TARGETS += install-lumen
+
+$(BUILD)/tools/lumen/%.o: PART_CFLAGS := -I$(TOP)/tools/lumen
+$(BUILD)/tools/lumen/%.san.o: PART_CFLAGS := -I$(TOP)/tools/lumen
+
+$(LUMEN_CLI): $(LUMEN_CLI_OBJS) $(RUNTIME_LIB)
+	$(CC) -o $@ $^ $(RUNTIME_LDLIBS)
+
+$(LUMEN_CLI_SAN): $(LUMEN_CLI_SRCS:%.c=$(BUILD)/%.san.o) $(RUNTIME_LIB_SAN)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(RUNTIME_LDLIBS)
+
+$(LUMEN_CLI_TEST): $(LUMEN_CLI_TEST_SRCS:%.c=$(BUILD)/%.o) \
+		$(BUILD)/tools/lumen/sha256.o $(TEST_LIB)
+	$(CC) -o $@ $^
+
+.PHONY: suite-lumen-cli-unit suite-runtime-cli
+suite-lumen-cli-unit: $(LUMEN_CLI_TEST)
+	$(LUMEN_CLI_TEST)
+
+# the CLI's error paths under ASan+UBSan, its output with the normal build
+suite-runtime-cli: $(LUMEN_CLI) $(LUMEN_CLI_SAN) $(LUMENC) $(RUNTIME_MODELS)
+	SHARED=$(SHARED) LUMEN=$(LUMEN_CLI) LUMEN_SAN=$(LUMEN_CLI_SAN) \
+		LUMENC=$(LUMENC) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
+		tools/lumen/tests/cli-tests
+
+# lumen and the compiler it runs side by side in bin (the CLI looks for
+# lumenc beside itself first, then in the build tree's ../../compiler),
+# and lumen(1). lumen links liblumen.a: it needs no library at run time.
+.PHONY: install-lumen
+install-lumen: $(LUMEN_CLI) $(LUMENC)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(LUMEN_CLI) $(DESTDIR)$(BINDIR)/lumen
+	install -m 755 $(LUMENC) $(DESTDIR)$(BINDIR)/lumenc
+	install -m 644 runtime/man/lumen.1 $(DESTDIR)$(MANDIR)/man1/
