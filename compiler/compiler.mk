@@ -14,7 +14,8 @@ COMPILER_BENCH := $(BUILD)/compiler/bench-compile
 COMPILER_UNIT_SRCS := compiler/tests/main.c compiler/tests/test_gguf.c \
 	compiler/tests/test_malformed.c compiler/tests/test_lnpu.c \
 	compiler/tests/test_models.c compiler/tests/tutil.c \
-	compiler/tests/gguf_bytes.c compiler/tests/runner.c
+	compiler/tests/gguf_bytes.c compiler/tests/runner.c \
+	compiler/tests/test_rope_scaling.c
 COMPILER_GOLDEN_SRCS := compiler/tests/main.c compiler/tests/test_golden.c \
 	compiler/tests/test_prefill.c compiler/tests/tutil.c \
 	compiler/tests/runner.c compiler/tests/json.c
@@ -113,7 +114,7 @@ suite-compiler-golden: $(COMPILER_GOLDEN)
 suite-compiler-fuzz: $(FUZZ_GGUF) $(FUZZ_LNPU) $(FUZZ_SEEDS)/.stamp
 	@scripts/run-fuzz-suite $(FUZZ_SECONDS) $(BUILD)/compiler $(FUZZ_SEEDS)
 
-# The scale check: generate the Llama-3.2-1B-like shape (F16) under
+# The scale check: generate the Llama-3.2-1B shape (F16) under
 # $(LUMEN_CACHE) and compile it, reporting time and peak RSS.
 bench-compile: $(COMPILER_BENCH)
 	@mkdir -p $(LUMEN_CACHE)

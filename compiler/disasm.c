@@ -54,6 +54,8 @@ static void params(FILE *f, const struct lumen_op *op)
 			op->params[LUMEN_P_N_ROT],
 			bits_f32(op->params[LUMEN_P_FREQ_BASE]),
 			op->flags & LUMEN_OPF_ROPE_NEOX ? " neox" : "");
+		if (op->flags & LUMEN_OPF_ROPE_FACTORS)
+			fprintf(f, " scaled(src1)");
 		break;
 	case LUMEN_OP_ATTENTION:
 		fprintf(f, " heads=%u kv_heads=%u scale=%g",
@@ -91,9 +93,12 @@ void lc_dump_program(FILE *f, const char *title, const uint8_t *prog,
 			fprintf(f, " pos=@%u", op->pos_arg);
 		params(f, op);
 		tensor(f, "dst", &op->dst);
-		for (unsigned int s = 0; s < lumen_op_info[op->opcode < LUMEN_OP_COUNT ?
-							   op->opcode : 0].srcs; s++) {
-			char label[8];
+		const struct lumen_op_info *info =
+			&lumen_op_info[op->opcode < LUMEN_OP_COUNT ? op->opcode : 0];
+		unsigned int srcs = info->srcs + !!(op->flags & info->extra_src_flag);
+
+		for (unsigned int s = 0; s < srcs; s++) {
+			char label[16];
 
 			snprintf(label, sizeof(label), "src%u", s);
 			tensor(f, label, &op->src[s]);

@@ -11,6 +11,7 @@
 #include "model.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,7 @@ int lm_from_llama2c(struct lm_model *m, const char *ckpt,
 			    (unsigned long long)need);
 	}
 	strcpy(m->arch, "llama");
+	m->a = lm_find_arch((struct gguf_str){ "llama", 5 });
 	snprintf(m->name, sizeof(m->name), "llama2.c");
 	m->n_embd = dim;
 	m->n_ff = hid;
@@ -221,11 +223,14 @@ int lm_from_llama2c(struct lm_model *m, const char *ckpt,
 	m->n_rot = hd;
 	m->rope_base = 10000.0f;
 	m->rms_eps = 1e-5f;
+	m->attn_scale = 1.0f / sqrtf((float)hd);
 	m->layers = calloc(L, sizeof(*m->layers));
 	if (!m->layers) {
 		lm_free(m);
 		return lc_fail(err, errlen, "out of memory");
 	}
+	for (uint64_t l = 0; l < L; l++)
+		m->layers[l].rope_base = m->rope_base;
 	p = file + 28;
 	set_weight(&m->tok_embd, "token_embd.weight", take(&p, V * dim), dim, V);
 #define PER_LAYER(field, gname, d0, d1)					\

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "lumen_build.h"
+#include "lumen_ops.h"
 #include "plan.h"
 #include "weights.h"
 #include "format_util.h"
@@ -110,20 +111,38 @@ static int add_matrices(struct lc_out *o, const char *name,
 	return first;
 }
 
+/* indices into lc_out.w; -1 for the weights an architecture lacks */
 struct layer_w {
 	int attn_norm, qkv, wo, ffn_norm, gu, down;
 	int fused_qkv, fused_gu;
+	int bq, bk, bv, q_norm, k_norm, post_attn_norm, post_ffn_norm;
 };
 
 struct model_w {
 	int tok, out_norm, output;
+	int rope_factors;	/* -1 without RoPE scaling */
+	int embd_scale;		/* -1 unless the embeddings are scaled */
 	struct layer_w *l;
 };
+
+/* a small F32 vector (norm, bias, factors) when the model has it, else -1 */
+static int add_optional(struct lc_out *o, const char *name,
+			const struct lm_weight *src, int *failed)
+{
+	int i;
+
+	if (!src->data)
+		return -1;
+	i = add_norm(o, name, src);
+	if (i < 0)
+		*failed = 1;
+	return i;
+}
 
 static int layout_weights(struct lc_out *o, struct model_w *mw)
 {
 	const struct lm_model *m = o->m;
-	int kept, fused;
+	int kept, fused, failed = 0;
 	char name[48];
 	uint32_t dt = lc_matrix_dtype(&m->tok_embd, o->opt.quant, &kept);
 
@@ -157,6 +176,26 @@ static int layout_weights(struct lc_out *o, struct model_w *mw)
 					1, &fused);
 		if (lw->attn_norm < 0 || lw->qkv < 0 || lw->wo < 0 ||
 		    lw->ffn_norm < 0 || lw->gu < 0 || lw->down < 0)
+			return -1;
+		lw->bq = add_optional(o, "attn_q.bias", &y->bq, &failed);
+		lw->bk = add_optional(o, "attn_k.bias", &y->bk, &failed);
+		lw->bv = add_optional(o, "attn_v.bias", &y->bv, &failed);
+		lw->q_norm = add_optional(o, "attn_q_norm", &y->q_norm, &failed);
+		lw->k_norm = add_optional(o, "attn_k_norm", &y->k_norm, &failed);
+		lw->post_attn_norm = add_optional(o, "post_attention_norm",
+						  &y->post_attn_norm, &failed);
+		lw->post_ffn_norm = add_optional(o, "post_ffw_norm",
+						 &y->post_ffn_norm, &failed);
+		if (failed)
+			return -1;
+	}
+	mw->embd_scale = add_optional(o, "embedding_scale", &m->embd_scale, &failed);
+	if (failed)
+		return -1;
+	mw->rope_factors = -1;
+	if (m->rope_factors.data) {
+		mw->rope_factors = add_norm(o, "rope_freqs", &m->rope_factors);
+		if (mw->rope_factors < 0)
 			return -1;
 	}
 	mw->out_norm = add_norm(o, "output_norm", &m->out_norm);
@@ -319,28 +358,50 @@ static void matmul(struct emit *e, struct lumen_tensor w, struct act x,
 		op->flags = LUMEN_OPF_RESIDUAL;
 }
 
-static void rmsnorm(struct emit *e, struct act x, int w, struct act dst)
+/* dst = RMSNORM(x) * w over @groups equal segments of each row */
+static void rmsnorm_groups(struct emit *e, struct act x, int w, struct act dst,
+			   uint32_t groups)
 {
 	struct lumen_op *op = EMIT(e, LUMEN_OP_RMSNORM, dst, x,
 				   not_act(weight(e->o, w)));
 
-	if (op)
+	if (op) {
 		op->params[LUMEN_P_EPS] = f32_bits(e->o->m->rms_eps);
+		op->params[LUMEN_P_N_GROUP] = groups > 1 ? groups : 0;
+	}
 }
 
-static void rope(struct emit *e, struct act x, uint32_t n_head)
+static void rmsnorm(struct emit *e, struct act x, int w, struct act dst)
+{
+	rmsnorm_groups(e, x, w, dst, 1);
+}
+
+/* x += w, w one row broadcast over the rows (biases) */
+static void add_row(struct emit *e, struct act x, int w)
+{
+	EMIT(e, LUMEN_OP_ADD, x, x, not_act(weight(e->o, w)));
+}
+
+static void rope(struct emit *e, const struct model_w *mw,
+		 const struct lm_layer *y, struct act x, uint32_t n_head)
 {
 	const struct lm_model *m = e->o->m;
-	struct lumen_op *op = EMIT(e, LUMEN_OP_ROPE, x, x);
+	/* Gemma 3 scales the global layers only, as llama.cpp does */
+	int scaled = mw->rope_factors >= 0 && !y->window;
+	struct lumen_op *op = scaled ?
+		EMIT(e, LUMEN_OP_ROPE, x, x, not_act(weight(e->o, mw->rope_factors))) :
+		EMIT(e, LUMEN_OP_ROPE, x, x);
 
 	if (!op)
 		return;
 	op->pos_arg = LNPU_ARG_POS;
 	op->params[LUMEN_P_N_HEAD] = n_head;
 	op->params[LUMEN_P_N_ROT] = m->n_rot;
-	op->params[LUMEN_P_FREQ_BASE] = f32_bits(m->rope_base);
+	op->params[LUMEN_P_FREQ_BASE] = f32_bits(y->rope_base);
 	if (m->rope_neox)
 		op->flags = LUMEN_OPF_ROPE_NEOX;
+	if (scaled)
+		op->flags |= LUMEN_OPF_ROPE_FACTORS;
 }
 
 static struct lumen_tensor kv_cache(const struct lc_out *o, uint32_t layer,
@@ -360,10 +421,11 @@ static void layer(struct emit *e, const struct model_w *mw, uint32_t l,
 		  struct act x)
 {
 	const struct lm_model *m = e->o->m;
+	const struct lm_layer *y = &m->layers[l];
 	const struct layer_w *lw = &mw->l[l];
 	uint64_t D = m->n_embd, hd = m->head_dim;
 	uint64_t qd = m->n_head * hd, kvd = m->n_head_kv * hd, H = m->n_ff;
-	struct act xn, qkv, q, k, v, att, gu, h;
+	struct act xn, qkv, q, k, v, att, gu, h, t;
 	struct lumen_op *op;
 
 	xn = new_act(e, D, e->rows);
@@ -379,8 +441,17 @@ static void layer(struct emit *e, const struct model_w *mw, uint32_t l,
 		matmul(e, weight(e->o, lw->qkv + 1), xn, k, 0);
 		matmul(e, weight(e->o, lw->qkv + 2), xn, v, 0);
 	}
-	rope(e, q, m->n_head);
-	rope(e, k, m->n_head_kv);
+	if (lw->bq >= 0) {
+		add_row(e, q, lw->bq);
+		add_row(e, k, lw->bk);
+		add_row(e, v, lw->bv);
+	}
+	if (lw->q_norm >= 0) {		/* per head, before RoPE */
+		rmsnorm_groups(e, q, lw->q_norm, q, m->n_head);
+		rmsnorm_groups(e, k, lw->k_norm, k, m->n_head_kv);
+	}
+	rope(e, mw, y, q, m->n_head);
+	rope(e, mw, y, k, m->n_head_kv);
 	op = EMIT(e, LUMEN_OP_KV_WRITE, not_act(kv_cache(e->o, l, 0)), k);
 	if (op)
 		op->pos_arg = LNPU_ARG_POS;
@@ -394,9 +465,17 @@ static void layer(struct emit *e, const struct model_w *mw, uint32_t l,
 		op->pos_arg = LNPU_ARG_POS;
 		op->params[LUMEN_P_N_HEAD] = m->n_head;
 		op->params[LUMEN_P_N_KV_HEAD] = m->n_head_kv;
-		op->params[LUMEN_P_SCALE] = f32_bits(1.0f / sqrtf((float)hd));
+		op->params[LUMEN_P_SCALE] = f32_bits(m->attn_scale);
+		op->params[LUMEN_P_WINDOW] = y->window;
 	}
-	matmul(e, weight(e->o, lw->wo), att, x, 1);
+	if (lw->post_attn_norm >= 0) {	/* x += RMSNORM(W_o att) */
+		t = new_act(e, D, e->rows);
+		matmul(e, weight(e->o, lw->wo), att, t, 0);
+		rmsnorm(e, t, lw->post_attn_norm, t);
+		EMIT(e, LUMEN_OP_ADD, x, x, t);
+	} else {
+		matmul(e, weight(e->o, lw->wo), att, x, 1);
+	}
 
 	xn = new_act(e, D, e->rows);
 	rmsnorm(e, x, lw->ffn_norm, xn);
@@ -409,8 +488,16 @@ static void layer(struct emit *e, const struct model_w *mw, uint32_t l,
 	}
 	/* h is its own buffer: in place into gu.gate would overlap gu.up's range */
 	h = new_act(e, H, e->rows);
-	EMIT(e, LUMEN_OP_SWIGLU, h, cols(gu, 0, H), cols(gu, H, H));
-	matmul(e, weight(e->o, lw->down), h, x, 1);
+	EMIT(e, m->a->gemma ? LUMEN_OP_GEGLU : LUMEN_OP_SWIGLU, h,
+	     cols(gu, 0, H), cols(gu, H, H));
+	if (lw->post_ffn_norm >= 0) {	/* x += RMSNORM(W_down h) */
+		t = new_act(e, D, e->rows);
+		matmul(e, weight(e->o, lw->down), h, t, 0);
+		rmsnorm(e, t, lw->post_ffn_norm, t);
+		EMIT(e, LUMEN_OP_ADD, x, x, t);
+	} else {
+		matmul(e, weight(e->o, lw->down), h, x, 1);
+	}
 }
 
 static void head(struct emit *e, const struct model_w *mw, struct act x)
@@ -469,6 +556,8 @@ static int build_program(struct lc_out *o, const struct model_w *mw,
 			     rows, 1, 4 * (uint64_t)rows));
 	x = new_act(&e, m->n_embd, rows);
 	EMIT(&e, LUMEN_OP_EMBED, x, not_act(weight(o, mw->tok)), ids);
+	if (mw->embd_scale >= 0)
+		EMIT(&e, LUMEN_OP_MUL, x, x, not_act(weight(o, mw->embd_scale)));
 	for (uint32_t l = 0; l < m->n_layer; l++)
 		layer(&e, mw, l, x);
 	head(&e, mw, x);
@@ -576,16 +665,6 @@ void lc_free(struct lc_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static const char *dtype_name(uint32_t dt)
-{
-	switch (dt) {
-	case LUMEN_DTYPE_F32: return "F32";
-	case LUMEN_DTYPE_F16: return "F16";
-	case LUMEN_DTYPE_Q4_0: return "Q4_0";
-	case LUMEN_DTYPE_Q8_0: return "Q8_0";
-	default: return "?";
-	}
-}
 
 void lc_report(const struct lc_out *o, FILE *f)
 {
@@ -598,7 +677,7 @@ void lc_report(const struct lc_out *o, FILE *f)
 		m->n_head, m->n_head_kv, m->n_ff, m->n_vocab,
 		m->tied ? ", tied output" : "");
 	fprintf(f, "context %u, prefill chunk %u, KV cache %s\n", o->opt.ctx,
-		o->opt.prefill_chunk, dtype_name(o->opt.kv_dtype));
+		o->opt.prefill_chunk, lumen_isa_dtype_name(o->opt.kv_dtype));
 	fprintf(f, "fused: Q/K/V in %u of %u layers, gate/up in %u of %u\n",
 		o->fused_qkv, m->n_layer, o->fused_gate_up, m->n_layer);
 	for (int i = 0; i < 2; i++)
@@ -613,7 +692,7 @@ void lc_report(const struct lc_out *o, FILE *f)
 		kept += o->w[i].kept_f16;
 	if (kept) {
 		fprintf(f, "kept F16 (rows not a multiple of %d for %s):", LUMEN_QK,
-			dtype_name(o->opt.quant));
+			lumen_isa_dtype_name(o->opt.quant));
 		for (uint32_t i = 0; i < o->n_w; i++)
 			if (o->w[i].kept_f16)
 				fprintf(f, " %s", o->w[i].name);

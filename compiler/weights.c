@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The weights blob: which dtype each weight gets on the NPU, and the
- * conversion of source rows (F32/F16/BF16/Q8_0/Q4_0) into it.
+ * conversion of source rows into it. Every dtype the NPU executes is kept
+ * as it is (GGUF's block layouts are the NPU's); only --quant, the norms
+ * (F32) and rows --quant cannot block (F16) are converted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +12,6 @@
 #include "lumen_validate.h"
 #include "lower.h"
 #include "weights.h"
-
-/* ggml type numbers equal lumen's for the types both know; BF16 is 30 */
-#define GGML_BF16 30
 
 uint32_t lc_matrix_dtype(const struct lm_weight *w, uint32_t quant,
 			 int *kept_f16)
@@ -24,24 +23,11 @@ uint32_t lc_matrix_dtype(const struct lm_weight *w, uint32_t quant,
 		*kept_f16 = 1;
 		return LUMEN_DTYPE_F16;
 	}
-	if (w->dtype == GGML_BF16)
-		return LUMEN_DTYPE_F16;
-	return w->dtype;
-}
-
-static void bf16_row(const uint8_t *src, float *dst, uint64_t n)
-{
-	for (uint64_t i = 0; i < n; i++) {
-		uint32_t bits = ((uint32_t)src[2 * i] | (uint32_t)src[2 * i + 1] << 8) << 16;
-
-		memcpy(&dst[i], &bits, 4);
-	}
+	return w->dtype;	/* ggml's type numbers are lumen's */
 }
 
 static uint64_t row_bytes(uint32_t dtype, uint64_t n)
 {
-	if (dtype == GGML_BF16)
-		return 2 * n;
 	return n / lumen_type_block(dtype) * lumen_type_size(dtype);
 }
 
@@ -50,10 +36,7 @@ static void to_f32(const struct lm_weight *src, uint64_t row, float *dst)
 	uint64_t n = src->dims[0];
 	const uint8_t *p = src->data + row * row_bytes(src->dtype, n);
 
-	if (src->dtype == GGML_BF16)
-		bf16_row(p, dst, n);
-	else
-		lumen_dequantize_row(src->dtype, p, dst, n);
+	lumen_dequantize_row(src->dtype, p, dst, n);
 }
 
 static void from_f32(uint32_t dtype, const float *src, uint8_t *dst,
@@ -77,6 +60,8 @@ static void from_f32(uint32_t dtype, const float *src, uint8_t *dst,
 	case LUMEN_DTYPE_Q4_0:
 		lumen_quantize_row_q4_0(src, dst, n);
 		break;
+	default:	/* not reached: other types are only ever kept as they are */
+		lumen_quantize_row(dtype, src, dst, n);
 	}
 }
 

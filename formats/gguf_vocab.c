@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "gguf_vocab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,30 @@ int gguf_vocab_read(struct gguf_vocab *v, const struct gguf_file *g,
 	v->add_eos = flag(g, "tokenizer.ggml.add_eos_token", false);
 	v->add_space_prefix = flag(g, "tokenizer.ggml.add_space_prefix", spm);
 	return 0;
+}
+
+/* "" and "default": converters that wrote no name meant GPT-2's */
+const char *const gguf_vocab_bpe_pre_types[] = {
+	"", "default", "gpt-2", "gpt2", NULL,
+};
+
+int gguf_vocab_check_supported(const struct gguf_vocab *v, char *err,
+			       size_t errlen)
+{
+	char names[256] = "";
+
+	if (strcmp(v->model, "gpt2"))
+		return 0;
+	for (size_t i = 0; gguf_vocab_bpe_pre_types[i]; i++) {
+		if (!strcmp(v->pre, gguf_vocab_bpe_pre_types[i]))
+			return 0;
+		if (gguf_vocab_bpe_pre_types[i][0] && strlen(names) + 32 < sizeof(names))
+			snprintf(names + strlen(names), sizeof(names) - strlen(names),
+				 "%s'%s'", names[0] ? ", " : "", gguf_vocab_bpe_pre_types[i]);
+	}
+	return lc_fail(err, errlen,
+		       "tokenizer.ggml.pre: pre-tokenizer '%s' is not supported (%s are): prompts would be split differently from llama.cpp; use a model with one of those, or a SentencePiece vocabulary",
+		       v->pre, names);
 }
 
 void gguf_vocab_free(struct gguf_vocab *v)

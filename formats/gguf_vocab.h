@@ -49,6 +49,20 @@ struct gguf_vocab {
 int gguf_vocab_read(struct gguf_vocab *v, const struct gguf_file *g,
 		    uint32_t n_vocab, char *err, size_t errlen);
 
+/*
+ * The pre-tokenizers the runtime implements for byte-level BPE, by their
+ * tokenizer.ggml.pre names; NULL-terminated. SentencePiece has none.
+ */
+extern const char *const gguf_vocab_bpe_pre_types[];
+
+/*
+ * 0 when the runtime tokenizes @v exactly as llama.cpp does, else -1 with
+ * the reason and what to do in @err: a BPE vocabulary whose pre-tokenizer
+ * is not implemented would split prompts differently, silently.
+ */
+int gguf_vocab_check_supported(const struct gguf_vocab *v, char *err,
+			       size_t errlen);
+
 /* Allocate the per-token arrays of an empty vocabulary of @n tokens. */
 int gguf_vocab_alloc(struct gguf_vocab *v, uint32_t n_tokens);
 

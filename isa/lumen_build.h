@@ -11,7 +11,7 @@
 #include "lumen_validate.h"
 
 /** lumen_row_bytes() - bytes of @n elements of @dtype (whole blocks). */
-static inline uint64_t lumen_row_bytes(uint32_t dtype, uint64_t n)
+static inline __u64 lumen_row_bytes(__u32 dtype, __u64 n)
 {
 	return n / lumen_type_block(dtype) * lumen_type_size(dtype);
 }
@@ -20,11 +20,11 @@ static inline uint64_t lumen_row_bytes(uint32_t dtype, uint64_t n)
  * lumen_tensor_2d() - a @d0 x @d1 tensor at @offset of region @region.
  * @row_stride: bytes from one row to the next; 0 for dense rows.
  */
-static inline struct lumen_tensor lumen_tensor_2d(uint32_t dtype,
-						  uint32_t region,
-						  uint64_t offset, uint32_t d0,
-						  uint32_t d1,
-						  uint64_t row_stride)
+static inline struct lumen_tensor lumen_tensor_2d(__u32 dtype,
+						  __u32 region,
+						  __u64 offset, __u32 d0,
+						  __u32 d1,
+						  __u64 row_stride)
 {
 	struct lumen_tensor t = { 0 };
 
@@ -46,9 +46,9 @@ static inline struct lumen_tensor lumen_tensor_2d(uint32_t dtype,
 
 /** lumen_prog_header_init() - a header for @op_count ops of this ISA. */
 static inline void lumen_prog_header_init(struct lumen_prog_header *h,
-					  uint32_t op_count,
-					  uint32_t region_count,
-					  uint32_t args_region)
+					  __u32 op_count,
+					  __u32 region_count,
+					  __u32 args_region)
 {
 	*h = (struct lumen_prog_header){ 0 };
 	h->magic = LUMEN_PROG_MAGIC;
@@ -61,7 +61,7 @@ static inline void lumen_prog_header_init(struct lumen_prog_header *h,
 }
 
 /** lumen_op_init() - an op of @opcode with no operands and no arg slots. */
-static inline void lumen_op_init(struct lumen_op *op, uint16_t opcode)
+static inline void lumen_op_init(struct lumen_op *op, __u16 opcode)
 {
 	*op = (struct lumen_op){ 0 };
 	op->opcode = opcode;

@@ -121,6 +121,395 @@ void lumen_quantize_row_q4_0(const float *x, void *blocks, size_t n)
 	}
 }
 
+uint16_t lumen_f32_to_bf16(float f)
+{
+	uint32_t u = f32_bits(f);
+
+	if ((u & 0x7fffffff) > 0x7f800000)	/* NaN: keep it quiet */
+		return (uint16_t)(u >> 16 | 64);
+	return (uint16_t)((u + 0x7fff + (u >> 16 & 1)) >> 16);
+}
+
+static int clampi(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* the signed value of largest magnitude of x[0..n) */
+static float signed_max(const float *x, int n)
+{
+	float amax = 0.0f, max = 0.0f;
+
+	for (int j = 0; j < n; j++) {
+		if (amax < fabsf(x[j])) {
+			amax = fabsf(x[j]);
+			max = x[j];
+		}
+	}
+	return max;
+}
+
+/* Q5_0 / Q5_1 / Q4_1 nibbles and fifth bits of 32 unsigned values */
+static void pack_32(const int *q, uint8_t *qs, uint8_t *qh)
+{
+	uint32_t h = 0;
+
+	for (int j = 0; j < LUMEN_QK / 2; j++) {
+		qs[j] = (uint8_t)((q[j] & 0xf) | (q[j + LUMEN_QK / 2] & 0xf) << 4);
+		h |= (uint32_t)(q[j] >> 4 & 1) << j;
+		h |= (uint32_t)(q[j + LUMEN_QK / 2] >> 4 & 1) << (j + LUMEN_QK / 2);
+	}
+	if (qh)
+		for (int i = 0; i < 4; i++)
+			qh[i] = (uint8_t)(h >> 8 * i);
+}
+
+/* 32 values as d * q + m, q in 0..qmax; d and m F16 */
+static void quant_min_32(const float *x, int qmax, uint16_t *dp, uint16_t *mp,
+			 int *q)
+{
+	float lo = x[0], hi = x[0];
+
+	for (int j = 1; j < LUMEN_QK; j++) {
+		lo = fminf(lo, x[j]);
+		hi = fmaxf(hi, x[j]);
+	}
+	*dp = lumen_f32_to_f16((hi - lo) / qmax);
+	*mp = lumen_f32_to_f16(lo);
+	float d = lumen_f16_to_f32(*dp), m = lumen_f16_to_f32(*mp);
+	float id = d != 0.0f ? 1.0f / d : 0.0f;
+
+	for (int j = 0; j < LUMEN_QK; j++)
+		q[j] = clampi((int)lroundf((x[j] - m) * id), 0, qmax);
+}
+
+static void pack_k4_scales(uint8_t *out, const int *sc, const int *m)
+{
+	memset(out, 0, LUMEN_K_SCALE_SIZE);
+	for (int j = 0; j < 8; j++) {
+		if (j < 4) {
+			out[j] |= (uint8_t)sc[j];
+			out[j + 4] |= (uint8_t)m[j];
+		} else {
+			out[j + 4] = (uint8_t)((sc[j] & 0xf) | (m[j] & 0xf) << 4);
+			out[j - 4] |= (uint8_t)((sc[j] >> 4) << 6);
+			out[j] |= (uint8_t)((m[j] >> 4) << 6);
+		}
+	}
+}
+
+/*
+ * One Q4_K (qmax 15) or Q5_K (qmax 31) super-block: each sub-block of 32
+ * as scale * q - min with q in 0..qmax, min >= 0; scales and mins to 6
+ * bits against the F16 d and dmin. q[] gets the 256 unsigned values.
+ */
+static void quant_k_super(const float *x, int qmax, uint16_t *dp, uint16_t *dmp,
+			  uint8_t *scales, int *q)
+{
+	float scale[8], min[8], smax = 0.0f, mmax = 0.0f;
+	int sc[8], m[8];
+
+	for (int j = 0; j < 8; j++) {
+		float lo = 0.0f, hi = 0.0f;
+
+		for (int l = 0; l < 32; l++) {
+			lo = fminf(lo, x[32 * j + l]);
+			hi = fmaxf(hi, x[32 * j + l]);
+		}
+		scale[j] = (hi - lo) / qmax;
+		min[j] = -lo;
+		smax = fmaxf(smax, scale[j]);
+		mmax = fmaxf(mmax, min[j]);
+	}
+	*dp = lumen_f32_to_f16(smax / 63);
+	*dmp = lumen_f32_to_f16(mmax / 63);
+	float d = lumen_f16_to_f32(*dp), dmin = lumen_f16_to_f32(*dmp);
+
+	for (int j = 0; j < 8; j++) {
+		/* round the scale up so the range still fits */
+		sc[j] = d != 0.0f ? clampi((int)ceilf(scale[j] / d), 0, 63) : 0;
+		m[j] = dmin != 0.0f ? clampi((int)lroundf(min[j] / dmin), 0, 63) : 0;
+		float ds = d * sc[j], dm = dmin * m[j];
+		float id = ds != 0.0f ? 1.0f / ds : 0.0f;
+
+		for (int l = 0; l < 32; l++)
+			q[32 * j + l] = clampi((int)lroundf((x[32 * j + l] + dm) * id), 0, qmax);
+	}
+	pack_k4_scales(scales, sc, m);
+}
+
+/* Q4_K / Q5_K element e's nibble position: chunk of 64, low or high half */
+static void k_nibbles(const int *q, uint8_t *qs)
+{
+	for (int p = 0; p < 4; p++)
+		for (int l = 0; l < 32; l++)
+			qs[32 * p + l] = (uint8_t)((q[64 * p + l] & 0xf) |
+						   (q[64 * p + 32 + l] & 0xf) << 4);
+}
+
+void lumen_quantize_row(uint32_t dtype, const float *x, void *blocks, size_t n)
+{
+	int q[LUMEN_QK_K];
+
+	switch (dtype) {
+	case LUMEN_DTYPE_Q8_0:
+		lumen_quantize_row_q8_0(x, blocks, n);
+		break;
+	case LUMEN_DTYPE_Q4_0:
+		lumen_quantize_row_q4_0(x, blocks, n);
+		break;
+	case LUMEN_DTYPE_Q4_1: {
+		struct lumen_blk_q4_1 *b = blocks;
+
+		for (size_t i = 0; i < n / LUMEN_QK; i++, x += LUMEN_QK) {
+			uint16_t d, m;
+
+			quant_min_32(x, 15, &d, &m, q);
+			b[i].d = d;
+			b[i].m = m;
+			pack_32(q, b[i].qs, NULL);
+		}
+		break;
+	}
+	case LUMEN_DTYPE_Q5_1: {
+		struct lumen_blk_q5_1 *b = blocks;
+
+		for (size_t i = 0; i < n / LUMEN_QK; i++, x += LUMEN_QK) {
+			uint16_t d, m;
+
+			quant_min_32(x, 31, &d, &m, q);
+			b[i].d = d;
+			b[i].m = m;
+			pack_32(q, b[i].qs, b[i].qh);
+		}
+		break;
+	}
+	case LUMEN_DTYPE_Q5_0: {
+		struct lumen_blk_q5_0 *b = blocks;
+
+		for (size_t i = 0; i < n / LUMEN_QK; i++, x += LUMEN_QK) {
+			/* the signed value of largest magnitude maps to -16 */
+			b[i].d = lumen_f32_to_f16(signed_max(x, LUMEN_QK) / -16.0f);
+			float d = lumen_f16_to_f32(b[i].d);
+			float id = d != 0.0f ? 1.0f / d : 0.0f;
+
+			for (int j = 0; j < LUMEN_QK; j++)
+				q[j] = clampi((int)lroundf(x[j] * id) + 16, 0, 31);
+			pack_32(q, b[i].qs, b[i].qh);
+		}
+		break;
+	}
+	case LUMEN_DTYPE_Q4_K: {
+		struct lumen_blk_q4_k *b = blocks;
+
+		for (size_t i = 0; i < n / LUMEN_QK_K; i++, x += LUMEN_QK_K) {
+			uint16_t d, dmin;
+
+			quant_k_super(x, 15, &d, &dmin, b[i].scales, q);
+			b[i].d = d;
+			b[i].dmin = dmin;
+			k_nibbles(q, b[i].qs);
+		}
+		break;
+	}
+	case LUMEN_DTYPE_Q5_K: {
+		struct lumen_blk_q5_k *b = blocks;
+
+		for (size_t i = 0; i < n / LUMEN_QK_K; i++, x += LUMEN_QK_K) {
+			uint16_t d, dmin;
+
+			quant_k_super(x, 31, &d, &dmin, b[i].scales, q);
+			b[i].d = d;
+			b[i].dmin = dmin;
+			k_nibbles(q, b[i].qs);
+			memset(b[i].qh, 0, sizeof(b[i].qh));
+			for (int p = 0; p < 4; p++)
+				for (int l = 0; l < 32; l++)
+					b[i].qh[l] |= (uint8_t)((q[64 * p + l] >> 4 & 1) << (2 * p) |
+								(q[64 * p + 32 + l] >> 4 & 1) << (2 * p + 1));
+		}
+		break;
+	}
+	case LUMEN_DTYPE_Q6_K: {
+		struct lumen_blk_q6_k *b = blocks;
+
+		for (size_t i = 0; i < n / LUMEN_QK_K; i++, x += LUMEN_QK_K) {
+			float scale[16], smax = 0.0f, dmax = 0.0f;
+
+			/* each sub-block of 16 as scale * (q - 32), q in 0..63 */
+			for (int s = 0; s < 16; s++) {
+				scale[s] = signed_max(x + 16 * s, 16) / -32.0f;
+				if (fabsf(scale[s]) > smax) {
+					smax = fabsf(scale[s]);
+					dmax = scale[s];
+				}
+			}
+			b[i].d = lumen_f32_to_f16(dmax / -128.0f);
+			float d = lumen_f16_to_f32(b[i].d);
+			float id = d != 0.0f ? 1.0f / d : 0.0f;
+
+			for (int s = 0; s < 16; s++) {
+				int sc = clampi((int)lroundf(scale[s] * id), -128, 127);
+				float ds = d * sc, ids = ds != 0.0f ? 1.0f / ds : 0.0f;
+
+				b[i].scales[s] = (int8_t)sc;
+				for (int l = 0; l < 16; l++)
+					q[16 * s + l] = clampi((int)lroundf(x[16 * s + l] * ids) + 32, 0, 63);
+			}
+			memset(b[i].qh, 0, sizeof(b[i].qh));
+			for (int h = 0; h < 2; h++) {
+				const int *qq = q + 128 * h;
+				uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+
+				for (int l = 0; l < 32; l++) {
+					ql[l] = (uint8_t)((qq[l] & 0xf) | (qq[l + 64] & 0xf) << 4);
+					ql[l + 32] = (uint8_t)((qq[l + 32] & 0xf) | (qq[l + 96] & 0xf) << 4);
+					qh[l] = (uint8_t)((qq[l] >> 4) | (qq[l + 32] >> 4) << 2 |
+							  (qq[l + 64] >> 4) << 4 | (qq[l + 96] >> 4) << 6);
+				}
+			}
+		}
+		break;
+	}
+	case LUMEN_DTYPE_BF16: {
+		uint8_t *o = blocks;
+
+		for (size_t i = 0; i < n; i++) {
+			uint16_t h = lumen_f32_to_bf16(x[i]);
+
+			memcpy(o + 2 * i, &h, 2);
+		}
+		break;
+	}
+	case LUMEN_DTYPE_F16: {
+		uint8_t *o = blocks;
+
+		for (size_t i = 0; i < n; i++) {
+			uint16_t h = lumen_f32_to_f16(x[i]);
+
+			memcpy(o + 2 * i, &h, 2);
+		}
+		break;
+	}
+	case LUMEN_DTYPE_F32:
+		memcpy(blocks, x, n * sizeof(float));
+		break;
+	}
+}
+
+/*
+ * Dequantization, the float operations in the order of GGUF's reference
+ * code (ggml-quants.c), so every value is bit-identical with llama.cpp's:
+ * w = (float)q * d (+ m) for the 32-blocks, (d * sc) * q - (dmin * m) for
+ * Q4_K/Q5_K, (d * sc) * q for Q6_K. Each product is rounded to float before
+ * the add (no fused multiply-add: the build targets baseline x86-64).
+ */
+static void dequant_q4_1(const struct lumen_blk_q4_1 *b, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, y += LUMEN_QK) {
+		float d = lumen_f16_to_f32(b[i].d), m = lumen_f16_to_f32(b[i].m);
+
+		for (int j = 0; j < LUMEN_QK / 2; j++) {
+			y[j] = (float)(b[i].qs[j] & 0xf) * d + m;
+			y[j + LUMEN_QK / 2] = (float)(b[i].qs[j] >> 4) * d + m;
+		}
+	}
+}
+
+static uint32_t load_qh(const uint8_t *qh)
+{
+	return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 |
+	       (uint32_t)qh[3] << 24;
+}
+
+/* the 32 unsigned 5-bit values of a Q5_0/Q5_1 block */
+static void q5_values(const uint8_t *qs, const uint8_t *qhb, int *q)
+{
+	uint32_t qh = load_qh(qhb);
+
+	for (int j = 0; j < LUMEN_QK / 2; j++) {
+		q[j] = (qs[j] & 0xf) | (int)(qh >> j & 1) << 4;
+		q[j + LUMEN_QK / 2] = (qs[j] >> 4) | (int)(qh >> (j + 16) & 1) << 4;
+	}
+}
+
+static void dequant_q5_0(const struct lumen_blk_q5_0 *b, float *y, size_t nb)
+{
+	int q[LUMEN_QK];
+
+	for (size_t i = 0; i < nb; i++, y += LUMEN_QK) {
+		float d = lumen_f16_to_f32(b[i].d);
+
+		q5_values(b[i].qs, b[i].qh, q);
+		for (int j = 0; j < LUMEN_QK; j++)
+			y[j] = (float)(q[j] - 16) * d;
+	}
+}
+
+static void dequant_q5_1(const struct lumen_blk_q5_1 *b, float *y, size_t nb)
+{
+	int q[LUMEN_QK];
+
+	for (size_t i = 0; i < nb; i++, y += LUMEN_QK) {
+		float d = lumen_f16_to_f32(b[i].d), m = lumen_f16_to_f32(b[i].m);
+
+		q5_values(b[i].qs, b[i].qh, q);
+		for (int j = 0; j < LUMEN_QK; j++)
+			y[j] = (float)q[j] * d + m;
+	}
+}
+
+/* Q4_K (qh NULL) and Q5_K: chunk p of 64 is sub-blocks 2p (low nibbles), 2p+1 */
+static void dequant_k45(uint16_t dd, uint16_t dm, const uint8_t *scales,
+			const uint8_t *qh, const uint8_t *qs, float *y)
+{
+	float d = lumen_f16_to_f32(dd), dmin = lumen_f16_to_f32(dm);
+
+	for (int p = 0; p < 4; p++, qs += 32, y += 64) {
+		uint8_t sc, m;
+
+		lumen_k4_scale_min(scales, 2 * p, &sc, &m);
+		float d1 = d * sc, m1 = dmin * m;
+
+		lumen_k4_scale_min(scales, 2 * p + 1, &sc, &m);
+		float d2 = d * sc, m2 = dmin * m;
+
+		for (int l = 0; l < 32; l++) {
+			int lo = qs[l] & 0xf, hi = qs[l] >> 4;
+
+			if (qh) {
+				lo |= (qh[l] >> (2 * p) & 1) << 4;
+				hi |= (qh[l] >> (2 * p + 1) & 1) << 4;
+			}
+			y[l] = d1 * (float)lo - m1;
+			y[l + 32] = d2 * (float)hi - m2;
+		}
+	}
+}
+
+static void dequant_q6_k(const struct lumen_blk_q6_k *b, float *y)
+{
+	float d = lumen_f16_to_f32(b->d);
+
+	for (int h = 0; h < 2; h++, y += 128) {
+		const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
+		const int8_t *sc = b->scales + 8 * h;
+
+		for (int l = 0; l < 32; l++) {
+			int s = l / 16;
+			int q1 = ((ql[l] & 0xf) | (qh[l] & 3) << 4) - 32;
+			int q2 = ((ql[l + 32] & 0xf) | (qh[l] >> 2 & 3) << 4) - 32;
+			int q3 = ((ql[l] >> 4) | (qh[l] >> 4 & 3) << 4) - 32;
+			int q4 = ((ql[l + 32] >> 4) | (qh[l] >> 6 & 3) << 4) - 32;
+
+			y[l] = d * sc[s] * (float)q1;
+			y[l + 32] = d * sc[s + 2] * (float)q2;
+			y[l + 64] = d * sc[s + 4] * (float)q3;
+			y[l + 96] = d * sc[s + 6] * (float)q4;
+		}
+	}
+}
+
 void lumen_dequantize_row(uint32_t dtype, const void *src, float *dst, size_t n)
 {
 	switch (dtype) {
@@ -135,6 +524,17 @@ void lumen_dequantize_row(uint32_t dtype, const void *src, float *dst, size_t n)
 
 			memcpy(&v, h + 2 * i, 2);
 			dst[i] = lumen_f16_to_f32(v);
+		}
+		break;
+	}
+	case LUMEN_DTYPE_BF16: {
+		const uint8_t *h = src;
+
+		for (size_t i = 0; i < n; i++) {
+			uint16_t v;
+
+			memcpy(&v, h + 2 * i, 2);
+			dst[i] = bits_f32((uint32_t)v << 16);
 		}
 		break;
 	}
@@ -161,6 +561,38 @@ void lumen_dequantize_row(uint32_t dtype, const void *src, float *dst, size_t n)
 				o[j + LUMEN_QK / 2] = d * ((b[i].qs[j] >> 4) - 8);
 			}
 		}
+		break;
+	}
+	case LUMEN_DTYPE_Q4_1:
+		dequant_q4_1(src, dst, n / LUMEN_QK);
+		break;
+	case LUMEN_DTYPE_Q5_0:
+		dequant_q5_0(src, dst, n / LUMEN_QK);
+		break;
+	case LUMEN_DTYPE_Q5_1:
+		dequant_q5_1(src, dst, n / LUMEN_QK);
+		break;
+	case LUMEN_DTYPE_Q4_K: {
+		const struct lumen_blk_q4_k *b = src;
+
+		for (size_t i = 0; i < n / LUMEN_QK_K; i++)
+			dequant_k45(b[i].d, b[i].dmin, b[i].scales, NULL, b[i].qs,
+				    dst + i * LUMEN_QK_K);
+		break;
+	}
+	case LUMEN_DTYPE_Q5_K: {
+		const struct lumen_blk_q5_k *b = src;
+
+		for (size_t i = 0; i < n / LUMEN_QK_K; i++)
+			dequant_k45(b[i].d, b[i].dmin, b[i].scales, b[i].qh, b[i].qs,
+				    dst + i * LUMEN_QK_K);
+		break;
+	}
+	case LUMEN_DTYPE_Q6_K: {
+		const struct lumen_blk_q6_k *b = src;
+
+		for (size_t i = 0; i < n / LUMEN_QK_K; i++)
+			dequant_q6_k(&b[i], dst + i * LUMEN_QK_K);
 		break;
 	}
 	case LUMEN_DTYPE_I32: {

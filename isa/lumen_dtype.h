@@ -31,6 +31,75 @@ struct lumen_blk_q4_0 {
 	uint8_t qs[LUMEN_QK / 2];
 } __attribute__((packed));
 
+struct lumen_blk_q4_1 {
+	uint16_t d;
+	uint16_t m;
+	uint8_t qs[LUMEN_QK / 2];
+} __attribute__((packed));
+
+struct lumen_blk_q5_0 {
+	uint16_t d;
+	uint8_t qh[4];		/* bit j: fifth bit of weight j */
+	uint8_t qs[LUMEN_QK / 2];
+} __attribute__((packed));
+
+struct lumen_blk_q5_1 {
+	uint16_t d;
+	uint16_t m;
+	uint8_t qh[4];
+	uint8_t qs[LUMEN_QK / 2];
+} __attribute__((packed));
+
+/* K-quants: super-blocks of LUMEN_QK_K weights */
+#define LUMEN_K_SCALE_SIZE 12
+
+struct lumen_blk_q4_k {
+	uint16_t d;		/* scale of the 6-bit sub-block scales */
+	uint16_t dmin;		/* scale of the 6-bit sub-block mins */
+	uint8_t scales[LUMEN_K_SCALE_SIZE];
+	uint8_t qs[LUMEN_QK_K / 2];
+} __attribute__((packed));
+
+struct lumen_blk_q5_k {
+	uint16_t d;
+	uint16_t dmin;
+	uint8_t scales[LUMEN_K_SCALE_SIZE];
+	uint8_t qh[LUMEN_QK_K / 8];
+	uint8_t qs[LUMEN_QK_K / 2];
+} __attribute__((packed));
+
+struct lumen_blk_q6_k {
+	uint8_t ql[LUMEN_QK_K / 2];	/* low 4 bits */
+	uint8_t qh[LUMEN_QK_K / 4];	/* high 2 bits */
+	int8_t scales[LUMEN_QK_K / 16];
+	uint16_t d;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct lumen_blk_q8_0) == 34, "GGUF block_q8_0");
+_Static_assert(sizeof(struct lumen_blk_q4_0) == 18, "GGUF block_q4_0");
+_Static_assert(sizeof(struct lumen_blk_q4_1) == 20, "GGUF block_q4_1");
+_Static_assert(sizeof(struct lumen_blk_q5_0) == 22, "GGUF block_q5_0");
+_Static_assert(sizeof(struct lumen_blk_q5_1) == 24, "GGUF block_q5_1");
+_Static_assert(sizeof(struct lumen_blk_q4_k) == 144, "GGUF block_q4_K");
+_Static_assert(sizeof(struct lumen_blk_q5_k) == 176, "GGUF block_q5_K");
+_Static_assert(sizeof(struct lumen_blk_q6_k) == 210, "GGUF block_q6_K");
+
+/*
+ * Sub-block j (0..7) scale and min of a Q4_K/Q5_K super-block: 6 bits
+ * each, packed in 12 bytes (isa.rst, "Q4_K").
+ */
+static inline void lumen_k4_scale_min(const uint8_t *q, int j, uint8_t *sc,
+				      uint8_t *m)
+{
+	if (j < 4) {
+		*sc = q[j] & 63;
+		*m = q[j + 4] & 63;
+	} else {
+		*sc = (q[j + 4] & 0xf) | (q[j - 4] >> 6) << 4;
+		*m = (q[j + 4] >> 4) | (q[j] >> 6) << 4;
+	}
+}
+
 #ifndef __KERNEL__
 float lumen_f16_to_f32(uint16_t h);
 uint16_t lumen_f32_to_f16(float f);	/* round to nearest even */
@@ -38,6 +107,13 @@ uint16_t lumen_f32_to_f16(float f);	/* round to nearest even */
 /* Quantize n floats (n a multiple of LUMEN_QK) as ggml's reference does. */
 void lumen_quantize_row_q8_0(const float *x, void *blocks, size_t n);
 void lumen_quantize_row_q4_0(const float *x, void *blocks, size_t n);
+/*
+ * Simple quantizers of the other block types (n a multiple of the block),
+ * for tests and the model generator: valid blocks of decent accuracy, not
+ * ggml's search-based quantizations.
+ */
+void lumen_quantize_row(uint32_t dtype, const float *x, void *blocks, size_t n);
+uint16_t lumen_f32_to_bf16(float f);	/* round to nearest even */
 
 /* Dequantize n elements (n a multiple of the block size) of any dtype. */
 void lumen_dequantize_row(uint32_t dtype, const void *src, float *dst,

@@ -18,15 +18,38 @@
 
 #include <drm/lumen_isa.h>
 
-/* Dtype classes an operand accepts, one bit each. */
-#define LUMEN_DT_F32		0x01
-#define LUMEN_DT_F16		0x02
-#define LUMEN_DT_Q4_0		0x04
-#define LUMEN_DT_Q8_0		0x08
-#define LUMEN_DT_I32		0x10
+/* Dtype classes an operand accepts, one bit each (a u16 per operand). */
+#define LUMEN_DT_F32		0x0001
+#define LUMEN_DT_F16		0x0002
+#define LUMEN_DT_Q4_0		0x0004
+#define LUMEN_DT_Q8_0		0x0008
+#define LUMEN_DT_I32		0x0010
+#define LUMEN_DT_Q4_1		0x0020
+#define LUMEN_DT_Q5_0		0x0040
+#define LUMEN_DT_Q5_1		0x0080
+#define LUMEN_DT_Q4_K		0x0100
+#define LUMEN_DT_Q5_K		0x0200
+#define LUMEN_DT_Q6_K		0x0400
+#define LUMEN_DT_BF16		0x0800
 #define LUMEN_DT_FLOAT		(LUMEN_DT_F32 | LUMEN_DT_F16)
-#define LUMEN_DT_WEIGHT		(LUMEN_DT_F32 | LUMEN_DT_F16 | \
-				 LUMEN_DT_Q4_0 | LUMEN_DT_Q8_0)
+/* GGUF's block types, used in place */
+#define LUMEN_DT_QUANT		(LUMEN_DT_Q4_0 | LUMEN_DT_Q4_1 | LUMEN_DT_Q5_0 | \
+				 LUMEN_DT_Q5_1 | LUMEN_DT_Q8_0 | LUMEN_DT_Q4_K | \
+				 LUMEN_DT_Q5_K | LUMEN_DT_Q6_K)
+#define LUMEN_DT_WEIGHT		(LUMEN_DT_F32 | LUMEN_DT_F16 | LUMEN_DT_BF16 | \
+				 LUMEN_DT_QUANT)
+
+/*
+ * The dtypes an implementation of this ISA computes with: what the device
+ * reports in LUMEN_REG_DTYPES and the CPU backend in its device info.
+ */
+#define LUMEN_DTYPES_IMPLEMENTED \
+	((1U << LUMEN_DTYPE_F32) | (1U << LUMEN_DTYPE_F16) | \
+	 (1U << LUMEN_DTYPE_Q4_0) | (1U << LUMEN_DTYPE_Q4_1) | \
+	 (1U << LUMEN_DTYPE_Q5_0) | (1U << LUMEN_DTYPE_Q5_1) | \
+	 (1U << LUMEN_DTYPE_Q8_0) | (1U << LUMEN_DTYPE_Q4_K) | \
+	 (1U << LUMEN_DTYPE_Q5_K) | (1U << LUMEN_DTYPE_Q6_K) | \
+	 (1U << LUMEN_DTYPE_I32) | (1U << LUMEN_DTYPE_BF16))
 
 /* The dst, then each source. */
 #define LUMEN_OPERANDS		(1 + LUMEN_MAX_SRCS)
@@ -45,7 +68,9 @@ enum lumen_rows {
  * struct lumen_op_info - what one opcode is.
  * @name: its name in dumps and error messages.
  * @flags: LUMEN_OPF_* allowed.
- * @srcs: sources read; MATMUL reads one more with %LUMEN_OPF_RESIDUAL.
+ * @srcs: sources always read.
+ * @extra_src_flag: the LUMEN_OPF_* flag under which the op reads one more
+ *	source (MATMUL's residual, ROPE's factors); 0 for none.
  * @params: bit n set when params[n] has a meaning.
  * @pos: the op takes a pos_arg.
  * @rows: the op takes a rows_arg.
@@ -57,13 +82,14 @@ enum lumen_rows {
 struct lumen_op_info {
 	const char *name;
 	__u16 flags;
+	__u16 extra_src_flag;
 	__u8 srcs;
 	__u8 params;
 	__u8 pos;
 	__u8 rows;
 	__u8 in_place;
 	__u8 row_src;
-	__u8 dtypes[LUMEN_OPERANDS];
+	__u16 dtypes[LUMEN_OPERANDS];
 	__u8 row_kind[LUMEN_OPERANDS];
 };
 

@@ -75,15 +75,30 @@ static u32 dtype_class(u32 dtype)
 		return LUMEN_DT_F16;
 	case LUMEN_DTYPE_Q4_0:
 		return LUMEN_DT_Q4_0;
+	case LUMEN_DTYPE_Q4_1:
+		return LUMEN_DT_Q4_1;
+	case LUMEN_DTYPE_Q5_0:
+		return LUMEN_DT_Q5_0;
+	case LUMEN_DTYPE_Q5_1:
+		return LUMEN_DT_Q5_1;
 	case LUMEN_DTYPE_Q8_0:
 		return LUMEN_DT_Q8_0;
+	case LUMEN_DTYPE_Q4_K:
+		return LUMEN_DT_Q4_K;
+	case LUMEN_DTYPE_Q5_K:
+		return LUMEN_DT_Q5_K;
+	case LUMEN_DTYPE_Q6_K:
+		return LUMEN_DT_Q6_K;
 	case LUMEN_DTYPE_I32:
 		return LUMEN_DT_I32;
+	case LUMEN_DTYPE_BF16:
+		return LUMEN_DT_BF16;
 	default:
 		return 0;
 	}
 }
 
+/* bytes of one block, GGUF's sizes (isa.rst lays each one out) */
 uint32_t lumen_type_size(uint32_t dtype)
 {
 	switch (dtype) {
@@ -91,11 +106,24 @@ uint32_t lumen_type_size(uint32_t dtype)
 	case LUMEN_DTYPE_I32:
 		return 4;
 	case LUMEN_DTYPE_F16:
+	case LUMEN_DTYPE_BF16:
 		return 2;
 	case LUMEN_DTYPE_Q4_0:
 		return 2 + LUMEN_QK / 2;
+	case LUMEN_DTYPE_Q4_1:
+		return 4 + LUMEN_QK / 2;
+	case LUMEN_DTYPE_Q5_0:
+		return 2 + 4 + LUMEN_QK / 2;
+	case LUMEN_DTYPE_Q5_1:
+		return 4 + 4 + LUMEN_QK / 2;
 	case LUMEN_DTYPE_Q8_0:
 		return 2 + LUMEN_QK;
+	case LUMEN_DTYPE_Q4_K:
+		return 4 + 12 + LUMEN_QK_K / 2;
+	case LUMEN_DTYPE_Q5_K:
+		return 4 + 12 + LUMEN_QK_K / 8 + LUMEN_QK_K / 2;
+	case LUMEN_DTYPE_Q6_K:
+		return LUMEN_QK_K / 2 + LUMEN_QK_K / 4 + LUMEN_QK_K / 16 + 2;
 	default:
 		return 0;
 	}
@@ -103,9 +131,20 @@ uint32_t lumen_type_size(uint32_t dtype)
 
 uint32_t lumen_type_block(uint32_t dtype)
 {
-	if (dtype == LUMEN_DTYPE_Q4_0 || dtype == LUMEN_DTYPE_Q8_0)
+	switch (dtype) {
+	case LUMEN_DTYPE_Q4_0:
+	case LUMEN_DTYPE_Q4_1:
+	case LUMEN_DTYPE_Q5_0:
+	case LUMEN_DTYPE_Q5_1:
+	case LUMEN_DTYPE_Q8_0:
 		return LUMEN_QK;
-	return 1;
+	case LUMEN_DTYPE_Q4_K:
+	case LUMEN_DTYPE_Q5_K:
+	case LUMEN_DTYPE_Q6_K:
+		return LUMEN_QK_K;
+	default:
+		return 1;
+	}
 }
 
 /* (n - 1) * stride added to *acc; 0, or -1 on overflow. n >= 1. */
@@ -318,7 +357,7 @@ static int check_operands(struct op_check *c)
 	u32 srcs = c->rule->srcs, n;
 	int err;
 
-	if (op->opcode == LUMEN_OP_MATMUL && (op->flags & LUMEN_OPF_RESIDUAL))
+	if (op->flags & c->rule->extra_src_flag)
 		srcs++;
 	for (n = 0; n < OPND_COUNT; n++)
 		c->end[n] = 0;
@@ -395,8 +434,7 @@ static int check_shapes(struct op_check *c)
 			return fail(c, OPND_SRC(2), LUMEN_VERR_SHAPE);
 		break;
 	case LUMEN_OP_RMSNORM:
-		if (!dims_are(s1, s0->dims[0], 1))
-			return fail(c, OPND_SRC(1), LUMEN_VERR_SHAPE);
+		/* the weight's width depends on the groups: see check_params() */
 		if (!dims_like(dst, s0, last ? 1 : s0->dims[1]))
 			return fail(c, OPND_DST, LUMEN_VERR_SHAPE);
 		break;
@@ -422,6 +460,7 @@ static int check_shapes(struct op_check *c)
 			return fail(c, OPND_DST, LUMEN_VERR_SHAPE);
 		break;
 	case LUMEN_OP_SWIGLU:
+	case LUMEN_OP_GEGLU:
 		if (!dims_like(s1, s0, s0->dims[1]))
 			return fail(c, OPND_SRC(1), LUMEN_VERR_SHAPE);
 		if (!dims_like(dst, s0, s0->dims[1]))
@@ -455,12 +494,17 @@ static int check_params(struct op_check *c)
 	const struct lumen_tensor *s0 = &op->src[0];
 	const u32 *p = op->params;
 	u32 last = op->flags & LUMEN_OPF_LAST_ROW;
-	u32 hd;
+	u32 hd, groups;
 
 	switch (op->opcode) {
 	case LUMEN_OP_RMSNORM:
 		if (!f32_bits_positive(p[LUMEN_P_EPS]))
 			return LUMEN_VERR_BAD_PARAM;
+		groups = p[LUMEN_P_N_GROUP] ? p[LUMEN_P_N_GROUP] : 1;
+		if (s0->dims[0] % groups)
+			return LUMEN_VERR_BAD_PARAM;
+		if (!dims_are(&op->src[1], s0->dims[0] / groups, 1))
+			return fail(c, OPND_SRC(1), LUMEN_VERR_SHAPE);
 		break;
 	case LUMEN_OP_ROPE:
 		if (!check_heads(s0->dims[0], p[LUMEN_P_N_HEAD]))
@@ -470,6 +514,9 @@ static int check_params(struct op_check *c)
 		    p[LUMEN_P_N_ROT] > hd ||
 		    !f32_bits_positive(p[LUMEN_P_FREQ_BASE]))
 			return LUMEN_VERR_BAD_PARAM;
+		if ((op->flags & LUMEN_OPF_ROPE_FACTORS) &&
+		    !dims_are(&op->src[1], p[LUMEN_P_N_ROT] / 2, 1))
+			return fail(c, OPND_SRC(1), LUMEN_VERR_SHAPE);
 		break;
 	case LUMEN_OP_ATTENTION:
 		if (!check_heads(s0->dims[0], p[LUMEN_P_N_HEAD]) ||

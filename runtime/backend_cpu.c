@@ -66,9 +66,7 @@ static void cpu_get_info(struct lumen_device *dev,
 	info->isa_version = LUMEN_ISA_VERSION;
 	info->cores = lumen_exec_threads(cpu(dev)->ex);
 	info->max_regions = LUMEN_MAX_REGIONS;
-	info->dtypes = 1u << LUMEN_DTYPE_F32 | 1u << LUMEN_DTYPE_F16 |
-		       1u << LUMEN_DTYPE_Q4_0 | 1u << LUMEN_DTYPE_Q8_0 |
-		       1u << LUMEN_DTYPE_I32;
+	info->dtypes = LUMEN_DTYPES_IMPLEMENTED;
 	info->has_counters = false;
 }
 

@@ -91,6 +91,12 @@ RUNTIME_MODEL_DIR := $(BUILD)/runtime/models
 # the whole test-model directory into the guest
 RUNTIME_SYNTH_DIR := $(BUILD)/runtime/synthetic
 RUNTIME_MODELS := $(RUNTIME_QUANTS:%=$(RUNTIME_MODEL_DIR)/stories260K-%.lnpu)
+# every architecture of $(SHARED)/golden-arch, for the golden suites
+RUNTIME_ARCH_NAMES := llama32 llama-ropelinear qwen2 qwen3 gemma3 phi3
+RUNTIME_ARCH_TYPES := f16 q8_0 q4_0 q4_k_m q5_k_m q6_k
+RUNTIME_ARCH_MODELS := $(foreach n,$(RUNTIME_ARCH_NAMES),$(foreach t,$(RUNTIME_ARCH_TYPES),\
+	$(RUNTIME_MODEL_DIR)/$(n)-$(t).lnpu)) \
+	$(RUNTIME_MODEL_DIR)/llama32-q4_1.lnpu $(RUNTIME_MODEL_DIR)/llama32-q5_0.lnpu
 
 ALL_TARGETS += $(RUNTIME_LIB) $(RUNTIME_SO) $(RUNTIME_SO_LINKS) $(RUNTIME_PC) \
 	$(RUNTIME_TEST)
@@ -186,6 +192,10 @@ $(RUNTIME_MODEL_DIR)/stories260K-%.lnpu: $(SHARED)/models/stories260K-%.gguf $(L
 	@mkdir -p $(@D)
 	$(LUMENC) $< -o $@ --quiet
 
+$(RUNTIME_MODEL_DIR)/%.lnpu: $(SHARED)/golden-arch/%.gguf $(LUMENC)
+	@mkdir -p $(@D)
+	$(LUMENC) $< -o $@ --quiet
+
 # the tests read $(SHARED) (tokenizer vectors, models, golden outputs)
 .PHONY: suite-runtime-unit suite-runtime-unit-asan suite-runtime-golden \
 	suite-runtime-api suite-runtime-api-asan suite-runtime-install runtime-models
@@ -197,7 +207,7 @@ suite-runtime-unit: $(RUNTIME_TEST)
 suite-runtime-unit-asan: $(RUNTIME_TEST_SAN)
 	SHARED=$(SHARED) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(RUNTIME_TEST_SAN)
 
-suite-runtime-golden: $(RUNTIME_GOLDEN) $(RUNTIME_MODELS)
+suite-runtime-golden: $(RUNTIME_GOLDEN) $(RUNTIME_MODELS) $(RUNTIME_ARCH_MODELS)
 	SHARED=$(SHARED) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) $(RUNTIME_GOLDEN)
 
 suite-runtime-api: $(RUNTIME_API) $(RUNTIME_MODELS)

@@ -23,7 +23,7 @@
 #include "compile.h"
 #include "synth.h"
 
-#define SCALE_SHAPE "Llama-3.2-1B-like"
+#define SCALE_SHAPE "Llama-3.2-1B"
 
 static double now(void)
 {

@@ -27,7 +27,9 @@
 #include "lumen_test.h"
 #include "tutil.h"
 
+/* golden/README.md; golden-arch/README.md keeps it for F16, 1.0 otherwise */
 #define NEAR_TIE 0.05
+#define NEAR_TIE_ARCH_QUANT 1.0
 
 struct golden_case {
 	int32_t ids[512];
@@ -39,8 +41,9 @@ struct golden_case {
 	double top_logit[128][5];
 };
 
-/* line @index of golden/<name>.jsonl */
-static int load_case(const char *name, int index, struct golden_case *gc)
+/* line @index of <dir>/<name>.jsonl */
+static int load_case(const char *dir, const char *name, int index,
+		     struct golden_case *gc)
 {
 	char rel[128];
 	size_t size, err_at, start = 0;
@@ -49,7 +52,7 @@ static int load_case(const char *name, int index, struct golden_case *gc)
 	const struct json *ids, *steps;
 	int line = 0, ret = -1;
 
-	snprintf(rel, sizeof(rel), "golden/%s.jsonl", name);
+	snprintf(rel, sizeof(rel), "%s/%s.jsonl", dir, name);
 	text = read_file(shared_path(rel), &size);
 	if (!text)
 		return -1;
@@ -92,8 +95,8 @@ out:
 	return ret;
 }
 
-/* compile @model (a GGUF in ../shared/models, or "llama2c") once per case */
-static const char *compile_model(const char *model)
+/* compile @model (a GGUF in ../shared/@dir, or "llama2c") once per case */
+static const char *compile_model(const char *dir, const char *model)
 {
 	const char *out = scratch_path("golden.lnpu");
 	struct lc_options opt = default_options();
@@ -105,7 +108,7 @@ static const char *compile_model(const char *model)
 				   shared_path("models/tok512.bin"), out, &opt,
 				   err, sizeof(err));
 	} else {
-		snprintf(in, sizeof(in), "models/%s.gguf", model);
+		snprintf(in, sizeof(in), "%s/%s.gguf", dir, model);
 		rc = compile_quiet(shared_path(in), NULL, out, &opt, err,
 				   sizeof(err));
 	}
@@ -116,8 +119,9 @@ static const char *compile_model(const char *model)
 	return out;
 }
 
-static void golden(const char *model, const char *reference, int index,
-		   double logit_tol)
+static void golden_in(const char *model_dir, const char *model,
+		      const char *ref_dir, const char *reference, int index,
+		      double logit_tol, double near_tie)
 {
 	struct golden_case gc;
 	struct runner r;
@@ -126,9 +130,9 @@ static void golden(const char *model, const char *reference, int index,
 	uint32_t checked = 0;
 	double max_diff = 0;
 
-	REQUIRE_MSG(!load_case(reference, index, &gc), "cannot read golden/%s.jsonl line %d",
-		    reference, index);
-	path = compile_model(model);
+	REQUIRE_MSG(!load_case(ref_dir, reference, index, &gc),
+		    "cannot read %s/%s.jsonl line %d", ref_dir, reference, index);
+	path = compile_model(model_dir, model);
 	REQUIRE(path);
 	REQUIRE_MSG(!runner_open(&r, path, err, sizeof(err)), "%s", err);
 	unlink(path);
@@ -137,7 +141,7 @@ static void golden(const char *model, const char *reference, int index,
 	for (int k = 0; k < 5; k++)
 		CHECK_NEAR(runner_logits(&r)[gc.top_id[0][k]], gc.top_logit[0][k],
 			   logit_tol, 0);
-	for (uint32_t s = 0; s < gc.n_steps && gc.margin[s] >= NEAR_TIE; s++) {
+	for (uint32_t s = 0; s < gc.n_steps && gc.margin[s] >= near_tie; s++) {
 		const float *logits = runner_logits(&r);
 		int32_t id = runner_argmax(&r);
 
@@ -167,6 +171,13 @@ static void golden(const char *model, const char *reference, int index,
 	runner_close(&r);
 }
 
+static void golden(const char *model, const char *reference, int index,
+		   double logit_tol)
+{
+	golden_in("models", model, "golden", reference, index, logit_tol,
+		  NEAR_TIE);
+}
+
 #define GOLDEN(tag, model, tol, i) \
 	TEST(golden_##tag##_prompt##i) { golden(model, model, i, tol); }
 /* golden/README.md: 0.02 for F32/F16, 0.15 for Q8_0/Q4_0 */
@@ -184,3 +195,71 @@ GOLDEN5(q4_0, "stories260K-q4_0", 0.15)
 #define LLAMA2C(i) \
 	TEST(golden_llama2c_prompt##i) { golden("llama2c", "stories260K-f32", i, 0.02); }
 LLAMA2C(0) LLAMA2C(1) LLAMA2C(2) LLAMA2C(3) LLAMA2C(4)
+
+/*
+ * ../shared/golden-arch: llama.cpp's outputs for the architectures and
+ * tensor types people download, under that README's rule (F16: tie
+ * margin and step-0 tolerance 0.05; quantized files: 1.0).
+ */
+static void golden_arch(const char *model, int index, int quantized)
+{
+	double tol = quantized ? 1.0 : 0.05;
+
+	golden_in("golden-arch", model, "golden-arch", model, index, tol,
+		  quantized ? NEAR_TIE_ARCH_QUANT : NEAR_TIE);
+}
+
+#define ARCH(tag, model, q, i) \
+	TEST(golden_arch_##tag##_prompt##i) { golden_arch(model, i, q); }
+#define ARCH5(tag, model, q)						\
+	ARCH(tag, model, q, 0) ARCH(tag, model, q, 1) ARCH(tag, model, q, 2) \
+	ARCH(tag, model, q, 3) ARCH(tag, model, q, 4)
+
+/* Llama 3.2: rope_freqs (llama3 RoPE scaling), tied embeddings */
+ARCH5(llama32_f16, "llama32-f16", 0)
+ARCH5(llama32_q8_0, "llama32-q8_0", 1)
+/* linear RoPE scaling, factor 2 */
+ARCH5(llama_ropelinear_f16, "llama-ropelinear-f16", 0)
+ARCH5(llama_ropelinear_q8_0, "llama-ropelinear-q8_0", 1)
+/* q/k/v biases, NeoX RoPE */
+ARCH5(qwen2_f16, "qwen2-f16", 0)
+ARCH5(qwen2_q8_0, "qwen2-q8_0", 1)
+/* per-head q/k RMSNorm before RoPE */
+ARCH5(qwen3_f16, "qwen3-f16", 0)
+ARCH5(qwen3_q8_0, "qwen3-q8_0", 1)
+/* GELU FFN, post-norms, scaled embeddings, sliding-window local layers */
+ARCH5(gemma3_f16, "gemma3-f16", 0)
+ARCH5(gemma3_q8_0, "gemma3-q8_0", 1)
+/* fused attn_qkv and gate|up */
+ARCH5(phi3_f16, "phi3-f16", 0)
+ARCH5(phi3_q8_0, "phi3-q8_0", 1)
+/*
+ * The files people download: llama-quantize's Q4_0 (Q6_K output), Q4_K_M,
+ * Q5_K_M and Q6_K mixes, and Q4_1 / Q5_0, their weights used in place
+ */
+ARCH5(llama32_q4_0, "llama32-q4_0", 1)
+ARCH5(llama32_q4_k_m, "llama32-q4_k_m", 1)
+ARCH5(llama32_q5_k_m, "llama32-q5_k_m", 1)
+ARCH5(llama32_q6_k, "llama32-q6_k", 1)
+ARCH5(llama_ropelinear_q4_0, "llama-ropelinear-q4_0", 1)
+ARCH5(llama_ropelinear_q4_k_m, "llama-ropelinear-q4_k_m", 1)
+ARCH5(llama_ropelinear_q5_k_m, "llama-ropelinear-q5_k_m", 1)
+ARCH5(llama_ropelinear_q6_k, "llama-ropelinear-q6_k", 1)
+ARCH5(qwen2_q4_0, "qwen2-q4_0", 1)
+ARCH5(qwen2_q4_k_m, "qwen2-q4_k_m", 1)
+ARCH5(qwen2_q5_k_m, "qwen2-q5_k_m", 1)
+ARCH5(qwen2_q6_k, "qwen2-q6_k", 1)
+ARCH5(qwen3_q4_0, "qwen3-q4_0", 1)
+ARCH5(qwen3_q4_k_m, "qwen3-q4_k_m", 1)
+ARCH5(qwen3_q5_k_m, "qwen3-q5_k_m", 1)
+ARCH5(qwen3_q6_k, "qwen3-q6_k", 1)
+ARCH5(gemma3_q4_0, "gemma3-q4_0", 1)
+ARCH5(gemma3_q4_k_m, "gemma3-q4_k_m", 1)
+ARCH5(gemma3_q5_k_m, "gemma3-q5_k_m", 1)
+ARCH5(gemma3_q6_k, "gemma3-q6_k", 1)
+ARCH5(phi3_q4_0, "phi3-q4_0", 1)
+ARCH5(phi3_q4_k_m, "phi3-q4_k_m", 1)
+ARCH5(phi3_q5_k_m, "phi3-q5_k_m", 1)
+ARCH5(phi3_q6_k, "phi3-q6_k", 1)
+ARCH5(llama32_q4_1, "llama32-q4_1", 1)
+ARCH5(llama32_q5_0, "llama32-q5_0", 1)

@@ -16,7 +16,7 @@
 
 /* a tiny llama shape: the .lnpu stays small enough to be a fuzz seed */
 static const struct synth_shape tiny = {
-	"tiny", 32, 1, 4, 2, 64, 64, 64, 10000.0f, 1,
+	"tiny", 32, 1, 4, 2, 64, 64, 64, 10000.0f, 1, .arch = "llama",
 };
 
 static const char *compile_stories(const char *name, uint32_t quant)

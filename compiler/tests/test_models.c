@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gguf.h"
+#include "lumen_ops.h"
 #include "model.h"
 #include "gguf_writer.h"
 #include "synth.h"
@@ -73,10 +74,61 @@ SYNTH(stories110M, "stories110M")
 SYNTH(smollm2_135m, "SmolLM2-135M")
 
 /* the bigger shapes (and F16 of them) are compiled by make bench-compile */
-TEST(synthetic_qwen2_5_0_5b_like_q4_0)
+TEST(synthetic_qwen2_5_0_5b_q4_0)
 {
-	synthetic("Qwen2.5-0.5B-like", 2, LC_KEEP_DTYPE);
+	synthetic("Qwen2.5-0.5B", 2, LC_KEEP_DTYPE);
 }
+
+/* every architecture at a real shape, as the generator writes it */
+TEST(synthetic_qwen3_0_6b_q4_0) { synthetic("Qwen3-0.6B", 2, LC_KEEP_DTYPE); }
+TEST(synthetic_gemma_3_270m_q8_0) { synthetic("Gemma-3-270M", 8, LC_KEEP_DTYPE); }
+TEST(synthetic_smollm2_360m_q4_0) { synthetic("SmolLM2-360M", 2, LC_KEEP_DTYPE); }
+
+/*
+ * llama-quantize's Q4_K_M mix as the generator writes it: Q6_K for the
+ * (tied) output and for attn_v / ffn_down of the first and last eighth of
+ * the layers and every third between, Q4_K elsewhere; and its fallbacks
+ * for SmolLM2's rows of 576, not a multiple of 256: Q4_K -> Q5_0, Q6_K ->
+ * Q8_0 (ffn_down's rows of 1536 keep the K types). Then it compiles with
+ * those types in place and steps.
+ */
+TEST(synthetic_smollm2_135m_q4_k_m_mix)
+{
+	const struct synth_shape *s = synth_find("SmolLM2-135M");
+	const char *gguf = scratch_path("mix.gguf");
+	struct lc_options opt = default_options();
+	struct gguf_file g;
+	char err[512];
+	const struct {
+		const char *name;
+		uint32_t type;
+	} want[] = {
+		{ "token_embd.weight", 8 },	/* tied: the output's Q6_K -> Q8_0 */
+		{ "blk.0.attn_v.weight", 8 }, { "blk.0.ffn_down.weight", 14 },
+		{ "blk.4.attn_v.weight", 6 }, { "blk.5.attn_v.weight", 8 },
+		{ "blk.4.ffn_down.weight", 12 }, { "blk.29.ffn_down.weight", 14 },
+		{ "blk.10.attn_q.weight", 6 }, { "blk.10.ffn_up.weight", 6 },
+	};
+
+	REQUIRE(s);
+	REQUIRE_MSG(!synth_write(s, synth_type_from_name("q4_k_m"),
+				 shared_path("tokenizer/ggml-vocab-llama-spm.gguf"), 1,
+				 gguf, err, sizeof(err)), "%s", err);
+	REQUIRE_MSG(!gguf_open(&g, gguf, err, sizeof(err)), "%s", err);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct gguf_tensor *t = gguf_find_tensor(&g, want[i].name);
+
+		CHECK_MSG(t && t->type == want[i].type, "%s: type %d, want %u",
+			  want[i].name, t ? (int)t->type : -1, want[i].type);
+	}
+	gguf_close(&g);
+	opt.ctx = 256;
+	compile_and_step(gguf, &opt);
+	unlink(gguf);
+}
+
+TEST(synthetic_gemma_3_270m_q5_k_m) { synthetic("Gemma-3-270M", SYNTH_MIX_Q5_K_M, LC_KEEP_DTYPE); }
+TEST(synthetic_qwen2_5_0_5b_q6_k) { synthetic("Qwen2.5-0.5B", SYNTH_MIX_Q6_K, LC_KEEP_DTYPE); }
 
 TEST(synthetic_smollm2_f16_requantized_q4_0)
 {
@@ -158,11 +210,12 @@ TEST(model_refuses_other_architectures)
 	FILE *f = open_memstream(&buf, &n);
 
 	gw_init(&w);
-	gw_str(&w, "general.architecture", "qwen2", 5);
+	gw_str(&w, "general.architecture", "mamba", 5);
 	REQUIRE(!gw_write_header(&w, f));
 	fclose(f);
+	/* by name, with the list of what is supported */
 	expect_refused((const uint8_t *)buf, n,
-		       "architecture 'qwen2' is not supported");
+		       "architecture 'mamba' is not supported (lumenc compiles llama, qwen2");
 	gw_free(&w);
 	free(buf);
 }
@@ -171,7 +224,7 @@ TEST(model_refuses_other_architectures)
 static uint8_t *tiny_model(size_t *n, struct gguf_file *g)
 {
 	static const struct synth_shape tiny = {
-		"tiny", 32, 1, 4, 2, 64, 64, 64, 10000.0f, 1,
+		"tiny", 32, 1, 4, 2, 64, 64, 64, 10000.0f, 1, .arch = "llama",
 	};
 	const char *path = scratch_path("tiny.gguf");
 	char err[512];
@@ -215,7 +268,7 @@ TEST(model_refuses_missing_and_misshapen_tensors)
 	name[11] = 'p';
 	/* hyperparameters that disagree with the tensors */
 	val[0] = 96;
-	expect_refused(p, n, "expected [32, 96]");
+	expect_refused(p, n, "expected [96, 32]");	/* ffn_down, checked first */
 	free(p);
 }
 
@@ -234,4 +287,128 @@ TEST(model_refuses_unconvertible_dtype)
 	gguf_close(&g);
 	expect_refused(p, n, "has type I16, which lumenc cannot convert");
 	free(p);
+}
+
+/*
+ * A Qwen 3 file relabelled Qwen 2 lacks the q/k/v biases Qwen 2 needs:
+ * refused by name, never run without them.
+ */
+TEST(model_refuses_architecture_without_its_tensors)
+{
+	size_t n;
+	uint8_t *p = read_file(shared_path("golden-arch/qwen3-f16.gguf"), &n);
+	uint8_t *at;
+	int relabelled = 0;
+
+	REQUIRE(p);
+	for (at = p; (at = memmem(at, n - (size_t)(at - p), "qwen3", 5)); at += 5) {
+		at[4] = '2';
+		relabelled++;
+	}
+	CHECK(relabelled > 5);
+	expect_refused(p, n, "tensor 'blk.0.attn_q.bias' is missing");
+	free(p);
+}
+
+/*
+ * GGUF's K-quant mixes and the other block types are kept in place: the
+ * program's MATMUL/EMBED weights carry the file's own types, the
+ * embedding's bytes are the file's, and a decode step runs on them.
+ */
+static void kept_in_place(const char *name, uint32_t want_a, uint32_t want_b)
+{
+	char rel[128], err[512];
+	const char *out = scratch_path("inplace.lnpu");
+	struct lc_options opt = default_options();
+	struct gguf_file g;
+	struct runner r;
+	uint32_t seen = 0, bad = 0;
+	uint64_t emb_off = ~0ull;
+
+	snprintf(rel, sizeof(rel), "golden-arch/%s.gguf", name);
+	REQUIRE_MSG(!compile_quiet(shared_path(rel), NULL, out, &opt, err, sizeof(err)),
+		    "%s", err);
+	REQUIRE_MSG(!runner_open(&r, out, err, sizeof(err)), "%s", err);
+	unlink(out);
+	const struct lumen_prog_header *h = (const void *)r.f.prog[0];
+	const struct lumen_op *ops = (const void *)(r.f.prog[0] + h->header_size);
+
+	for (uint32_t i = 0; i < h->op_count; i++) {
+		if (ops[i].opcode != LUMEN_OP_MATMUL && ops[i].opcode != LUMEN_OP_EMBED)
+			continue;
+		if (ops[i].src[0].dtype < 32)
+			seen |= 1u << ops[i].src[0].dtype;
+		if (ops[i].opcode == LUMEN_OP_EMBED)
+			emb_off = ops[i].src[0].offset;
+	}
+	CHECK_MSG(seen & 1u << want_a, "%s: no %s weights (seen %#x)", name,
+		  lumen_isa_dtype_name(want_a), seen);
+	CHECK_MSG(seen & 1u << want_b, "%s: no %s weights (seen %#x)", name,
+		  lumen_isa_dtype_name(want_b), seen);
+	/* nothing requantized to the types lumenc can write */
+	CHECK_EQ(seen & (1u << LUMEN_DTYPE_F16 | 1u << LUMEN_DTYPE_Q8_0 | 1u << LUMEN_DTYPE_Q4_0) &
+		 ~(1u << want_a | 1u << want_b), 0);
+	REQUIRE_MSG(!gguf_open(&g, shared_path(rel), err, sizeof(err)), "%s", err);
+	const struct gguf_tensor *t = gguf_find_tensor(&g, "token_embd.weight");
+
+	REQUIRE(t && emb_off != ~0ull && emb_off + t->size <= r.f.weights_size);
+	CHECK(memcmp(r.f.weights + emb_off, t->data, t->size) == 0);
+	gguf_close(&g);
+	REQUIRE_MSG(!runner_decode(&r, 1), "fault %u at op %u", r.fault.code,
+		    r.fault.op_index);
+	for (uint32_t i = 0; i < r.f.meta.n_vocab; i++)
+		bad += !isfinite(runner_logits(&r)[i]);
+	CHECK_EQ(bad, 0);
+	runner_close(&r);
+}
+
+TEST(model_keeps_q4_k_m_in_place)
+{
+	kept_in_place("llama-ropelinear-q4_k_m", LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q6_K);
+}
+
+TEST(model_keeps_q5_k_m_in_place)
+{
+	kept_in_place("llama-ropelinear-q5_k_m", LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K);
+}
+
+TEST(model_keeps_q6_k_in_place)
+{
+	kept_in_place("llama-ropelinear-q6_k", LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q6_K);
+}
+
+TEST(model_keeps_q4_1_and_q5_0_in_place)
+{
+	kept_in_place("llama32-q4_1", LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q6_K);
+	kept_in_place("llama32-q5_0", LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q6_K);
+}
+
+/* --quant still requantizes on request, from any source type */
+TEST(model_requantizes_k_quants_on_request)
+{
+	const char *out = scratch_path("requant.lnpu");
+	struct lc_options opt = default_options();
+	struct runner r;
+	char err[512];
+	uint32_t seen = 0, bad = 0;
+
+	opt.quant = LUMEN_DTYPE_Q8_0;
+	REQUIRE_MSG(!compile_quiet(shared_path("golden-arch/llama-ropelinear-q4_k_m.gguf"), NULL,
+				   out, &opt, err, sizeof(err)), "%s", err);
+	REQUIRE_MSG(!runner_open(&r, out, err, sizeof(err)), "%s", err);
+	unlink(out);
+	const struct lumen_prog_header *h = (const void *)r.f.prog[0];
+	const struct lumen_op *ops = (const void *)(r.f.prog[0] + h->header_size);
+
+	for (uint32_t i = 0; i < h->op_count; i++)
+		if ((ops[i].opcode == LUMEN_OP_MATMUL || ops[i].opcode == LUMEN_OP_EMBED) &&
+		    ops[i].src[0].dtype < 32)
+			seen |= 1u << ops[i].src[0].dtype;
+	CHECK_EQ(seen, 1u << LUMEN_DTYPE_Q8_0);
+	REQUIRE_MSG(!runner_decode(&r, 1), "fault %u at op %u", r.fault.code,
+		    r.fault.op_index);
+	for (uint32_t i = 0; i < r.f.meta.n_vocab; i++)
+		bad += !isfinite(runner_logits(&r)[i]);
+	CHECK_EQ(bad, 0);
+	runner_close(&r);
 }

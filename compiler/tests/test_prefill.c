@@ -42,7 +42,8 @@ static double max_diff(const struct runner *a, const struct runner *b)
 	return m;
 }
 
-static void prefill_vs_decode(const char *model, uint32_t kv, uint32_t chunk)
+static void prefill_vs_decode_in(const char *dir, const char *model,
+				 uint32_t kv, uint32_t chunk)
 {
 	struct lc_options opt = default_options();
 	const char *path = scratch_path("prefill.lnpu");
@@ -52,7 +53,7 @@ static void prefill_vs_decode(const char *model, uint32_t kv, uint32_t chunk)
 
 	opt.kv_dtype = kv;
 	opt.prefill_chunk = chunk;
-	snprintf(in, sizeof(in), "models/%s.gguf", model);
+	snprintf(in, sizeof(in), "%s/%s.gguf", dir, model);
 	REQUIRE_MSG(!compile_quiet(shared_path(in), NULL, path, &opt, err,
 				   sizeof(err)), "%s", err);
 	REQUIRE_MSG(!runner_open(&a, path, err, sizeof(err)), "%s", err);
@@ -79,6 +80,11 @@ static void prefill_vs_decode(const char *model, uint32_t kv, uint32_t chunk)
 	runner_close(&b);
 }
 
+static void prefill_vs_decode(const char *model, uint32_t kv, uint32_t chunk)
+{
+	prefill_vs_decode_in("models", model, kv, chunk);
+}
+
 /* chunk 4 splits the 13-token prompt as 4 + 4 + 4 + 1 */
 TEST(prefill_then_decode_f32_kv_f32)
 {
@@ -99,3 +105,17 @@ TEST(prefill_then_decode_q4_0)
 {
 	prefill_vs_decode("stories260K-q4_0", LUMEN_DTYPE_F16, 3);
 }
+
+/*
+ * Every architecture (../shared/golden-arch): 13 prompt tokens and 16
+ * steps run past Gemma 3's 16-position sliding window.
+ */
+#define ARCH_PREFILL(tag, model) \
+	TEST(prefill_then_decode_##tag) \
+	{ prefill_vs_decode_in("golden-arch", model, LUMEN_DTYPE_F16, 5); }
+ARCH_PREFILL(llama32, "llama32-f16")
+ARCH_PREFILL(llama_ropelinear, "llama-ropelinear-q8_0")
+ARCH_PREFILL(qwen2, "qwen2-f16")
+ARCH_PREFILL(qwen3, "qwen3-q8_0")
+ARCH_PREFILL(gemma3, "gemma3-f16")
+ARCH_PREFILL(phi3, "phi3-f16")

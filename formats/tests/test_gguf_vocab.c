@@ -145,6 +145,22 @@ TEST(gguf_vocab_errors_name_offset_and_field)
 	gguf_close(&g);
 }
 
+/* a BPE pre-tokenizer the runtime lacks is refused, by name */
+TEST(gguf_vocab_refuses_unimplemented_bpe_pre_tokenizers)
+{
+	struct gguf_vocab v = { .model = "gpt2", .pre = "gpt-2" };
+	char err[512];
+
+	CHECK_EQ(gguf_vocab_check_supported(&v, err, sizeof(err)), 0);
+	snprintf(v.pre, sizeof(v.pre), "%s", "llama-bpe");
+	REQUIRE_EQ(gguf_vocab_check_supported(&v, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "tokenizer.ggml.pre") && strstr(err, "'llama-bpe'") &&
+		  strstr(err, "'gpt-2'"), "%s", err);
+	/* SentencePiece has no pre-tokenizer to get wrong */
+	snprintf(v.model, sizeof(v.model), "%s", "llama");
+	CHECK_EQ(gguf_vocab_check_supported(&v, err, sizeof(err)), 0);
+}
+
 int main(int c, char **v)
 {
 	return lumen_test_main(c, v);

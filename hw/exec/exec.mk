@@ -26,11 +26,13 @@ $(EXEC_LIB_SAN): $(EXEC_SRCS:%.c=$(BUILD)/%.san.o)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(EXEC_TEST): $(EXEC_TEST_SRCS:%.c=$(BUILD)/%.o) $(EXEC_LIB) $(ISA_LIB) $(TEST_LIB)
+# the golden dequantization test reads GGUFs (formats/) and JSON (compiler/tests/json.c)
+$(EXEC_TEST): $(EXEC_TEST_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/compiler/tests/json.o \
+		$(EXEC_LIB) $(FORMATS_LIB) $(ISA_LIB) $(TEST_LIB)
 	$(CC) -pthread -o $@ $^ $(EXEC_LDLIBS)
 
-$(EXEC_TEST_SAN): $(EXEC_TEST_SRCS:%.c=$(BUILD)/%.san.o) $(EXEC_LIB_SAN) \
-		$(ISA_LIB_SAN) $(TEST_LIB_SAN)
+$(EXEC_TEST_SAN): $(EXEC_TEST_SRCS:%.c=$(BUILD)/%.san.o) $(BUILD)/compiler/tests/json.san.o \
+		$(EXEC_LIB_SAN) $(FORMATS_LIB_SAN) $(ISA_LIB_SAN) $(TEST_LIB_SAN)
 	$(CC) -pthread $(SAN_FLAGS) -o $@ $^ $(EXEC_LDLIBS)
 
 $(EXEC_BENCH): $(BUILD)/hw/exec/bench/bench_hw.o $(EXEC_LIB) $(ISA_LIB)

@@ -40,7 +40,19 @@ struct lumen_qrow {
 	const int8_t *qs;
 	const float *d;
 	const float *s;
+	const int16_t *bsums;	/* Q8_K rows: sum of each 16 values */
 };
+
+/*
+ * Q8_K, the activations of the K-quant dot products: blocks of 256 int8
+ * values with a float scale d (the value of largest magnitude maps to
+ * -127, as ggml's quantize_row_q8_K does) and the int16 sum of each 16
+ * values, so the K-quants' per-sub-block mins (Q4_K, Q5_K) and Q6_K's
+ * offset of 32 cost one multiply per sub-block instead of one per weight.
+ */
+
+/* dot_blk[] covers dtypes below this (every block type but Q8_0/Q4_0) */
+#define LUMEN_DOT_BLK_TYPES (LUMEN_DTYPE_Q6_K + 1)
 
 /* Most activation rows one weight row is multiplied with at a time. */
 #define LUMEN_MR 4
@@ -71,6 +83,22 @@ struct lumen_kernels {
 	/* quantize nb blocks of x to Q8_0: values to qs, scales to d, sums to s */
 	void (*quantize_act)(const float *x, int8_t *qs, float *d, float *s,
 			     size_t nb);
+	/* quantize nb blocks of 256 of x to Q8_K: values, scales, 16-sums */
+	void (*quantize_act_k)(const float *x, int8_t *qs, float *d,
+			       int16_t *bsums, size_t nb);
+	/*
+	 * One weight row of GGUF's other block types times nx (1..LUMEN_MR)
+	 * activation rows, indexed by dtype: Q4_1, Q5_0, Q5_1 meet Q8_0 rows
+	 * (nb blocks of 32), Q4_K, Q5_K, Q6_K meet Q8_K rows (nb blocks of
+	 * 256). Exact integer sums per (sub-)block, float per block.
+	 */
+	void (*dot_blk[LUMEN_DOT_BLK_TYPES])(const void *w,
+					     const struct lumen_qrow *x,
+					     unsigned int nx, size_t nb,
+					     float *out);
+	/* BF16 weights times F32 activations, float accumulation */
+	void (*dot_bf16)(const uint16_t *w, const float *const *x,
+			 unsigned int nx, size_t n, float *out);
 	/*
 	 * Attention over n keys of hd elements, key/value rows stride bytes
 	 * apart, F32 or F16 (index 0 or 1): s[j] = scale * q . K[j], and
@@ -93,6 +121,8 @@ const struct lumen_kernels *lumen_kernels_avx2(void);
 /* scalar pieces reused by the SIMD kernels for tails */
 void lumen_quantize_act_scalar(const float *x, int8_t *qs, float *d, float *s,
 			       size_t nb);
+void lumen_quantize_act_k_scalar(const float *x, int8_t *qs, float *d,
+				 int16_t *bsums, size_t nb);
 
 struct lumen_exec {
 	unsigned int threads;
@@ -130,6 +160,7 @@ void lumen_op_rope(struct lumen_op_ctx *c);
 void lumen_op_kv_write(struct lumen_op_ctx *c);
 void lumen_op_attention(struct lumen_op_ctx *c);
 void lumen_op_swiglu(struct lumen_op_ctx *c);
+void lumen_op_geglu(struct lumen_op_ctx *c);
 void lumen_op_binary(struct lumen_op_ctx *c);	/* ADD, MUL */
 void lumen_op_copy(struct lumen_op_ctx *c);
 void lumen_op_softmax(struct lumen_op_ctx *c);

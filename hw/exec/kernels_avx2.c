@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "exec_internal.h"
 
@@ -324,6 +325,442 @@ TARGET static void quantize_act(const float *x, int8_t *qs, float *d, float *sum
 	}
 }
 
+/* ---- GGUF's other block types ----
+ *
+ * Each kernel decodes a weight block once and multiplies it with nx
+ * activation rows (4, or 1 for matvec and remainders; always_inline with a
+ * constant nx, so the row loops unroll and accumulators stay in
+ * registers). A row's arithmetic is the same whatever nx is, so prefill
+ * and token-by-token decode agree bit for bit.
+ */
+#define INLINE __attribute__((always_inline)) inline
+
+/* byte i of the result is 0xff when bit i of the 32 bits at p is set */
+TARGET static INLINE __m256i bits_to_bytes(const uint8_t *p)
+{
+	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		     (uint32_t)p[3] << 24;
+	const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0,
+						1, 1, 1, 1, 1, 1, 1, 1,
+						2, 2, 2, 2, 2, 2, 2, 2,
+						3, 3, 3, 3, 3, 3, 3, 3);
+	const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
+	__m256i t = _mm256_shuffle_epi8(_mm256_set1_epi32((int)v), spread);
+
+	return _mm256_cmpeq_epi8(_mm256_and_si256(t, bit), bit);
+}
+
+/* the 32 unsigned 5-bit values of a Q5_0/Q5_1 block, in weight order */
+TARGET static INLINE __m256i q5_values(const uint8_t *qs, const uint8_t *qh)
+{
+	return _mm256_or_si256(q4_nibbles(qs),
+			       _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
+}
+
+/*
+ * The 32-blocks with Q8_0 rows. kind 0: Q4_1, 1: Q5_1 (d q + m: d dx
+ * sum q x + m s), 2: Q5_0 (d (dx sum q x - 16 s), q unsigned; each of the
+ * 8 lanes takes off 2 s). Even and odd blocks go to separate accumulators
+ * to hide the FMA latency.
+ */
+TARGET static INLINE void blk32_one(const uint8_t *w, int kind,
+				    const struct lumen_qrow *x, unsigned int nx,
+				    size_t b, __m256 *acc, float *sm)
+{
+	uint16_t d16, m16 = 0;
+	__m256i q;
+
+	memcpy(&d16, w, 2);
+	if (kind == 2) {
+		q = q5_values(w + 6, w + 2);
+	} else {
+		memcpy(&m16, w + 2, 2);
+		q = kind ? q5_values(w + 8, w + 4) : q4_nibbles(w + 4);
+	}
+	/* F16C: a table lookup misses cache once the weights stream */
+	float d = _cvtsh_ss(d16), m = _cvtsh_ss(m16);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		__m256 t = sum_u8_i8(q, load_i8(x[r].qs + b * LUMEN_QK));
+
+		if (kind == 2) {
+			t = _mm256_fmsub_ps(_mm256_set1_ps(x[r].d[b]), t,
+					    _mm256_set1_ps(2.0f * x[r].s[b]));
+			acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), t, acc[r]);
+		} else {
+			acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[r].d[b]), t, acc[r]);
+			sm[r] += m * x[r].s[b];
+		}
+	}
+}
+
+TARGET static INLINE void blk32_rows(const uint8_t *w, size_t bsize, int kind,
+				     const struct lumen_qrow *x, unsigned int nx,
+				     size_t nb, float *out)
+{
+	__m256 a0[LUMEN_MR], a1[LUMEN_MR];
+	float s0[LUMEN_MR], s1[LUMEN_MR];	/* the m s terms, even and odd blocks */
+	size_t b = 0;
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		a0[r] = a1[r] = _mm256_setzero_ps();
+		s0[r] = s1[r] = 0.0f;
+	}
+	for (; b + 2 <= nb; b += 2) {
+		blk32_one(w + b * bsize, kind, x, nx, b, a0, s0);
+		blk32_one(w + (b + 1) * bsize, kind, x, nx, b + 1, a1, s1);
+	}
+	if (b < nb)
+		blk32_one(w + b * bsize, kind, x, nx, b, a0, s0);
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = hsum(_mm256_add_ps(a0[r], a1[r])) + (s0[r] + s1[r]);
+}
+
+/*
+ * Q4_K / Q5_K sub-block scales and mins, 6 bits each in 12 bytes, as
+ * bytes: sc[0..7] then mn[0..7] (the layout of isa.rst, "Q4_K", by words:
+ * bytes 0-3 hold sc0-3 and the top bits of sc4-7, bytes 4-7 mn0-3 and the
+ * top bits of mn4-7, bytes 8-11 the low nibbles of sc4-7 and mn4-7).
+ */
+TARGET static INLINE __m128i k4_scales_mins(const uint8_t *s)
+{
+	const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, top2 = 0x03030303;
+	uint32_t u0, u1, u2;
+
+	memcpy(&u0, s, 4);
+	memcpy(&u1, s + 4, 4);
+	memcpy(&u2, s + 8, 4);
+	return _mm_setr_epi32((int)(u0 & low6),
+			      (int)((u2 & low4) | ((u0 >> 6) & top2) << 4),
+			      (int)(u1 & low6),
+			      (int)(((u2 >> 4) & low4) | ((u1 >> 6) & top2) << 4));
+}
+
+/* int16 lane j (0..7) of both 128-bit halves of v in all 16 lanes */
+TARGET static INLINE __m256i bcast_i16(__m256i v, int j)
+{
+	return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(0x0202 * j + 0x0100)));
+}
+
+/* int32 lanes of (u8 q times i8 x, pairs summed) times the int16 scales sc */
+TARGET static INLINE __m256i scaled_dot(__m256i q, const int8_t *x, __m256i sc)
+{
+	return _mm256_madd_epi16(_mm256_maddubs_epi16(q, load_i8(x)), sc);
+}
+
+/*
+ * Q4_K (q5 = 0) and Q5_K with Q8_K rows: per super-block the exact
+ * integer sum_j sc_j sum_i q_i x_i in 8 int32 lanes, and the mins as
+ * sum_j mn_j (16-sum 2j + 16-sum 2j+1), one madd of the 16-sums with the
+ * doubled mins: dx (d isum - dmin msum).
+ */
+TARGET static INLINE void k45_rows(const uint8_t *w, size_t bsize, int q5,
+				   const struct lumen_qrow *x, unsigned int nx,
+				   size_t nb, float *out)
+{
+	const __m256i low4 = _mm256_set1_epi8(0xf), one = _mm256_set1_epi8(1);
+	const __m128i dup = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11,
+					  12, 12, 13, 13, 14, 14, 15, 15);
+	__m256 acc[LUMEN_MR];
+
+	#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (size_t b = 0; b < nb; b++, w += bsize) {
+		const uint8_t *qs = w + (q5 ? 48 : 16);
+		__m256i qh = q5 ? _mm256_loadu_si256((const __m256i *)(w + 16)) :
+				  _mm256_setzero_si256();
+		__m128i scm = k4_scales_mins(w + 4);
+		/* mins doubled up against the 16-sums: mn0 mn0 mn1 mn1 ... */
+		__m256i mdup = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(scm, dup));
+		/* the 8 scales as int16, in both halves */
+		__m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scm));
+		__m256i sumi[LUMEN_MR];
+		uint16_t d16, dmin16;
+
+		memcpy(&d16, w, 2);
+		memcpy(&dmin16, w + 2, 2);
+		#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			sumi[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+		for (int p = 0; p < 4; p++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * p));
+			__m256i lo = _mm256_and_si256(v, low4);
+			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+
+			if (q5) {
+				lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(qh, one), 4));
+				hi = _mm256_or_si256(hi, _mm256_slli_epi16(
+					_mm256_and_si256(_mm256_srli_epi16(qh, 1), one), 4));
+				qh = _mm256_srli_epi16(qh, 2);
+			}
+			__m256i s0 = bcast_i16(sc16, 2 * p), s1 = bcast_i16(sc16, 2 * p + 1);
+
+			#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++) {
+				const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 64 * p;
+
+				sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(
+					scaled_dot(lo, xq, s0), scaled_dot(hi, xq + 32, s1)));
+			}
+		}
+		float d = _cvtsh_ss(d16), dmin = _cvtsh_ss(dmin16);
+
+		#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			__m256i bs = _mm256_loadu_si256((const __m256i *)(x[r].bsums + b * 16));
+			__m256i msum = _mm256_madd_epi16(bs, mdup);
+
+			acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(x[r].d[b] * d),
+						 _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+			acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(x[r].d[b] * dmin),
+						  _mm256_cvtepi32_ps(msum), acc[r]);
+		}
+	}
+	#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+/*
+ * Q6_K with Q8_K rows: q unsigned 0..63 into maddubs, each 32 values
+ * spanning two sub-blocks (one int16 scale per 128-bit lane); the offset
+ * of 32 comes off in the integer domain as 32 sum_s sc_s (16-sum s), one
+ * madd of the 16-sums with the scales.
+ */
+TARGET static INLINE void q6_k_rows(const struct lumen_blk_q6_k *w,
+				    const struct lumen_qrow *x, unsigned int nx,
+				    size_t nb, float *out)
+{
+	const __m256i low4 = _mm256_set1_epi8(0xf), three = _mm256_set1_epi8(3);
+	__m256 acc[LUMEN_MR];
+
+	#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (size_t b = 0; b < nb; b++) {
+		__m128i sc8 = _mm_loadu_si128((const __m128i *)w[b].scales);
+		__m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+		/* scales 0..7 and 8..15 as int16, each in both halves */
+		__m256i half[2] = { _mm256_permute2x128_si256(sc16, sc16, 0x00),
+				    _mm256_permute2x128_si256(sc16, sc16, 0x11) };
+		__m256i sumi[LUMEN_MR];
+
+		#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			__m256i bs = _mm256_loadu_si256((const __m256i *)(x[r].bsums + b * 16));
+
+			/* start from -32 sum_s sc_s bsum_s */
+			sumi[r] = _mm256_sub_epi32(_mm256_setzero_si256(),
+						   _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
+		}
+#pragma GCC unroll 2
+		for (int h = 0; h < 2; h++) {
+			__m256i l0 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h));
+			__m256i l1 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h + 32));
+			__m256i qh = _mm256_loadu_si256((const __m256i *)(w[b].qh + 32 * h));
+
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				__m256i lq = (k & 1) ? l1 : l0;
+
+				if (k >= 2)
+					lq = _mm256_srli_epi16(lq, 4);
+				__m256i g = _mm256_or_si256(_mm256_and_si256(lq, low4),
+					_mm256_slli_epi16(_mm256_and_si256(
+						_mm256_srli_epi16(qh, 2 * k), three), 4));
+				/* low half: scale 8h + 2k, high half: 8h + 2k + 1 */
+				__m256i scv = _mm256_shuffle_epi8(half[h], _mm256_setr_epi8(
+					4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1,
+					4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1,
+					4 * k, 4 * k + 1, 4 * k, 4 * k + 1,
+					4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3,
+					4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3,
+					4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3));
+
+				#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++)
+					sumi[r] = _mm256_add_epi32(sumi[r], scaled_dot(g,
+						x[r].qs + b * LUMEN_QK_K + 128 * h + 32 * k, scv));
+			}
+		}
+		float d = _cvtsh_ss(w[b].d);
+
+		#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(x[r].d[b] * d),
+						 _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+	}
+	#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+TARGET static INLINE void q4_1_rows(const void *w, const struct lumen_qrow *x,
+				    unsigned int nx, size_t nb, float *out)
+{
+	blk32_rows(w, sizeof(struct lumen_blk_q4_1), 0, x, nx, nb, out);
+}
+
+TARGET static INLINE void q5_1_rows(const void *w, const struct lumen_qrow *x,
+				    unsigned int nx, size_t nb, float *out)
+{
+	blk32_rows(w, sizeof(struct lumen_blk_q5_1), 1, x, nx, nb, out);
+}
+
+TARGET static INLINE void q5_0_rows(const void *w, const struct lumen_qrow *x,
+				    unsigned int nx, size_t nb, float *out)
+{
+	blk32_rows(w, sizeof(struct lumen_blk_q5_0), 2, x, nx, nb, out);
+}
+
+TARGET static INLINE void q4_k_rows(const void *w, const struct lumen_qrow *x,
+				    unsigned int nx, size_t nb, float *out)
+{
+	k45_rows(w, sizeof(struct lumen_blk_q4_k), 0, x, nx, nb, out);
+}
+
+TARGET static INLINE void q5_k_rows(const void *w, const struct lumen_qrow *x,
+				    unsigned int nx, size_t nb, float *out)
+{
+	k45_rows(w, sizeof(struct lumen_blk_q5_k), 1, x, nx, nb, out);
+}
+
+TARGET static INLINE void q6_k_rows_v(const void *w, const struct lumen_qrow *x,
+				      unsigned int nx, size_t nb, float *out)
+{
+	q6_k_rows(w, x, nx, nb, out);
+}
+
+/* four rows with the weights decoded once, else one row at a time */
+#define DOT_BLK(name, ROWS)							\
+TARGET static void name(const void *w, const struct lumen_qrow *x,		\
+			unsigned int nx, size_t nb, float *out)			\
+{										\
+	if (nx == LUMEN_MR) {							\
+		ROWS(w, x, LUMEN_MR, nb, out);					\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		ROWS(w, &x[r], 1, nb, &out[r]);					\
+}
+
+DOT_BLK(dot_q4_1, q4_1_rows)
+DOT_BLK(dot_q5_0, q5_0_rows)
+DOT_BLK(dot_q5_1, q5_1_rows)
+DOT_BLK(dot_q4_k, q4_k_rows)
+DOT_BLK(dot_q5_k, q5_k_rows)
+DOT_BLK(dot_q6_k, q6_k_rows_v)
+
+/* 8 BF16 as floats: the bits are the top half of a binary32 */
+TARGET static INLINE __m256 load_bf16(const uint16_t *p)
+{
+	return _mm256_castsi256_ps(_mm256_slli_epi32(
+		_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+
+/* BF16 rows: 16 weights at a time into two accumulators per row, then the tail */
+TARGET static INLINE void bf16_rows(const uint16_t *w, const float *const *x,
+				    unsigned int nx, size_t n, float *out)
+{
+	__m256 e[LUMEN_MR], o[LUMEN_MR];
+	size_t i = 0;
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		e[r] = o[r] = _mm256_setzero_ps();
+	for (; i + 16 <= n; i += 16) {
+		__m256 w0 = load_bf16(w + i), w1 = load_bf16(w + i + 8);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			e[r] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[r] + i), e[r]);
+			o[r] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[r] + i + 8), o[r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		float s = hsum(_mm256_add_ps(e[r], o[r]));
+
+		for (size_t t = i; t < n; t++)
+			s += lumen_bits_f32((uint32_t)w[t] << 16) * x[r][t];
+		out[r] = s;
+	}
+}
+
+/* weights widened once for four rows, else one row at a time: same sums */
+TARGET static void dot_bf16(const uint16_t *w, const float *const *x,
+			    unsigned int nx, size_t n, float *out)
+{
+	if (nx == LUMEN_MR) {
+		bf16_rows(w, x, LUMEN_MR, n, out);
+		return;
+	}
+	for (unsigned int r = 0; r < nx; r++)
+		bf16_rows(w, &x[r], 1, n, &out[r]);
+}
+
+/* Q8_K with the scalar code's arithmetic, bit for bit (isa.rst, "Q8_K") */
+TARGET static void quantize_act_k(const float *x, int8_t *qs, float *d,
+				  int16_t *bsums, size_t nb)
+{
+	const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+
+	for (size_t b = 0; b < nb; b++, x += LUMEN_QK_K, qs += LUMEN_QK_K,
+	     bsums += LUMEN_QK_K / 16) {
+		__m256 m = _mm256_setzero_ps();
+
+		for (int j = 0; j < LUMEN_QK_K; j += 8)
+			m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + j), abs_mask));
+		__m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+
+		h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+		h = _mm_max_ss(h, _mm_movehdup_ps(h));
+		float amax = _mm_cvtss_f32(h), max = 0.0f;
+
+		if (amax == 0.0f) {
+			lumen_quantize_act_k_scalar(x, qs, d + b, bsums, 1);
+			continue;
+		}
+		/* the first value of that magnitude, as the scalar loop picks it */
+		for (int j = 0; j < LUMEN_QK_K; j++) {
+			if (fabsf(x[j]) == amax) {
+				max = x[j];
+				break;
+			}
+		}
+		float iscale = -127.0f / max;
+		__m256 is = _mm256_set1_ps(iscale);
+		const __m256i top = _mm256_set1_epi32(127);
+
+		for (int j = 0; j < LUMEN_QK_K; j += 32) {
+			__m256i q[4];
+
+			for (int t = 0; t < 4; t++)	/* ties to even */
+				q[t] = _mm256_min_epi32(top, _mm256_cvtps_epi32(
+					_mm256_mul_ps(is, _mm256_loadu_ps(x + j + 8 * t))));
+			__m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
+						       _mm256_packs_epi32(q[2], q[3]));
+
+			p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+			_mm256_storeu_si256((__m256i *)(qs + j), p);
+			/* the two 16-sums of these 32 values */
+			__m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), p);
+			__m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+			int32_t t8[8];
+
+			_mm256_storeu_si256((__m256i *)t8, s32);
+			bsums[j / 16] = (int16_t)(t8[0] + t8[1] + t8[2] + t8[3]);
+			bsums[j / 16 + 1] = (int16_t)(t8[4] + t8[5] + t8[6] + t8[7]);
+		}
+		d[b] = 1.0f / iscale;
+	}
+}
+
 /* four keys at a time: their sums reduce together with three hadds */
 TARGET static inline void scores(const float *q, const void *k, size_t stride,
 				 size_t n, size_t hd, float scale, float *s, int f16)
@@ -514,6 +951,16 @@ static const struct lumen_kernels kernels_avx2 = {
 	.dot_q8_0 = dot_q8_0,
 	.dot_q4_0 = dot_q4_0,
 	.quantize_act = quantize_act,
+	.quantize_act_k = quantize_act_k,
+	.dot_blk = {
+		[LUMEN_DTYPE_Q4_1] = dot_q4_1,
+		[LUMEN_DTYPE_Q5_0] = dot_q5_0,
+		[LUMEN_DTYPE_Q5_1] = dot_q5_1,
+		[LUMEN_DTYPE_Q4_K] = dot_q4_k,
+		[LUMEN_DTYPE_Q5_K] = dot_q5_k,
+		[LUMEN_DTYPE_Q6_K] = dot_q6_k,
+	},
+	.dot_bf16 = dot_bf16,
 	.attn_scores = { scores_f32, scores_f16 },
 	.attn_values = { values_f32, values_f16 },
 	.exp_sum = exp_sum,

@@ -78,6 +78,197 @@ static void dot_q4_0(const void *wv, const struct lumen_qrow *x,
 	}
 }
 
+/* the 32 unsigned values of a 32-block: nibbles, and fifth bits from qh */
+static void unpack_32(const uint8_t *qs, const uint8_t *qh, int *q)
+{
+	uint32_t h = 0;
+
+	if (qh)
+		h = (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 |
+		    (uint32_t)qh[3] << 24;
+	for (int j = 0; j < LUMEN_QK / 2; j++) {
+		q[j] = (qs[j] & 0xf) | (int)(h >> j & 1) << 4;
+		q[j + LUMEN_QK / 2] = (qs[j] >> 4) | (int)(h >> (j + 16) & 1) << 4;
+	}
+}
+
+static int32_t idot(const int *q, const int8_t *x, int n)
+{
+	int32_t s = 0;
+
+	for (int j = 0; j < n; j++)
+		s += q[j] * x[j];
+	return s;
+}
+
+/*
+ * Q4_1 / Q5_1: sum_i (d q_i + m) dx x_i = d dx sum_i q_i x_i + m s_x;
+ * Q5_0: d dx sum_i (q_i - 16) x_i.
+ */
+static void dot_q4_1(const void *wv, const struct lumen_qrow *x,
+		     unsigned int nx, size_t nb, float *out)
+{
+	const struct lumen_blk_q4_1 *w = wv;
+	int q[LUMEN_QK];
+
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = 0.0f;
+	for (size_t b = 0; b < nb; b++) {
+		float d = lumen_f16_to_f32(w[b].d), m = lumen_f16_to_f32(w[b].m);
+
+		unpack_32(w[b].qs, NULL, q);
+		for (unsigned int r = 0; r < nx; r++)
+			out[r] += d * x[r].d[b] * (float)idot(q, x[r].qs + b * LUMEN_QK, LUMEN_QK) +
+				  m * x[r].s[b];
+	}
+}
+
+static void dot_q5_1(const void *wv, const struct lumen_qrow *x,
+		     unsigned int nx, size_t nb, float *out)
+{
+	const struct lumen_blk_q5_1 *w = wv;
+	int q[LUMEN_QK];
+
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = 0.0f;
+	for (size_t b = 0; b < nb; b++) {
+		float d = lumen_f16_to_f32(w[b].d), m = lumen_f16_to_f32(w[b].m);
+
+		unpack_32(w[b].qs, w[b].qh, q);
+		for (unsigned int r = 0; r < nx; r++)
+			out[r] += d * x[r].d[b] * (float)idot(q, x[r].qs + b * LUMEN_QK, LUMEN_QK) +
+				  m * x[r].s[b];
+	}
+}
+
+static void dot_q5_0(const void *wv, const struct lumen_qrow *x,
+		     unsigned int nx, size_t nb, float *out)
+{
+	const struct lumen_blk_q5_0 *w = wv;
+	int q[LUMEN_QK];
+
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = 0.0f;
+	for (size_t b = 0; b < nb; b++) {
+		float d = lumen_f16_to_f32(w[b].d);
+
+		unpack_32(w[b].qs, w[b].qh, q);
+		for (int j = 0; j < LUMEN_QK; j++)
+			q[j] -= 16;
+		for (unsigned int r = 0; r < nx; r++)
+			out[r] += d * x[r].d[b] * (float)idot(q, x[r].qs + b * LUMEN_QK, LUMEN_QK);
+	}
+}
+
+/*
+ * Q4_K / Q5_K super-block: sum over sub-blocks j of
+ * dx (d sc_j sum_i q_i x_i - dmin m_j sum_i x_i), the sums of x from the
+ * Q8_K 16-sums; qh NULL for Q4_K.
+ */
+static float k45_block(uint16_t d16, uint16_t dmin16, const uint8_t *scales,
+		       const uint8_t *qh, const uint8_t *qs,
+		       const struct lumen_qrow *x, size_t b)
+{
+	const int8_t *xq = x->qs + b * LUMEN_QK_K;
+	const int16_t *bs = x->bsums + b * (LUMEN_QK_K / 16);
+	int32_t isum = 0, msum = 0;
+	int q[64];
+
+	for (int p = 0; p < 4; p++) {
+		uint8_t sc0, m0, sc1, m1;
+
+		for (int l = 0; l < 32; l++) {
+			q[l] = qs[32 * p + l] & 0xf;
+			q[l + 32] = qs[32 * p + l] >> 4;
+			if (qh) {
+				q[l] |= (qh[l] >> (2 * p) & 1) << 4;
+				q[l + 32] |= (qh[l] >> (2 * p + 1) & 1) << 4;
+			}
+		}
+		lumen_k4_scale_min(scales, 2 * p, &sc0, &m0);
+		lumen_k4_scale_min(scales, 2 * p + 1, &sc1, &m1);
+		isum += sc0 * idot(q, xq + 64 * p, 32) + sc1 * idot(q + 32, xq + 64 * p + 32, 32);
+		msum += m0 * (bs[4 * p] + bs[4 * p + 1]) + m1 * (bs[4 * p + 2] + bs[4 * p + 3]);
+	}
+	return x->d[b] * (lumen_f16_to_f32(d16) * (float)isum -
+			  lumen_f16_to_f32(dmin16) * (float)msum);
+}
+
+static void dot_q4_k(const void *wv, const struct lumen_qrow *x,
+		     unsigned int nx, size_t nb, float *out)
+{
+	const struct lumen_blk_q4_k *w = wv;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		float s = 0.0f;
+
+		for (size_t b = 0; b < nb; b++)
+			s += k45_block(w[b].d, w[b].dmin, w[b].scales, NULL, w[b].qs, &x[r], b);
+		out[r] = s;
+	}
+}
+
+static void dot_q5_k(const void *wv, const struct lumen_qrow *x,
+		     unsigned int nx, size_t nb, float *out)
+{
+	const struct lumen_blk_q5_k *w = wv;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		float s = 0.0f;
+
+		for (size_t b = 0; b < nb; b++)
+			s += k45_block(w[b].d, w[b].dmin, w[b].scales, w[b].qh, w[b].qs, &x[r], b);
+		out[r] = s;
+	}
+}
+
+/* Q6_K: d dx sum over sub-blocks s of 16 of sc_s sum_i (q_i - 32) x_i */
+static void dot_q6_k(const void *wv, const struct lumen_qrow *x,
+		     unsigned int nx, size_t nb, float *out)
+{
+	const struct lumen_blk_q6_k *w = wv;
+	int q[LUMEN_QK_K];
+
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = 0.0f;
+	for (size_t b = 0; b < nb; b++) {
+		for (int h = 0; h < 2; h++) {
+			const uint8_t *ql = w[b].ql + 64 * h, *qh = w[b].qh + 32 * h;
+			int *o = q + 128 * h;
+
+			for (int l = 0; l < 32; l++) {
+				o[l] = ((ql[l] & 0xf) | (qh[l] & 3) << 4) - 32;
+				o[l + 32] = ((ql[l + 32] & 0xf) | (qh[l] >> 2 & 3) << 4) - 32;
+				o[l + 64] = ((ql[l] >> 4) | (qh[l] >> 4 & 3) << 4) - 32;
+				o[l + 96] = ((ql[l + 32] >> 4) | (qh[l] >> 6 & 3) << 4) - 32;
+			}
+		}
+		float d = lumen_f16_to_f32(w[b].d);
+
+		for (unsigned int r = 0; r < nx; r++) {
+			const int8_t *xq = x[r].qs + b * LUMEN_QK_K;
+			int32_t isum = 0;
+
+			for (int sb = 0; sb < 16; sb++)
+				isum += w[b].scales[sb] * idot(q + 16 * sb, xq + 16 * sb, 16);
+			out[r] += d * x[r].d[b] * (float)isum;
+		}
+	}
+}
+
+static void dot_bf16(const uint16_t *w, const float *const *x, unsigned int nx,
+		     size_t n, float *out)
+{
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = 0.0f;
+	for (size_t i = 0; i < n; i++) {
+		float wi = lumen_bits_f32((uint32_t)w[i] << 16);
+
+		for (unsigned int r = 0; r < nx; r++)
+			out[r] += wi * x[r][i];
+	}
+}
+
 static void gemv_f32(const void *w, size_t ws, size_t n, const float *x,
 		     size_t k, float *y)
 {
@@ -195,6 +386,16 @@ const struct lumen_kernels lumen_kernels_scalar = {
 	.dot_q8_0 = dot_q8_0,
 	.dot_q4_0 = dot_q4_0,
 	.quantize_act = lumen_quantize_act_scalar,
+	.quantize_act_k = lumen_quantize_act_k_scalar,
+	.dot_blk = {
+		[LUMEN_DTYPE_Q4_1] = dot_q4_1,
+		[LUMEN_DTYPE_Q5_0] = dot_q5_0,
+		[LUMEN_DTYPE_Q5_1] = dot_q5_1,
+		[LUMEN_DTYPE_Q4_K] = dot_q4_k,
+		[LUMEN_DTYPE_Q5_K] = dot_q5_k,
+		[LUMEN_DTYPE_Q6_K] = dot_q6_k,
+	},
+	.dot_bf16 = dot_bf16,
 	.attn_scores = { scores_f32, scores_f16 },
 	.attn_values = { values_f32, values_f16 },
 	.exp_sum = exp_sum,

@@ -26,6 +26,7 @@ static const op_fn op_fns[LUMEN_OP_COUNT] = {
 	[LUMEN_OP_SOFTMAX] = lumen_op_softmax,
 	[LUMEN_OP_ARGMAX] = lumen_op_argmax,
 	[LUMEN_OP_TOPK] = lumen_op_topk,
+	[LUMEN_OP_GEGLU] = lumen_op_geglu,
 };
 
 #define INITIAL_SCRATCH (256u << 10)
@@ -234,7 +235,7 @@ static int run_op(struct run *run, const struct lumen_op *op)
 			t = &ids;
 			break;
 		}
-		if (i == 3 && op->opcode == LUMEN_OP_MATMUL && !(op->flags & LUMEN_OPF_RESIDUAL))
+		if (i == 1 + shape->srcs && !(op->flags & shape->extra_src_flag))
 			continue;
 		/* a validator slip must not turn into an access past the check */
 		if (rows[i] > t->dims[1])

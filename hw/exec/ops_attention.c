@@ -21,6 +21,8 @@ void lumen_op_rope(struct lumen_op_ctx *c)
 	uint32_t hd = op->src[0].dims[0] / n_head;
 	double base = lumen_bits_f32(op->params[LUMEN_P_FREQ_BASE]);
 	int neox = !!(op->flags & LUMEN_OPF_ROPE_NEOX);
+	const float *factor = op->flags & LUMEN_OPF_ROPE_FACTORS ?
+			      (const float *)c->src[1] : NULL;
 	uint32_t half = n_rot / 2;
 	float *cs = (float *)c->ex->scratch, *sn = cs + half;
 
@@ -32,6 +34,9 @@ void lumen_op_rope(struct lumen_op_ctx *c)
 		/* every head rotates by the same angles */
 		for (uint32_t i = 0; i < half; i++) {
 			double theta = p * pow(base, -2.0 * i / n_rot);
+
+			if (factor)
+				theta /= factor[i];
 
 			cs[i] = (float)cos(theta);
 			sn[i] = (float)sin(theta);
@@ -86,7 +91,7 @@ size_t lumen_attention_scratch(const struct lumen_op *op, uint32_t n_keys,
 
 struct attention {
 	const struct lumen_op_ctx *c;
-	uint32_t n_head, group, hd, max_keys;
+	uint32_t n_head, group, hd, max_keys, window;
 	float scale;
 	size_t per_thread;
 };
@@ -105,8 +110,9 @@ static void attend(const struct attention *a, uint32_t r, uint32_t h, float *s,
 			 (size_t)h * a->hd;
 	float *out = (float *)(a->c->dst + r * op->dst.strides[1]) + (size_t)h * a->hd;
 	int f16 = op->src[1].dtype == LUMEN_DTYPE_F16;
-	size_t koff = (size_t)(h / a->group) * a->hd * (f16 ? 2 : 4);
+	size_t hoff = (size_t)(h / a->group) * a->hd * (f16 ? 2 : 4);
 	uint32_t n_keys = a->c->pos + r + 1;	/* causal */
+	uint32_t first = a->window && n_keys > a->window ? n_keys - a->window : 0;
 	float max = -INFINITY, sum;
 
 	if (f16) {
@@ -114,7 +120,12 @@ static void attend(const struct attention *a, uint32_t r, uint32_t h, float *s,
 			q16[i] = lumen_f16_to_f32(lumen_f32_to_f16(q[i]));
 		q = q16;
 	}
-	k->attn_scores[f16](q, a->c->src[1] + koff, op->src[1].strides[1], n_keys,
+	/* a sliding window starts the keys later: the same code over fewer */
+	const uint8_t *keys = a->c->src[1] + hoff + (size_t)first * op->src[1].strides[1];
+	const uint8_t *values = a->c->src[2] + hoff + (size_t)first * op->src[2].strides[1];
+
+	n_keys -= first;
+	k->attn_scores[f16](q, keys, op->src[1].strides[1], n_keys,
 			    a->hd, a->scale, s);
 	for (uint32_t j = 0; j < n_keys; j++)
 		max = s[j] > max ? s[j] : max;
@@ -126,7 +137,7 @@ static void attend(const struct attention *a, uint32_t r, uint32_t h, float *s,
 			s[j] = lumen_f16_to_f32(lumen_f32_to_f16(s[j] * inv));
 		sum = 1.0f;
 	}
-	k->attn_values[f16](s, a->c->src[2] + koff, op->src[2].strides[1], n_keys,
+	k->attn_values[f16](s, values, op->src[2].strides[1], n_keys,
 			    a->hd, acc);
 	for (uint32_t i = 0; i < a->hd; i++)
 		out[i] = acc[i] / sum;
@@ -152,6 +163,7 @@ void lumen_op_attention(struct lumen_op_ctx *c)
 		.hd = op->src[0].dims[0] / op->params[LUMEN_P_N_HEAD],
 		.scale = lumen_bits_f32(op->params[LUMEN_P_SCALE]),
 		.max_keys = c->pos + c->rows,
+		.window = op->params[LUMEN_P_WINDOW],
 	};
 
 	a.per_thread = lumen_attention_scratch(op, a.max_keys, 1);

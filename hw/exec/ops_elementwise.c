@@ -34,21 +34,28 @@ void lumen_op_embed(struct lumen_op_ctx *c)
 void lumen_op_rmsnorm(struct lumen_op_ctx *c)
 {
 	const struct lumen_op *op = c->op;
-	uint32_t n = op->src[0].dims[0];
+	uint32_t groups = op->params[LUMEN_P_N_GROUP] ? op->params[LUMEN_P_N_GROUP] : 1;
+	uint32_t n = op->src[0].dims[0] / groups;
 	float eps = lumen_bits_f32(op->params[LUMEN_P_EPS]);
 	const float *w = (const float *)c->src[1];
 
 	for (uint32_t r = 0; r < c->rows; r++) {
-		const float *x = (const float *)row_of(c->src[0], &op->src[0], r);
-		float *y = (float *)(c->dst + r * op->dst.strides[1]);
-		double ss = 0.0;
+		const float *xr = (const float *)row_of(c->src[0], &op->src[0], r);
+		float *yr = (float *)(c->dst + r * op->dst.strides[1]);
 
-		for (uint32_t i = 0; i < n; i++)
-			ss += (double)x[i] * x[i];
-		float scale = 1.0f / sqrtf((float)(ss / n) + eps);
+		/* a group is one head of a q/k row, or the whole row */
+		for (uint32_t g = 0; g < groups; g++) {
+			const float *x = xr + (size_t)g * n;
+			float *y = yr + (size_t)g * n;
+			double ss = 0.0;
 
-		for (uint32_t i = 0; i < n; i++)
-			y[i] = x[i] * scale * w[i];
+			for (uint32_t i = 0; i < n; i++)
+				ss += (double)x[i] * x[i];
+			float scale = 1.0f / sqrtf((float)(ss / n) + eps);
+
+			for (uint32_t i = 0; i < n; i++)
+				y[i] = x[i] * scale * w[i];
+		}
 	}
 }
 
@@ -64,6 +71,40 @@ void lumen_op_swiglu(struct lumen_op_ctx *c)
 
 		for (uint32_t i = 0; i < n; i++)
 			y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+	}
+}
+
+/*
+ * GELU as an NPU evaluates it, and as ggml does: the input rounded to F16
+ * indexes a table of F16 results of the tanh approximation; saturated
+ * beyond +-10.
+ */
+static float gelu_f16(float x)
+{
+	const float sqrt_2_over_pi = 0.79788456080286535587989211986876f;
+	float h, v;
+
+	if (x <= -10.0f)
+		return 0.0f;
+	if (x >= 10.0f)
+		return x;
+	h = lumen_f16_to_f32(lumen_f32_to_f16(x));
+	v = 0.5f * h * (1.0f + tanhf(sqrt_2_over_pi * h * (1.0f + 0.044715f * h * h)));
+	return lumen_f16_to_f32(lumen_f32_to_f16(v));
+}
+
+void lumen_op_geglu(struct lumen_op_ctx *c)
+{
+	const struct lumen_op *op = c->op;
+	uint32_t n = op->src[0].dims[0];
+
+	for (uint32_t r = 0; r < c->rows; r++) {
+		const float *g = (const float *)row_of(c->src[0], &op->src[0], r);
+		const float *u = (const float *)row_of(c->src[1], &op->src[1], r);
+		float *y = (float *)(c->dst + r * op->dst.strides[1]);
+
+		for (uint32_t i = 0; i < n; i++)
+			y[i] = gelu_f16(g[i]) * u[i];
 	}
 }
 

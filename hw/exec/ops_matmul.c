@@ -5,24 +5,55 @@
  * the GEMV kernels stream each chunk once. With several, a chunk stays in
  * L1/L2 while every activation row passes LUMEN_MR at a time (each weight
  * block decoded once per LUMEN_MR rows), so the weights still come from
- * memory once per op. Quantized weights meet activations quantized to Q8_0
- * into scratch first, as fast CPU runtimes do; F16 weights meet activations
- * rounded to F16 (the NPU's F16 multipliers: isa.rst, "Numerics").
+ * memory once per op. Quantized weights meet activations quantized into
+ * scratch first, as fast CPU runtimes do: Q8_0 for the 32-blocks (Q4_0,
+ * Q4_1, Q5_0, Q5_1, Q8_0), Q8_K for the K-quants; F16 weights meet
+ * activations rounded to F16 (the NPU's F16 multipliers: isa.rst,
+ * "Numerics"); F32 and BF16 weights meet them as they are.
  */
 #include "exec_internal.h"
+#include "lumen_validate.h"
 
 /* most weight rows in one work item */
 #define MAX_CHUNK 64
 
-static int is_quant(uint32_t dtype)
+/* what the activations become for each weight dtype */
+enum act { ACT_F32, ACT_F16, ACT_Q8_0, ACT_Q8_K };
+
+static enum act act_of(uint32_t dtype)
 {
-	return dtype == LUMEN_DTYPE_Q8_0 || dtype == LUMEN_DTYPE_Q4_0;
+	switch (dtype) {
+	case LUMEN_DTYPE_F16:
+		return ACT_F16;
+	case LUMEN_DTYPE_Q4_0:
+	case LUMEN_DTYPE_Q4_1:
+	case LUMEN_DTYPE_Q5_0:
+	case LUMEN_DTYPE_Q5_1:
+	case LUMEN_DTYPE_Q8_0:
+		return ACT_Q8_0;
+	case LUMEN_DTYPE_Q4_K:
+	case LUMEN_DTYPE_Q5_K:
+	case LUMEN_DTYPE_Q6_K:
+		return ACT_Q8_K;
+	default:		/* F32, BF16: float activations as they are */
+		return ACT_F32;
+	}
 }
 
-/* bytes of one quantized activation row: int8 values, block scales, block sums */
-static size_t qrow_stride(uint32_t k)
+static int is_quant(uint32_t dtype)
 {
-	size_t bytes = k + 2 * ((size_t)k / LUMEN_QK) * sizeof(float);
+	return act_of(dtype) >= ACT_Q8_0;
+}
+
+/*
+ * bytes of one quantized activation row: int8 values, then Q8_0's block
+ * scales and sums, or Q8_K's block scales and 16-sums
+ */
+static size_t qrow_stride(uint32_t dtype, uint32_t k)
+{
+	size_t bytes = act_of(dtype) == ACT_Q8_K ?
+		       k + (size_t)k / LUMEN_QK_K * sizeof(float) + (size_t)k / 16 * sizeof(int16_t) :
+		       k + 2 * ((size_t)k / LUMEN_QK) * sizeof(float);
 
 	return (bytes + 63) & ~(size_t)63;
 }
@@ -39,13 +70,14 @@ size_t lumen_matmul_scratch(const struct lumen_op *op, uint32_t rows)
 		return hrow_stride(op->src[1].dims[0]) * rows;
 	if (!is_quant(op->src[0].dtype))
 		return 0;
-	return qrow_stride(op->src[1].dims[0]) * rows;
+	return qrow_stride(op->src[0].dtype, op->src[1].dims[0]) * rows;
 }
 
 struct matmul {
 	const struct lumen_kernels *k;
 	uint32_t dtype;
 	uint32_t kdim, n, rows;
+	uint32_t nb;		/* weight blocks in a row */
 	const uint8_t *w;
 	uint64_t w_stride;
 	const uint8_t *x;
@@ -64,9 +96,13 @@ static void quantize_row(void *p, size_t r, unsigned int ith)
 	struct matmul *m = p;
 	uint8_t *q = m->xq + r * m->xq_stride;
 	float *d = (float *)(q + m->kdim);
+	const float *x = (const float *)(m->x + r * m->x_stride);
 
-	m->k->quantize_act((const float *)(m->x + r * m->x_stride), (int8_t *)q,
-			   d, d + m->kdim / LUMEN_QK, m->kdim / LUMEN_QK);
+	if (act_of(m->dtype) == ACT_Q8_K)
+		m->k->quantize_act_k(x, (int8_t *)q, d, (int16_t *)(d + m->nb),
+				     m->nb);
+	else
+		m->k->quantize_act(x, (int8_t *)q, d, d + m->nb, m->nb);
 }
 
 static void round_row_f16(void *p, size_t r, unsigned int ith)
@@ -83,8 +119,12 @@ static struct lumen_qrow qrow(const struct matmul *m, size_t r)
 {
 	const uint8_t *base = m->xq + r * m->xq_stride;
 	const float *d = (const float *)(base + m->kdim);
-	struct lumen_qrow q = { (const int8_t *)base, d, d + m->kdim / LUMEN_QK };
+	struct lumen_qrow q = { (const int8_t *)base, d, NULL, NULL };
 
+	if (act_of(m->dtype) == ACT_Q8_K)
+		q.bsums = (const int16_t *)(d + m->nb);
+	else
+		q.s = d + m->nb;
 	return q;
 }
 
@@ -98,9 +138,11 @@ static void dot_rows(const struct matmul *m, const uint8_t *wrow, size_t r0,
 		for (unsigned int i = 0; i < nx; i++)
 			q[i] = qrow(m, r0 + i);
 		if (m->dtype == LUMEN_DTYPE_Q8_0)
-			m->k->dot_q8_0(wrow, q, nx, m->kdim / LUMEN_QK, out);
+			m->k->dot_q8_0(wrow, q, nx, m->nb, out);
+		else if (m->dtype == LUMEN_DTYPE_Q4_0)
+			m->k->dot_q4_0(wrow, q, nx, m->nb, out);
 		else
-			m->k->dot_q4_0(wrow, q, nx, m->kdim / LUMEN_QK, out);
+			m->k->dot_blk[m->dtype](wrow, q, nx, m->nb, out);
 		return;
 	}
 	const float *xs[LUMEN_MR];
@@ -109,6 +151,8 @@ static void dot_rows(const struct matmul *m, const uint8_t *wrow, size_t r0,
 		xs[i] = (const float *)(m->x + (r0 + i) * m->x_stride);
 	if (m->dtype == LUMEN_DTYPE_F16)
 		m->k->dot_f16((const uint16_t *)wrow, xs, nx, m->kdim, out);
+	else if (m->dtype == LUMEN_DTYPE_BF16)
+		m->k->dot_bf16((const uint16_t *)wrow, xs, nx, m->kdim, out);
 	else
 		m->k->dot_f32((const float *)wrow, xs, nx, m->kdim, out);
 }
@@ -145,8 +189,12 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 	case LUMEN_DTYPE_F16:
 		m->k->gemv_f16(w, m->w_stride, cnt, (const float *)m->x, m->kdim, out);
 		break;
-	default:
+	case LUMEN_DTYPE_F32:
 		m->k->gemv_f32(w, m->w_stride, cnt, (const float *)m->x, m->kdim, out);
+		break;
+	default:	/* the other types: one row at a time, streamed in order */
+		for (size_t i = 0; i < cnt; i++)
+			dot_rows(m, w + i * m->w_stride, 0, 1, out + i);
 	}
 	for (size_t i = 0; i < cnt; i++)
 		store(m, 0, n + i, out[i]);
@@ -205,7 +253,8 @@ void lumen_op_matmul(struct lumen_op_ctx *c)
 		.x = c->src[1],
 		.x_stride = op->src[1].strides[1],
 		.xq = c->ex->scratch,
-		.xq_stride = qrow_stride(op->src[0].dims[0]),
+		.nb = op->src[0].dims[0] / lumen_type_block(op->src[0].dtype),
+		.xq_stride = qrow_stride(op->src[0].dtype, op->src[0].dims[0]),
 		.dst = c->dst,
 		.dst_stride = op->dst.strides[1],
 	};

@@ -29,3 +29,47 @@ void lumen_quantize_act_scalar(const float *x, int8_t *qs, float *d, float *s,
 		s[i] = d[i] * (float)sum;
 	}
 }
+
+/*
+ * Q8_K as ggml's quantize_row_q8_K: the signed value of largest magnitude
+ * (the first one met) maps to -127, multiplier -127 / max, ties to even,
+ * at most 127; the scale is the float 1 / multiplier (not rounded to F16).
+ */
+void lumen_quantize_act_k_scalar(const float *x, int8_t *qs, float *d,
+				 int16_t *bsums, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, x += LUMEN_QK_K, qs += LUMEN_QK_K,
+	     bsums += LUMEN_QK_K / 16) {
+		float amax = 0.0f, max = 0.0f;
+
+		for (int j = 0; j < LUMEN_QK_K; j++) {
+			if (fabsf(x[j]) > amax) {
+				amax = fabsf(x[j]);
+				max = x[j];
+			}
+		}
+		if (amax == 0.0f) {
+			d[i] = 0.0f;
+			for (int j = 0; j < LUMEN_QK_K; j++)
+				qs[j] = 0;
+			for (int j = 0; j < LUMEN_QK_K / 16; j++)
+				bsums[j] = 0;
+			continue;
+		}
+		float iscale = -127.0f / max;
+
+		for (int j = 0; j < LUMEN_QK_K; j++) {
+			int v = (int)nearbyintf(iscale * x[j]);
+
+			qs[j] = (int8_t)(v < 127 ? v : 127);
+		}
+		for (int j = 0; j < LUMEN_QK_K / 16; j++) {
+			int sum = 0;
+
+			for (int l = 0; l < 16; l++)
+				sum += qs[16 * j + l];
+			bsums[j] = (int16_t)sum;
+		}
+		d[i] = 1.0f / iscale;
+	}
+}

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * stories260K (F32, F16, Q8_0, Q4_0), compiled by lumenc, run through
- * liblumen's CPU backend against llama.cpp's outputs in $(SHARED)/golden,
- * compared by the rule of its README: the prompt's tokens exactly, the
- * greedy ids up to the first near tie, the first step's top-5 logits
- * within a tolerance.
+ * stories260K (F32, F16, Q8_0, Q4_0) and the architectures of
+ * $(SHARED)/golden-arch, compiled by lumenc, run through liblumen's CPU
+ * backend against llama.cpp's outputs, compared by the rule of the
+ * golden README: the prompt's tokens exactly, the greedy ids up to the
+ * first near tie, the first step's top-5 logits within a tolerance
+ * (golden-arch/README.md: 0.05 for F16 files, 1.0 for quantized ones).
  *
  * The binary's --device npu runs the same cases on the NPU, through
  * lumen.ko (runtime/tests/npu-guest.sh does, in the QEMU guest).
@@ -41,7 +42,7 @@ static int record(void *data, int32_t id, const char *piece, size_t len)
  * *@exact the number of leading steps whose ids equal the reference's.
  */
 static void follow_reference(struct lumen_session *s, const struct golden *g,
-			     size_t *exact)
+			     double near_tie, size_t *exact)
 {
 	size_t s_i;
 
@@ -50,7 +51,7 @@ static void follow_reference(struct lumen_session *s, const struct golden *g,
 		double margin = st->top_logit[0] - st->top_logit[1];
 		int32_t id = lumen_session_argmax(s);
 
-		if (margin < NEAR_TIE)
+		if (margin < near_tie)
 			break;
 		CHECK_MSG(id == st->id, "step %zu: token %d, want %d",
 			  s_i, id, st->id);
@@ -66,7 +67,9 @@ static void follow_reference(struct lumen_session *s, const struct golden *g,
 	fprintf(stderr, "# %zu of %zu steps compared\n", s_i, g->n_steps);
 }
 
-static void golden_case(const char *quant, unsigned int line, double tol)
+/* @ref_dir/@name.jsonl line @line against $LUMEN_MODEL_DIR/@name.lnpu */
+static void golden_case_in(const char *ref_dir, const char *name,
+			   unsigned int line, double tol, double near_tie)
 {
 	const char *shared = getenv("SHARED"), *dir = getenv("LUMEN_MODEL_DIR");
 	struct lumen_device_options dopt = { .backend = golden_backend,
@@ -84,8 +87,8 @@ static void golden_case(const char *quant, unsigned int line, double tol)
 	long n;
 
 	REQUIRE_MSG(shared && dir, "SHARED and LUMEN_MODEL_DIR must be set");
-	snprintf(path, sizeof(path), "%s/golden/stories260K-%s.jsonl", shared, quant);
-	snprintf(model_path, sizeof(model_path), "%s/stories260K-%s.lnpu", dir, quant);
+	snprintf(path, sizeof(path), "%s/%s/%s.jsonl", shared, ref_dir, name);
+	snprintf(model_path, sizeof(model_path), "%s/%s.lnpu", dir, name);
 	REQUIRE_MSG(!golden_load(&g, path, line, err, sizeof(err)), "%s", err);
 	REQUIRE_MSG(!lumen_device_open(&dev, &dopt), "%s", lumen_last_error());
 	REQUIRE_MSG(!lumen_model_load(dev, model_path, NULL, &m), "%s",
@@ -112,7 +115,7 @@ static void golden_case(const char *quant, unsigned int line, double tol)
 
 	/* 2. greedy ids up to the first near tie */
 	agree = 0;
-	follow_reference(s, &g, &agree);
+	follow_reference(s, &g, near_tie, &agree);
 
 	/* the generate loop makes the same choices as the steps above */
 	lumen_session_reset(s);
@@ -136,6 +139,14 @@ static void golden_case(const char *quant, unsigned int line, double tol)
 	lumen_device_close(dev);
 }
 
+static void golden_case(const char *quant, unsigned int line, double tol)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "stories260K-%s", quant);
+	golden_case_in("golden", name, line, tol, NEAR_TIE);
+}
+
 #define GOLDEN(quant, line, tol) \
 	TEST(stories260K_##quant##_prompt##line) { golden_case(#quant, line, tol); }
 
@@ -147,6 +158,57 @@ GOLDEN(q8_0, 0, 0.15) GOLDEN(q8_0, 1, 0.15) GOLDEN(q8_0, 2, 0.15)
 GOLDEN(q8_0, 3, 0.15) GOLDEN(q8_0, 4, 0.15)
 GOLDEN(q4_0, 0, 0.15) GOLDEN(q4_0, 1, 0.15) GOLDEN(q4_0, 2, 0.15)
 GOLDEN(q4_0, 3, 0.15) GOLDEN(q4_0, 4, 0.15)
+
+/* golden-arch: every architecture, quantized files with the looser rule */
+#define ARCH(tag, name, q, line) \
+	TEST(golden_arch_##tag##_prompt##line) \
+	{ golden_case_in("golden-arch", name, line, q ? 1.0 : 0.05, q ? 1.0 : NEAR_TIE); }
+#define ARCH5(tag, name, q) \
+	ARCH(tag, name, q, 0) ARCH(tag, name, q, 1) ARCH(tag, name, q, 2) \
+	ARCH(tag, name, q, 3) ARCH(tag, name, q, 4)
+
+ARCH5(llama32_f16, "llama32-f16", 0)
+ARCH5(llama32_q8_0, "llama32-q8_0", 1)
+ARCH5(llama_ropelinear_f16, "llama-ropelinear-f16", 0)
+ARCH5(llama_ropelinear_q8_0, "llama-ropelinear-q8_0", 1)
+ARCH5(qwen2_f16, "qwen2-f16", 0)
+ARCH5(qwen2_q8_0, "qwen2-q8_0", 1)
+ARCH5(qwen3_f16, "qwen3-f16", 0)
+ARCH5(qwen3_q8_0, "qwen3-q8_0", 1)
+ARCH5(gemma3_f16, "gemma3-f16", 0)
+ARCH5(gemma3_q8_0, "gemma3-q8_0", 1)
+ARCH5(phi3_f16, "phi3-f16", 0)
+ARCH5(phi3_q8_0, "phi3-q8_0", 1)
+/*
+ * The files people download: llama-quantize's Q4_0 (Q6_K output), Q4_K_M,
+ * Q5_K_M and Q6_K mixes, and Q4_1 / Q5_0, their weights used in place
+ */
+ARCH5(llama32_q4_0, "llama32-q4_0", 1)
+ARCH5(llama32_q4_k_m, "llama32-q4_k_m", 1)
+ARCH5(llama32_q5_k_m, "llama32-q5_k_m", 1)
+ARCH5(llama32_q6_k, "llama32-q6_k", 1)
+ARCH5(llama_ropelinear_q4_0, "llama-ropelinear-q4_0", 1)
+ARCH5(llama_ropelinear_q4_k_m, "llama-ropelinear-q4_k_m", 1)
+ARCH5(llama_ropelinear_q5_k_m, "llama-ropelinear-q5_k_m", 1)
+ARCH5(llama_ropelinear_q6_k, "llama-ropelinear-q6_k", 1)
+ARCH5(qwen2_q4_0, "qwen2-q4_0", 1)
+ARCH5(qwen2_q4_k_m, "qwen2-q4_k_m", 1)
+ARCH5(qwen2_q5_k_m, "qwen2-q5_k_m", 1)
+ARCH5(qwen2_q6_k, "qwen2-q6_k", 1)
+ARCH5(qwen3_q4_0, "qwen3-q4_0", 1)
+ARCH5(qwen3_q4_k_m, "qwen3-q4_k_m", 1)
+ARCH5(qwen3_q5_k_m, "qwen3-q5_k_m", 1)
+ARCH5(qwen3_q6_k, "qwen3-q6_k", 1)
+ARCH5(gemma3_q4_0, "gemma3-q4_0", 1)
+ARCH5(gemma3_q4_k_m, "gemma3-q4_k_m", 1)
+ARCH5(gemma3_q5_k_m, "gemma3-q5_k_m", 1)
+ARCH5(gemma3_q6_k, "gemma3-q6_k", 1)
+ARCH5(phi3_q4_0, "phi3-q4_0", 1)
+ARCH5(phi3_q4_k_m, "phi3-q4_k_m", 1)
+ARCH5(phi3_q5_k_m, "phi3-q5_k_m", 1)
+ARCH5(phi3_q6_k, "phi3-q6_k", 1)
+ARCH5(llama32_q4_1, "llama32-q4_1", 1)
+ARCH5(llama32_q5_0, "llama32-q5_0", 1)
 
 /* [--device cpu|npu] [FILTER] */
 int main(int argc, char **argv)

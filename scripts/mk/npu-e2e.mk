@@ -48,7 +48,7 @@ runtime-guest: $(RUNTIME_GUEST)
 
 # one boot: the error without lumen.ko, then the NPU tests, the 20 golden
 # cases on the NPU and on the CPU backend, two processes at once
-suite-runtime-npu: $(RUNTIME_GUEST) $(LUMEN_KO) $(RUNTIME_MODELS)
+suite-runtime-npu: $(RUNTIME_GUEST) $(LUMEN_KO) $(RUNTIME_MODELS) $(RUNTIME_ARCH_MODELS)
 	@GUEST_BIN=$(RUNTIME_GUEST_BIN) LUMEN_KO=$(LUMEN_KO) \
 		LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) SHARED=$(SHARED) \
 		runtime/tests/run-npu

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * gen-synthetic: write llama-architecture GGUF v3 models of real shapes
- * with seeded random weights, for speed and scale work.
+ * gen-synthetic: write GGUF v3 models of real shapes, each in its own
+ * architecture, with seeded random weights, for speed and scale work.
  *
- *   gen-synthetic --shape NAME|--all [--type f16|q8_0|q4_0|all]
+ *   gen-synthetic --shape NAME|--all [--type TYPE[,TYPE...]|all]
  *                 --vocab VOCAB.gguf -d DIR [--seed N]
+ *
+ * --all writes the shapes up to 1.5B parameters; "all" types are the
+ * common ones (f16 q8_0 q4_0 q4_k_m).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,18 +18,29 @@
 
 #include "synth.h"
 
-static const struct {
-	const char *name;
-	uint32_t type;
-} types[] = { { "f16", 1 }, { "q8_0", 8 }, { "q4_0", 2 } };
+#define ALL_TYPES "f16,q8_0,q4_0,q4_k_m"
+#define ALL_SHAPES_MAX_PARAMS 1.5e9
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gen-synthetic --shape NAME|--all [--type f16|q8_0|q4_0|all]\n"
+	fprintf(f, "usage: gen-synthetic --shape NAME|--all [--type TYPE[,TYPE...]|all]\n"
 		   "                     --vocab VOCAB.gguf -d DIR [--seed N]\nshapes:");
 	for (unsigned int i = 0; i < synth_shape_count; i++)
 		fprintf(f, " %s", synth_shapes[i].name);
-	fprintf(f, "\n");
+	fprintf(f, "\ntypes:");
+	for (unsigned int i = 0; synth_type_names[i]; i++)
+		fprintf(f, " %s", synth_type_names[i]);
+	fprintf(f, " (all: " ALL_TYPES ")\n");
+}
+
+/* rough parameter count, to keep --all to the shapes that fit a disk */
+static double params(const struct synth_shape *s)
+{
+	double hd = s->head_dim ? s->head_dim : (double)s->n_embd / s->n_head;
+	double layer = (double)s->n_embd * hd * (2.0 * s->n_head + 2.0 * s->n_head_kv) +
+		       3.0 * s->n_embd * s->n_ff;
+
+	return layer * s->n_layer + (double)s->n_embd * s->n_vocab * (s->tied ? 1 : 2);
 }
 
 static int mkdirs(const char *dir)
@@ -85,21 +99,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen-synthetic: %s: cannot create: %m\n", dir);
 		return 1;
 	}
+	if (!strcmp(type, "all"))
+		type = ALL_TYPES;
+	for (const char *t = type; *t; t += strcspn(t, ",") + (t[strcspn(t, ",")] == ',')) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(t, ","), t);
+		if (!synth_type_from_name(name)) {
+			fprintf(stderr, "gen-synthetic: unknown type '%s'\n", name);
+			usage(stderr);
+			return 2;
+		}
+	}
 	for (unsigned int i = 0; i < synth_shape_count; i++) {
 		const struct synth_shape *s = &synth_shapes[i];
 
-		if (!all && strcmp(s->name, shape))
+		if (all ? params(s) > ALL_SHAPES_MAX_PARAMS : strcmp(s->name, shape))
 			continue;
-		for (unsigned int t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
-			char path[4096], err[512];
+		for (const char *t = type; *t;
+		     t += strcspn(t, ",") + (t[strcspn(t, ",")] == ',')) {
+			char name[32], path[4096], err[512];
 
-			if (strcmp(type, "all") && strcmp(type, types[t].name))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s-%s.gguf", dir, s->name,
-				 types[t].name);
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(t, ","), t);
+			snprintf(path, sizeof(path), "%s/%s-%s.gguf", dir, s->name, name);
 			fprintf(stderr, "gen-synthetic: %s\n", path);
-			if (synth_write(s, types[t].type, vocab, seed, path, err,
-					sizeof(err))) {
+			if (synth_write(s, synth_type_from_name(name), vocab, seed,
+					path, err, sizeof(err))) {
 				fprintf(stderr, "gen-synthetic: %s\n", err);
 				return 1;
 			}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "synth.h"
 
+#define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +14,33 @@
 #include "lumen_dtype.h"
 #include "format_util.h"
 
-/* shapes of the real models (hidden sizes, heads, vocabularies, RoPE bases) */
+/*
+ * Shapes of the real models (hidden sizes, heads, vocabularies, RoPE
+ * bases, from their config.json), each in its own architecture.
+ */
 const struct synth_shape synth_shapes[] = {
-	{ "stories260K", 64, 5, 8, 4, 172, 512, 512, 10000.0f, 0 },
-	{ "stories15M", 288, 6, 6, 6, 768, 32000, 256, 10000.0f, 0 },
-	{ "stories110M", 768, 12, 12, 12, 2048, 32000, 1024, 10000.0f, 0 },
-	{ "SmolLM2-135M", 576, 30, 9, 3, 1536, 49152, 8192, 100000.0f, 1 },
-	{ "Qwen2.5-0.5B-like", 896, 24, 14, 2, 4864, 151936, 32768, 1000000.0f, 1 },
-	{ "Llama-3.2-1B-like", 2048, 16, 32, 8, 8192, 128256, 131072, 500000.0f, 1 },
+	{ "stories260K", 64, 5, 8, 4, 172, 512, 512, 10000.0f, 0,
+	  .arch = "llama" },
+	{ "stories15M", 288, 6, 6, 6, 768, 32000, 256, 10000.0f, 0,
+	  .arch = "llama" },
+	{ "stories110M", 768, 12, 12, 12, 2048, 32000, 1024, 10000.0f, 0,
+	  .arch = "llama" },
+	{ "SmolLM2-135M", 576, 30, 9, 3, 1536, 49152, 8192, 100000.0f, 1,
+	  .arch = "llama" },
+	{ "SmolLM2-360M", 960, 32, 15, 5, 2560, 49152, 8192, 100000.0f, 1,
+	  .arch = "llama" },
+	{ "Qwen2.5-0.5B", 896, 24, 14, 2, 4864, 151936, 32768, 1000000.0f, 1,
+	  .arch = "qwen2" },
+	{ "Qwen3-0.6B", 1024, 28, 16, 8, 3072, 151936, 40960, 1000000.0f, 1,
+	  .arch = "qwen3", .head_dim = 128 },
+	{ "Gemma-3-270M", 640, 18, 4, 1, 2048, 262144, 32768, 1000000.0f, 1,
+	  .arch = "gemma3", .head_dim = 256, .window = 512, .pattern = 6 },
+	{ "Gemma-3-1B", 1152, 26, 4, 1, 6912, 262144, 32768, 1000000.0f, 1,
+	  .arch = "gemma3", .head_dim = 256, .window = 512, .pattern = 6 },
+	{ "Llama-3.2-1B", 2048, 16, 32, 8, 8192, 128256, 131072, 500000.0f, 1,
+	  .llama3_rope = 1 },
+	{ "Phi-3-mini", 3072, 32, 32, 32, 8192, 32064, 4096, 10000.0f, 0,
+	  .arch = "phi3" },
 };
 const unsigned int synth_shape_count = sizeof(synth_shapes) / sizeof(synth_shapes[0]);
 
@@ -48,72 +68,220 @@ static float uniform(uint64_t *s, float a)
 	return ((float)(next(s) >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * a;
 }
 
+enum content { RANDOM, ONES, LLAMA3_ROPE };
+
 struct tensor_plan {
 	char name[64];
 	uint64_t dims[2];
 	uint32_t n_dims;
 	uint32_t type;
-	float scale;		/* uniform bound; 0 = all ones (norms) */
+	float scale;		/* uniform bound of RANDOM */
+	enum content content;
 };
 
-static uint32_t matrix_type(uint32_t type, uint64_t row)
+static const char *arch_of(const struct synth_shape *s)
 {
-	if ((type == 2 || type == 8) && row % 32)
-		return 1;	/* as GGUF files do: such rows stay F16 */
-	return type;
+	return s->arch ? s->arch : "llama";
+}
+
+static uint64_t head_dim(const struct synth_shape *s)
+{
+	return s->head_dim ? s->head_dim : s->n_embd / s->n_head;
+}
+
+static const struct {
+	const char *name;
+	uint32_t type;
+} type_names[] = {
+	{ "f16", 1 }, { "bf16", 30 }, { "q8_0", 8 }, { "q4_0", 2 },
+	{ "q4_1", 3 }, { "q5_0", 6 }, { "q5_1", 7 }, { "q4_k", 12 },
+	{ "q5_k", 13 }, { "q6_k", 14 }, { "q4_k_m", SYNTH_MIX_Q4_K_M },
+	{ "q5_k_m", SYNTH_MIX_Q5_K_M }, { "q6_k_mix", SYNTH_MIX_Q6_K },
+	{ "q4_0_mix", SYNTH_MIX_Q4_0 },
+};
+
+const char *const synth_type_names[] = {
+	"f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k",
+	"q6_k", "q4_k_m", "q5_k_m", "q6_k_mix", "q4_0_mix", NULL,
+};
+
+static int type_known(uint32_t type)
+{
+	if (type == 0)
+		return 1;	/* F32 */
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (type_names[i].type == type)
+			return 1;
+	return 0;
+}
+
+uint32_t synth_type_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (!strcmp(type_names[i].name, name))
+			return type_names[i].type;
+	return 0;
+}
+
+/* what a matrix becomes when its rows do not fit the type's blocks */
+static uint32_t fallback(uint32_t type, uint64_t row)
+{
+	uint32_t block = type == 12 || type == 13 || type == 14 ? 256 :
+			 type == 1 || type == 30 || type == 0 ? 1 : 32;
+
+	if (row % block == 0)
+		return type;
+	switch (type) {
+	case 12: return fallback(6, row);	/* Q4_K -> Q5_0 */
+	case 13: return fallback(7, row);	/* Q5_K -> Q5_1 */
+	case 14: return fallback(8, row);	/* Q6_K -> Q8_0 */
+	default: return 1;			/* as GGUF files do: F16 */
+	}
+}
+
+/* llama-quantize's use_more_bits(): first and last eighth, every third */
+static int more_bits(uint32_t layer, uint32_t n_layer)
+{
+	return layer < n_layer / 8 || layer >= 7 * n_layer / 8 ||
+	       (layer - n_layer / 8) % 3 == 2;
+}
+
+enum role { ROLE_OTHER, ROLE_OUTPUT, ROLE_ATTN_V, ROLE_FFN_DOWN };
+
+static uint32_t matrix_type(uint32_t type, uint64_t row, enum role role,
+			    uint32_t layer, uint32_t n_layer)
+{
+	uint32_t base = type;
+
+	switch (type) {
+	case SYNTH_MIX_Q4_K_M:
+	case SYNTH_MIX_Q5_K_M:
+		base = type == SYNTH_MIX_Q4_K_M ? 12 : 13;
+		if (role == ROLE_OUTPUT ||
+		    ((role == ROLE_ATTN_V || role == ROLE_FFN_DOWN) &&
+		     more_bits(layer, n_layer)))
+			base = 14;
+		break;
+	case SYNTH_MIX_Q6_K:
+		base = 14;
+		break;
+	case SYNTH_MIX_Q4_0:
+		base = role == ROLE_OUTPUT ? 14 : 2;
+		break;
+	}
+	return fallback(base, row);
 }
 
 static int plan(const struct synth_shape *s, uint32_t type,
 		struct tensor_plan **out)
 {
-	uint64_t d = s->n_embd, hd = s->n_embd / s->n_head;
+	const char *arch = arch_of(s);
+	int qwen2 = !strcmp(arch, "qwen2"), gemma = !strcmp(arch, "gemma3");
+	int qk_norm = gemma || !strcmp(arch, "qwen3"), phi3 = !strcmp(arch, "phi3");
+	uint64_t d = s->n_embd, hd = head_dim(s);
 	uint64_t q = s->n_head * hd, kv = s->n_head_kv * hd, ff = s->n_ff;
-	struct tensor_plan *p = calloc(3 + 9 * (size_t)s->n_layer, sizeof(*p));
+	struct tensor_plan *p = calloc(4 + 16 * (size_t)s->n_layer, sizeof(*p));
 	int n = 0;
 
 	if (!p)
 		return -1;
-#define ADD(nm, d0, d1, sc) do {					\
+	enum role role = ROLE_OTHER;
+	uint32_t layer = 0;
+#define ADD(nm, d0, d1, sc, what) do {					\
 		snprintf(p[n].name, sizeof(p[n].name), "%s", nm);	\
 		p[n].dims[0] = d0;					\
 		p[n].dims[1] = d1;					\
 		p[n].n_dims = (d1) > 1 ? 2 : 1;				\
-		p[n].type = (sc) ? matrix_type(type, d0) : 0;		\
+		p[n].type = (d1) > 1 ? matrix_type(type, d0, role, layer, \
+						    s->n_layer) : 0;	\
 		p[n].scale = sc;					\
+		p[n].content = what;					\
 		n++;							\
 	} while (0)
 	/* std 1/sqrt(fan-in) keeps activations O(1) through the layers */
 #define FAN(k) (sqrtf(3.0f / (float)(k)))
-	ADD("token_embd.weight", d, s->n_vocab, FAN(d));
+#define LAYER(suffix, d0, d1, sc, what) do {				\
+		snprintf(nm, sizeof(nm), "blk.%u.%s", l, suffix);	\
+		ADD(nm, d0, d1, sc, what);				\
+	} while (0)
+	/* a tied embedding is the output matrix too: it gets the output's type */
+	role = s->tied ? ROLE_OUTPUT : ROLE_OTHER;
+	ADD("token_embd.weight", d, s->n_vocab, FAN(d), RANDOM);
+	role = ROLE_OTHER;
+	if (s->llama3_rope)
+		ADD("rope_freqs.weight", hd / 2, 1, 0.0f, LLAMA3_ROPE);
 	for (uint32_t l = 0; l < s->n_layer; l++) {
 		char nm[64];
-		static const char *const what[9] = {
-			"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output",
-			"ffn_norm", "ffn_gate", "ffn_up", "ffn_down",
-		};
-		const uint64_t dims[9][2] = {
-			{ d, 1 }, { d, q }, { d, kv }, { d, kv }, { q, d },
-			{ d, 1 }, { d, ff }, { d, ff }, { ff, d },
-		};
 
-		for (int i = 0; i < 9; i++) {
-			snprintf(nm, sizeof(nm), "blk.%u.%s.weight", l, what[i]);
-			ADD(nm, dims[i][0], dims[i][1],
-			    dims[i][1] == 1 ? 0.0f : FAN(dims[i][0]));
+		layer = l;
+		LAYER("attn_norm.weight", d, 1, 0.0f, ONES);
+		if (phi3) {
+			LAYER("attn_qkv.weight", d, q + 2 * kv, FAN(d), RANDOM);
+		} else {
+			LAYER("attn_q.weight", d, q, FAN(d), RANDOM);
+			LAYER("attn_k.weight", d, kv, FAN(d), RANDOM);
+			role = ROLE_ATTN_V;
+			LAYER("attn_v.weight", d, kv, FAN(d), RANDOM);
+			role = ROLE_OTHER;
 		}
+		if (qwen2) {
+			LAYER("attn_q.bias", q, 1, 0.02f, RANDOM);
+			LAYER("attn_k.bias", kv, 1, 0.02f, RANDOM);
+			LAYER("attn_v.bias", kv, 1, 0.02f, RANDOM);
+		}
+		if (qk_norm) {
+			LAYER("attn_q_norm.weight", hd, 1, 0.0f, ONES);
+			LAYER("attn_k_norm.weight", hd, 1, 0.0f, ONES);
+		}
+		LAYER("attn_output.weight", q, d, FAN(q), RANDOM);
+		if (gemma)
+			LAYER("post_attention_norm.weight", d, 1, 0.0f, ONES);
+		LAYER("ffn_norm.weight", d, 1, 0.0f, ONES);
+		if (phi3) {
+			LAYER("ffn_up.weight", d, 2 * ff, FAN(d), RANDOM);
+		} else {
+			LAYER("ffn_gate.weight", d, ff, FAN(d), RANDOM);
+			LAYER("ffn_up.weight", d, ff, FAN(d), RANDOM);
+		}
+		role = ROLE_FFN_DOWN;
+		LAYER("ffn_down.weight", ff, d, FAN(ff), RANDOM);
+		role = ROLE_OTHER;
+		if (gemma)
+			LAYER("post_ffw_norm.weight", d, 1, 0.0f, ONES);
 	}
-	ADD("output_norm.weight", d, 1, 0.0f);
+	ADD("output_norm.weight", d, 1, 0.0f, ONES);
+	role = ROLE_OUTPUT;
 	if (!s->tied)
-		ADD("output.weight", d, s->n_vocab, FAN(d));
+		ADD("output.weight", d, s->n_vocab, FAN(d), RANDOM);
+#undef LAYER
 #undef ADD
 #undef FAN
 	*out = p;
 	return n;
 }
 
+/*
+ * Llama 3.1's RoPE scaling as its converters store it: factor 32, low and
+ * high frequency factors 1 and 4, original context 8192.
+ */
+static float llama3_rope_factor(const struct synth_shape *s, uint64_t i)
+{
+	const double factor = 32, low = 1, high = 4, orig = 8192;
+	double freq = pow(s->rope_base, -2.0 * (double)i / (double)head_dim(s));
+	double wavelen = 2 * M_PI / freq, smooth;
+
+	if (wavelen < orig / high)
+		return 1.0f;
+	if (wavelen > orig / low)
+		return (float)factor;
+	smooth = (orig / wavelen - low) / (high - low);
+	return (float)(1.0 / ((1 - smooth) / factor + smooth));
+}
+
 /* one tensor's rows, generated and converted a chunk of rows at a time */
-static int write_tensor(FILE *f, const struct tensor_plan *t, uint64_t seed,
-			int index, uint64_t size)
+static int write_tensor(FILE *f, const struct synth_shape *s,
+			const struct tensor_plan *t, uint64_t seed, int index,
+			uint64_t size)
 {
 	uint64_t rng = seed * 0x100000001b3ULL + (uint64_t)index;
 	uint64_t row_bytes = size / t->dims[1];
@@ -132,7 +300,8 @@ static int write_tensor(FILE *f, const struct tensor_plan *t, uint64_t seed,
 		uint8_t *dst = buf + n * row_bytes;
 
 		for (uint64_t i = 0; i < t->dims[0]; i++)
-			row[i] = t->scale ? uniform(&rng, t->scale) : 1.0f;
+			row[i] = t->content == RANDOM ? uniform(&rng, t->scale) :
+				 t->content == ONES ? 1.0f : llama3_rope_factor(s, i);
 		switch (t->type) {
 		case 0:
 			memcpy(dst, row, 4 * t->dims[0]);
@@ -144,11 +313,15 @@ static int write_tensor(FILE *f, const struct tensor_plan *t, uint64_t seed,
 				memcpy(dst + 2 * i, &h, 2);
 			}
 			break;
-		case 8:
-			lumen_quantize_row_q8_0(row, dst, t->dims[0]);
+		case 30:
+			for (uint64_t i = 0; i < t->dims[0]; i++) {
+				uint16_t h = lumen_f32_to_bf16(row[i]);
+
+				memcpy(dst + 2 * i, &h, 2);
+			}
 			break;
-		case 2:
-			lumen_quantize_row_q4_0(row, dst, t->dims[0]);
+		default:
+			lumen_quantize_row(t->type, row, dst, t->dims[0]);
 			break;
 		}
 		if (++n == per || r + 1 == t->dims[1]) {
@@ -246,12 +419,12 @@ int synth_write(const struct synth_shape *s, uint32_t type,
 	struct gguf_writer w;
 	struct gguf_file g;
 	struct tensor_plan *p;
-	char name[96], tmp[4096], msg[512];
+	char name[96], key[96], tmp[4096], msg[512];
 	FILE *f;
 	int n, ret = -1;
 
-	if (type != 0 && type != 1 && type != 2 && type != 8)
-		return lc_fail(err, errlen, "type %u: F32, F16, Q8_0 or Q4_0 only", type);
+	if (!type_known(type))
+		return lc_fail(err, errlen, "type %u: not a type gen-synthetic writes", type);
 	if (gguf_open(&g, vocab_gguf, msg, sizeof(msg)))
 		return lc_fail(err, errlen, "%s: %s", vocab_gguf, msg);
 	n = plan(s, type, &p);
@@ -260,20 +433,32 @@ int synth_write(const struct synth_shape *s, uint32_t type,
 		return lc_fail(err, errlen, "out of memory");
 	}
 	gw_init(&w);
-	gw_str(&w, "general.architecture", "llama", 5);
+	gw_str(&w, "general.architecture", arch_of(s), strlen(arch_of(s)));
 	snprintf(name, sizeof(name), "synthetic %s", s->name);
 	gw_str(&w, "general.name", name, strlen(name));
 	gw_u32(&w, "general.alignment", 32);
-	gw_u32(&w, "llama.context_length", s->ctx);
-	gw_u32(&w, "llama.embedding_length", s->n_embd);
-	gw_u32(&w, "llama.block_count", s->n_layer);
-	gw_u32(&w, "llama.feed_forward_length", s->n_ff);
-	gw_u32(&w, "llama.attention.head_count", s->n_head);
-	gw_u32(&w, "llama.attention.head_count_kv", s->n_head_kv);
-	gw_u32(&w, "llama.rope.dimension_count", s->n_embd / s->n_head);
-	gw_f32(&w, "llama.rope.freq_base", s->rope_base);
-	gw_f32(&w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
-	gw_u32(&w, "llama.vocab_size", s->n_vocab);
+#define KEY(k) (snprintf(key, sizeof(key), "%s.%s", arch_of(s), k), key)
+	gw_u32(&w, KEY("context_length"), s->ctx);
+	gw_u32(&w, KEY("embedding_length"), s->n_embd);
+	gw_u32(&w, KEY("block_count"), s->n_layer);
+	gw_u32(&w, KEY("feed_forward_length"), s->n_ff);
+	gw_u32(&w, KEY("attention.head_count"), s->n_head);
+	gw_u32(&w, KEY("attention.head_count_kv"), s->n_head_kv);
+	if (s->head_dim) {
+		gw_u32(&w, KEY("attention.key_length"), s->head_dim);
+		gw_u32(&w, KEY("attention.value_length"), s->head_dim);
+	}
+	gw_u32(&w, KEY("rope.dimension_count"), (uint32_t)head_dim(s));
+	gw_f32(&w, KEY("rope.freq_base"), s->rope_base);
+	gw_f32(&w, KEY("attention.layer_norm_rms_epsilon"),
+	       s->arch && !strcmp(s->arch, "gemma3") ? 1e-6f : 1e-5f);
+	gw_u32(&w, KEY("vocab_size"), s->n_vocab);
+	if (s->window) {
+		gw_u32(&w, KEY("attention.sliding_window"), s->window);
+		gw_u32(&w, KEY("attention.sliding_window_pattern"), s->pattern);
+		gw_f32(&w, KEY("rope.freq_base_swa"), 10000.0f);
+	}
+#undef KEY
 	if (add_vocab(&w, &g, s->n_vocab, err, errlen))
 		goto out;
 	for (int i = 0; i < n; i++)
@@ -287,7 +472,7 @@ int synth_write(const struct synth_shape *s, uint32_t type,
 	ret = gw_write_header(&w, f);
 	for (int i = 0; i < n && !ret; i++)
 		ret = gw_begin_tensor(&w, f, i) ||
-		      write_tensor(f, &p[i], seed, i, gw_tensor_size(&w, i));
+		      write_tensor(f, s, &p[i], seed, i, gw_tensor_size(&w, i));
 	if (fclose(f))
 		ret = -1;
 	if (!ret && rename(tmp, path))

@@ -20,8 +20,12 @@
 #include "lumen_vm.h"
 
 #define LUMEN_POLL_US		10
-#define LUMEN_RESET_TIMEOUT_US	100000
-#define LUMEN_POWER_TIMEOUT_US	100000
+/*
+ * A device model on a loaded host answers late, but answers: a reset or a
+ * power change that cannot finish in a second is broken, not slow.
+ */
+#define LUMEN_RESET_TIMEOUT_US	1000000
+#define LUMEN_POWER_TIMEOUT_US	1000000
 
 /* Point the device at the ring and completion memory and let it fetch. */
 static void lumen_device_hw_init(struct lumen_device *ldev)
@@ -242,9 +246,16 @@ void lumen_device_counters(struct lumen_device *ldev,
 int lumen_runtime_suspend(struct device *dev)
 {
 	struct lumen_device *ldev = dev_get_drvdata(dev);
+	int ret;
 
 	guard(mutex)(&ldev->reset_lock);
-	return lumen_device_power(ldev, LUMEN_POWER_REQ_OFF, LUMEN_POWER_OFF);
+	ret = lumen_device_power(ldev, LUMEN_POWER_REQ_OFF, LUMEN_POWER_OFF);
+	/*
+	 * Cores still finishing a job are busy, not broken: -EBUSY lets the
+	 * PM core try again later, where any other error would disable
+	 * runtime PM, and with it every job, until the driver is rebound.
+	 */
+	return ret == -ETIMEDOUT ? -EBUSY : ret;
 }
 
 /**

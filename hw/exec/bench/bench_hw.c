@@ -21,6 +21,7 @@
 #include "lumen_dtype.h"
 #include "lumen_build.h"
 #include "lumen_exec.h"
+#include "lumen_ops.h"
 
 #define LLC_BYTES (32ull << 20)
 #define COLD_BYTES (2 * LLC_BYTES + (16ull << 20))
@@ -146,6 +147,17 @@ static void fill_weights(uint8_t *p, uint32_t dtype, size_t bytes)
 	}
 	size_t bs = lumen_type_size(dtype);
 
+	if (dtype != LUMEN_DTYPE_Q8_0 && dtype != LUMEN_DTYPE_Q4_0) {
+		/* other types: real blocks from the simple quantizers */
+		size_t n = bytes / bs * lumen_type_block(dtype);
+		float *f = malloc(n * sizeof(float));
+
+		for (size_t i = 0; i < n; i++)
+			f[i] = rndf() * 0.1f;
+		lumen_quantize_row(dtype, f, p, n);
+		free(f);
+		return;
+	}
 	for (size_t i = 0; i + bs <= bytes; i += bs) {
 		uint16_t d = lumen_f32_to_f16(0.01f + 0.001f * (rnd() % 10));
 
@@ -184,17 +196,17 @@ static double time_prog(struct lumen_exec *ex, const void *prog, size_t size,
 
 static const char *dtype_name(uint32_t d)
 {
-	return d == LUMEN_DTYPE_F16 ? "F16" : d == LUMEN_DTYPE_Q8_0 ? "Q8_0" : "Q4_0";
+	return lumen_isa_dtype_name(d);
 }
 
 static void bench_matmul(struct lumen_exec *ex[2], const double bw[2],
 			 uint32_t dtype, uint32_t k, uint32_t n, uint32_t m)
 {
-	size_t wbytes = (size_t)type_bytes(dtype, k) * n;
+	size_t wbytes = (size_t)lumen_row_bytes(dtype, k) * n;
 	char label[64];
 
 	snprintf(label, sizeof(label), "%s %ux%u M=%u", dtype_name(dtype), k, n, m);
-	if (!wanted(label))
+	if (!wanted(label) || k % lumen_type_block(dtype))
 		return;
 	uint32_t copies = (uint32_t)((COLD_BYTES + wbytes - 1) / wbytes);
 	size_t xbytes = (size_t)k * m * 4, ybytes = (size_t)n * m * 4;
@@ -322,7 +334,12 @@ static void bench_dispatch(struct lumen_exec *ex[2])
 int main(int argc, char **argv)
 {
 	static const uint32_t shapes[][2] = { { 288, 768 }, { 576, 1536 }, { 2048, 8192 } };
-	static const uint32_t dtypes[] = { LUMEN_DTYPE_F16, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0 };
+	static const uint32_t dtypes[] = {
+		LUMEN_DTYPE_F16, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1,
+		LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1, LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K,
+		LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_BF16,
+	};
+	const unsigned int n_dtypes = sizeof(dtypes) / sizeof(dtypes[0]);
 	struct lumen_exec *ex[2] = { lumen_exec_create(1), lumen_exec_create(2) };
 	uint8_t *buf = aligned_alloc(64, BW_BYTES);
 	double bw[2];
@@ -346,7 +363,7 @@ int main(int argc, char **argv)
 	       "weights", "th", "time/op", "GB/s", "GFLOP/s", "roofline");
 	for (unsigned int m = 1; m <= 64; m *= 64)
 		for (unsigned int s = 0; s < 3; s++)
-			for (unsigned int d = 0; d < 3; d++)
+			for (unsigned int d = 0; d < n_dtypes; d++)
 				bench_matmul(ex, bw, dtypes[d], shapes[s][0], shapes[s][1], m);
 	bench_dispatch(ex);
 	bench_attention(ex, bw, 256);

@@ -160,6 +160,60 @@ uint16_t ref_f32_to_f16(float f)
 	return sign | (uint16_t)((e + 15) << 10) | (uint16_t)m;
 }
 
+static double le16_half(const uint8_t *p)
+{
+	return ref_f16_to_double((uint16_t)(p[0] | p[1] << 8));
+}
+
+/* 6-bit scale (what 0) or min (what 1) of sub-block j of a Q4_K/Q5_K block */
+static int ref_k_scale(const uint8_t *s, int j, int what)
+{
+	/* bytes 0-3: scales 0-3 in bits 0-5, bits 4-5 of scales 4-7 on top;
+	 * bytes 4-7: mins 0-3 likewise; bytes 8-11: low nibbles of scale and
+	 * min 4-7 */
+	if (j < 4)
+		return s[j + 4 * what] & 63;
+	return (s[j + 4] >> (4 * what) & 15) | (s[j - 4 + 4 * what] >> 6) << 4;
+}
+
+/* weight e (0..255) of one K-quant super-block, decoded from its bytes */
+static double ref_k_weight(uint32_t dtype, const uint8_t *blk, int e)
+{
+	int sub = e / 32, chunk = e / 64, l = e % 32, upper = e % 64 >= 32;
+
+	if (dtype == LUMEN_DTYPE_Q6_K) {
+		int h = e / 128, g = (e % 128) / 32;
+		uint8_t lo = blk[64 * h + 32 * (g & 1) + l];
+		int nib = g < 2 ? lo & 15 : lo >> 4;
+		int hi = blk[128 + 32 * h + l] >> (2 * g) & 3;
+		int8_t sc = (int8_t)blk[192 + e / 16];
+
+		return le16_half(blk + 208) * sc * ((nib | hi << 4) - 32);
+	}
+	const uint8_t *qs = blk + (dtype == LUMEN_DTYPE_Q5_K ? 48 : 16);
+	int q = upper ? qs[32 * chunk + l] >> 4 : qs[32 * chunk + l] & 15;
+
+	if (dtype == LUMEN_DTYPE_Q5_K)
+		q |= (blk[16 + l] >> (2 * chunk + upper) & 1) << 4;
+	return le16_half(blk) * ref_k_scale(blk + 4, sub, 0) * q -
+	       le16_half(blk + 2) * ref_k_scale(blk + 4, sub, 1);
+}
+
+/* weight j of a 32-block of Q4_1 / Q5_0 / Q5_1 */
+static double ref_32_weight(uint32_t dtype, const uint8_t *blk, int j)
+{
+	int has_m = dtype != LUMEN_DTYPE_Q5_0, has_h = dtype != LUMEN_DTYPE_Q4_1;
+	const uint8_t *qh = blk + (has_m ? 4 : 2);
+	const uint8_t *qs = qh + (has_h ? 4 : 0);
+	int q = j < 16 ? qs[j] & 15 : qs[j - 16] >> 4;
+
+	if (has_h)
+		q |= (qh[j / 8] >> (j % 8) & 1) << 4;
+	if (dtype == LUMEN_DTYPE_Q5_0)
+		return le16_half(blk) * (q - 16);
+	return le16_half(blk) * q + le16_half(blk + 2);
+}
+
 void ref_dequant_row(uint32_t dtype, const uint8_t *src, double *dst, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -176,6 +230,13 @@ void ref_dequant_row(uint32_t dtype, const uint8_t *src, double *dst, size_t n)
 			memcpy(&h, src + 2 * i, 2);
 			dst[i] = ref_f16_to_double(h);
 			break;
+		case LUMEN_DTYPE_BF16: {
+			uint32_t u = (uint32_t)(src[2 * i] | src[2 * i + 1] << 8) << 16;
+
+			memcpy(&f, &u, 4);
+			dst[i] = f;
+			break;
+		}
 		case LUMEN_DTYPE_Q8_0:
 			memcpy(&h, src + 34 * b, 2);
 			dst[i] = ref_f16_to_double(h) * (int8_t)src[34 * b + 2 + j];
@@ -188,6 +249,24 @@ void ref_dequant_row(uint32_t dtype, const uint8_t *src, double *dst, size_t n)
 			dst[i] = ref_f16_to_double(h) * (nib - 8);
 			break;
 		}
+		case LUMEN_DTYPE_Q4_1:
+			dst[i] = ref_32_weight(dtype, src + 20 * b, (int)j);
+			break;
+		case LUMEN_DTYPE_Q5_0:
+			dst[i] = ref_32_weight(dtype, src + 22 * b, (int)j);
+			break;
+		case LUMEN_DTYPE_Q5_1:
+			dst[i] = ref_32_weight(dtype, src + 24 * b, (int)j);
+			break;
+		case LUMEN_DTYPE_Q4_K:
+			dst[i] = ref_k_weight(dtype, src + 144 * (i / 256), (int)(i % 256));
+			break;
+		case LUMEN_DTYPE_Q5_K:
+			dst[i] = ref_k_weight(dtype, src + 176 * (i / 256), (int)(i % 256));
+			break;
+		case LUMEN_DTYPE_Q6_K:
+			dst[i] = ref_k_weight(dtype, src + 210 * (i / 256), (int)(i % 256));
+			break;
 		}
 	}
 }
@@ -211,8 +290,55 @@ size_t ref_encode_row(uint32_t dtype, const float *x, uint8_t *dst, size_t n)
 	case LUMEN_DTYPE_Q4_0:
 		lumen_quantize_row_q4_0(x, dst, n);
 		return n / 32 * 18;
+	default:	/* the other types: the shared simple quantizers */
+		lumen_quantize_row(dtype, x, dst, n);
+		return pb_bytes(dtype, (uint32_t)n, 1);
 	}
-	return 0;
+}
+
+int ref_act_is_q8_k(uint32_t dtype)
+{
+	return dtype == LUMEN_DTYPE_Q4_K || dtype == LUMEN_DTYPE_Q5_K ||
+	       dtype == LUMEN_DTYPE_Q6_K;
+}
+
+int ref_act_is_quant(uint32_t dtype)
+{
+	return ref_act_is_q8_k(dtype) || dtype == LUMEN_DTYPE_Q4_0 ||
+	       dtype == LUMEN_DTYPE_Q4_1 || dtype == LUMEN_DTYPE_Q5_0 ||
+	       dtype == LUMEN_DTYPE_Q5_1 || dtype == LUMEN_DTYPE_Q8_0;
+}
+
+void ref_q8_k_round(const float *x, double *xq, size_t n)
+{
+	for (size_t b = 0; b < n; b += 256) {
+		float amax = 0, max = 0;
+
+		for (size_t j = b; j < b + 256; j++) {
+			if (fabsf(x[j]) > amax) {
+				amax = fabsf(x[j]);
+				max = x[j];
+			}
+		}
+		float iscale = amax ? -127.0f / max : 0.0f;
+		float d = amax ? 1.0f / iscale : 0.0f;
+
+		for (size_t j = b; j < b + 256; j++)
+			xq[j] = (double)d * fmin(127, nearbyintf(iscale * x[j]));
+	}
+}
+
+void ref_q8_k_error_bound(const float *x, double *err, size_t n)
+{
+	/* |x - d q| <= 1/(2 |iscale|) + |q| |d - 1/iscale|, d within 2^-24 relative */
+	for (size_t b = 0; b < n; b += 256) {
+		double amax = 0;
+
+		for (size_t j = b; j < b + 256; j++)
+			amax = fmax(amax, fabs(x[j]));
+		for (size_t j = b; j < b + 256; j++)
+			err[j] = amax / 127.0 * (0.5 + 127.0 / 8388608.0) * (1 + 1e-6) + 1e-30;
+	}
 }
 
 static double block_amax(const float *x, size_t i)
@@ -276,13 +402,14 @@ void ref_rmsnorm(const double *x, const double *w, double eps, uint32_t n,
 }
 
 void ref_rope(double *x, uint32_t n_head, uint32_t hd, uint32_t n_rot,
-	      double base, int neox, double pos)
+	      double base, int neox, double pos, const float *factor)
 {
 	for (uint32_t h = 0; h < n_head; h++) {
 		double *v = x + (size_t)h * hd;
 
 		for (uint32_t i = 0; i < n_rot / 2; i++) {
-			double theta = pos * pow(base, -2.0 * i / n_rot);
+			double theta = pos * pow(base, -2.0 * i / n_rot) /
+				       (factor ? factor[i] : 1.0);
 			uint32_t a = neox ? i : 2 * i, b = neox ? i + n_rot / 2 : 2 * i + 1;
 			double va = v[a], vb = v[b];
 

@@ -58,6 +58,12 @@ size_t ref_encode_row(uint32_t dtype, const float *x, uint8_t *dst, size_t n);
 void ref_q8_round(const float *x, double *xq, size_t n);
 /* per-element bound of |x - q8(x)|: half a step plus F16 scale rounding */
 void ref_q8_error_bound(const float *x, double *err, size_t n);
+/* MATMUL's activations for K-quant weights: Q8_K (blocks of 256, float d) */
+int ref_act_is_q8_k(uint32_t dtype);
+/* the weight dtype makes MATMUL quantize its activations (Q8_0 or Q8_K) */
+int ref_act_is_quant(uint32_t dtype);
+void ref_q8_k_round(const float *x, double *xq, size_t n);
+void ref_q8_k_error_bound(const float *x, double *err, size_t n);
 
 /* dst[r][n] = sum_k W[n][k] x[r][k] in double; W as raw rows of dtype */
 void ref_matmul(uint32_t dtype, const uint8_t *w, uint64_t w_stride,
@@ -65,8 +71,9 @@ void ref_matmul(uint32_t dtype, const uint8_t *w, uint64_t w_stride,
 		double *dst);
 void ref_rmsnorm(const double *x, const double *w, double eps, uint32_t n,
 		 double *y);
+/* @factor: n_rot/2 divisors of the angles (ROPE_FACTORS), or NULL */
 void ref_rope(double *x, uint32_t n_head, uint32_t hd, uint32_t n_rot,
-	      double base, int neox, double pos);
+	      double base, int neox, double pos, const float *factor);
 /* one query row (n_head*hd) against n_keys rows of k/v (n_kv*hd) */
 /* @f16: the cache is F16, so q and the probabilities are rounded to F16 */
 void ref_attention_row(const double *q, const double *k, const double *v,

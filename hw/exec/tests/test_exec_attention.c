@@ -8,8 +8,9 @@
 #include "lumen_test.h"
 
 /* ---- ROPE ---- */
-static void check_rope(uint32_t n_head, uint32_t hd, uint32_t n_rot, uint32_t c, int neox,
-		       uint32_t pos, int in_place, int scalar)
+static void check_rope_factors(uint32_t n_head, uint32_t hd, uint32_t n_rot,
+			       uint32_t c, int neox, uint32_t pos, int in_place,
+			       int scalar, int factors)
 {
 	struct regions r = { 0 };
 	struct prog_builder pb;
@@ -20,6 +21,8 @@ static void check_rope(uint32_t n_head, uint32_t hd, uint32_t n_rot, uint32_t c,
 	rng_seed(d + n_rot + pos);
 	float *x = reg_random_f32(&r, OP_A, (size_t)d * c, -2, 2);
 	float *x0 = malloc(4ull * d * c);
+	/* llama3-like: high frequencies kept, low ones divided up to 32x */
+	float *factor = factors ? reg_random_f32(&r, OP_B, n_rot / 2, 1, 32) : NULL;
 
 	memcpy(x0, x, 4ull * d * c);
 	reg_alloc(&r, OP_DST, 4ull * d * c, 0);
@@ -34,6 +37,10 @@ static void check_rope(uint32_t n_head, uint32_t hd, uint32_t n_rot, uint32_t c,
 	op->params[LUMEN_P_N_ROT] = n_rot;
 	op->params[LUMEN_P_FREQ_BASE] = pb_f32_bits(base);
 	op->flags = neox ? LUMEN_OPF_ROPE_NEOX : 0;
+	if (factors) {
+		op->flags |= LUMEN_OPF_ROPE_FACTORS;
+		op->src[1] = pb_tensor(LUMEN_DTYPE_F32, OP_B, 0, n_rot / 2, 1);
+	}
 	op->rows_arg = 1;
 	op->pos_arg = 5;
 	REQUIRE_EQ(run_prog(&pb, &r, 1, scalar, &f), 0);
@@ -44,7 +51,7 @@ static void check_rope(uint32_t n_head, uint32_t hd, uint32_t n_rot, uint32_t c,
 	for (uint32_t row = 0; row < c; row++) {
 		for (uint32_t i = 0; i < d; i++)
 			want[i] = x0[(size_t)row * d + i];
-		ref_rope(want, n_head, hd, n_rot, base, neox, (double)pos + row);
+		ref_rope(want, n_head, hd, n_rot, base, neox, (double)pos + row, factor);
 		for (uint32_t i = 0; i < d; i++)
 			bad += fabs(y[(size_t)row * d + i] - want[i]) > 2e-6 * (1 + pos);
 	}
@@ -56,12 +63,23 @@ static void check_rope(uint32_t n_head, uint32_t hd, uint32_t n_rot, uint32_t c,
 	reg_free(&r);
 }
 
+static void check_rope(uint32_t n_head, uint32_t hd, uint32_t n_rot, uint32_t c,
+		       int neox, uint32_t pos, int in_place, int scalar)
+{
+	check_rope_factors(n_head, hd, n_rot, c, neox, pos, in_place, scalar, 0);
+}
+
 TEST(rope_normal_pos0) { check_rope(4, 16, 16, 3, 0, 0, 0, 0); }
 TEST(rope_normal_pos_arg) { check_rope(4, 16, 16, 3, 0, 37, 0, 0); }
 TEST(rope_neox_pos_arg) { check_rope(4, 16, 16, 3, 1, 37, 0, 0); }
 TEST(rope_partial_rotation_copies_rest) { check_rope(3, 12, 8, 2, 0, 5, 0, 0); }
 TEST(rope_neox_partial_in_place) { check_rope(3, 12, 6, 4, 1, 1000, 1, 0); }
 TEST(rope_in_place_scalar) { check_rope(2, 48, 48, 5, 0, 250, 1, 1); }
+TEST(rope_factors_normal) { check_rope_factors(4, 16, 16, 3, 0, 900, 0, 0, 1); }
+TEST(rope_factors_neox_partial_in_place)
+{
+	check_rope_factors(3, 12, 8, 4, 1, 4000, 1, 1, 1);
+}
 
 /* ---- KV_WRITE ---- */
 static void check_kv_write(uint32_t dtype, uint32_t kvd, uint32_t ctx, uint32_t c,
@@ -122,6 +140,7 @@ struct att_case {
 	uint32_t dtype, n_head, n_kv, hd, ctx, c, rows, pos;
 	unsigned int threads;
 	int scalar;
+	uint32_t window;	/* sliding window, 0 for none */
 };
 
 static void check_attention(const struct att_case *tc)
@@ -159,6 +178,7 @@ static void check_attention(const struct att_case *tc)
 	op->params[LUMEN_P_N_HEAD] = tc->n_head;
 	op->params[LUMEN_P_N_KV_HEAD] = tc->n_kv;
 	op->params[LUMEN_P_SCALE] = pb_f32_bits(scale);
+	op->params[LUMEN_P_WINDOW] = tc->window;
 	op->rows_arg = 3;
 	op->pos_arg = 4;
 	REQUIRE_EQ(run_prog(&pb, &r, tc->threads, tc->scalar, &f), 0);
@@ -174,9 +194,14 @@ static void check_attention(const struct att_case *tc)
 		}
 		for (uint32_t i = 0; i < d; i++)
 			qd[i] = q[(size_t)row * d + i];
-		/* causal: row r sees keys 0..pos+r only */
-		ref_attention_row(qd, k, v, tc->pos + row + 1, tc->n_head, tc->n_kv,
-				  tc->hd, scale, tc->dtype == LUMEN_DTYPE_F16, want);
+		/* causal: row r sees keys 0..pos+r only, the last window of them */
+		uint32_t n_keys = tc->pos + row + 1, first = 0;
+
+		if (tc->window && n_keys > tc->window)
+			first = n_keys - tc->window;
+		ref_attention_row(qd, k + (size_t)first * kvd, v + (size_t)first * kvd,
+				  n_keys - first, tc->n_head, tc->n_kv, tc->hd, scale,
+				  tc->dtype == LUMEN_DTYPE_F16, want);
 		for (uint32_t i = 0; i < d; i++) {
 			if (fabs(y[i] - want[i]) > 2e-5 * (1 + fabs(want[i]))) {
 				if (bad < 3)
@@ -198,12 +223,16 @@ static void check_attention(const struct att_case *tc)
 
 #define ATT(name, ...) TEST(name) { struct att_case tc = { __VA_ARGS__ }; check_attention(&tc); }
 
-ATT(attention_f32_mha_pos0_one_row, LUMEN_DTYPE_F32, 4, 4, 16, 8, 1, 1, 0, 1, 0)
-ATT(attention_f32_gqa_prefill_rows, LUMEN_DTYPE_F32, 6, 2, 16, 12, 5, 5, 0, 1, 0)
-ATT(attention_f16_gqa_prefill_at_pos, LUMEN_DTYPE_F16, 6, 2, 16, 20, 4, 4, 7, 2, 0)
-ATT(attention_f16_decode_full_context, LUMEN_DTYPE_F16, 8, 2, 32, 64, 1, 1, 63, 2, 0)
-ATT(attention_f32_mqa_hd_odd, LUMEN_DTYPE_F32, 3, 1, 13, 9, 3, 3, 2, 3, 0)
-ATT(attention_f16_rows_arg_below_capacity, LUMEN_DTYPE_F16, 4, 2, 24, 16, 6, 3, 5, 2, 0)
-ATT(attention_f32_scalar_gqa, LUMEN_DTYPE_F32, 6, 3, 20, 10, 3, 3, 4, 1, 1)
-ATT(attention_f16_scalar_2_threads, LUMEN_DTYPE_F16, 4, 2, 40, 32, 2, 2, 20, 2, 1)
-ATT(attention_f16_long_context, LUMEN_DTYPE_F16, 4, 1, 64, 300, 2, 2, 250, 2, 0)
+ATT(attention_f32_mha_pos0_one_row, LUMEN_DTYPE_F32, 4, 4, 16, 8, 1, 1, 0, 1, 0, 0)
+ATT(attention_f32_gqa_prefill_rows, LUMEN_DTYPE_F32, 6, 2, 16, 12, 5, 5, 0, 1, 0, 0)
+ATT(attention_f16_gqa_prefill_at_pos, LUMEN_DTYPE_F16, 6, 2, 16, 20, 4, 4, 7, 2, 0, 0)
+ATT(attention_f16_decode_full_context, LUMEN_DTYPE_F16, 8, 2, 32, 64, 1, 1, 63, 2, 0, 0)
+ATT(attention_f32_mqa_hd_odd, LUMEN_DTYPE_F32, 3, 1, 13, 9, 3, 3, 2, 3, 0, 0)
+ATT(attention_f16_rows_arg_below_capacity, LUMEN_DTYPE_F16, 4, 2, 24, 16, 6, 3, 5, 2, 0, 0)
+ATT(attention_f32_scalar_gqa, LUMEN_DTYPE_F32, 6, 3, 20, 10, 3, 3, 4, 1, 1, 0)
+ATT(attention_f16_scalar_2_threads, LUMEN_DTYPE_F16, 4, 2, 40, 32, 2, 2, 20, 2, 1, 0)
+ATT(attention_f16_long_context, LUMEN_DTYPE_F16, 4, 1, 64, 300, 2, 2, 250, 2, 0, 0)
+/* Gemma 3's local layers: only the last 16 positions */
+ATT(attention_f16_sliding_window_prefill, LUMEN_DTYPE_F16, 4, 2, 32, 40, 6, 6, 20, 2, 0, 16)
+ATT(attention_f32_sliding_window_decode_scalar, LUMEN_DTYPE_F32, 4, 2, 16, 64, 1, 1, 50, 1, 1, 7)
+ATT(attention_window_wider_than_context_is_causal, LUMEN_DTYPE_F16, 4, 2, 16, 12, 3, 3, 4, 1, 0, 100)

@@ -16,9 +16,11 @@ static struct lumen_tensor f32(uint32_t region, uint32_t d0, uint32_t d1)
 }
 
 /* ---- RMSNORM ---- */
-static void check_rmsnorm(uint32_t d, uint32_t c, int in_place, uint32_t rows_arg,
-			  int last, unsigned int threads)
+static void check_rmsnorm_groups(uint32_t d, uint32_t c, int in_place,
+				 uint32_t rows_arg, int last,
+				 unsigned int threads, uint32_t groups)
 {
+	uint32_t gw = d / (groups ? groups : 1);	/* a group's width */
 	struct regions r = { 0 };
 	struct prog_builder pb;
 	struct lumen_fault f;
@@ -27,7 +29,7 @@ static void check_rmsnorm(uint32_t d, uint32_t c, int in_place, uint32_t rows_ar
 
 	rng_seed(d * 31 + c);
 	float *x = reg_random_f32(&r, OP_A, (size_t)d * c, -2, 2);
-	float *w = reg_random_f32(&r, OP_B, d, 0.5f, 1.5f);
+	float *w = reg_random_f32(&r, OP_B, gw, 0.5f, 1.5f);
 	float *x0 = malloc(4ull * d * c);
 
 	memcpy(x0, x, 4ull * d * c);
@@ -37,9 +39,10 @@ static void check_rmsnorm(uint32_t d, uint32_t c, int in_place, uint32_t rows_ar
 	struct lumen_op *op = pb_op(&pb, LUMEN_OP_RMSNORM);
 
 	op->src[0] = f32(OP_A, d, c);
-	op->src[1] = f32(OP_B, d, 1);
+	op->src[1] = f32(OP_B, gw, 1);
 	op->dst = in_place ? op->src[0] : f32(OP_DST, d, out_rows);
 	op->params[LUMEN_P_EPS] = pb_f32_bits(eps);
+	op->params[LUMEN_P_N_GROUP] = groups;
 	op->flags = last ? LUMEN_OPF_LAST_ROW : 0;
 	op->rows_arg = rows_arg ? 7 : LUMEN_ARG_NONE;
 	REQUIRE_EQ(run_prog(&pb, &r, threads, 0, &f), 0);
@@ -48,7 +51,7 @@ static void check_rmsnorm(uint32_t d, uint32_t c, int in_place, uint32_t rows_ar
 	double *xd = malloc(8ull * d), *wd = malloc(8ull * d), *y = malloc(8ull * d);
 	int bad = 0;
 
-	for (uint32_t i = 0; i < d; i++)
+	for (uint32_t i = 0; i < gw; i++)
 		wd[i] = w[i];
 	for (uint32_t o = 0; o < out_rows; o++) {
 		uint32_t row = last ? R - 1 : o;
@@ -61,7 +64,8 @@ static void check_rmsnorm(uint32_t d, uint32_t c, int in_place, uint32_t rows_ar
 		}
 		for (uint32_t i = 0; i < d; i++)
 			xd[i] = x0[(size_t)row * d + i];
-		ref_rmsnorm(xd, wd, eps, d, y);
+		for (uint32_t g = 0; g < d / gw; g++)	/* each group apart */
+			ref_rmsnorm(xd + (size_t)g * gw, wd, eps, gw, y + (size_t)g * gw);
 		for (uint32_t i = 0; i < d; i++)
 			bad += fabs(got[i] - y[i]) > 1e-5 * (1 + fabs(y[i]));
 	}
@@ -74,20 +78,44 @@ static void check_rmsnorm(uint32_t d, uint32_t c, int in_place, uint32_t rows_ar
 	reg_free(&r);
 }
 
+static void check_rmsnorm(uint32_t d, uint32_t c, int in_place, uint32_t rows_arg,
+			  int last, unsigned int threads)
+{
+	check_rmsnorm_groups(d, c, in_place, rows_arg, last, threads, 0);
+}
+
 TEST(rmsnorm_d172_rows5) { check_rmsnorm(172, 5, 0, 0, 0, 1); }
 TEST(rmsnorm_in_place) { check_rmsnorm(96, 3, 1, 0, 0, 2); }
 TEST(rmsnorm_rows_arg) { check_rmsnorm(64, 6, 0, 4, 0, 1); }
 TEST(rmsnorm_last_row) { check_rmsnorm(172, 6, 0, 4, 1, 1); }
+/* per-head q/k norms (Qwen 3, Gemma 3): 4 heads of 64, one weight */
+TEST(rmsnorm_per_head_groups) { check_rmsnorm_groups(256, 3, 0, 0, 0, 1, 4); }
+TEST(rmsnorm_groups_in_place_rows_arg) { check_rmsnorm_groups(96, 5, 1, 3, 0, 2, 6); }
+TEST(rmsnorm_one_group_is_the_whole_row) { check_rmsnorm_groups(64, 2, 0, 0, 0, 1, 1); }
 
 /* ---- SWIGLU ---- */
-static void check_swiglu(uint32_t d, uint32_t c, int alias)
+/* GELU as isa.rst defines it: F16 in, tanh approximation, F16 out */
+static double ref_gelu_f16(double x)
+{
+	double h, v;
+
+	if (x <= -10.0)
+		return 0.0;
+	if (x >= 10.0)
+		return x;
+	h = ref_f16_to_double(ref_f32_to_f16((float)x));
+	v = 0.5 * h * (1.0 + tanh(sqrt(2.0 / M_PI) * h * (1.0 + 0.044715 * h * h)));
+	return ref_f16_to_double(ref_f32_to_f16((float)v));
+}
+
+static void check_gated(uint16_t opcode, uint32_t d, uint32_t c, int alias)
 {
 	struct regions r = { 0 };
 	struct prog_builder pb;
 	struct lumen_fault f;
 
 	rng_seed(d + c + alias);
-	float *g = reg_random_f32(&r, OP_A, (size_t)d * c, -6, 6);
+	float *g = reg_random_f32(&r, OP_A, (size_t)d * c, -12, 12);
 	float *u = reg_random_f32(&r, OP_B, (size_t)d * c, -2, 2);
 	float *g0 = malloc(4ull * d * c), *u0 = malloc(4ull * d * c);
 
@@ -95,7 +123,7 @@ static void check_swiglu(uint32_t d, uint32_t c, int alias)
 	memcpy(u0, u, 4ull * d * c);
 	reg_alloc(&r, OP_DST, 4ull * d * c, 0);
 	pb_init(&pb, OP_REGIONS, OP_ARGS);
-	struct lumen_op *op = pb_op(&pb, LUMEN_OP_SWIGLU);
+	struct lumen_op *op = pb_op(&pb, opcode);
 
 	op->src[0] = f32(OP_A, d, c);
 	op->src[1] = f32(OP_B, d, c);
@@ -105,9 +133,15 @@ static void check_swiglu(uint32_t d, uint32_t c, int alias)
 	int bad = 0;
 
 	for (size_t i = 0; i < (size_t)d * c; i++) {
-		double want = ref_silu(g0[i]) * u0[i];
+		double want = (opcode == LUMEN_OP_SWIGLU ? ref_silu(g0[i]) :
+			       ref_gelu_f16(g0[i])) * u0[i];
+		/*
+		 * GELU's F16 result can round the other way when tanhf and tanh
+		 * straddle a half-ulp boundary: one F16 ulp (2^-10) relative
+		 */
+		double tol = opcode == LUMEN_OP_SWIGLU ? 1e-6 : 1e-3;
 
-		bad += fabs(y[i] - want) > 1e-6 * (1 + fabs(want));
+		bad += fabs(y[i] - want) > tol * (1 + fabs(want));
 	}
 	CHECK_EQ(bad, 0);
 	CHECK(reg_guards_intact(&r));
@@ -117,9 +151,12 @@ static void check_swiglu(uint32_t d, uint32_t c, int alias)
 	reg_free(&r);
 }
 
-TEST(swiglu_d172) { check_swiglu(172, 3, 0); }
-TEST(swiglu_in_place_gate) { check_swiglu(96, 2, 1); }
-TEST(swiglu_in_place_up) { check_swiglu(33, 4, 2); }
+TEST(swiglu_d172) { check_gated(LUMEN_OP_SWIGLU, 172, 3, 0); }
+TEST(swiglu_in_place_gate) { check_gated(LUMEN_OP_SWIGLU, 96, 2, 1); }
+TEST(swiglu_in_place_up) { check_gated(LUMEN_OP_SWIGLU, 33, 4, 2); }
+TEST(geglu_d172_saturating) { check_gated(LUMEN_OP_GEGLU, 172, 3, 0); }
+TEST(geglu_in_place_gate) { check_gated(LUMEN_OP_GEGLU, 96, 2, 1); }
+TEST(geglu_in_place_up) { check_gated(LUMEN_OP_GEGLU, 33, 4, 2); }
 
 /* ---- ADD / MUL with broadcasting, up to 4-D ---- */
 static void check_binary(uint16_t opcode, const uint32_t a_dims[4], const uint32_t b_dims[4],
@@ -422,7 +459,13 @@ TEST(topk_k_equals_d) { check_topk(9, 2, 9, 0, 0, 0); }
 TEST(topk_k64_last_row) { check_topk(500, 4, 64, 1, 3, 0); }
 
 /* ---- EMBED ---- */
-static void check_embed(uint32_t dtype, uint32_t d, uint32_t v, uint32_t cap, uint32_t rows)
+/*
+ * rtol 0: every value exactly the double reference's (products that fit a
+ * float); else within rtol of the row's largest magnitude (GGUF's order of
+ * float roundings for min-offset and K-quant types).
+ */
+static void check_embed_on(uint32_t dtype, uint32_t d, uint32_t v, uint32_t cap,
+			   uint32_t rows, int scalar, double rtol)
 {
 	struct regions r = { 0 };
 	struct prog_builder pb;
@@ -450,7 +493,7 @@ static void check_embed(uint32_t dtype, uint32_t d, uint32_t v, uint32_t cap, ui
 	op->src[1] = pb_tensor(LUMEN_DTYPE_I32, OP_ARGS, 16, cap, 1);
 	op->dst = f32(OP_DST, d, cap);
 	op->rows_arg = 0;
-	REQUIRE_EQ(run_prog(&pb, &r, 1, 0, &f), 0);
+	REQUIRE_EQ(run_prog(&pb, &r, 1, scalar, &f), 0);
 	double *want = malloc(8ull * d);
 	int bad = 0;
 
@@ -462,8 +505,12 @@ static void check_embed(uint32_t dtype, uint32_t d, uint32_t v, uint32_t cap, ui
 			continue;
 		}
 		ref_dequant_row(dtype, r.mem[OP_A] + ids[i] * row, want, d);
+		double mag = 0;
+
 		for (uint32_t j = 0; j < d; j++)
-			bad += y[j] != want[j];
+			mag = fmax(mag, fabs(want[j]));
+		for (uint32_t j = 0; j < d; j++)
+			bad += rtol ? fabs(y[j] - want[j]) > rtol * mag : y[j] != want[j];
 	}
 	CHECK_EQ(bad, 0);
 	CHECK(reg_guards_intact(&r));
@@ -471,6 +518,11 @@ static void check_embed(uint32_t dtype, uint32_t d, uint32_t v, uint32_t cap, ui
 	free(want);
 	pb_free(&pb);
 	reg_free(&r);
+}
+
+static void check_embed(uint32_t dtype, uint32_t d, uint32_t v, uint32_t cap, uint32_t rows)
+{
+	check_embed_on(dtype, d, v, cap, rows, 0, 0);
 }
 
 TEST(embed_f32) { check_embed(LUMEN_DTYPE_F32, 37, 11, 4, 4); }
@@ -503,3 +555,21 @@ TEST(nop_does_nothing)
 	pb_free(&pb);
 	reg_free(&r);
 }
+
+/* GGUF's other block types, SIMD and scalar executors */
+TEST(embed_q4_1) { check_embed_on(LUMEN_DTYPE_Q4_1, 96, 7, 3, 3, 0, 1e-6); }
+TEST(embed_q4_1_scalar) { check_embed_on(LUMEN_DTYPE_Q4_1, 96, 7, 3, 3, 1, 1e-6); }
+/* Q5_0: d * (q - 16) fits a float: exact */
+TEST(embed_q5_0) { check_embed_on(LUMEN_DTYPE_Q5_0, 96, 7, 3, 3, 0, 0); }
+TEST(embed_q5_0_scalar) { check_embed_on(LUMEN_DTYPE_Q5_0, 96, 7, 3, 3, 1, 0); }
+TEST(embed_q5_1_rows_arg) { check_embed_on(LUMEN_DTYPE_Q5_1, 64, 9, 6, 2, 0, 1e-6); }
+TEST(embed_q5_1_scalar) { check_embed_on(LUMEN_DTYPE_Q5_1, 64, 9, 6, 2, 1, 1e-6); }
+TEST(embed_q4_k) { check_embed_on(LUMEN_DTYPE_Q4_K, 512, 7, 3, 3, 0, 1e-6); }
+TEST(embed_q4_k_scalar) { check_embed_on(LUMEN_DTYPE_Q4_K, 512, 7, 3, 3, 1, 1e-6); }
+TEST(embed_q5_k_rows_arg) { check_embed_on(LUMEN_DTYPE_Q5_K, 256, 9, 6, 2, 0, 1e-6); }
+TEST(embed_q5_k_scalar) { check_embed_on(LUMEN_DTYPE_Q5_K, 256, 9, 6, 2, 1, 1e-6); }
+TEST(embed_q6_k) { check_embed_on(LUMEN_DTYPE_Q6_K, 768, 5, 4, 4, 0, 1e-6); }
+TEST(embed_q6_k_scalar) { check_embed_on(LUMEN_DTYPE_Q6_K, 768, 5, 4, 4, 1, 1e-6); }
+/* BF16 widens exactly */
+TEST(embed_bf16) { check_embed_on(LUMEN_DTYPE_BF16, 100, 7, 3, 3, 0, 0); }
+TEST(embed_bf16_scalar) { check_embed_on(LUMEN_DTYPE_BF16, 100, 7, 3, 3, 1, 0); }

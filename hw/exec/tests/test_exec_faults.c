@@ -64,6 +64,7 @@ static void make_op(struct lumen_op *op, uint16_t opcode)
 		op->params[LUMEN_P_SCALE] = pb_f32_bits(0.35f);
 		break;
 	case LUMEN_OP_SWIGLU:
+	case LUMEN_OP_GEGLU:
 		op->src[0] = t(F, 1, 16, 3);
 		op->src[1] = t(F, 2, 16, 3);
 		op->dst = t(F, S_DST, 16, 3);
@@ -180,6 +181,7 @@ TEST(fault_bounds_rope) { check_bounds_faults(LUMEN_OP_ROPE); }
 TEST(fault_bounds_kv_write) { check_bounds_faults(LUMEN_OP_KV_WRITE); }
 TEST(fault_bounds_attention) { check_bounds_faults(LUMEN_OP_ATTENTION); }
 TEST(fault_bounds_swiglu) { check_bounds_faults(LUMEN_OP_SWIGLU); }
+TEST(fault_bounds_geglu) { check_bounds_faults(LUMEN_OP_GEGLU); }
 TEST(fault_bounds_add) { check_bounds_faults(LUMEN_OP_ADD); }
 TEST(fault_bounds_mul) { check_bounds_faults(LUMEN_OP_MUL); }
 TEST(fault_bounds_copy) { check_bounds_faults(LUMEN_OP_COPY); }

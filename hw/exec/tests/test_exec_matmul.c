@@ -28,7 +28,7 @@ struct mm_case {
 
 static int is_q(uint32_t dtype)
 {
-	return dtype == LUMEN_DTYPE_Q8_0 || dtype == LUMEN_DTYPE_Q4_0;
+	return ref_act_is_quant(dtype);
 }
 
 static void check_matmul(const struct mm_case *tc)
@@ -64,7 +64,10 @@ static void check_matmul(const struct mm_case *tc)
 			xd[(size_t)i * k + j] = x[(size_t)i * k + j];
 		if (tc->dtype == LUMEN_DTYPE_F16)	/* F16 weights meet F16 activations */
 			ref_round_f16(xd + (size_t)i * k, k);
-		if (is_q(tc->dtype)) {
+		if (ref_act_is_q8_k(tc->dtype)) {	/* K-quants meet Q8_K */
+			ref_q8_k_round(x + (size_t)i * k, xq + (size_t)i * k, k);
+			ref_q8_k_error_bound(x + (size_t)i * k, err + (size_t)i * k, k);
+		} else if (is_q(tc->dtype)) {
 			ref_q8_round(x + (size_t)i * k, xq + (size_t)i * k, k);
 			ref_q8_error_bound(x + (size_t)i * k, err + (size_t)i * k, k);
 		} else {	/* F32 weights meet the activations unrounded */
@@ -205,6 +208,35 @@ MM(matmul_f16_last_row_residual, LUMEN_DTYPE_F16, 96, 37, 6, 1, 0, 1, 0, 1, 0, 0
 /* padded strides between weight rows and activation rows */
 MM(matmul_q4_0_strided, LUMEN_DTYPE_Q4_0, 64, 13, 3, 1, 0, 0, 0, 0, 6, 12)
 MM(matmul_f16_strided, LUMEN_DTYPE_F16, 40, 13, 3, 2, 0, 0, 0, 0, 2, 4)
+
+/*
+ * GGUF's other block types, in place: Q4_1/Q5_0/Q5_1 with Q8_0 activations,
+ * the K-quants with Q8_K ones, BF16 with F32. Matvec, M > 1 (a group of
+ * four plus a remainder), SIMD and scalar, threads, residual, LAST_ROW,
+ * rows_arg, padded strides, long rows.
+ */
+#define MM_NEW(tag, DT, K)								\
+MM(matmul_##tag##_matvec, DT, K, 37, 1, 1, 0, 0, 0, 0, 0, 0)				\
+MM(matmul_##tag##_matvec_scalar, DT, K, 37, 1, 1, 1, 0, 0, 0, 0, 0)			\
+MM(matmul_##tag##_m7, DT, K, 37, 7, 1, 0, 0, 0, 0, 0, 0)				\
+MM(matmul_##tag##_m7_scalar, DT, K, 37, 7, 1, 1, 0, 0, 0, 0, 0)			\
+MM(matmul_##tag##_m9_2_threads_residual, DT, K, 37, 9, 2, 0, 1, 0, 0, 0, 0)		\
+MM(matmul_##tag##_last_row_rows_arg_scalar, DT, K, 19, 6, 2, 1, 2, 4, 1, 0, 0)		\
+MM(matmul_##tag##_strided, DT, K, 13, 3, 1, 0, 0, 0, 0, 6, 12)
+
+MM_NEW(q4_1, LUMEN_DTYPE_Q4_1, 96)
+MM_NEW(q5_0, LUMEN_DTYPE_Q5_0, 96)
+MM_NEW(q5_1, LUMEN_DTYPE_Q5_1, 96)
+MM_NEW(q4_k, LUMEN_DTYPE_Q4_K, 512)
+MM_NEW(q5_k, LUMEN_DTYPE_Q5_K, 512)
+MM_NEW(q6_k, LUMEN_DTYPE_Q6_K, 512)
+MM_NEW(bf16, LUMEN_DTYPE_BF16, 100)
+/* long rows */
+MM(matmul_q4_k_k2048, LUMEN_DTYPE_Q4_K, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_k_k2048_m5, LUMEN_DTYPE_Q6_K, 2048, 24, 5, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_k_k2048_scalar, LUMEN_DTYPE_Q5_K, 2048, 24, 2, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q5_1_k2048, LUMEN_DTYPE_Q5_1, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_bf16_k2056_m5, LUMEN_DTYPE_BF16, 2056, 16, 5, 2, 0, 0, 0, 0, 0, 0)
 
 TEST(matmul_simd_and_scalar_agree_q4_0)
 {

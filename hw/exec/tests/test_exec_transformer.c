@@ -222,8 +222,8 @@ static void ref_token(const struct model *m, const struct regions *r, struct ref
 	ref_linear(m, r, m->wq, D, D, xn, q);
 	ref_linear(m, r, m->wk, D, KVD, xn, k);
 	ref_linear(m, r, m->wv, D, KVD, xn, v);
-	ref_rope(q, N_HEAD, HD, HD, ROPE_BASE, m->neox, pos);
-	ref_rope(k, N_KV, HD, HD, ROPE_BASE, m->neox, pos);
+	ref_rope(q, N_HEAD, HD, HD, ROPE_BASE, m->neox, pos, NULL);
+	ref_rope(k, N_KV, HD, HD, ROPE_BASE, m->neox, pos, NULL);
 	for (int i = 0; i < KVD; i++) {
 		s->k[pos][i] = cache_round(m, k[i]);
 		s->v[pos][i] = cache_round(m, v[i]);

@@ -8,6 +8,7 @@
 
 #include "lumen_test.h"
 
+#include "lumen_ops.h"
 #include "lumen_validate.h"
 #include "validate_fixtures.h"
 
@@ -76,6 +77,7 @@ TEST(valid_copy) { accept_opcode(LUMEN_OP_COPY); }
 TEST(valid_softmax) { accept_opcode(LUMEN_OP_SOFTMAX); }
 TEST(valid_argmax) { accept_opcode(LUMEN_OP_ARGMAX); }
 TEST(valid_topk) { accept_opcode(LUMEN_OP_TOPK); }
+TEST(valid_geglu) { accept_opcode(LUMEN_OP_GEGLU); }
 
 TEST(valid_every_opcode_in_one_program)
 {
@@ -121,6 +123,13 @@ TEST(valid_variants)
 	EXPECT_VALID(&pb);
 	pb_free(&pb);
 
+	/* ROPE with per-pair frequency factors (llama3 / linear scaling) */
+	op = fx_prog(&pb, LUMEN_OP_ROPE);
+	op->flags = LUMEN_OPF_ROPE_FACTORS;
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F32, FX_WEIGHTS, 0, FX_HD / 2, 1);
+	EXPECT_VALID(&pb);
+	pb_free(&pb);
+
 	/* F32 KV cache and F32 caches for attention */
 	op = fx_prog(&pb, LUMEN_OP_KV_WRITE);
 	op->dst = pb_tensor(LUMEN_DTYPE_F32, FX_KV, 0, FX_KV_DIM, FX_CTX);
@@ -153,7 +162,7 @@ TEST(type_sizes)
 	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q4_0), 18);
 	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q8_0), 34);
 	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_I32), 4);
-	CHECK_EQ(lumen_type_size(3), 0);
+	CHECK_EQ(lumen_type_size(4), 0);	/* GGUF's removed Q4_2 */
 	CHECK_EQ(lumen_type_size(255), 0);
 	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_F32), 1);
 	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_F16), 1);
@@ -183,7 +192,7 @@ TEST(tensor_extent)
 
 	CHECK_EQ(lumen_tensor_extent(&t, 0, &end), -1);
 	CHECK_EQ(lumen_tensor_extent(&t, 5, &end), -1);
-	t.dtype = 3;
+	t.dtype = 4;
 	CHECK_EQ(lumen_tensor_extent(&t, 1, &end), -1);
 	t = pb_tensor(LUMEN_DTYPE_Q4_0, 0, 0, 64, 2);
 	t.offset = ~0ULL - 71;	/* 2 rows of 36 bytes end one past 2^64 */
@@ -502,7 +511,7 @@ TEST(reject_flag_not_allowed)
 	op = fx_prog(&pb, LUMEN_OP_MATMUL);
 	op->flags = LUMEN_OPF_ROPE_NEOX;
 	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_FLAGS, 1, NO_OPERAND);
-	op->flags = 1U << 3;	/* no v1 flag */
+	op->flags = 1U << 15;	/* no flag of this ISA */
 	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_FLAGS, 1, NO_OPERAND);
 	pb_free(&pb);
 
@@ -514,6 +523,57 @@ TEST(reject_flag_not_allowed)
 	op = fx_prog(&pb, LUMEN_OP_EMBED);
 	op->flags = LUMEN_OPF_LAST_ROW;
 	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_FLAGS, 1, NO_OPERAND);
+	pb_free(&pb);
+}
+
+TEST(rmsnorm_groups_must_divide_the_row_and_size_the_weight)
+{
+	struct prog_builder pb;
+	struct lumen_op *op;
+
+	op = fx_prog(&pb, LUMEN_OP_RMSNORM);
+	op->params[LUMEN_P_N_GROUP] = 4;
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F32, FX_WEIGHTS, 0, FX_D / 4, 1);
+	EXPECT_VALID(&pb);
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F32, FX_WEIGHTS, 0, FX_D, 1);
+	EXPECT_REJECT(&pb, LUMEN_VERR_SHAPE, 1, 2);
+	op->params[LUMEN_P_N_GROUP] = FX_D + 1;	/* does not divide the row */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_PARAM, 1, NO_OPERAND);
+	pb_free(&pb);
+}
+
+TEST(attention_window_is_any_length)
+{
+	struct prog_builder pb;
+	struct lumen_op *op;
+
+	op = fx_prog(&pb, LUMEN_OP_ATTENTION);
+	op->params[LUMEN_P_WINDOW] = 1;
+	EXPECT_VALID(&pb);
+	op->params[LUMEN_P_WINDOW] = 0xffffffffu;
+	EXPECT_VALID(&pb);
+	pb_free(&pb);
+}
+
+TEST(reject_rope_factors_of_the_wrong_shape_or_absent)
+{
+	struct prog_builder pb;
+	struct lumen_op *op;
+
+	op = fx_prog(&pb, LUMEN_OP_ROPE);
+	op->flags = LUMEN_OPF_ROPE_FACTORS;
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F32, FX_WEIGHTS, 0, FX_HD / 2 + 1, 1);
+	EXPECT_REJECT(&pb, LUMEN_VERR_SHAPE, 1, 2);
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F32, FX_WEIGHTS, 0, FX_HD / 2, 2);
+	EXPECT_REJECT(&pb, LUMEN_VERR_SHAPE, 1, 2);
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F16, FX_WEIGHTS, 0, FX_HD / 2, 1);
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, 2);
+	memset(&op->src[1], 0, sizeof(op->src[1]));	/* the flag needs src1 */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ZERO_DIM, 1, 2);
+	/* and without the flag src1 must stay all zero */
+	op->flags = 0;
+	op->src[1] = pb_tensor(LUMEN_DTYPE_F32, FX_WEIGHTS, 0, FX_HD / 2, 1);
+	EXPECT_REJECT(&pb, LUMEN_VERR_UNUSED_TENSOR, 1, 2);
 	pb_free(&pb);
 }
 
@@ -629,8 +689,8 @@ TEST(reject_dtype_wrong_for_operand)
 	op = fx_prog(&pb, LUMEN_OP_MATMUL);
 	op->src[1] = pb_tensor(LUMEN_DTYPE_Q8_0, FX_ACT, 0, FX_D, FX_ROWS);
 	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, SRC(1));
-	/* dtype 3 is not a v1 type (GGUF's removed Q4_2) */
-	op->src[0].dtype = 3;
+	/* dtype 4 is not a type (GGUF's removed Q4_2) */
+	op->src[0].dtype = 4;
 	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, SRC(0));
 	pb_free(&pb);
 
@@ -1035,4 +1095,143 @@ TEST(verr_strings_distinct)
 	REQUIRE(lumen_verr_str(LUMEN_VERR_COUNT) != NULL);
 	CHECK(lumen_verr_str(LUMEN_VERR_COUNT)[0] != '\0');
 	CHECK(lumen_verr_str(~0U) != NULL);
+}
+
+/* ---- GGUF's other block types, used in place ---- */
+
+static const uint32_t new_dtypes[] = {
+	LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1, LUMEN_DTYPE_Q4_K,
+	LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_BF16,
+};
+
+TEST(type_sizes_gguf_blocks)
+{
+	/* ggml's ggml_type numbers and block_* sizes */
+	CHECK_EQ(LUMEN_DTYPE_Q4_1, 3);
+	CHECK_EQ(LUMEN_DTYPE_Q5_0, 6);
+	CHECK_EQ(LUMEN_DTYPE_Q5_1, 7);
+	CHECK_EQ(LUMEN_DTYPE_Q4_K, 12);
+	CHECK_EQ(LUMEN_DTYPE_Q5_K, 13);
+	CHECK_EQ(LUMEN_DTYPE_Q6_K, 14);
+	CHECK_EQ(LUMEN_DTYPE_BF16, 30);
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q4_1), 20);
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q5_0), 22);
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q5_1), 24);
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q4_K), 144);
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q5_K), 176);
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q6_K), 210);
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_BF16), 2);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q4_1), 32);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q5_0), 32);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q5_1), 32);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q4_K), 256);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q5_K), 256);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q6_K), 256);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_BF16), 1);
+	/* types GGUF has and the NPU does not */
+	CHECK_EQ(lumen_type_size(9), 0);	/* Q8_1 */
+	CHECK_EQ(lumen_type_size(10), 0);	/* Q2_K */
+	CHECK_EQ(lumen_type_size(15), 0);	/* Q8_K */
+}
+
+/* a MATMUL and an EMBED of @dtype with rows of @k */
+static void weight_progs(struct prog_builder *pb, uint32_t dtype, uint32_t k,
+			 int embed)
+{
+	struct lumen_op *op;
+
+	if (embed) {
+		op = fx_prog(pb, LUMEN_OP_EMBED);
+		op->src[0] = pb_tensor(dtype, FX_WEIGHTS, 0, k, FX_VOCAB);
+		op->dst = pb_tensor(LUMEN_DTYPE_F32, FX_ACT, 0, k, FX_ROWS);
+	} else {
+		op = fx_prog(pb, LUMEN_OP_MATMUL);
+		op->src[0] = pb_tensor(dtype, FX_WEIGHTS, 0, k, FX_N);
+		op->src[1] = pb_tensor(LUMEN_DTYPE_F32, FX_ACT, 0, k, FX_ROWS);
+		op->dst = pb_tensor(LUMEN_DTYPE_F32, FX_ACT, 4ull * k * FX_ROWS,
+				    FX_N, FX_ROWS);
+	}
+}
+
+TEST(accept_new_weight_dtypes_matmul_embed)
+{
+	struct prog_builder pb;
+	struct lumen_validation v;
+
+	for (size_t i = 0; i < sizeof(new_dtypes) / sizeof(new_dtypes[0]); i++) {
+		uint32_t dt = new_dtypes[i], k = 512;
+
+		for (int embed = 0; embed < 2; embed++) {
+			weight_progs(&pb, dt, k, embed);
+			CHECK_MSG(lumen_validate(pb.buf, pb.size, &v) == 0,
+				  "%s %s: %s", lumen_isa_dtype_name(dt),
+				  embed ? "EMBED" : "MATMUL", lumen_verr_str(v.error));
+			/* the weights region holds exactly the rows of blocks */
+			CHECK_EQ(v.region_size[FX_WEIGHTS],
+				 (uint64_t)k / lumen_type_block(dt) * lumen_type_size(dt) *
+				 (embed ? FX_VOCAB : FX_N));
+			pb_free(&pb);
+		}
+	}
+}
+
+TEST(reject_new_dtypes_outside_weights)
+{
+	struct prog_builder pb;
+	struct lumen_op *op;
+
+	for (size_t i = 0; i < sizeof(new_dtypes) / sizeof(new_dtypes[0]); i++) {
+		/* activations, norms and caches stay F32/F16 */
+		op = fx_prog(&pb, LUMEN_OP_MATMUL);
+		op->src[1].dtype = new_dtypes[i];
+		op->src[1].strides[0] = lumen_type_size(new_dtypes[i]);
+		EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, SRC(1));
+		pb_free(&pb);
+		op = fx_prog(&pb, LUMEN_OP_RMSNORM);
+		op->src[1].dtype = new_dtypes[i];
+		EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, SRC(1));
+		pb_free(&pb);
+	}
+}
+
+TEST(reject_k_quant_rows_not_multiple_of_256)
+{
+	static const uint32_t kq[] = { LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K,
+				       LUMEN_DTYPE_Q6_K };
+	struct prog_builder pb;
+
+	for (size_t i = 0; i < 3; i++) {
+		for (int embed = 0; embed < 2; embed++) {
+			/* 288 = 9 blocks of 32: fine for Q4_0, not for a K-quant */
+			weight_progs(&pb, kq[i], 288, embed);
+			EXPECT_REJECT(&pb, LUMEN_VERR_BLOCK_ALIGN, 1, SRC(0));
+			pb_free(&pb);
+			weight_progs(&pb, kq[i], 768, embed);
+			EXPECT_VALID(&pb);
+			pb_free(&pb);
+		}
+	}
+	/* the fallback types llama-quantize uses for such rows take them */
+	weight_progs(&pb, LUMEN_DTYPE_Q5_1, 288, 0);
+	EXPECT_VALID(&pb);
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q5_0, 288, 1);
+	EXPECT_VALID(&pb);
+	pb_free(&pb);
+	/* 32-blocks reject rows of 48 */
+	weight_progs(&pb, LUMEN_DTYPE_Q4_1, 48, 0);
+	EXPECT_REJECT(&pb, LUMEN_VERR_BLOCK_ALIGN, 1, SRC(0));
+	pb_free(&pb);
+}
+
+TEST(reject_new_dtype_strides0_wrong)
+{
+	struct prog_builder pb;
+	struct lumen_op *op;
+
+	weight_progs(&pb, LUMEN_DTYPE_Q6_K, 256, 0);
+	op = pb_op_at(&pb, 1);
+	op->src[0].strides[0] = 208;	/* Q6_K blocks are 210 bytes */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_STRIDE0, 1, SRC(0));
+	pb_free(&pb);
 }

@@ -72,6 +72,7 @@ struct lumen_op *fx_add_op(struct prog_builder *pb, uint16_t opcode)
 		op->pos_arg = 1;
 		break;
 	case LUMEN_OP_SWIGLU:
+	case LUMEN_OP_GEGLU:
 		op->src[0] = act(0, FX_N, FX_ROWS);
 		op->src[1] = act(1, FX_N, FX_ROWS);
 		op->dst = op->src[0];

@@ -52,20 +52,47 @@ extern "C" {
  * @LUMEN_DTYPE_Q4_0: blocks of 32 weights: f16 scale d, then 16 bytes whose
  *	low nibbles are weights 0..15 and high nibbles weights 16..31;
  *	w = d * (q - 8). 18 bytes a block.
+ * @LUMEN_DTYPE_Q4_1: blocks of 32 weights: f16 scale d, f16 min m, then
+ *	16 bytes of nibbles ordered as Q4_0's; w = d * q + m. 20 bytes a block.
+ * @LUMEN_DTYPE_Q5_0: blocks of 32 weights: f16 scale d, 4 bytes qh (bit j
+ *	is the fifth bit of weight j, little-endian), 16 bytes of nibbles
+ *	ordered as Q4_0's; w = d * (q - 16). 22 bytes a block.
+ * @LUMEN_DTYPE_Q5_1: blocks of 32 weights: f16 scale d, f16 min m, then qh
+ *	and nibbles as Q5_0; w = d * q + m. 24 bytes a block.
  * @LUMEN_DTYPE_Q8_0: blocks of 32 weights: f16 scale d, then 32 int8 q;
  *	w = d * q. 34 bytes a block.
+ * @LUMEN_DTYPE_Q4_K: super-blocks of 256 weights in 8 sub-blocks of 32:
+ *	f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and mins, 128
+ *	bytes of nibbles; w = d * sc * q - dmin * m. 144 bytes a block.
+ * @LUMEN_DTYPE_Q5_K: as Q4_K plus 32 bytes of fifth bits before the
+ *	nibbles; q is 0..31. 176 bytes a block.
+ * @LUMEN_DTYPE_Q6_K: super-blocks of 256 weights in 16 sub-blocks of 16:
+ *	128 bytes of low nibbles, 64 bytes of high 2-bit pairs, 16 int8
+ *	sub-block scales, f16 d; w = d * sc * (q - 32). 210 bytes a block.
  * @LUMEN_DTYPE_I32: signed 32-bit integers (token ids, arg values).
+ * @LUMEN_DTYPE_BF16: bfloat16, the top half of a binary32.
+ *
+ * Byte offsets of every block layout: Documentation/accel/lumen/isa.rst.
  */
 enum lumen_dtype {
 	LUMEN_DTYPE_F32 = 0,
 	LUMEN_DTYPE_F16 = 1,
 	LUMEN_DTYPE_Q4_0 = 2,
+	LUMEN_DTYPE_Q4_1 = 3,
+	LUMEN_DTYPE_Q5_0 = 6,
+	LUMEN_DTYPE_Q5_1 = 7,
 	LUMEN_DTYPE_Q8_0 = 8,
+	LUMEN_DTYPE_Q4_K = 12,
+	LUMEN_DTYPE_Q5_K = 13,
+	LUMEN_DTYPE_Q6_K = 14,
 	LUMEN_DTYPE_I32 = 26,
+	LUMEN_DTYPE_BF16 = 30,
 };
 
-/** LUMEN_QK - weights in one Q4_0 or Q8_0 block. */
+/** LUMEN_QK - weights in one Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0 block. */
 #define LUMEN_QK			32
+/** LUMEN_QK_K - weights in one Q4_K, Q5_K or Q6_K super-block. */
+#define LUMEN_QK_K			256
 
 /**
  * enum lumen_opcode - v1 operations. Shapes use ggml's order: dims[0] is
@@ -74,12 +101,14 @@ enum lumen_dtype {
  * @LUMEN_OP_EMBED: dst[r] = dequant(src0 row src1[r]).
  * @LUMEN_OP_MATMUL: dst[r] = src1[r] . src0ᵀ (+ src2[r] if
  *	%LUMEN_OPF_RESIDUAL).
- * @LUMEN_OP_RMSNORM: dst[r] = src0[r] / sqrt(mean(src0[r]²) + eps) * src1.
+ * @LUMEN_OP_RMSNORM: dst[r] = src0[r] / sqrt(mean(src0[r]²) + eps) * src1,
+ *	over each of %LUMEN_P_N_GROUP equal segments of the row.
  * @LUMEN_OP_ROPE: rotary position embedding of each head of src0[r] at
  *	position pos + r (normal or %LUMEN_OPF_ROPE_NEOX ordering).
  * @LUMEN_OP_KV_WRITE: dst row pos + r = src0[r] (cache in F32 or F16).
  * @LUMEN_OP_ATTENTION: causal, grouped-query attention of the queries
- *	src0 over the key cache src1 and value cache src2, softmax fused.
+ *	src0 over the key cache src1 and value cache src2, softmax fused;
+ *	over the last %LUMEN_P_WINDOW positions only when that is not 0.
  * @LUMEN_OP_SWIGLU: dst = silu(src0) * src1.
  * @LUMEN_OP_ADD: dst = src0 + src1 (src1 broadcast over rows).
  * @LUMEN_OP_MUL: dst = src0 * src1 (src1 broadcast over rows).
@@ -87,6 +116,7 @@ enum lumen_dtype {
  * @LUMEN_OP_SOFTMAX: dst[r] = softmax(scale * src0[r]).
  * @LUMEN_OP_ARGMAX: dst[r] = index of the largest element of src0[r].
  * @LUMEN_OP_TOPK: the k largest elements of src0[r], ids then values.
+ * @LUMEN_OP_GEGLU: dst = gelu(src0) * src1, GELU's tanh approximation.
  * @LUMEN_OP_COUNT: number of opcodes; not an opcode.
  */
 enum lumen_opcode {
@@ -104,6 +134,7 @@ enum lumen_opcode {
 	LUMEN_OP_SOFTMAX = 11,
 	LUMEN_OP_ARGMAX = 12,
 	LUMEN_OP_TOPK = 13,
+	LUMEN_OP_GEGLU = 14,
 	LUMEN_OP_COUNT,
 };
 
@@ -118,9 +149,15 @@ enum lumen_opcode {
  * Allowed on MATMUL, RMSNORM, COPY, SOFTMAX, ARGMAX, TOPK.
  */
 #define LUMEN_OPF_LAST_ROW		_BITUL(2)
-/** LUMEN_OPF_ALL - every flag v1 knows. */
+/**
+ * LUMEN_OPF_ROPE_FACTORS - ROPE: src1 holds n_rot/2 F32 factors; pair i
+ * rotates by pos * freq_base^(-2i/n_rot) / factor[i] (llama3 and linear
+ * RoPE scaling, ggml's freq_factors).
+ */
+#define LUMEN_OPF_ROPE_FACTORS		_BITUL(3)
+/** LUMEN_OPF_ALL - every flag this ISA knows. */
 #define LUMEN_OPF_ALL			(LUMEN_OPF_RESIDUAL | LUMEN_OPF_ROPE_NEOX | \
-					 LUMEN_OPF_LAST_ROW)
+					 LUMEN_OPF_LAST_ROW | LUMEN_OPF_ROPE_FACTORS)
 
 /* Indices into &lumen_op.params; floats are stored as binary32 bit patterns. */
 /** LUMEN_P_EPS - RMSNORM: epsilon (f32 bits). */
@@ -137,6 +174,16 @@ enum lumen_opcode {
 #define LUMEN_P_SCALE			2
 /** LUMEN_P_K - TOPK: number of elements kept. */
 #define LUMEN_P_K			0
+/**
+ * LUMEN_P_N_GROUP - RMSNORM: segments normalized apart (per-head q/k
+ * norms), each with the same src1 of dims[0] / n_group; 0 and 1 mean one.
+ */
+#define LUMEN_P_N_GROUP			1
+/**
+ * LUMEN_P_WINDOW - ATTENTION: sliding window; a query at position p sees
+ * the keys at positions k with p - k < window; 0 means all (causal).
+ */
+#define LUMEN_P_WINDOW			3
 
 /**
  * struct lumen_tensor - a view of a region.

@@ -138,9 +138,7 @@ static uint64_t reg_read(LumenNpuState *s, hwaddr reg)
     case LUMEN_REG_MAX_REGIONS:
         return LUMEN_MAX_REGIONS;
     case LUMEN_REG_DTYPES:
-        return BIT(LUMEN_DTYPE_F32) | BIT(LUMEN_DTYPE_F16) |
-               BIT(LUMEN_DTYPE_Q4_0) | BIT(LUMEN_DTYPE_Q8_0) |
-               BIT(LUMEN_DTYPE_I32);
+        return LUMEN_DTYPES_IMPLEMENTED;
     case LUMEN_REG_CONTEXTS:
         return LUMEN_MMU_CONTEXTS;
     case LUMEN_REG_RING_MAX:

@@ -23,6 +23,7 @@
 #include "qemu/bitops.h"
 #include "lumen_regs.h"
 #include "lumen_exec.h"
+#include "lumen_ops.h"
 
 #define TYPE_LUMEN_NPU "lumen-npu"
 OBJECT_DECLARE_SIMPLE_TYPE(LumenNpuState, LUMEN_NPU)
