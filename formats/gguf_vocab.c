@@ -147,15 +147,28 @@ int gguf_vocab_read(struct gguf_vocab *v, const struct gguf_file *g,
 	return 0;
 }
 
-/* "" and "default": converters that wrote no name meant GPT-2's */
+/*
+ * Exactly the names runtime/pretok.c implements (runtime/tests checks both
+ * ways), as llama.cpp spells them; "" is "default", as in llama.cpp.
+ */
 const char *const gguf_vocab_bpe_pre_types[] = {
-	"", "default", "gpt-2", "gpt2", NULL,
+	"", "default",
+	"gpt-2", "phi-2", "mpt", "olmo", "jais", "gpt-neox",
+	"llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral", "dbrx",
+	"smaug-bpe",
+	"qwen2", "deepseek-r1-qwen", "stablelm2",
+	"deepseek-llm", "deepseek-coder", "falcon",
+	"starcoder", "refact", "smollm", "command-r", "codeshell", "exaone",
+	"minerva-7b",
+	"poro-chat", "bloom", "gpt3-finnish", "viking",
+	"gemma4", "granite-embed-multi-311m",
+	NULL,
 };
 
 int gguf_vocab_check_supported(const struct gguf_vocab *v, char *err,
 			       size_t errlen)
 {
-	char names[256] = "";
+	char names[1024] = "";
 
 	if (strcmp(v->model, "gpt2"))
 		return 0;
@@ -167,7 +180,7 @@ int gguf_vocab_check_supported(const struct gguf_vocab *v, char *err,
 				 "%s'%s'", names[0] ? ", " : "", gguf_vocab_bpe_pre_types[i]);
 	}
 	return lc_fail(err, errlen,
-		       "tokenizer.ggml.pre: pre-tokenizer '%s' is not supported (%s are): prompts would be split differently from llama.cpp; use a model with one of those, or a SentencePiece vocabulary",
+		       "tokenizer.ggml.pre: pre-tokenizer '%s' is not implemented (%s are): prompts would be split differently from llama.cpp; use a model with one of those, or a SentencePiece vocabulary",
 		       v->pre, names);
 }
 

@@ -50,8 +50,9 @@ int gguf_vocab_read(struct gguf_vocab *v, const struct gguf_file *g,
 		    uint32_t n_vocab, char *err, size_t errlen);
 
 /*
- * The pre-tokenizers the runtime implements for byte-level BPE, by their
- * tokenizer.ggml.pre names; NULL-terminated. SentencePiece has none.
+ * The pre-tokenizers the runtime implements for BPE, by their
+ * tokenizer.ggml.pre names ("" meaning "default", as in llama.cpp);
+ * NULL-terminated. Exactly runtime/pretok.c's list. SentencePiece has none.
  */
 extern const char *const gguf_vocab_bpe_pre_types[];
 

@@ -138,7 +138,9 @@ int lumen_generate(struct lumen_session *s, const char *prompt, size_t len,
 		   struct lumen_generate_stats *stats)
 {
 	const struct lumen_tokenizer *tok = s->model->tok;
-	unsigned flags = lumen_tokenizer_add_bos(tok) ? LUMEN_TOKENIZE_BOS : 0;
+	/* as llama-cli: control tokens typed in the prompt are tokens */
+	unsigned flags = LUMEN_TOKENIZE_PARSE_SPECIAL |
+			 (lumen_tokenizer_add_bos(tok) ? LUMEN_TOKENIZE_BOS : 0);
 	size_t cap = LUMEN_TOKENIZE_MAX(len);
 	int32_t *ids = malloc(cap * sizeof(*ids));
 	long n;

@@ -99,7 +99,7 @@ static int build_tokenizer(struct lumen_model *m, const char *path)
 	int32_t *types = calloc(n, sizeof(*types));
 	const char **merges = calloc(nm ? nm : 1, sizeof(*merges));
 	uint32_t *mlens = calloc(nm ? nm : 1, sizeof(*mlens));
-	char err[256];
+	char err[256], pre[sizeof(f->vocab.pre) + 1];
 	int ret = 0;
 
 	if (!tokens || !lens || !scores || !types || !merges || !mlens) {
@@ -137,6 +137,10 @@ static int build_tokenizer(struct lumen_model *m, const char *path)
 	d.unk_id = f->meta.unk;
 	d.pad_id = f->meta.pad;
 	d.add_bos = f->meta.add_bos;
+	/* the file's name need not be NUL-terminated */
+	memcpy(pre, f->vocab.pre, sizeof(f->vocab.pre));
+	pre[sizeof(f->vocab.pre)] = 0;
+	d.pre = pre;
 	ret = lumen_tokenizer_create(&d, &m->tok);
 	if (ret) {
 		snprintf(err, sizeof(err), "%s", lumen_last_error());

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The vocabulary (texts, hash lookup, merges, the pieces tokens render as)
- * and the entry points; the merging itself is in tokenizer_spm.c and
- * tokenizer_bpe.c.
+ * The tokenizer's entry points, the top of its files (tokenizer_impl.h
+ * lists them): creation, the special tokens of a prompt, dispatch of the
+ * text between them to the vocabulary type's encoder (tokenizer_spm.c,
+ * tokenizer_bpe.c), and the pieces tokens render as.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,233 +18,10 @@ static int oom(void)
 	return lumen_fail(LUMEN_E_NOMEM, "tokenizer: out of memory");
 }
 
-/* FNV-1a: short keys, no need for more */
-static uint32_t hash_bytes(const char *s, size_t n)
+/* SentencePiece's and Gemma's texts: "▁" for a space */
+static bool escaped_spaces(const struct lumen_tokenizer *t)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
-static uint32_t hash_pair(int32_t a, int32_t b)
-{
-	uint64_t x = (uint64_t)(uint32_t)a << 32 | (uint32_t)b;
-
-	/* MurmurHash3's finaliser: every key bit reaches the low bits */
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return (uint32_t)x;
-}
-
-/* a power of two at least twice @n, so probes stay short */
-static uint32_t table_size(uint32_t n)
-{
-	uint32_t size = 16;
-
-	while (size < 2 * (uint64_t)n)
-		size *= 2;
-	return size;
-}
-
-static bool same_text(const struct lumen_tokenizer *t, int32_t id,
-		      const char *s, size_t len)
-{
-	uint32_t tlen;
-	const char *text = lumen_tok_text(t, id, &tlen);
-
-	return tlen == len && !memcmp(text, s, len);
-}
-
-int32_t lumen_tokenizer_find(const struct lumen_tokenizer *t, const char *s,
-			     size_t len)
-{
-	uint32_t h = hash_bytes(s, len);
-
-	for (uint32_t i = h & t->map_mask;; i = (i + 1) & t->map_mask) {
-		const struct lumen_map_slot *slot = &t->map[i];
-
-		if (slot->id < 0 ||
-		    (slot->hash == h && same_text(t, slot->id, s, len)))
-			return slot->id;
-	}
-}
-
-const struct lumen_merge_slot *lumen_merge_find(const struct lumen_tokenizer *t,
-						int32_t left, int32_t right)
-{
-	if (!t->merges || left < 0 || right < 0)
-		return NULL;
-	for (uint32_t i = hash_pair(left, right) & t->merges_mask;;
-	     i = (i + 1) & t->merges_mask) {
-		const struct lumen_merge_slot *m = &t->merges[i];
-
-		if (m->left < 0)
-			return NULL;
-		if (m->left == left && m->right == right)
-			return m;
-	}
-}
-
-static int copy_texts(struct lumen_tokenizer *t,
-		      const struct lumen_vocab_desc *d)
-{
-	uint64_t total = 0;
-
-	for (uint32_t i = 0; i < d->n_tokens; i++) {
-		if (d->token_lens[i] && !d->tokens[i]) {
-			return lumen_fail(LUMEN_E_FORMAT,
-					  "token %u: text is NULL", i);
-		}
-		total += d->token_lens[i];
-	}
-	/* pieces can be 3 bytes longer a token: keep their offsets in range */
-	if (total > UINT32_MAX / 2) {
-		return lumen_fail(LUMEN_E_FORMAT,
-				  "token texts: %llu bytes, too many",
-				  (unsigned long long)total);
-	}
-	t->text = malloc(total ? total : 1);
-	if (!t->text)
-		return oom();
-	total = 0;
-	for (uint32_t i = 0; i < d->n_tokens; i++) {
-		t->text_off[i] = (uint32_t)total;
-		if (d->token_lens[i])
-			memcpy(t->text + total, d->tokens[i], d->token_lens[i]);
-		total += d->token_lens[i];
-	}
-	t->text_off[d->n_tokens] = (uint32_t)total;
-	return 0;
-}
-
-static int build_map(struct lumen_tokenizer *t)
-{
-	uint32_t size = table_size(t->n_tokens);
-
-	t->map = malloc(size * sizeof(*t->map));
-	if (!t->map)
-		return oom();
-	for (uint32_t i = 0; i < size; i++)
-		t->map[i].id = -1;
-	t->map_mask = size - 1;
-	for (uint32_t id = 0; id < t->n_tokens; id++) {
-		uint32_t len;
-		const char *s = lumen_tok_text(t, (int32_t)id, &len);
-		uint32_t h = hash_bytes(s, len), i = h & t->map_mask;
-
-		/* a text twice in the vocabulary means its last id, as in
-		 * llama.cpp */
-		while (t->map[i].id >= 0 && !same_text(t, t->map[i].id, s, len))
-			i = (i + 1) & t->map_mask;
-		t->map[i].hash = h;
-		t->map[i].id = (int32_t)id;
-	}
-	return 0;
-}
-
-static int build_merges(struct lumen_tokenizer *t,
-			const struct lumen_vocab_desc *d)
-{
-	uint32_t size = table_size(d->n_merges), longest = 0;
-	char *joined;
-
-	for (uint32_t rank = 0; rank < d->n_merges; rank++)
-		if (d->merge_lens[rank] > longest)
-			longest = d->merge_lens[rank];
-	t->merges = malloc(size * sizeof(*t->merges));
-	joined = malloc(longest + 1);
-	if (!t->merges || !joined) {
-		free(joined);
-		return oom();
-	}
-	for (uint32_t i = 0; i < size; i++)
-		t->merges[i].left = -1;
-	t->merges_mask = size - 1;
-	for (uint32_t rank = 0; rank < d->n_merges; rank++) {
-		const char *m = d->merges[rank];
-		uint32_t len = d->merge_lens[rank];
-		const char *sp = len > 1 && m ? memchr(m + 1, ' ', len - 1) : NULL;
-		int32_t l, r;
-		uint32_t i;
-
-		if (!sp) {
-			free(joined);
-			return lumen_fail(LUMEN_E_FORMAT,
-					  "merge %u: not two tokens separated by a space",
-					  rank);
-		}
-		l = lumen_tokenizer_find(t, m, (size_t)(sp - m));
-		r = lumen_tokenizer_find(t, sp + 1, len - (size_t)(sp - m) - 1);
-		/* a merge of a non-token can never apply */
-		if (l < 0 || r < 0 || lumen_merge_find(t, l, r))
-			continue;
-		for (i = hash_pair(l, r) & t->merges_mask; t->merges[i].left >= 0;
-		     i = (i + 1) & t->merges_mask)
-			;
-		t->merges[i].left = l;
-		t->merges[i].right = r;
-		t->merges[i].rank = (int32_t)rank;
-		/* the merged text: the merge without its space */
-		memcpy(joined, m, (size_t)(sp - m));
-		memcpy(joined + (sp - m), sp + 1, len - (size_t)(sp - m) - 1);
-		t->merges[i].result = lumen_tokenizer_find(t, joined, len - 1);
-	}
-	free(joined);
-	return 0;
-}
-
-/* "<0xAB>" -> 0xAB, or -1 */
-static int parse_byte_token(const char *s, uint32_t len)
-{
-	unsigned v;
-	char tail;
-
-	if (len != 6 || memcmp(s, "<0x", 3) || s[5] != '>')
-		return -1;
-	if (sscanf(s + 3, "%2x%c", &v, &tail) != 2 || tail != '>')
-		return -1;
-	return (int)v;
-}
-
-static void find_byte_tokens(struct lumen_tokenizer *t)
-{
-	for (unsigned b = 0; b < 256; b++) {
-		char s[8];
-		size_t n;
-
-		if (t->type == LUMEN_VOCAB_BPE) {
-			n = lumen_utf8_encode(lumen_byte_to_cpt((uint8_t)b), s);
-			t->byte_token[b] = lumen_tokenizer_find(t, s, n);
-			continue;
-		}
-		snprintf(s, sizeof(s), "<0x%02X>", b);
-		t->byte_token[b] = lumen_tokenizer_find(t, s, 6);
-		if (t->byte_token[b] < 0) {
-			s[0] = (char)b;
-			t->byte_token[b] = lumen_tokenizer_find(t, s, 1);
-		}
-		if (t->byte_token[b] < 0)
-			t->byte_token[b] = t->unk;
-	}
-}
-
-static void find_barriers(struct lumen_tokenizer *t)
-{
-	memset(t->spm_barrier, true, sizeof(t->spm_barrier));
-	for (uint32_t id = 0; id < t->n_tokens; id++) {
-		uint32_t len;
-		const char *s = lumen_tok_text(t, (int32_t)id, &len);
-
-		if (len < 2 || !lumen_tok_mergeable(t, (int32_t)id))
-			continue;
-		for (uint32_t i = 0; i < len; i++)
-			t->spm_barrier[(uint8_t)s[i]] = false;
-	}
+	return t->type == LUMEN_VOCAB_SPM || !t->byte_level;
 }
 
 /* what token @id shows as in generated text (without DETOK_SPECIAL) */
@@ -262,13 +40,19 @@ static size_t render_piece(const struct lumen_tokenizer *t, int32_t id,
 		memcpy(out, "\xe2\x96\x85", 3);	/* ▅, as llama.cpp shows it */
 		return 3;
 	case LUMEN_TOKEN_BYTE:
-		byte = parse_byte_token(s, len);
+		byte = lumen_parse_byte_token(s, len);
 		if (byte < 0)
 			break;
 		out[0] = (char)byte;
 		return 1;
 	case LUMEN_TOKEN_NORMAL:
-		if (t->type == LUMEN_VOCAB_SPM) {
+		/* Gemma's BPE vocabulary types its byte tokens normal */
+		byte = t->byte_level ? -1 : lumen_parse_byte_token(s, len);
+		if (byte >= 0) {
+			out[0] = (char)byte;
+			return 1;
+		}
+		if (escaped_spaces(t)) {
 			for (uint32_t i = 0; i < len; i++) {
 				if (i + 3 <= len && !memcmp(s + i, "\xe2\x96\x81", 3)) {
 					out[n++] = ' ';
@@ -436,10 +220,18 @@ int lumen_tokenizer_create(const struct lumen_vocab_desc *d,
 	ret = check_desc(d);
 	if (ret)
 		return ret;
+	if (d->type == LUMEN_VOCAB_BPE && !lumen_pretok_find(d->pre))
+		return lumen_fail(LUMEN_E_FORMAT,
+				  "tokenizer.ggml.pre: pre-tokenizer '%.64s' is not implemented",
+				  d->pre);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return oom();
 	t->type = d->type;
+	if (d->type == LUMEN_VOCAB_BPE) {
+		t->pre = lumen_pretok_find(d->pre);
+		t->byte_level = t->pre->byte_level;
+	}
 	t->n_tokens = d->n_tokens;
 	t->bos = d->bos_id;
 	t->eos = d->eos_id;
@@ -460,16 +252,11 @@ int lumen_tokenizer_create(const struct lumen_vocab_desc *d,
 		if (d->scores)
 			t->scores[i] = d->scores[i];
 	}
-	ret = copy_texts(t, d);
+	ret = lumen_vocab_build(t, d);
+	if (!ret && t->pre)
+		ret = lumen_pretok_create(t->pre, &t->pretok);
 	if (!ret)
-		ret = build_map(t);
-	if (!ret && d->type == LUMEN_VOCAB_BPE)
-		ret = build_merges(t, d);
-	if (ret)
-		goto fail;
-	find_byte_tokens(t);
-	find_barriers(t);
-	ret = build_pieces(t);
+		ret = build_pieces(t);
 	if (!ret)
 		ret = build_specials(t);
 	if (ret)
@@ -494,6 +281,7 @@ void lumen_tokenizer_destroy(struct lumen_tokenizer *t)
 	free(t->map);
 	free(t->merges);
 	free(t->specials);
+	lumen_pretok_destroy(t->pretok);
 	free(t);
 }
 
@@ -525,23 +313,107 @@ enum lumen_token_type lumen_token_type(const struct lumen_tokenizer *t,
 	return (enum lumen_token_type)t->types[id];
 }
 
-/* the special token whose text starts @s, longest first, or NONE */
-static int32_t match_special(const struct lumen_tokenizer *t, const char *s,
-			     size_t n, unsigned flags, uint32_t *len)
+int32_t lumen_tokenizer_find(const struct lumen_tokenizer *t, const char *s,
+			     size_t len)
 {
-	uint8_t b = (uint8_t)s[0];
+	return lumen_vocab_find(t, s, len);
+}
 
-	for (uint32_t i = t->special_start[b]; i < t->special_start[b + 1]; i++) {
-		int32_t id = t->specials[i];
-		const char *text = lumen_tok_text(t, id, len);
+/* an occurrence of a special token in the text */
+struct special_hit {
+	uint32_t pos, len;
+	int32_t id;
+};
 
-		if (t->types[id] != LUMEN_TOKEN_USER_DEFINED &&
-		    !(flags & LUMEN_TOKENIZE_SPECIAL))
-			continue;
-		if (*len <= n && !memcmp(text, s, *len))
-			return id;
+/* longest first (ties by id), then leftmost */
+static int cmp_hit(const void *a, const void *b)
+{
+	const struct special_hit *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len > y->len ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int cmp_hit_pos(const void *a, const void *b)
+{
+	const struct special_hit *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* is @id matched in text under @flags? */
+static bool special_enabled(const struct lumen_tokenizer *t, int32_t id,
+			    unsigned flags)
+{
+	return t->types[id] == LUMEN_TOKEN_USER_DEFINED ||
+	       (flags & LUMEN_TOKENIZE_PARSE_SPECIAL);
+}
+
+/*
+ * The special tokens in @text, as llama.cpp's tokenizer_st_partition()
+ * finds them: the longest token first cuts the text, then the next
+ * longest cuts what is left, and so on; a token is found only within
+ * text no longer token cut. *@hits (malloc()ed) gets them in text order;
+ * returns their count, or -1 out of memory.
+ */
+static long find_specials(const struct lumen_tokenizer *t, const char *text,
+			  size_t len, unsigned flags, struct special_hit **hits)
+{
+	struct special_hit *h = NULL;
+	size_t n = 0, cap = 0, kept = 0;
+	uint8_t *taken;
+
+	*hits = NULL;
+	for (size_t pos = 0; pos < len; pos++) {
+		uint8_t b = (uint8_t)text[pos];
+
+		for (uint32_t i = t->special_start[b]; i < t->special_start[b + 1]; i++) {
+			int32_t id = t->specials[i];
+			uint32_t slen;
+			const char *s = lumen_tok_text(t, id, &slen);
+
+			if (slen > len - pos || !special_enabled(t, id, flags) ||
+			    memcmp(s, text + pos, slen))
+				continue;
+			if (n == cap) {
+				struct special_hit *nh;
+
+				cap = cap ? 2 * cap : 16;
+				nh = realloc(h, cap * sizeof(*h));
+				if (!nh) {
+					free(h);
+					return -1;
+				}
+				h = nh;
+			}
+			h[n++] = (struct special_hit){ (uint32_t)pos, slen, id };
+		}
 	}
-	return LUMEN_TOKEN_NONE;
+	if (!n)
+		return 0;
+	taken = calloc(len, 1);
+	if (!taken) {
+		free(h);
+		return -1;
+	}
+	qsort(h, n, sizeof(*h), cmp_hit);
+	for (size_t i = 0; i < n; i++) {
+		bool free_span = true;
+
+		for (uint32_t j = 0; j < h[i].len && free_span; j++)
+			free_span = !taken[h[i].pos + j];
+		if (!free_span)
+			continue;
+		memset(taken + h[i].pos, 1, h[i].len);
+		h[kept++] = h[i];
+	}
+	free(taken);
+	qsort(h, kept, sizeof(*h), cmp_hit_pos);
+	*hits = h;
+	return (long)kept;
 }
 
 static int encode_text(const struct lumen_tokenizer *t, const char *text,
@@ -559,8 +431,10 @@ long lumen_tokenize(const struct lumen_tokenizer *t, const char *text,
 	/* SentencePiece sees each run of text, the first and those after a
 	 * special token, as starting a word */
 	bool space_prefix = t->add_space_prefix;
+	struct special_hit *hits;
 	size_t start = 0;
-	int ret;
+	long n_hits;
+	int ret = 0;
 
 	if (len > UINT32_MAX / 4)
 		return lumen_fail(LUMEN_E_INVAL,
@@ -571,32 +445,22 @@ long lumen_tokenize(const struct lumen_tokenizer *t, const char *text,
 				  text || !len ? "ids" : "text");
 	if ((flags & LUMEN_TOKENIZE_BOS) && t->bos >= 0)
 		lumen_tok_push(&out, t->bos);
-	for (size_t pos = 0; pos < len;) {
-		uint32_t slen;
-		int32_t id = match_special(t, text + pos, len - pos, flags, &slen);
-
-		if (id < 0) {
-			pos++;
-			continue;
-		}
-		if (pos > start) {
-			ret = encode_text(t, text + start, pos - start,
+	n_hits = find_specials(t, text, len, flags, &hits);
+	if (n_hits < 0)
+		return oom();
+	for (long i = 0; i < n_hits && !ret; i++) {
+		if (hits[i].pos > start)
+			ret = encode_text(t, text + start, hits[i].pos - start,
 					  space_prefix, &out);
-			if (ret)
-				return ret;
-		}
-		lumen_tok_push(&out, id);
+		lumen_tok_push(&out, hits[i].id);
 		space_prefix = t->add_space_prefix;
-		pos += slen;
-		start = pos;
+		start = hits[i].pos + hits[i].len;
 	}
-	if (len > start) {
+	free(hits);
+	if (!ret && len > start)
 		ret = encode_text(t, text + start, len - start, space_prefix,
 				  &out);
-		if (ret)
-			return ret;
-	}
-	return (long)out.n;
+	return ret ? ret : (long)out.n;
 }
 
 /* what @id renders as, without copying */

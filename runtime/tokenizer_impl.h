@@ -1,9 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Internals shared by the tokenizer's files; not an API. */
+/*
+ * Internals shared by the tokenizer's files; not an API. The files, from
+ * the top down (each calls only those below it):
+ *
+ *   tokenizer.c         the entry points: creation, special tokens,
+ *                       dispatch to an encoder, pieces, detokenizing
+ *   tokenizer_spm.c     SentencePiece encoder
+ *   tokenizer_bpe.c     BPE encoder (byte-level, or with byte fallback)
+ *   tokenizer_merge.c   the merge loop both encoders share
+ *   tokenizer_vocab.c   token texts, lookup, merge ranks, byte tokens
+ *   pretok.c            BPE pre-tokenizers (tokenizer.ggml.pre)
+ *   unicode.c           UTF-8, code point classes, GPT-2's byte alphabet
+ */
 #ifndef LUMEN_TOKENIZER_IMPL_H
 #define LUMEN_TOKENIZER_IMPL_H
 
 #include <lumen/tokenizer.h>
+
+#include "pretok.h"
 
 /* a BPE merge: the pair (left, right) of token ids merges into @result */
 struct lumen_merge_slot {
@@ -31,8 +45,9 @@ struct lumen_tokenizer {
 	uint32_t merges_mask;
 
 	/*
-	 * SentencePiece: the <0xXX> token of each byte (else the one-byte
-	 * token, else unk); byte-level BPE: the token of the byte's code point.
+	 * SentencePiece and Gemma's BPE: the <0xXX> token of each byte (else
+	 * the one-byte token, else unk); byte-level BPE: the (normal, if
+	 * there is one) token of the byte's code point in GPT-2's alphabet.
 	 */
 	int32_t byte_token[256];
 
@@ -49,6 +64,11 @@ struct lumen_tokenizer {
 
 	int32_t bos, eos, unk, pad;
 	bool add_bos, add_space_prefix;
+
+	/* BPE: the pre-tokenizer, and whether it is GPT-2's byte-level kind */
+	const struct lumen_pretok_def *pre;
+	struct lumen_pretok *pretok;
+	bool byte_level;
 };
 
 /* ids written to the caller's buffer, counted beyond its end */
@@ -112,14 +132,22 @@ void lumen_merge_run(const struct lumen_tokenizer *t, const char *text,
 		     struct lumen_merge_pair *heap, lumen_pair_fn pair,
 		     struct lumen_tok_out *out);
 
+/* the encoders: append the ids of @len bytes of plain text to @out */
 int lumen_spm_encode(const struct lumen_tokenizer *t, const char *text,
 		     size_t len, bool space_prefix, struct lumen_tok_out *out);
 int lumen_bpe_encode(const struct lumen_tokenizer *t, const char *text,
 		     size_t len, struct lumen_tok_out *out);
-/* the end of the GPT-2 pre-tokenizer's word that starts at @pos < @n */
-size_t lumen_gpt2_word_end(const char *s, size_t n, size_t pos);
+
+/* tokenizer_vocab.c: fill @t's vocabulary from @d (checked by the caller) */
+int lumen_vocab_build(struct lumen_tokenizer *t,
+		      const struct lumen_vocab_desc *d);
+/* the id of the token whose text is exactly @s, or LUMEN_TOKEN_NONE */
+int32_t lumen_vocab_find(const struct lumen_tokenizer *t, const char *s,
+			 size_t len);
 /* BPE: the merge of tokens (@left, @right), or NULL */
 const struct lumen_merge_slot *lumen_merge_find(const struct lumen_tokenizer *t,
 						int32_t left, int32_t right);
+/* "<0xAB>" -> 0xAB, else -1 (@s need not be NUL-terminated) */
+int lumen_parse_byte_token(const char *s, size_t len);
 
 #endif /* LUMEN_TOKENIZER_IMPL_H */

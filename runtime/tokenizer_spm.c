@@ -18,7 +18,7 @@ static bool spm_pair(const struct lumen_tokenizer *t, const char *text,
 		     const struct lumen_merge_sym *l,
 		     const struct lumen_merge_sym *r, float *prio, int32_t *id)
 {
-	*id = lumen_tokenizer_find(t, text + l->start, l->len + r->len);
+	*id = lumen_vocab_find(t, text + l->start, l->len + r->len);
 	if (!lumen_tok_mergeable(t, *id))
 		return false;
 	*prio = t->scores[*id];
@@ -69,7 +69,7 @@ int lumen_spm_encode(const struct lumen_tokenizer *t, const char *text,
 		s->len = l;
 		s->prev = (int32_t)n_syms - 1;
 		s->next = (int32_t)n_syms + 1;
-		s->id = lumen_tokenizer_find(t, buf + i, l);
+		s->id = lumen_vocab_find(t, buf + i, l);
 		if (!lumen_tok_mergeable(t, s->id))
 			s->id = LUMEN_TOKEN_NONE;
 		n_syms++;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "unicode.h"
 
+#include <string.h>
+
 size_t lumen_utf8_decode(const char *str, size_t n, uint32_t *cpt)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -64,7 +66,7 @@ size_t lumen_utf8_encode(uint32_t c, char *out)
 	return 4;
 }
 
-enum lumen_cpt_class lumen_cpt_class(uint32_t cpt)
+unsigned lumen_cpt_class(uint32_t cpt)
 {
 	unsigned lo = 0, hi = lumen_cpt_ranges_len;
 
@@ -74,10 +76,19 @@ enum lumen_cpt_class lumen_cpt_class(uint32_t cpt)
 			return LUMEN_CPT_LETTER;
 		if (cpt >= '0' && cpt <= '9')
 			return LUMEN_CPT_NUMBER;
-		if (cpt == ' ' || (cpt >= 0x09 && cpt <= 0x0D))
-			return LUMEN_CPT_SPACE;
-		return LUMEN_CPT_OTHER;
+		if (cpt == ' ')
+			return LUMEN_CPT_SEPARATOR | LUMEN_CPT_SPACE;
+		if (cpt >= 0x09 && cpt <= 0x0D)
+			return LUMEN_CPT_CONTROL | LUMEN_CPT_SPACE;
+		if (cpt < 0x20 || cpt == 0x7F)
+			return LUMEN_CPT_CONTROL;
+		/* $ + < = > ^ ` | ~ are symbols, the rest punctuation */
+		if (strchr("$+<=>^`|~", (int)cpt))
+			return LUMEN_CPT_SYMBOL;
+		return LUMEN_CPT_PUNCT;
 	}
+	if (cpt == LUMEN_CPT_INVALID)
+		return LUMEN_CPT_SYMBOL;	/* as U+FFFD */
 	while (lo < hi) {
 		unsigned mid = lo + (hi - lo) / 2;
 
@@ -86,9 +97,9 @@ enum lumen_cpt_class lumen_cpt_class(uint32_t cpt)
 		else if (cpt > lumen_cpt_ranges[mid].hi)
 			lo = mid + 1;
 		else
-			return (enum lumen_cpt_class)lumen_cpt_ranges[mid].cls;
+			return lumen_cpt_ranges[mid].cls;
 	}
-	return LUMEN_CPT_OTHER;
+	return LUMEN_CPT_UNDEFINED;
 }
 
 /*

@@ -2,8 +2,9 @@
 /*
  * The little Unicode the tokenizers need: UTF-8 decoding that never fails
  * (a bad byte is reported, not replaced, so no input byte is lost), the
- * code point classes of the GPT-2 pre-tokenizer (\p{L}, \p{N}, \s), and
- * GPT-2's reversible mapping of bytes to printable code points.
+ * code point classes of the BPE pre-tokenizers (\p{L}, \p{N}, \p{P},
+ * \p{M}, \p{S}, \s), and GPT-2's reversible mapping of bytes to printable
+ * code points.
  */
 #ifndef LUMEN_UNICODE_H
 #define LUMEN_UNICODE_H
@@ -11,11 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A code point's class: its general category's major class in the low
+ * bits (LUMEN_CPT_CATEGORY), plus LUMEN_CPT_SPACE for White_Space.
+ */
 enum lumen_cpt_class {
-	LUMEN_CPT_OTHER = 0,	/* anything else, including invalid UTF-8 */
-	LUMEN_CPT_LETTER = 1,	/* general category L* */
-	LUMEN_CPT_NUMBER = 2,	/* general category N* */
-	LUMEN_CPT_SPACE = 3,	/* property White_Space */
+	LUMEN_CPT_UNDEFINED = 0,	/* unassigned (Cn) */
+	LUMEN_CPT_LETTER = 1,		/* L* */
+	LUMEN_CPT_NUMBER = 2,		/* N* */
+	LUMEN_CPT_PUNCT = 3,		/* P* */
+	LUMEN_CPT_MARK = 4,		/* M* */
+	LUMEN_CPT_SYMBOL = 5,		/* S* (and invalid UTF-8, as U+FFFD) */
+	LUMEN_CPT_SEPARATOR = 6,	/* Z* */
+	LUMEN_CPT_CONTROL = 7,		/* Cc, Cf, Cs, Co */
+	LUMEN_CPT_CATEGORY = 7,		/* mask of the above */
+	LUMEN_CPT_SPACE = 8,		/* flag: property White_Space */
 };
 
 struct lumen_cpt_range {
@@ -39,7 +50,8 @@ size_t lumen_utf8_decode(const char *s, size_t n, uint32_t *cpt);
 /* Encode @cpt (<= 0x10FFFF) into @out (4 bytes room); returns the length. */
 size_t lumen_utf8_encode(uint32_t cpt, char *out);
 
-enum lumen_cpt_class lumen_cpt_class(uint32_t cpt);
+/* enum lumen_cpt_class bits of @cpt */
+unsigned lumen_cpt_class(uint32_t cpt);
 
 /* GPT-2 byte-level BPE: the code point that stands for byte @b ... */
 uint32_t lumen_byte_to_cpt(uint8_t b);

@@ -152,10 +152,19 @@ TEST(gguf_vocab_refuses_unimplemented_bpe_pre_tokenizers)
 	char err[512];
 
 	CHECK_EQ(gguf_vocab_check_supported(&v, err, sizeof(err)), 0);
-	snprintf(v.pre, sizeof(v.pre), "%s", "llama-bpe");
+	/* Llama 3's, Qwen 2's, Gemma's BPE form are implemented */
+	static const char *const ok[] = {
+		"llama-bpe", "qwen2", "deepseek-coder", "smollm", "gemma4", "",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(v.pre, sizeof(v.pre), "%s", ok[i]);
+		CHECK_MSG(!gguf_vocab_check_supported(&v, err, sizeof(err)), "%s", err);
+	}
+	snprintf(v.pre, sizeof(v.pre), "%s", "tekken");
 	REQUIRE_EQ(gguf_vocab_check_supported(&v, err, sizeof(err)), -1);
-	CHECK_MSG(strstr(err, "tokenizer.ggml.pre") && strstr(err, "'llama-bpe'") &&
-		  strstr(err, "'gpt-2'"), "%s", err);
+	CHECK_MSG(strstr(err, "tokenizer.ggml.pre") && strstr(err, "'tekken'") &&
+		  strstr(err, "'gpt-2'") && strstr(err, "'granite-embed-multi-311m'"),
+		  "%s", err);
 	/* SentencePiece has no pre-tokenizer to get wrong */
 	snprintf(v.model, sizeof(v.model), "%s", "llama");
 	CHECK_EQ(gguf_vocab_check_supported(&v, err, sizeof(err)), 0);

@@ -6,8 +6,12 @@
  *   spaces become U+2581 "▁", and adjacent pieces merge, best score first
  *   (leftmost on ties), while the merged piece is in the vocabulary;
  *   characters outside it fall back to byte tokens <0xXX>.
- * - "gpt2": byte-level BPE. The GPT-2 pre-tokenizer splits the text into
- *   words; the bytes of each word merge by the rank of tokenizer.ggml.merges.
+ * - "gpt2": BPE. The pre-tokenizer named by tokenizer.ggml.pre (llama.cpp's:
+ *   "gpt-2", "llama-bpe", "qwen2", "deepseek-coder", ...) splits the text
+ *   into words; the bytes of each word merge by the rank of
+ *   tokenizer.ggml.merges. Byte-level vocabularies spell bytes in GPT-2's
+ *   alphabet; Gemma's ("gemma4", "granite-embed-multi-311m") holds UTF-8
+ *   with "▁" for a space and falls back to <0xXX> byte tokens.
  *
  * The vocabulary is copied at creation; the tokenizer is then read-only and
  * may be shared between threads.
@@ -17,8 +21,9 @@
  * substitutes U+FFFD for BPE, and for SentencePiece can let a stray byte
  * swallow the "▁" after it), so any bytes round-trip; merging only forms
  * normal and user-defined tokens, never a control or byte token whose text
- * happens to be typed ("<0x0A>"), as in SentencePiece itself; special
- * tokens match leftmost-longest in one pass.
+ * happens to be typed ("<0x0A>"), as in SentencePiece itself; unassigned
+ * code points are "other" in every pre-tokenizer expression; overlapping
+ * special tokens of equal length are tried in id order.
  */
 #ifndef LUMEN_TOKENIZER_H
 #define LUMEN_TOKENIZER_H
@@ -60,6 +65,9 @@ enum lumen_token_type {
  * @add_bos: tokenizer.ggml.add_bos_token (the model expects BOS).
  * @add_space_prefix: tokenizer.ggml.add_space_prefix (GGUF default: true
  *	for SentencePiece, false for byte-level BPE).
+ * @pre: tokenizer.ggml.pre, NUL-terminated; NULL or "" is "default". BPE
+ *	only: lumen_tokenizer_create() refuses a name it does not implement,
+ *	naming it.
  */
 struct lumen_vocab_desc {
 	enum lumen_vocab_type type;
@@ -74,13 +82,15 @@ struct lumen_vocab_desc {
 	int32_t bos_id, eos_id, unk_id, pad_id;
 	bool add_bos;
 	bool add_space_prefix;
+	const char *pre;
 };
 
 struct lumen_tokenizer;
 
 /*
  * A tokenizer of the vocabulary @d (copied) in *@tok. Returns 0, or
- * LUMEN_E_FORMAT for a bad vocabulary (lumen_last_error() names the field),
+ * LUMEN_E_FORMAT for a bad vocabulary (lumen_last_error() names the field,
+ * or the BPE pre-tokenizer that is not implemented),
  * LUMEN_E_INVAL for a NULL argument, LUMEN_E_NOMEM; *@tok is NULL then.
  */
 int lumen_tokenizer_create(const struct lumen_vocab_desc *d,
@@ -101,9 +111,15 @@ enum lumen_token_type lumen_token_type(const struct lumen_tokenizer *tok,
 
 enum {
 	LUMEN_TOKENIZE_BOS = 1 << 0,	 /* prepend BOS (if the vocab has one) */
-	LUMEN_TOKENIZE_SPECIAL = 1 << 1, /* text of control tokens, e.g.
-					    "</s>", becomes that token */
+	/*
+	 * llama.cpp's parse_special: the text of a control (or unknown)
+	 * token, e.g. "<|im_start|>", becomes that token. Without it, such
+	 * text is tokenized as plain text (a prompt's user part should be).
+	 */
+	LUMEN_TOKENIZE_PARSE_SPECIAL = 1 << 1,
+	LUMEN_TOKENIZE_SPECIAL = LUMEN_TOKENIZE_PARSE_SPECIAL, /* old name */
 };
+
 
 /*
  * A text of @len bytes never needs more ids than this (a space can become
@@ -114,7 +130,10 @@ enum {
 
 /*
  * Tokenize @len bytes of @text (any bytes; invalid UTF-8 is kept through
- * byte tokens). User-defined tokens are always matched as a whole. Writes
+ * byte tokens). Special tokens are cut out of the text first, as llama.cpp
+ * does: the longest first, each in what longer ones left; user-defined
+ * tokens always, control tokens with LUMEN_TOKENIZE_PARSE_SPECIAL. The
+ * text between them goes to the vocabulary's encoder. Writes
  * at most @cap ids and returns how many the text has, like snprintf: a
  * result above @cap means the output was cut. LUMEN_E_NOMEM if out of
  * memory, LUMEN_E_INVAL for a text too long (above 1 GiB) or NULL with a
@@ -124,7 +143,9 @@ long lumen_tokenize(const struct lumen_tokenizer *tok, const char *text,
 		    size_t len, unsigned flags, int32_t *ids, size_t cap);
 
 enum {
-	LUMEN_DETOK_SPECIAL = 1 << 0,	 /* render control tokens' text */
+	/* render control tokens' text (llama-cli's --special); without it
+	 * they render as nothing, as llama-cli shows them */
+	LUMEN_DETOK_SPECIAL = 1 << 0,
 	LUMEN_DETOK_STRIP_SPACE = 1 << 1, /* drop the leading space that
 					     tokenizing added */
 };

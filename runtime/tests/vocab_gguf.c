@@ -57,6 +57,7 @@ int vocab_gguf_load(struct vocab_gguf *v, const char *path, char *err,
 	d->pad_id = id_or_none(gv->pad);
 	d->add_bos = gv->add_bos;
 	d->add_space_prefix = gv->add_space_prefix;
+	d->pre = gv->pre;
 	return 0;
 fail:
 	vocab_gguf_free(v);
