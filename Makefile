@@ -62,6 +62,7 @@ include runtime/runtime.mk
 include tools/lumen/lumen.mk
 include tests/guest/guest.mk
 include scripts/mk/npu-e2e.mk
+include scripts/mk/debug-kernel.mk
 
 build-all: $(ALL_TARGETS)
 

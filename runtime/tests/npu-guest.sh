@@ -82,7 +82,8 @@ tap npu $L/bin/runtime-npu-tests
 tap "golden npu" $L/bin/runtime-golden-tests --device npu
 # the CPU backend under TCG is slow: stories260K here, every golden-arch
 # case on the host (suite runtime-golden)
-tap "golden cpu" $L/bin/runtime-golden-tests --device cpu stories260K
+[ -e $L/expect/npu-only ] ||
+	tap "golden cpu" $L/bin/runtime-golden-tests --device cpu stories260K
 
 # two processes share the NPU, each with its own address space and jobs
 run_npu() {

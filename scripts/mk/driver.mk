@@ -44,7 +44,7 @@ KSELFTEST_DEPS := $(KSELFTEST_DIR)/lumen_util.c $(KSELFTEST_DIR)/lumen_util.h \
 	$(DRIVER_UAPI)
 
 .PHONY: driver driver-export suite-driver-build suite-kunit \
-	suite-driver-kselftest bench-driver
+	suite-driver-kselftest suite-driver-kselftest-debug bench-driver
 
 driver: $(LUMEN_KO)
 
@@ -73,9 +73,23 @@ $(KSELFTEST_BUILD)/%: $(KSELFTEST_DIR)/%.c $(KSELFTEST_DEPS)
 suite-driver-kselftest: $(LUMEN_KO) $(LUMEN_KSELFTESTS)
 	@scripts/run-kselftests $(LUMEN_KO) $(KSELFTEST_BUILD)
 
+# The same lumen.ko sources and kselftests on the debug kernel, whose log
+# must come back clean (scripts/run-kselftests-debug).
+DRIVER_DEBUG_BUILD := $(DRIVER_BUILD)/debug
+LUMEN_KO_DEBUG := $(DRIVER_DEBUG_BUILD)/src/lumen.ko
+
+$(LUMEN_KO_DEBUG): $(DRIVER_SRCS)
+	@eval "$$(scripts/build-debug-kernel --print-env)" && \
+		scripts/driver-build-tap --build-only --kbuild "$$DBG_KBUILD" \
+		$(DRIVER_DEBUG_BUILD)
+
+suite-driver-kselftest-debug: $(LUMEN_KO_DEBUG) $(LUMEN_KSELFTESTS)
+	@scripts/run-kselftests-debug $(LUMEN_KO_DEBUG) $(KSELFTEST_BUILD) \
+		$(DRIVER_DEBUG_BUILD)/dmesg.log
+
 bench-driver: $(LUMEN_KO) $(LUMEN_BENCH)
 	@scripts/vm-run --timeout 400 --module $(LUMEN_KO) \
 		--add $(LUMEN_BENCH):/bin/lumen_bench -- /bin/lumen_bench
 
 BENCH_TARGETS += bench-driver
-CHECK_SUITES += driver-build kunit driver-kselftest
+CHECK_SUITES += driver-build kunit driver-kselftest driver-kselftest-debug

@@ -53,6 +53,16 @@ suite-runtime-npu: $(RUNTIME_GUEST) $(LUMEN_KO) $(RUNTIME_MODELS) $(RUNTIME_ARCH
 		LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) SHARED=$(SHARED) \
 		runtime/tests/run-npu
 
+# The same on the debug kernel: lumen.ko built against it, the guest's log
+# checked for KASAN, lockdep, kmemleak and DEBUG_OBJECTS reports.
+CHECK_SUITES += runtime-npu-debug
+.PHONY: suite-runtime-npu-debug
+suite-runtime-npu-debug: $(RUNTIME_GUEST) $(LUMEN_KO_DEBUG) $(RUNTIME_MODELS) $(RUNTIME_ARCH_MODELS)
+	@GUEST_BIN=$(RUNTIME_GUEST_BIN) LUMEN_KO=$(LUMEN_KO_DEBUG) \
+		LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) SHARED=$(SHARED) \
+		LUMEN_NPU_DEBUG_DMESG=$(DRIVER_DEBUG_BUILD)/runtime-npu-dmesg.log \
+		runtime/tests/run-npu
+
 # ---- make demo: a story from the NPU in the QEMU guest ----
 # stories260K from $(SHARED)/models; without it, a synthetic model of the
 # same shape (random weights: its text is noise).
