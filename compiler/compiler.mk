@@ -80,6 +80,26 @@ $(FUZZ_LNPU): compiler/fuzz/fuzz_lnpu.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -pthread -lm
 
+# the llama2.c reader (+ lowering) and the whole compile round trip
+# GGUF -> model -> lower -> .lnpu write -> read; corpora committed in
+# compiler/fuzz/corpus/<target>, the round trip also seeded by the GGUF seeds
+FUZZ_CHECK_SECONDS ?= 25
+FUZZ_LLAMA2C := $(BUILD)/compiler/fuzz-llama2c
+FUZZ_LOWER := $(BUILD)/compiler/fuzz-lower
+FUZZ_PIPE_SRCS := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
+	$(FORMATS_SRCS) $(ISA_SRCS)
+
+$(FUZZ_LLAMA2C): compiler/fuzz/fuzz_llama2c.c $(FUZZ_PIPE_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -pthread -lm
+
+# structured inputs are small models written by gen-synthetic's synth.c
+$(FUZZ_LOWER): compiler/fuzz/fuzz_lower.c tools/gen-synthetic/synth.c $(FUZZ_PIPE_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(TOP)/tools/gen-synthetic \
+		-DLUMEN_FUZZ_VOCAB='"$(SHARED)/tokenizer/ggml-vocab-llama-spm.gguf"' \
+		-o $@ $^ -pthread -lm
+
 # seeds are made by the test binary at build time, never copied from ../shared
 $(FUZZ_SEEDS)/.stamp: $(COMPILER_TEST)
 	@rm -rf $(FUZZ_SEEDS) && mkdir -p $(FUZZ_SEEDS)/gguf $(FUZZ_SEEDS)/lnpu
@@ -87,10 +107,18 @@ $(FUZZ_SEEDS)/.stamp: $(COMPILER_TEST)
 	$(COMPILER_TEST_ENV) LUMENC_SEED_DIR=$(FUZZ_SEEDS) $(COMPILER_TEST) write_fuzz_seeds >/dev/null
 	@touch $@
 
-.PHONY: fuzz fuzz-gguf fuzz-lnpu suite-compiler suite-compiler-asan \
+.PHONY: fuzz fuzz-gguf fuzz-lnpu fuzz-llama2c fuzz-lower suite-compiler suite-compiler-asan \
 	suite-compiler-golden suite-compiler-fuzz bench-compile
 
-fuzz: fuzz-gguf fuzz-lnpu
+fuzz: fuzz-gguf fuzz-lnpu fuzz-llama2c fuzz-lower fuzz-exec fuzz-tokenizer
+
+# long runs: make fuzz-llama2c FUZZ_SECONDS=3600 (new inputs stay in $(BUILD))
+fuzz-llama2c fuzz-lower: fuzz-%: $(BUILD)/compiler/fuzz-% $(FUZZ_SEEDS)/.stamp
+	@mkdir -p $(BUILD)/compiler/corpus-$*
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+		-timeout=10 -print_final_stats=1 -artifact_prefix=$(BUILD)/compiler/fuzz-$*- \
+		$(BUILD)/compiler/corpus-$* compiler/fuzz/corpus/$* \
+		$(if $(filter lower,$*),$(FUZZ_SEEDS)/gguf)
 
 fuzz-gguf fuzz-lnpu: fuzz-%: $(BUILD)/compiler/fuzz-% $(FUZZ_SEEDS)/.stamp
 	@mkdir -p $(BUILD)/compiler/corpus-$*
@@ -111,8 +139,11 @@ suite-compiler-golden: $(COMPILER_GOLDEN)
 	@mkdir -p $(BUILD)/compiler/tmp
 	$(COMPILER_TEST_ENV) $(COMPILER_GOLDEN)
 
-suite-compiler-fuzz: $(FUZZ_GGUF) $(FUZZ_LNPU) $(FUZZ_SEEDS)/.stamp
-	@scripts/run-fuzz-suite $(FUZZ_SECONDS) $(BUILD)/compiler $(FUZZ_SEEDS)
+suite-compiler-fuzz: $(FUZZ_GGUF) $(FUZZ_LNPU) $(FUZZ_LLAMA2C) $(FUZZ_LOWER) $(FUZZ_SEEDS)/.stamp
+	@scripts/run-fuzz-suite $(FUZZ_SECONDS) $(BUILD)/compiler $(FUZZ_SEEDS) gguf lnpu
+	@scripts/run-fuzz-suite $(FUZZ_CHECK_SECONDS) $(BUILD)/compiler - \
+		llama2c=compiler/fuzz/corpus/llama2c \
+		lower=compiler/fuzz/corpus/lower:$(FUZZ_SEEDS)/gguf
 
 # The scale check: generate the Llama-3.2-1B shape (F16) under
 # $(LUMEN_CACHE) and compile it, reporting time and peak RSS.

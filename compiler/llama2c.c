@@ -58,6 +58,44 @@ static const uint8_t *take(const uint8_t **p, uint64_t elems)
 	return at;
 }
 
+/* *acc += a * b * c; -1 when any step leaves 64 bits */
+static int add_term(uint64_t *acc, uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t t;
+
+	if (__builtin_mul_overflow(a, b, &t) || __builtin_mul_overflow(t, c, &t) ||
+	    __builtin_add_overflow(*acc, t, acc))
+		return -1;
+	return 0;
+}
+
+/*
+ * The bytes a checkpoint of this config holds: 28 of config, then F32
+ * tensors. Each config field is at most 2^20, but products of them are
+ * not bounded: every step is overflow-checked, or a config whose size
+ * wraps modulo 2^64 (to 28, say) would pass the size check and the
+ * weights would point far past the file.
+ */
+static int checkpoint_bytes(uint64_t dim, uint64_t hid, uint64_t L, uint64_t kvd,
+			    uint64_t V, uint64_t seq, uint64_t hd, int shared,
+			    uint64_t *need)
+{
+	uint64_t elems = 0;
+
+	if (add_term(&elems, V, dim, 1) ||			/* token_embd */
+	    add_term(&elems, L, dim, 2) ||			/* the two norms */
+	    add_term(&elems, L, dim, dim + 2 * kvd) ||		/* wq, wk, wv */
+	    add_term(&elems, L, dim, dim) ||			/* wo */
+	    add_term(&elems, L, hid, 3 * dim) ||		/* w1, w2, w3 */
+	    add_term(&elems, dim, 1, 1) ||			/* output norm */
+	    add_term(&elems, seq, hd, 1) ||			/* RoPE tables */
+	    add_term(&elems, shared ? 0 : V, dim, 1) ||		/* output */
+	    __builtin_mul_overflow(elems, 4, need) ||
+	    __builtin_add_overflow(*need, 28, need))
+		return -1;
+	return 0;
+}
+
 static void set_weight(struct lm_weight *w, const char *name, const uint8_t *data,
 		       uint64_t d0, uint64_t d1)
 {
@@ -173,7 +211,7 @@ int lm_from_llama2c(struct lm_model *m, const char *ckpt,
 	for (int i = 0; i < 7; i++)
 		cfg[i] = rd_i32(file + 4 * i);
 	shared = cfg[5] > 0;
-	if (cfg[5] < 0)
+	if (cfg[5] < 0 && cfg[5] != INT32_MIN)	/* -INT32_MIN is UB; refused below */
 		cfg[5] = -cfg[5];
 	for (int i = 0; i < 7; i++) {
 		static const char *const field[] = {
@@ -199,9 +237,12 @@ int lm_from_llama2c(struct lm_model *m, const char *ckpt,
 	}
 	hd = dim / cfg[3];
 	kvd = hd * cfg[4];
-	need = 28 + 4 * (V * dim + L * dim * 2 + L * dim * (dim + 2 * kvd) +
-			 L * dim * dim + L * hid * dim * 3 + dim + seq * hd +
-			 (shared ? 0 : V * dim));
+	if (checkpoint_bytes(dim, hid, L, kvd, V, seq, hd, shared, &need)) {
+		lm_free(m);
+		return lc_fail(err, errlen,
+			    "%s: offset 0: config: the weights it implies exceed 2^64 bytes "
+			    "(file has %zu)", ckpt, size);
+	}
 	if (size != need) {
 		lm_free(m);
 		return lc_fail(err, errlen,

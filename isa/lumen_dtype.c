@@ -74,6 +74,14 @@ uint16_t lumen_f32_to_f16(float f)
 	return sign | round_shift(a - (112u << 23), 13);
 }
 
+/* float -> integer for the quantizers: NaN to @nan, else clamped (isa.rst, "Numerics") */
+static int sat_int(float v, float lo, float hi, int nan)
+{
+	if (v != v)
+		return nan;
+	return (int)(v < lo ? lo : v > hi ? hi : v);
+}
+
 void lumen_quantize_row_q8_0(const float *x, void *blocks, size_t n)
 {
 	struct lumen_blk_q8_0 *b = blocks;
@@ -88,7 +96,7 @@ void lumen_quantize_row_q8_0(const float *x, void *blocks, size_t n)
 
 		b[i].d = lumen_f32_to_f16(d);
 		for (int j = 0; j < LUMEN_QK; j++)
-			b[i].qs[j] = (int8_t)roundf(x[j] * id);
+			b[i].qs[j] = (int8_t)sat_int(roundf(x[j] * id), -127.0f, 127.0f, 0);
 	}
 }
 
@@ -111,11 +119,9 @@ void lumen_quantize_row_q4_0(const float *x, void *blocks, size_t n)
 
 		b[i].d = lumen_f32_to_f16(d);
 		for (int j = 0; j < LUMEN_QK / 2; j++) {
-			int8_t lo = (int8_t)(x[j] * id + 8.5f);
-			int8_t hi = (int8_t)(x[j + LUMEN_QK / 2] * id + 8.5f);
-
-			lo = lo < 15 ? lo : 15;
-			hi = hi < 15 ? hi : 15;
+			/* 8 is 0; the clamp keeps ggml's truncation of finite values */
+			int8_t lo = (int8_t)sat_int(x[j] * id + 8.5f, 0.0f, 15.0f, 8);
+			int8_t hi = (int8_t)sat_int(x[j + LUMEN_QK / 2] * id + 8.5f, 0.0f, 15.0f, 8);
 			b[i].qs[j] = (uint8_t)(lo | hi << 4);
 		}
 	}

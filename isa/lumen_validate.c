@@ -348,6 +348,17 @@ static int check_tensor(struct op_check *c, u32 n)
 	row_bytes = (u64)(t->dims[0] / block) * t->strides[0];
 	if (n == OPND_DST && dst_overlaps(t, row_bytes))
 		return fail(c, n, LUMEN_VERR_DST_OVERLAP);
+	/*
+	 * A source read whole (a weight, an embedding table, a KV cache) must
+	 * not have rows that share bytes: with strides[1] 0 a few bytes of
+	 * memory would declare 2^32 rows, and an op's work (MATMUL's MACs,
+	 * ATTENTION's keys and scratch) would no longer be bounded by the
+	 * memory the job maps. One-row sources and the broadcast rows of ADD
+	 * and MUL (dims[1] 1) keep any stride.
+	 */
+	if (n != OPND_DST && c->rule->row_kind[n] == LUMEN_ROWS_ALL &&
+	    t->dims[1] > 1 && t->strides[1] < row_bytes)
+		return fail(c, n, LUMEN_VERR_BAD_STRIDE0);
 	return LUMEN_VERR_OK;
 }
 

@@ -3,7 +3,11 @@
  * The CPU backend: the programs run through hw/core in this process, the
  * way the NPU would run them. Jobs run inside submit(); wait() reports how
  * the last one ended. Read-only host memory (the mapped weights) is used in
- * place, so loading a model copies nothing.
+ * place, so loading a model copies no weights. Programs are copied: the
+ * executor trusts a validated program's fields (dims, strides, params),
+ * and a file mapping changes when someone writes the file (MAP_PRIVATE
+ * shows writes in pages not yet copied on write), so each program is run
+ * from a private copy validated again, as the kernel does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +24,9 @@ struct cpu_device {
 };
 
 struct lumen_prog {
-	const void *code;
+	void *code;		/* our copy */
 	size_t size;
-	struct lumen_validation val;
+	struct lumen_validation val;	/* of the copy */
 };
 
 static struct cpu_device *cpu(struct lumen_device *dev)
@@ -104,6 +108,16 @@ static void cpu_buf_free(struct lumen_device *dev, struct lumen_buf *buf)
 	memset(buf, 0, sizeof(*buf));
 }
 
+/* the parts of two validations the runtime relies on */
+static int same_validation(const struct lumen_validation *a,
+			   const struct lumen_validation *b)
+{
+	return !memcmp(a->region_size, b->region_size, sizeof(a->region_size)) &&
+	       a->regions_used == b->regions_used &&
+	       a->regions_written == b->regions_written &&
+	       a->op_count == b->op_count && a->error == b->error;
+}
+
 static int cpu_program_create(struct lumen_device *dev, const void *code,
 			      size_t size, const struct lumen_validation *v,
 			      struct lumen_prog **out)
@@ -112,15 +126,34 @@ static int cpu_program_create(struct lumen_device *dev, const void *code,
 
 	if (!p)
 		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
-	p->code = code;		/* the model keeps the file mapped */
+	p->code = malloc(size ? size : 1);
+	if (!p->code) {
+		free(p);
+		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	}
+	memcpy(p->code, code, size);
 	p->size = size;
-	p->val = *v;
+	/*
+	 * The copy is what runs, so the copy is what is validated; it must
+	 * also be the program the model was laid out for.
+	 */
+	if (lumen_validate(p->code, size, &p->val) || !same_validation(&p->val, v)) {
+		uint32_t e = p->val.error;
+
+		free(p->code);
+		free(p);
+		return lumen_fail(LUMEN_E_FORMAT,
+				  "the program changed in the file after it was read (%s)",
+				  e ? lumen_verr_str(e) : "other region sizes");
+	}
 	*out = p;
 	return 0;
 }
 
 static void cpu_program_destroy(struct lumen_device *dev, struct lumen_prog *p)
 {
+	if (p)
+		free(p->code);
 	free(p);
 }
 

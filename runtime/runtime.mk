@@ -242,3 +242,28 @@ suite-runtime-api-asan: $(RUNTIME_API_SAN) $(RUNTIME_MODELS)
 	LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1 $(RUNTIME_API_SAN)
 
+
+# ---- fuzzing (clang's libFuzzer; FUZZ_CC, FUZZ_FLAGS in compiler/compiler.mk) ----
+# fuzz-tokenizer: fuzzed vocabularies and texts through <lumen/tokenizer.h>
+# only (the tokenizer internals are not part of the contract). The
+# committed corpus in runtime/fuzz/corpus/tokenizer seeds it.
+RUNTIME_FUZZ_TOK := $(BUILD)/runtime/fuzz-tokenizer
+RUNTIME_FUZZ_TOK_SRCS := runtime/fuzz/fuzz_tokenizer.c runtime/unicode.c \
+	runtime/unicode_data.c runtime/pretok.c $(wildcard runtime/tokenizer*.c) runtime/error.c
+CHECK_SUITES += runtime-fuzz
+
+$(RUNTIME_FUZZ_TOK): $(RUNTIME_FUZZ_TOK_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(TOP)/runtime -o $@ $^ -pthread -lm
+
+.PHONY: fuzz-tokenizer suite-runtime-fuzz
+# a long run: make fuzz-tokenizer FUZZ_SECONDS=3600
+fuzz-tokenizer: $(RUNTIME_FUZZ_TOK)
+	@mkdir -p $(BUILD)/runtime/corpus-tokenizer
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+		-timeout=10 -print_final_stats=1 -artifact_prefix=$(BUILD)/runtime/fuzz-tokenizer- \
+		$(BUILD)/runtime/corpus-tokenizer runtime/fuzz/corpus/tokenizer
+
+suite-runtime-fuzz: $(RUNTIME_FUZZ_TOK)
+	@scripts/run-fuzz-suite $(FUZZ_CHECK_SECONDS) $(BUILD)/runtime - \
+		tokenizer=runtime/fuzz/corpus/tokenizer:runtime/fuzz/known

@@ -94,6 +94,8 @@ static const char *fault_name(uint32_t code)
 	case LUMEN_FAULT_MMU:			return "MMU";
 	case LUMEN_FAULT_REGION_UNBOUND:	return "region unbound";
 	case LUMEN_FAULT_INJECTED:		return "injected by a test hook";
+	case LUMEN_FAULT_CANCELLED:		return "cancelled";
+	case LUMEN_FAULT_NO_MEMORY:		return "scratch memory limit";
 	}
 	return "fault";
 }

@@ -186,6 +186,46 @@ TEST(model_llama2c_truncated_checkpoint)
 	unlink(path);
 }
 
+/*
+ * Review item 7: a 28-byte checkpoint whose config makes the 64-bit size
+ * sum wrap to exactly 28 (dim 2^20, hidden 699050, 2^20 - 1 layers, 2^19
+ * heads, 1 kv head, vocab 1 shared, seq 2^20) passed the size check, and
+ * the weights then pointed gigabytes past the file.
+ */
+TEST(model_llama2c_size_wrap_is_refused)
+{
+	static const int32_t cfg[7] = { 1 << 20, 699050, (1 << 20) - 1, 1 << 19, 1, 1, 1 << 20 };
+	const char *path = scratch_path("wrap.bin");
+	uint8_t bytes[28];
+	struct lm_model m;
+	char err[512];
+
+	for (int i = 0; i < 7; i++)
+		for (int b = 0; b < 4; b++)
+			bytes[4 * i + b] = (uint8_t)((uint32_t)cfg[i] >> 8 * b);
+	REQUIRE(!write_file(path, bytes, sizeof(bytes)));
+	CHECK(lm_from_llama2c(&m, path, shared_path("models/tok512.bin"), err,
+			      sizeof(err)) == -1);
+	CHECK_MSG(strstr(err, "config") && strstr(err, "2^64"), "%s", err);
+	fprintf(stderr, "# %s\n", err);
+	unlink(path);
+}
+
+/* found by fuzz-llama2c: a negative vocab_size marks an unshared output; INT32_MIN has no negation */
+TEST(model_llama2c_vocab_int_min_is_refused)
+{
+	static const int32_t cfg[7] = { 8, 8, 1, 2, 1, INT32_MIN, 4 };
+	const char *path = scratch_path("intmin.bin");
+	struct lm_model m;
+	char err[512];
+
+	REQUIRE(!write_file(path, cfg, sizeof(cfg)));
+	CHECK(lm_from_llama2c(&m, path, shared_path("models/tok512.bin"), err,
+			      sizeof(err)) == -1);
+	CHECK_MSG(strstr(err, "vocab_size"), "%s", err);
+	unlink(path);
+}
+
 /* @msg must appear in the error lumenc gives for @bytes */
 static void expect_refused(const uint8_t *bytes, size_t n, const char *msg)
 {

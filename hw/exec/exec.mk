@@ -16,7 +16,9 @@ CHECK_SUITES += hw-exec hw-exec-asan
 BENCH_TARGETS += bench-hw
 
 $(BUILD)/hw/exec/%.o: PART_CFLAGS := $(EXEC_INCLUDES)
-$(BUILD)/hw/exec/%.san.o: PART_CFLAGS := $(EXEC_INCLUDES)
+# float -> int conversions of guest data are checked too (gcc leaves them
+# out of -fsanitize=undefined)
+$(BUILD)/hw/exec/%.san.o: PART_CFLAGS := $(EXEC_INCLUDES) -fsanitize=float-cast-overflow
 
 $(EXEC_LIB): $(EXEC_SRCS:%.c=$(BUILD)/%.o)
 	@rm -f $@
@@ -47,3 +49,26 @@ suite-hw-exec-asan: $(EXEC_TEST_SAN)
 
 bench-hw: $(EXEC_BENCH)
 	$(EXEC_BENCH)
+
+# ---- fuzzing (clang's libFuzzer; FUZZ_CC, FUZZ_FLAGS in compiler/compiler.mk) ----
+# fuzz-exec: structured programs through the validator and the executor,
+# scalar and AVX2 kernels, 1 and 2 threads. The committed corpus in
+# hw/exec/fuzz/corpus/exec seeds it; new inputs go to $(BUILD) only.
+EXEC_FUZZ := $(BUILD)/hw/exec/fuzz-exec
+EXEC_FUZZ_CORPUS := hw/exec/fuzz/corpus/exec
+CHECK_SUITES += hw-exec-fuzz
+
+$(EXEC_FUZZ): hw/exec/fuzz/fuzz_exec.c $(EXEC_SRCS) $(ISA_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(EXEC_INCLUDES) -o $@ $^ -pthread -lm
+
+.PHONY: fuzz-exec suite-hw-exec-fuzz
+# a long run: make fuzz-exec FUZZ_SECONDS=3600
+fuzz-exec: $(EXEC_FUZZ)
+	@mkdir -p $(BUILD)/hw/exec/corpus-exec
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+		-timeout=10 -print_final_stats=1 -artifact_prefix=$(BUILD)/hw/exec/fuzz-exec- \
+		$(BUILD)/hw/exec/corpus-exec $(EXEC_FUZZ_CORPUS)
+
+suite-hw-exec-fuzz: $(EXEC_FUZZ)
+	@scripts/run-fuzz-suite $(FUZZ_CHECK_SECONDS) $(BUILD)/hw/exec - exec=$(EXEC_FUZZ_CORPUS)

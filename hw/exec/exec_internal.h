@@ -28,6 +28,19 @@ unsigned int lumen_pool_threads(const struct lumen_pool *pool);
 /* runs fn for every item in [0, n_items) across the threads; returns when all are done */
 void lumen_pool_for(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
 		    void *ctx);
+/*
+ * While *flag is non-zero, lumen_pool_for() claims no further item (items
+ * running finish); the loop still returns once every item is claimed.
+ */
+void lumen_pool_set_cancel(struct lumen_pool *pool, const uint32_t *flag);
+/*
+ * How lumen_pool_for() splits n_items: claims of *chunk items each, the
+ * return value the number of claims (the last may be short). It stays at
+ * most LUMEN_POOL_MAX_CLAIMS, so the 32-bit claim and done counters never
+ * wrap whatever size_t n_items is.
+ */
+#define LUMEN_POOL_MAX_CLAIMS (1u << 31)
+uint32_t lumen_pool_split(size_t n_items, size_t *chunk);
 
 /*
  * An activation row quantized to Q8_0 for the integer dot products: the
@@ -130,6 +143,9 @@ struct lumen_exec {
 	const struct lumen_kernels *k;
 	uint8_t *scratch;	/* shared by the threads of one op */
 	size_t scratch_size;
+	size_t scratch_peak;	/* most any op of the current run needed */
+	uint64_t scratch_limit;	/* an op needing more faults NO_MEMORY */
+	uint32_t cancel;	/* atomic: lumen_exec_cancel() was called */
 	struct lumen_exec_stats stats;
 };
 

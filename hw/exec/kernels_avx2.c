@@ -14,6 +14,7 @@
 #include "exec_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx2,fma,f16c")))
@@ -287,6 +288,20 @@ TARGET static void dot_q8_0(const void *wv, const struct lumen_qrow *x,
 	out[3] = hsum(a3);
 }
 
+/* NaN lanes to 0 (an ordered compare of a lane with itself is false for NaN) */
+TARGET static inline __m256 nan_to_zero(__m256 v)
+{
+	return _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
+}
+
+/* as quant_act.c's sat_i8 before rounding: NaN to 0, then clamp to +-127 */
+TARGET static inline __m256 sat127(__m256 v)
+{
+	v = nan_to_zero(v);
+	return _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-127.0f)),
+			     _mm256_set1_ps(127.0f));
+}
+
 TARGET static void quantize_act(const float *x, int8_t *qs, float *d, float *sum,
 			       size_t nb)
 {
@@ -295,8 +310,9 @@ TARGET static void quantize_act(const float *x, int8_t *qs, float *d, float *sum
 	for (size_t b = 0; b < nb; b++, x += LUMEN_QK, qs += LUMEN_QK) {
 		__m256 v[4], m;
 
+		/* NaNs count as 0, as fmaxf ignores them in the scalar code */
 		for (int j = 0; j < 4; j++)
-			v[j] = _mm256_loadu_ps(x + 8 * j);
+			v[j] = nan_to_zero(_mm256_loadu_ps(x + 8 * j));
 		m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v[0], abs_mask),
 						_mm256_and_ps(v[1], abs_mask)),
 				  _mm256_max_ps(_mm256_and_ps(v[2], abs_mask),
@@ -312,7 +328,7 @@ TARGET static void quantize_act(const float *x, int8_t *qs, float *d, float *sum
 		__m256i q[4];
 
 		for (int j = 0; j < 4; j++)
-			q[j] = _mm256_cvtps_epi32(_mm256_mul_ps(v[j], _mm256_set1_ps(id)));	/* ties to even */
+			q[j] = _mm256_cvtps_epi32(sat127(_mm256_mul_ps(v[j], _mm256_set1_ps(id))));	/* ties to even */
 		__m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
 					       _mm256_packs_epi32(q[2], q[3]));
 
@@ -715,7 +731,8 @@ TARGET static void quantize_act_k(const float *x, int8_t *qs, float *d,
 		__m256 m = _mm256_setzero_ps();
 
 		for (int j = 0; j < LUMEN_QK_K; j += 8)
-			m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + j), abs_mask));
+			m = _mm256_max_ps(m, _mm256_and_ps(nan_to_zero(_mm256_loadu_ps(x + j)),
+							   abs_mask));
 		__m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
 
 		h = _mm_max_ps(h, _mm_movehl_ps(h, h));
@@ -741,8 +758,8 @@ TARGET static void quantize_act_k(const float *x, int8_t *qs, float *d,
 			__m256i q[4];
 
 			for (int t = 0; t < 4; t++)	/* ties to even */
-				q[t] = _mm256_min_epi32(top, _mm256_cvtps_epi32(
-					_mm256_mul_ps(is, _mm256_loadu_ps(x + j + 8 * t))));
+				q[t] = _mm256_min_epi32(top, _mm256_cvtps_epi32(sat127(
+					_mm256_mul_ps(is, _mm256_loadu_ps(x + j + 8 * t)))));
 			__m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
 						       _mm256_packs_epi32(q[2], q[3]));
 
@@ -976,11 +993,19 @@ static void fill_f16_table(void)
 		f16_table[h] = lumen_f16_to_f32((uint16_t)h);
 }
 
+/* F16C from CPUID leaf 1 (clang before 15 has no __builtin_cpu_supports("f16c")) */
+static int has_f16c(void)
+{
+	unsigned int a, b, c, d;
+
+	return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+
 const struct lumen_kernels *lumen_kernels_avx2(void)
 {
 	__builtin_cpu_init();
 	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
-	    !__builtin_cpu_supports("f16c"))
+	    !has_f16c())
 		return NULL;
 	pthread_once(&table_once, fill_f16_table);
 	return &kernels_avx2;

@@ -30,24 +30,57 @@ static const op_fn op_fns[LUMEN_OP_COUNT] = {
 };
 
 #define INITIAL_SCRATCH (256u << 10)
+/* most scratch kept between runs: a larger block is given back after the run */
+#define SCRATCH_KEEP_MAX (16u << 20)
 
-static int scratch_reserve(struct lumen_exec *ex, size_t need)
+static int scratch_realloc(struct lumen_exec *ex, size_t size)
 {
-	uint8_t *p;
+	uint8_t *p = aligned_alloc(64, size);
 
-	if (need <= ex->scratch_size)
-		return 0;
-	/* geometric growth: a context filling up token by token reallocates rarely */
-	if (need < 2 * ex->scratch_size)
-		need = 2 * ex->scratch_size;
-	need = (need + 4095) & ~(size_t)4095;
-	p = aligned_alloc(64, need);
 	if (!p)
 		return -1;
 	free(ex->scratch);
 	ex->scratch = p;
-	ex->scratch_size = need;
+	ex->scratch_size = size;
 	return 0;
+}
+
+/* 0, or the fault: above the limit (an amplification the guest controls) or out of memory */
+static int scratch_reserve(struct lumen_exec *ex, size_t need)
+{
+	size_t size;
+
+	if (need > ex->scratch_limit)
+		return LUMEN_FAULT_NO_MEMORY;
+	if (need > ex->scratch_peak)
+		ex->scratch_peak = need;
+	if (need <= ex->scratch_size)
+		return 0;
+	/* geometric growth: a context filling up token by token reallocates rarely */
+	size = need < 2 * ex->scratch_size ? 2 * ex->scratch_size : need;
+	if (size > ex->scratch_limit)
+		size = need;
+	size = (size + 4095) & ~(size_t)4095;
+	return scratch_realloc(ex, size) ? LUMEN_FAULT_NO_MEMORY : 0;
+}
+
+/*
+ * After a run: keep twice this run's peak (a context filling up token by
+ * token reallocates rarely), at least the initial size and at most
+ * SCRATCH_KEEP_MAX; what a large job grew beyond that is given back.
+ */
+static void scratch_trim(struct lumen_exec *ex)
+{
+	size_t keep = 2 * ex->scratch_peak;
+
+	if (keep > SCRATCH_KEEP_MAX)
+		keep = SCRATCH_KEEP_MAX;
+	if (keep < INITIAL_SCRATCH)
+		keep = INITIAL_SCRATCH;
+	keep = (keep + 4095) & ~(size_t)4095;
+	if (ex->scratch_size > keep)
+		scratch_realloc(ex, keep);	/* on failure the larger block stays */
+	ex->scratch_peak = 0;
 }
 
 struct lumen_exec *lumen_exec_create(unsigned int threads)
@@ -58,14 +91,16 @@ struct lumen_exec *lumen_exec_create(unsigned int threads)
 	if (!ex)
 		return NULL;
 	ex->threads = threads ? threads : 1;
+	ex->scratch_limit = LUMEN_EXEC_SCRATCH_LIMIT_DEFAULT;
 	ex->k = lumen_kernels_avx2();
 	if (!ex->k || (scalar && *scalar && strcmp(scalar, "0")))
 		ex->k = &lumen_kernels_scalar;
 	ex->pool = lumen_pool_create(ex->threads);
-	if (!ex->pool || scratch_reserve(ex, INITIAL_SCRATCH)) {
+	if (!ex->pool || scratch_realloc(ex, INITIAL_SCRATCH)) {
 		lumen_exec_destroy(ex);
 		return NULL;
 	}
+	lumen_pool_set_cancel(ex->pool, &ex->cancel);
 	return ex;
 }
 
@@ -81,6 +116,21 @@ void lumen_exec_destroy(struct lumen_exec *ex)
 unsigned int lumen_exec_threads(const struct lumen_exec *ex)
 {
 	return ex->threads;
+}
+
+void lumen_exec_cancel(struct lumen_exec *ex)
+{
+	__atomic_store_n(&ex->cancel, 1, __ATOMIC_SEQ_CST);
+}
+
+void lumen_exec_set_scratch_limit(struct lumen_exec *ex, uint64_t bytes)
+{
+	ex->scratch_limit = bytes ? bytes : LUMEN_EXEC_SCRATCH_LIMIT_DEFAULT;
+}
+
+size_t lumen_exec_scratch_bytes(const struct lumen_exec *ex)
+{
+	return ex->scratch_size;
 }
 
 void lumen_exec_get_stats(const struct lumen_exec *ex,
@@ -243,17 +293,10 @@ static int run_op(struct run *run, const struct lumen_op *op)
 		if ((err = check_tensor(run, t, rows[i], &ptr[i])))
 			return err;
 	}
-	if (op->opcode == LUMEN_OP_EMBED) {
-		for (uint32_t r = 0; r < R; r++) {
-			int32_t id;
-
-			memcpy(&id, ptr[2] + 4 * (size_t)r, 4);
-			if (id < 0 || (uint32_t)id >= op->src[0].dims[1])
-				return fail(run, LUMEN_FAULT_INDEX, op->src[1].region,
-					    (uint32_t)id);
-		}
-	}
 	switch (op->opcode) {
+	case LUMEN_OP_EMBED:
+		scratch = 4 * (size_t)R;	/* the ids, read once */
+		break;
 	case LUMEN_OP_MATMUL:
 		scratch = lumen_matmul_scratch(op, out_rows);
 		break;
@@ -264,8 +307,23 @@ static int run_op(struct run *run, const struct lumen_op *op)
 		scratch = lumen_rope_scratch(op);
 		break;
 	}
-	if (scratch_reserve(run->ex, scratch))
-		return fail(run, LUMEN_FAULT_INVALID_PROGRAM, ~0u, scratch);
+	if ((err = scratch_reserve(run->ex, scratch)))
+		return fail(run, err, ~0u, scratch);
+	if (op->opcode == LUMEN_OP_EMBED) {
+		/*
+		 * The ids region may be written by someone else while we run
+		 * (guest RAM): snapshot the ids, check the snapshot, and have
+		 * the op index with exactly what was checked.
+		 */
+		int32_t *ids = (int32_t *)run->ex->scratch;
+
+		memcpy(ids, ptr[2], 4 * (size_t)R);
+		for (uint32_t r = 0; r < R; r++)
+			if (ids[r] < 0 || (uint32_t)ids[r] >= op->src[0].dims[1])
+				return fail(run, LUMEN_FAULT_INDEX, op->src[1].region,
+					    (uint32_t)ids[r]);
+		ptr[2] = (uint8_t *)ids;
+	}
 
 	/* under LAST_ROW the row operand starts at row R - 1 */
 	if (last)
@@ -277,6 +335,9 @@ static int run_op(struct run *run, const struct lumen_op *op)
 	c.pos = pos;
 	op_fns[op->opcode](&c);
 	account(run->ex, op, rows, &c);
+	/* a parallel op cancelled part way has skipped items: report it */
+	if (__atomic_load_n(&run->ex->cancel, __ATOMIC_SEQ_CST))
+		return fail(run, LUMEN_FAULT_CANCELLED, ~0u, 0);
 	return 0;
 }
 
@@ -294,20 +355,29 @@ int lumen_exec_run_validated(struct lumen_exec *ex, const void *prog,
 	};
 	const uint8_t *ops = (const uint8_t *)prog + run.hdr->header_size;
 
+	int err = 0;
+
 	memset(fault, 0, sizeof(*fault));
 	for (uint32_t i = 0; i < v->op_count; i++) {
 		const struct lumen_op *op =
 			(const struct lumen_op *)(ops + (size_t)i * run.hdr->op_size);
-		int err = run_op(&run, op);
 
+		if (__atomic_load_n(&ex->cancel, __ATOMIC_SEQ_CST))
+			err = fail(&run, LUMEN_FAULT_CANCELLED, ~0u, 0);
+		else
+			err = run_op(&run, op);
 		if (err) {
 			fault->op_index = i;
-			return err;
+			break;
 		}
 		ex->stats.ops++;
 	}
-	ex->stats.jobs++;
-	return 0;
+	/* a request made during this run ends with it, whatever the run's outcome */
+	__atomic_store_n(&ex->cancel, 0, __ATOMIC_SEQ_CST);
+	if (!err)
+		ex->stats.jobs++;
+	scratch_trim(ex);
+	return err;
 }
 
 int lumen_exec_run(struct lumen_exec *ex, const void *prog, size_t size,

@@ -81,6 +81,10 @@ unsigned int lumen_exec_threads(const struct lumen_exec *ex);
  * writes anything. (The driver refuses, at submission, regions smaller
  * than the validator's declared-capacity sizes.)
  *
+ * Region memory may be shared with another agent (guest RAM) and change
+ * during the run: every value used as an index (token ids, rows, pos) is
+ * read once into executor memory, checked, and only that copy is used.
+ *
  * Return: 0, or the &enum lumen_fault_code.
  */
 int lumen_exec_run(struct lumen_exec *ex, const void *prog, size_t size,
@@ -96,6 +100,40 @@ int lumen_exec_run_validated(struct lumen_exec *ex, const void *prog,
 			     const struct lumen_validation *v,
 			     const struct lumen_region *regions,
 			     unsigned int n_regions, struct lumen_fault *fault);
+
+/**
+ * lumen_exec_cancel() - make the run in progress stop soon.
+ * @ex: the executor.
+ *
+ * Callable from any thread (the device calls it on a reset). The run
+ * checks between ops and between the items (row chunks, heads) of a
+ * parallel op and returns %LUMEN_FAULT_CANCELLED. Every run clears the
+ * request when it returns, whatever its outcome, so it never outlives the
+ * run it was made for; made while no run is in progress, it cancels the
+ * next run at its first op (so the device calls it only while a job runs).
+ */
+void lumen_exec_cancel(struct lumen_exec *ex);
+
+/* Default of lumen_exec_set_scratch_limit(). */
+#define LUMEN_EXEC_SCRATCH_LIMIT_DEFAULT (1ull << 30)
+
+/**
+ * lumen_exec_set_scratch_limit() - most bytes of scratch memory an op may
+ * need (ATTENTION grows with the position read at run time, MATMUL with
+ * rows times the activation width). An op that would need more faults
+ * %LUMEN_FAULT_NO_MEMORY instead of allocating. Call between runs.
+ * @ex: the executor.
+ * @bytes: the limit; 0 restores %LUMEN_EXEC_SCRATCH_LIMIT_DEFAULT.
+ */
+void lumen_exec_set_scratch_limit(struct lumen_exec *ex, uint64_t bytes);
+
+/**
+ * lumen_exec_scratch_bytes() - scratch memory held between runs: after a
+ * run, twice what that run needed, at least the initial 256 KiB and at
+ * most 16 MiB; more grown by a large job is given back, so one job does
+ * not pin its peak for the executor's lifetime.
+ */
+size_t lumen_exec_scratch_bytes(const struct lumen_exec *ex);
 
 /** lumen_exec_get_stats() - a copy of the accumulated counters. */
 void lumen_exec_get_stats(const struct lumen_exec *ex,

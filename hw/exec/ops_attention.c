@@ -53,8 +53,9 @@ void lumen_op_rope(struct lumen_op_ctx *c)
 				yh[i0] = a * cs[i] - b * sn[i];
 				yh[i1] = a * sn[i] + b * cs[i];
 			}
+			/* src and dst may alias through two slots: memmove */
 			if (yh != xh)
-				memcpy(yh + n_rot, xh + n_rot, (hd - n_rot) * sizeof(float));
+				memmove(yh + n_rot, xh + n_rot, (hd - n_rot) * sizeof(float));
 		}
 	}
 }

@@ -18,13 +18,21 @@ void lumen_op_embed(struct lumen_op_ctx *c)
 {
 	const struct lumen_op *op = c->op;
 	const struct lumen_tensor *table = &op->src[0];
+	/* the executor's checked snapshot of the ids, not the region */
 	const int32_t *ids = (const int32_t *)c->src[1];
 
 	for (uint32_t r = 0; r < c->rows; r++) {
 		const uint8_t *src = c->src[0] + (uint64_t)ids[r] * table->strides[1];
 		float *dst = (float *)(c->dst + r * op->dst.strides[1]);
 
-		if (table->dtype == LUMEN_DTYPE_F16)
+		/*
+		 * The table and the dst may be the same memory bound to two
+		 * slots (the validator sees slots, not addresses): copy F32
+		 * rows with memmove, never memcpy on overlapping bytes.
+		 */
+		if (table->dtype == LUMEN_DTYPE_F32)
+			memmove(dst, src, (size_t)table->dims[0] * sizeof(float));
+		else if (table->dtype == LUMEN_DTYPE_F16)
 			c->ex->k->f16_to_f32((const uint16_t *)src, dst, table->dims[0]);
 		else
 			lumen_dequantize_row(table->dtype, src, dst, table->dims[0]);

@@ -16,6 +16,12 @@
 
 /* most weight rows in one work item */
 #define MAX_CHUNK 64
+/*
+ * M > 1: activation rows per work item (a multiple of LUMEN_MR, so rows
+ * group as without it and results do not change). It bounds an item's
+ * work, which is how quickly a cancelled run stops (lumen_exec_cancel()).
+ */
+#define ROW_BLOCK 256
 
 /* what the activations become for each weight dtype */
 enum act { ACT_F32, ACT_F16, ACT_Q8_0, ACT_Q8_K };
@@ -89,6 +95,7 @@ struct matmul {
 	const uint8_t *res;	/* NULL without RESIDUAL */
 	uint64_t res_stride;
 	size_t chunk;		/* weight rows per work item */
+	size_t n_chunks;	/* M > 1: items are n_chunks per ROW_BLOCK rows */
 };
 
 static void quantize_row(void *p, size_t r, unsigned int ith)
@@ -208,11 +215,13 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 static void matmul_chunk(void *p, size_t item, unsigned int ith)
 {
 	struct matmul *m = p;
-	size_t n0 = item * m->chunk;
+	size_t n0 = item % m->n_chunks * m->chunk;
 	size_t n1 = n0 + m->chunk < m->n ? n0 + m->chunk : m->n;
+	size_t r0 = item / m->n_chunks * ROW_BLOCK;
+	size_t r1 = r0 + ROW_BLOCK < m->rows ? r0 + ROW_BLOCK : m->rows;
 
-	for (size_t r = 0; r < m->rows; r += LUMEN_MR) {
-		unsigned int nx = m->rows - r < LUMEN_MR ? m->rows - r : LUMEN_MR;
+	for (size_t r = r0; r < r1; r += LUMEN_MR) {
+		unsigned int nx = r1 - r < LUMEN_MR ? r1 - r : LUMEN_MR;
 
 		for (size_t n = n0; n < n1; n++) {
 			float out[LUMEN_MR];
@@ -272,6 +281,10 @@ void lumen_op_matmul(struct lumen_op_ctx *c)
 		m.x_stride = m.xq_stride;
 	}
 	m.chunk = chunk_rows(&m, lumen_pool_threads(pool));
-	lumen_pool_for(pool, (m.n + m.chunk - 1) / m.chunk,
-		       m.rows == 1 ? matvec_chunk : matmul_chunk, &m);
+	m.n_chunks = (m.n + m.chunk - 1) / m.chunk;
+	if (m.rows == 1)
+		lumen_pool_for(pool, m.n_chunks, matvec_chunk, &m);
+	else
+		lumen_pool_for(pool, m.n_chunks * ((m.rows + ROW_BLOCK - 1) / ROW_BLOCK),
+			       matmul_chunk, &m);
 }

@@ -23,11 +23,18 @@
 /* some tens of microseconds of spinning before sleeping */
 #define SPIN_ITERS 2048
 
-/* one parallel loop */
+/*
+ * One parallel loop. Its items are claimed in chunks of chunk items from
+ * a 32-bit counter (the low half of work): one item per chunk below 2^31
+ * items, more above, so any size_t count is covered without the counter
+ * or done (32-bit futex words) wrapping.
+ */
 struct dispatch {
 	lumen_item_fn fn;
 	void *ctx;
 	size_t n_items;
+	size_t chunk;		/* items per claim */
+	uint32_t n_chunks;
 };
 
 struct lumen_pool {
@@ -46,7 +53,28 @@ struct lumen_pool {
 	uint32_t sleepers;	/* workers sleeping on gen */
 	uint32_t caller_sleeping;
 	uint32_t stop;
+	const uint32_t *cancel;	/* non-zero: claim nothing more */
 };
+
+uint32_t lumen_pool_split(size_t n_items, size_t *chunk)
+{
+	size_t c = n_items / LUMEN_POOL_MAX_CLAIMS + 1;
+
+	if (n_items <= LUMEN_POOL_MAX_CLAIMS)
+		c = 1;
+	*chunk = c;
+	return (uint32_t)(n_items / c + (n_items % c != 0));
+}
+
+void lumen_pool_set_cancel(struct lumen_pool *pool, const uint32_t *flag)
+{
+	pool->cancel = flag;
+}
+
+static int cancelled(const struct lumen_pool *pool)
+{
+	return pool->cancel && __atomic_load_n(pool->cancel, __ATOMIC_SEQ_CST);
+}
 
 struct worker_arg {
 	struct lumen_pool *pool;
@@ -75,25 +103,44 @@ static uint32_t load(uint32_t *p)
 	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
 }
 
-/* claim and run items of generation gen until none is left */
+static void finished(struct lumen_pool *pool, const struct dispatch *d,
+		     uint32_t chunks)
+{
+	if (__atomic_add_fetch(&pool->done, chunks, __ATOMIC_SEQ_CST) == d->n_chunks &&
+	    load(&pool->caller_sleeping))
+		futex_wake(&pool->done);
+}
+
+/* claim and run chunks of generation gen until none is left */
 static void run_items(struct lumen_pool *pool, uint32_t gen, unsigned int ith)
 {
 	const struct dispatch *d = &pool->slot[gen & 1];
 
 	for (;;) {
 		uint64_t w = __atomic_load_n(&pool->work, __ATOMIC_SEQ_CST);
-		size_t item = (uint32_t)w;
+		uint32_t c = (uint32_t)w;
 
-		if ((uint32_t)(w >> 32) != gen || item >= d->n_items)
+		if ((uint32_t)(w >> 32) != gen || c >= d->n_chunks)
 			return;
+		if (cancelled(pool)) {
+			/* claim every chunk left at once and count them done */
+			uint64_t all = ((uint64_t)gen << 32) | d->n_chunks;
+
+			if (__atomic_compare_exchange_n(&pool->work, &w, all, 0,
+							__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+				finished(pool, d, d->n_chunks - c);
+			continue;
+		}
 		if (!__atomic_compare_exchange_n(&pool->work, &w, w + 1, 0,
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			continue;
 		/* claimed: loop gen cannot finish, so its slot stays put */
-		d->fn(d->ctx, item, ith);
-		if (__atomic_add_fetch(&pool->done, 1, __ATOMIC_SEQ_CST) == d->n_items &&
-		    load(&pool->caller_sleeping))
-			futex_wake(&pool->done);
+		size_t first = (size_t)c * d->chunk;
+		size_t end = d->n_items - first < d->chunk ? d->n_items : first + d->chunk;
+
+		for (size_t item = first; item < end; item++)
+			d->fn(d->ctx, item, ith);
+		finished(pool, d, 1);
 	}
 }
 
@@ -169,15 +216,17 @@ void lumen_pool_destroy(struct lumen_pool *pool)
 void lumen_pool_for(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
 		    void *ctx)
 {
-	uint32_t gen, left;
+	uint32_t gen, left, n_chunks;
+	size_t chunk;
 
 	if (pool->threads == 1 || n_items == 1) {
-		for (size_t i = 0; i < n_items; i++)
+		for (size_t i = 0; i < n_items && !cancelled(pool); i++)
 			fn(ctx, i, 0);
 		return;
 	}
+	n_chunks = lumen_pool_split(n_items, &chunk);
 	gen = pool->gen + 1;
-	pool->slot[gen & 1] = (struct dispatch){ fn, ctx, n_items };
+	pool->slot[gen & 1] = (struct dispatch){ fn, ctx, n_items, chunk, n_chunks };
 	__atomic_store_n(&pool->done, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&pool->work, (uint64_t)gen << 32, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&pool->gen, gen, __ATOMIC_SEQ_CST);
@@ -185,12 +234,12 @@ void lumen_pool_for(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
 		futex_wake(&pool->gen);
 	run_items(pool, gen, 0);
 	for (int i = 0; i < SPIN_ITERS; i++) {
-		if (load(&pool->done) == n_items)
+		if (load(&pool->done) == n_chunks)
 			return;
 		cpu_relax();
 	}
 	__atomic_store_n(&pool->caller_sleeping, 1, __ATOMIC_SEQ_CST);
-	while ((left = load(&pool->done)) != n_items)
+	while ((left = load(&pool->done)) != n_chunks)
 		futex_wait(&pool->done, left);
 	__atomic_store_n(&pool->caller_sleeping, 0, __ATOMIC_SEQ_CST);
 }

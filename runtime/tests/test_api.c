@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <drm/lumen_isa.h>
 #include <lumen/lumen.h>
 #include "lumen_test.h"
 
@@ -250,6 +251,84 @@ TEST(weights_are_used_in_place_on_the_cpu)
 	CHECK_EQ(f.info.n_vocab, 512);
 	CHECK(!strcmp(lumen_dtype_name(f.info.weight_dtype), "F16"));
 	close_fixture(&f);
+}
+
+/*
+ * Review item 20: the CPU backend ran programs in place from the model's
+ * MAP_PRIVATE file mapping, which shows later writes to the file. Every
+ * op of both programs is overwritten with 0xff after the load (opcode
+ * 0xffff, dims and strides 2^32 - 1): the run must not notice.
+ */
+TEST(programs_are_private_copies_on_the_cpu)
+{
+	const char *prompt = "Once upon a time";
+	char path[256];
+	struct fixture ref, f;
+	struct lumen_device_options o = { .backend = LUMEN_BACKEND_CPU, .threads = 1 };
+	struct recorder a = { .n = 0 }, b = { .n = 0 };
+	struct lumen_generate_params p;
+	struct lumen_session *s;
+	size_t n = 0, progs = 0;
+	uint8_t *bytes;
+	FILE *in;
+	int fd;
+
+	REQUIRE(!open_fixture(&ref, "q8_0", 1));
+	p = greedy(24, &a);
+	REQUIRE_EQ(lumen_session_create(ref.m, 0, &s), 0);
+	REQUIRE_EQ(lumen_generate(s, prompt, strlen(prompt), &p, NULL), 0);
+	lumen_session_free(s);
+	close_fixture(&ref);
+
+	/* a private copy of the model file to load, then to scribble over */
+	in = fopen(model_path("q8_0"), "rb");
+	REQUIRE(in);
+	fseek(in, 0, SEEK_END);
+	n = (size_t)ftell(in);
+	fseek(in, 0, SEEK_SET);
+	bytes = malloc(n);
+	REQUIRE(bytes && fread(bytes, 1, n, in) == n);
+	fclose(in);
+	snprintf(path, sizeof(path), "%s/lumen-api-%d-prog.lnpu",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, bytes, n) == (ssize_t)n);
+
+	memset(&f, 0, sizeof(f));
+	REQUIRE(!lumen_device_open(&f.dev, &o));
+	REQUIRE_MSG(!lumen_model_load(f.dev, path, NULL, &f.m), "%s", lumen_last_error());
+
+	/* every program in the file: keep its header, 0xff over its ops */
+	for (size_t off = 0; off + sizeof(struct lumen_prog_header) <= n; off += 4) {
+		struct lumen_prog_header h;
+		size_t ops;
+
+		memcpy(&h, bytes + off, sizeof(h));
+		if (h.magic != LUMEN_PROG_MAGIC || h.isa_version != LUMEN_ISA_VERSION ||
+		    h.header_size != sizeof(h) || h.op_size != sizeof(struct lumen_op))
+			continue;
+		ops = (size_t)h.op_count * h.op_size;
+		if (off + h.header_size + ops > n)
+			continue;
+		memset(bytes + off + h.header_size, 0xff, ops);
+		REQUIRE(pwrite(fd, bytes + off + h.header_size, ops,
+			       (off_t)(off + h.header_size)) == (ssize_t)ops);
+		progs++;
+	}
+	fsync(fd);
+	CHECK_EQ(progs, 2);	/* prefill and decode */
+
+	p = greedy(24, &b);
+	REQUIRE_EQ(lumen_session_create(f.m, 0, &s), 0);
+	CHECK_EQ(lumen_generate(s, prompt, strlen(prompt), &p, NULL), 0);
+	lumen_session_free(s);
+	CHECK_EQ(b.n, a.n);
+	CHECK(!memcmp(a.ids, b.ids, a.n * sizeof(a.ids[0])));
+	close_fixture(&f);
+	close(fd);
+	unlink(path);
+	free(bytes);
 }
 
 TEST(same_seed_same_tokens_other_seed_other_tokens)

@@ -274,6 +274,14 @@ struct lumen_prog_header {
  * @LUMEN_FAULT_REGION_UNBOUND: the job left a region the program uses
  *	unbound (device level).
  * @LUMEN_FAULT_INJECTED: raised by the test hooks (device level).
+ * @LUMEN_FAULT_CANCELLED: the run was cancelled (a device reset) before it
+ *	finished; ops already run, and possibly part of the current op, have
+ *	written their results.
+ * @LUMEN_FAULT_NO_MEMORY: an op needs more executor scratch memory than the
+ *	device allows (or can allocate); the fault offset is the bytes it
+ *	needed.
+ *
+ * The numbers are ABI: new ones go at the end.
  */
 enum lumen_fault_code {
 	LUMEN_FAULT_NONE = 0,
@@ -284,6 +292,8 @@ enum lumen_fault_code {
 	LUMEN_FAULT_MMU = 5,
 	LUMEN_FAULT_REGION_UNBOUND = 6,
 	LUMEN_FAULT_INJECTED = 7,
+	LUMEN_FAULT_CANCELLED = 8,
+	LUMEN_FAULT_NO_MEMORY = 9,
 };
 
 /**
@@ -322,7 +332,9 @@ enum lumen_fault_code {
  * @LUMEN_VERR_ZERO_DIM: a dimension has zero elements.
  * @LUMEN_VERR_BLOCK_ALIGN: a Q4_0 or Q8_0 tensor's dims[0] is not a multiple
  *	of %LUMEN_QK.
- * @LUMEN_VERR_BAD_STRIDE0: strides[0] is not the element or block size.
+ * @LUMEN_VERR_BAD_STRIDE0: strides[0] is not the element or block size, or
+ *	a source read whole (weight, table, KV cache) of several rows has
+ *	strides[1] below its row size (rows sharing bytes, e.g. stride 0).
  * @LUMEN_VERR_DST_OVERLAP: the dst strides make two elements share bytes.
  * @LUMEN_VERR_SHAPE: operand dims disagree with what the op needs.
  * @LUMEN_VERR_BAD_PARAM: an op parameter is out of range.
