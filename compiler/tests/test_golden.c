@@ -24,6 +24,7 @@
 
 #include "json.h"
 #include "runner.h"
+#include "golden_arch.h"
 #include "lumen_test.h"
 #include "tutil.h"
 
@@ -215,51 +216,4 @@ static void golden_arch(const char *model, int index, int quantized)
 	ARCH(tag, model, q, 0) ARCH(tag, model, q, 1) ARCH(tag, model, q, 2) \
 	ARCH(tag, model, q, 3) ARCH(tag, model, q, 4)
 
-/* Llama 3.2: rope_freqs (llama3 RoPE scaling), tied embeddings */
-ARCH5(llama32_f16, "llama32-f16", 0)
-ARCH5(llama32_q8_0, "llama32-q8_0", 1)
-/* linear RoPE scaling, factor 2 */
-ARCH5(llama_ropelinear_f16, "llama-ropelinear-f16", 0)
-ARCH5(llama_ropelinear_q8_0, "llama-ropelinear-q8_0", 1)
-/* q/k/v biases, NeoX RoPE */
-ARCH5(qwen2_f16, "qwen2-f16", 0)
-ARCH5(qwen2_q8_0, "qwen2-q8_0", 1)
-/* per-head q/k RMSNorm before RoPE */
-ARCH5(qwen3_f16, "qwen3-f16", 0)
-ARCH5(qwen3_q8_0, "qwen3-q8_0", 1)
-/* GELU FFN, post-norms, scaled embeddings, sliding-window local layers */
-ARCH5(gemma3_f16, "gemma3-f16", 0)
-ARCH5(gemma3_q8_0, "gemma3-q8_0", 1)
-/* fused attn_qkv and gate|up */
-ARCH5(phi3_f16, "phi3-f16", 0)
-ARCH5(phi3_q8_0, "phi3-q8_0", 1)
-/*
- * The files people download: llama-quantize's Q4_0 (Q6_K output), Q4_K_M,
- * Q5_K_M and Q6_K mixes, and Q4_1 / Q5_0, their weights used in place
- */
-ARCH5(llama32_q4_0, "llama32-q4_0", 1)
-ARCH5(llama32_q4_k_m, "llama32-q4_k_m", 1)
-ARCH5(llama32_q5_k_m, "llama32-q5_k_m", 1)
-ARCH5(llama32_q6_k, "llama32-q6_k", 1)
-ARCH5(llama_ropelinear_q4_0, "llama-ropelinear-q4_0", 1)
-ARCH5(llama_ropelinear_q4_k_m, "llama-ropelinear-q4_k_m", 1)
-ARCH5(llama_ropelinear_q5_k_m, "llama-ropelinear-q5_k_m", 1)
-ARCH5(llama_ropelinear_q6_k, "llama-ropelinear-q6_k", 1)
-ARCH5(qwen2_q4_0, "qwen2-q4_0", 1)
-ARCH5(qwen2_q4_k_m, "qwen2-q4_k_m", 1)
-ARCH5(qwen2_q5_k_m, "qwen2-q5_k_m", 1)
-ARCH5(qwen2_q6_k, "qwen2-q6_k", 1)
-ARCH5(qwen3_q4_0, "qwen3-q4_0", 1)
-ARCH5(qwen3_q4_k_m, "qwen3-q4_k_m", 1)
-ARCH5(qwen3_q5_k_m, "qwen3-q5_k_m", 1)
-ARCH5(qwen3_q6_k, "qwen3-q6_k", 1)
-ARCH5(gemma3_q4_0, "gemma3-q4_0", 1)
-ARCH5(gemma3_q4_k_m, "gemma3-q4_k_m", 1)
-ARCH5(gemma3_q5_k_m, "gemma3-q5_k_m", 1)
-ARCH5(gemma3_q6_k, "gemma3-q6_k", 1)
-ARCH5(phi3_q4_0, "phi3-q4_0", 1)
-ARCH5(phi3_q4_k_m, "phi3-q4_k_m", 1)
-ARCH5(phi3_q5_k_m, "phi3-q5_k_m", 1)
-ARCH5(phi3_q6_k, "phi3-q6_k", 1)
-ARCH5(llama32_q4_1, "llama32-q4_1", 1)
-ARCH5(llama32_q5_0, "llama32-q5_0", 1)
+GOLDEN_ARCH_FILES(ARCH5)
