@@ -209,20 +209,13 @@ static int layout_weights(struct lc_out *o, struct model_w *mw)
 
 /* ---- programs ---- */
 
-static struct lumen_tensor tensor(uint32_t dtype, uint32_t region,
-				  uint64_t offset, uint64_t d0, uint64_t d1,
-				  uint64_t row_stride)
-{
-	return lumen_tensor_2d(dtype, region, offset, d0, d1, row_stride);
-}
-
 static struct lumen_tensor weight(const struct lc_out *o, int i)
 {
 	const struct lc_weight *w = &o->w[i];
 	uint64_t rb = lc_weight_bytes(w->dtype, w->row_len, 1);
 
-	return tensor(w->dtype, LNPU_SLOT_WEIGHTS, w->offset, w->row_len,
-		      w->rows, rb);
+	return lumen_tensor_2d(w->dtype, LNPU_SLOT_WEIGHTS, w->offset, w->row_len,
+			       w->rows, rb);
 }
 
 /* an activation: @cols F32 of each row at @col of virtual buffer @vb */
@@ -267,7 +260,7 @@ static struct act new_act(struct emit *e, uint64_t width, uint32_t rows)
 	struct act a;
 
 	a.vb = new_vbuf(e, width * 4 * rows);
-	a.t = tensor(LUMEN_DTYPE_F32, LNPU_SLOT_ACT, 0, width, rows, width * 4);
+	a.t = lumen_tensor_2d(LUMEN_DTYPE_F32, LNPU_SLOT_ACT, 0, width, rows, width * 4);
 	return a;
 }
 
@@ -412,9 +405,9 @@ static struct lumen_tensor kv_cache(const struct lc_out *o, uint32_t layer,
 	uint64_t es = lumen_type_size(o->opt.kv_dtype);
 	uint64_t one = kvd * es * o->opt.ctx;
 
-	return tensor(o->opt.kv_dtype, LNPU_SLOT_KV,
-		      (2 * (uint64_t)layer + v) * one, kvd, o->opt.ctx,
-		      kvd * es);
+	return lumen_tensor_2d(o->opt.kv_dtype, LNPU_SLOT_KV,
+			       (2 * (uint64_t)layer + v) * one, kvd, o->opt.ctx,
+			       kvd * es);
 }
 
 static void layer(struct emit *e, const struct model_w *mw, uint32_t l,
@@ -505,11 +498,11 @@ static void head(struct emit *e, const struct model_w *mw, struct act x)
 	struct lc_out *o = e->o;
 	const struct lm_model *m = o->m;
 	struct act xf = new_act(e, m->n_embd, 1);
-	struct act logits = not_act(tensor(LUMEN_DTYPE_F32, LNPU_SLOT_OUT,
-					   o->out_logits, m->n_vocab, 1,
-					   4 * (uint64_t)m->n_vocab));
-	struct act best = not_act(tensor(LUMEN_DTYPE_I32, LNPU_SLOT_OUT,
-					 o->out_argmax, 1, 1, 4));
+	struct act logits = not_act(lumen_tensor_2d(LUMEN_DTYPE_F32, LNPU_SLOT_OUT,
+						    o->out_logits, m->n_vocab, 1,
+						    4 * (uint64_t)m->n_vocab));
+	struct act best = not_act(lumen_tensor_2d(LUMEN_DTYPE_I32, LNPU_SLOT_OUT,
+						  o->out_argmax, 1, 1, 4));
 	struct lumen_op *op;
 
 	op = EMIT(e, LUMEN_OP_RMSNORM, xf, x, not_act(weight(o, mw->out_norm)));
@@ -552,8 +545,8 @@ static int build_program(struct lc_out *o, const struct model_w *mw,
 	if (!p->buf)
 		return -1;
 	p->size = sizeof(*h);
-	ids = not_act(tensor(LUMEN_DTYPE_I32, LNPU_SLOT_ARGS, 4 * LNPU_ARG_IDS,
-			     rows, 1, 4 * (uint64_t)rows));
+	ids = not_act(lumen_tensor_2d(LUMEN_DTYPE_I32, LNPU_SLOT_ARGS,
+				      4 * LNPU_ARG_IDS, rows, 1, 4 * (uint64_t)rows));
 	x = new_act(&e, m->n_embd, rows);
 	EMIT(&e, LUMEN_OP_EMBED, x, not_act(weight(o, mw->tok)), ids);
 	if (mw->embd_scale >= 0)

@@ -94,12 +94,10 @@ RUNTIME_MODEL_DIR := $(BUILD)/runtime/models
 # the whole test-model directory into the guest
 RUNTIME_SYNTH_DIR := $(BUILD)/runtime/synthetic
 RUNTIME_MODELS := $(RUNTIME_QUANTS:%=$(RUNTIME_MODEL_DIR)/stories260K-%.lnpu)
-# every architecture of $(SHARED)/golden-arch, for the golden suites
-RUNTIME_ARCH_NAMES := llama32 llama-ropelinear qwen2 qwen3 gemma3 phi3
-RUNTIME_ARCH_TYPES := f16 q8_0 q4_0 q4_k_m q5_k_m q6_k
-RUNTIME_ARCH_MODELS := $(foreach n,$(RUNTIME_ARCH_NAMES),$(foreach t,$(RUNTIME_ARCH_TYPES),\
-	$(RUNTIME_MODEL_DIR)/$(n)-$(t).lnpu)) \
-	$(RUNTIME_MODEL_DIR)/llama32-q4_1.lnpu $(RUNTIME_MODEL_DIR)/llama32-q5_0.lnpu
+# every model of $(SHARED)/golden-arch, from the one list the golden
+# tests use (tests/lib/golden_arch.h)
+RUNTIME_ARCH_MODELS := $(patsubst %,$(RUNTIME_MODEL_DIR)/%.lnpu,$(shell \
+	sed -n 's/^.*X([a-z0-9_]*, "\([^"]*\)", [01]).*$$/\1/p' tests/lib/golden_arch.h))
 
 ALL_TARGETS += $(RUNTIME_LIB) $(RUNTIME_SO) $(RUNTIME_SO_LINKS) $(RUNTIME_PC) \
 	$(RUNTIME_TEST)
