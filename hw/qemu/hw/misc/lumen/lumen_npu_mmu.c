@@ -168,7 +168,8 @@ bool lumen_mmu_translate(LumenNpuState *s, LumenWalkCache *wc,
  */
 static uint64_t ram_file_offset(RAMBlock *rb, ram_addr_t offset)
 {
-#if QEMU_VERSION_MAJOR > 8 || (QEMU_VERSION_MAJOR == 8 && QEMU_VERSION_MINOR >= 2)
+#if QEMU_VERSION_MAJOR > 8 || \
+    (QEMU_VERSION_MAJOR == 8 && QEMU_VERSION_MINOR >= 2)
     return qemu_ram_get_fd_offset(rb) + offset;
 #else
     return offset;
