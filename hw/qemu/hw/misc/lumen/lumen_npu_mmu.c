@@ -411,6 +411,10 @@ bool lumen_mmu_copy(LumenNpuState *s, uint64_t root, uint64_t va,
         MemTxResult res;
         bool wr;
 
+        /* Copies go up to the bounce limit: a reset must not wait for it. */
+        if (qatomic_read(&s->reset_req)) {
+            return mmu_fail(f, LUMEN_MMU_FAULT_RANGE, va);
+        }
         if (!lumen_mmu_translate(s, wc, root, va, &pa, &psize, &wr, f)) {
             return false;
         }
