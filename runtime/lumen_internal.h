@@ -102,14 +102,36 @@ struct lumen_model {
 	uint64_t weight_bytes_copied;
 };
 
+/**
+ * struct lumen_session - a conversation's state on the device.
+ * @prog: programs for a KV cache smaller than the compiled one
+ *	(lumen_kv_resize()), or NULL to run the model's.
+ */
 struct lumen_session {
 	struct lumen_model *model;
+	struct lumen_prog *prog[2];
 	struct lumen_buf kv, args, out;
 	uint32_t pos, ctx;
 	uint64_t submissions;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
 };
+
+/*
+ * @prog re-based for a KV cache of @ctx_to positions instead of @ctx_from:
+ * a malloc'd copy in *@out (kv_resize.c)
+ */
+int lumen_kv_resize(const void *prog, size_t size, uint32_t ctx_from,
+		    uint32_t ctx_to, void **out);
+
+/*
+ * memory.c: 0 when the system has the memory, else LUMEN_E_NOMEM with the
+ * figure: the model's weights and scratch; a session's @kv_size bytes of
+ * cache for @positions and its io buffers
+ */
+int lumen_check_model_memory(const struct lumen_model *m);
+int lumen_check_memory(const struct lumen_model *m, uint32_t positions,
+		       uint64_t kv_size);
 
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1

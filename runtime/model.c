@@ -156,20 +156,6 @@ out:
 	return ret;
 }
 
-/* what each slot must hold: the region table, or more if a program says so */
-static void region_sizes(struct lumen_model *m)
-{
-	const struct lnpu_file *f = &m->file;
-
-	for (uint32_t i = 0; i < f->n_regions; i++)
-		if (f->regions[i].slot < LNPU_SLOT_COUNT)
-			m->region_size[f->regions[i].slot] = f->regions[i].size;
-	for (int p = 0; p < 2; p++)
-		for (int s = 0; s < LNPU_SLOT_COUNT; s++)
-			if (f->val[p].region_size[s] > m->region_size[s])
-				m->region_size[s] = f->val[p].region_size[s];
-}
-
 /* what the session code relies on, beyond what the reader checks */
 static int check_layout(const struct lumen_model *m, const char *path)
 {
@@ -266,8 +252,10 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	ret = build_tokenizer(m, path);
 	if (ret)
 		goto fail;
-	region_sizes(m);
+	lnpu_region_sizes(&m->file, m->region_size);
 	ret = check_layout(m, path);
+	if (!ret)
+		ret = lumen_check_model_memory(m);
 	if (ret)
 		goto fail;
 	ret = upload_weights(m, opt);

@@ -162,7 +162,25 @@ void lumen_model_get_info(const struct lumen_model *model,
 			  struct lumen_model_info *info);
 /* the tokenizer built from the model's vocabulary; owned by the model */
 const struct lumen_tokenizer *lumen_model_tokenizer(const struct lumen_model *m);
-/* "F32", "F16", "Q8_0", "Q4_0" */
+/**
+ * struct lumen_memory - bytes a model needs with one session.
+ * @ctx: positions of the session's KV cache.
+ * @weights: the weights (the CPU maps the file in place, the NPU holds one
+ *	copy in device memory).
+ * @scratch: activations, shared by the model's sessions.
+ * @kv: the KV cache of @ctx positions (each session has its own).
+ * @io: a session's argument and output buffers and its copy of the logits.
+ * @total: the sum.
+ */
+struct lumen_memory {
+	uint32_t ctx;
+	uint64_t weights, scratch, kv, io, total;
+};
+
+/* what @model needs with one session of @ctx positions (0: the model's) */
+void lumen_model_get_memory(const struct lumen_model *model, uint32_t ctx,
+			    struct lumen_memory *mem);
+/* "F32", "F16", "Q8_0", "Q4_0", "Q4_K" ... */
 const char *lumen_dtype_name(uint32_t dtype);
 
 /* ---- sessions ---- */

@@ -358,6 +358,60 @@ TEST(same_seed_same_tokens_other_seed_other_tokens)
 	close_fixture(&f);
 }
 
+/*
+ * A session asks for fewer positions than the model was compiled for: its
+ * KV cache is that small, and every step gives the logits of a session
+ * with the full cache.
+ */
+TEST(small_context_session_matches_full)
+{
+	struct fixture f;
+	struct lumen_session *full, *small;
+	struct lumen_memory m_full, m_small;
+	int32_t ids[24];
+	float *want;
+	const uint32_t ctx = 40;
+
+	REQUIRE(!open_fixture(&f, "q8_0", 1));
+	REQUIRE(f.info.ctx > 2 * ctx);
+	for (uint32_t i = 0; i < 24; i++)
+		ids[i] = (int32_t)((i * 53 + 7) % f.info.n_vocab);
+	REQUIRE_EQ(lumen_session_create(f.m, 0, &full), 0);
+	REQUIRE_EQ(lumen_session_create(f.m, ctx, &small), 0);
+	CHECK_EQ(lumen_session_ctx(small), ctx);
+	want = malloc(4ull * f.info.n_vocab);
+	REQUIRE(want);
+	REQUIRE_EQ(lumen_session_prefill(full, ids, 24), 0);
+	REQUIRE_EQ(lumen_session_prefill(small, ids, 24), 0);
+	for (uint32_t step = 0; step < ctx - 24; step++) {
+		int32_t next = lumen_session_argmax(full);
+
+		memcpy(want, lumen_session_logits(full), 4ull * f.info.n_vocab);
+		CHECK_EQ(lumen_session_argmax(small), next);
+		CHECK(!memcmp(want, lumen_session_logits(small),
+			      4ull * f.info.n_vocab));
+		REQUIRE_EQ(lumen_session_decode(full, next), 0);
+		REQUIRE_EQ(lumen_session_decode(small, next), 0);
+	}
+	CHECK_EQ(lumen_session_decode(small, 1), LUMEN_E_CONTEXT);
+	lumen_model_get_memory(f.m, 0, &m_full);
+	lumen_model_get_memory(f.m, ctx, &m_small);
+	CHECK_EQ(m_full.ctx, f.info.ctx);
+	CHECK_EQ(m_small.ctx, ctx);
+	CHECK_EQ(m_full.kv / f.info.ctx, m_small.kv / ctx);
+	/* K and V of every layer, in the cache's dtype */
+	CHECK_EQ(m_small.kv, 2ull * f.info.n_layer * ctx *
+			     (f.info.n_embd / f.info.n_head * f.info.n_head_kv) *
+			     (f.info.kv_dtype == LUMEN_DTYPE_F16 ? 2 : 4));
+	CHECK_EQ(m_small.weights, f.info.weight_bytes);
+	CHECK_EQ(m_small.total, m_small.weights + m_small.scratch + m_small.kv +
+				m_small.io);
+	free(want);
+	lumen_session_free(small);
+	lumen_session_free(full);
+	close_fixture(&f);
+}
+
 TEST(context_limit)
 {
 	struct fixture f;

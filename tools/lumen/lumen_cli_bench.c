@@ -232,7 +232,8 @@ static int bench_threads(const struct bench_opts *o, uint32_t threads,
 			  longest, mi.ctx);
 		goto out;
 	}
-	if (lumen_session_create(m, 0, &s)) {
+	/* a KV cache for the longest test only, as llama-bench sizes it */
+	if (lumen_session_create(m, longest, &s)) {
 		cli_lib_error("session", -1);
 		goto out;
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,6 +167,14 @@ static double per_s(uint64_t n, uint64_t ns)
 	return ns ? (double)n * 1e9 / (double)ns : 0;
 }
 
+/* the most this process held in RAM: mapped weights and device buffers */
+static double peak_resident_mib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss / 1024.0;
+}
+
 static void print_stats(const struct run_opts *o, double load_ms,
 			const struct lumen_generate_stats *st,
 			const struct lumen_counters *c0,
@@ -195,6 +204,8 @@ static void print_stats(const struct run_opts *o, double load_ms,
 			(double)(c1->energy_uj - c0->energy_uj) / 1e3 /
 			st->n_generated);
 	}
+	fprintf(stderr, "lumen: peak memory      %10.1f MiB resident\n",
+		peak_resident_mib());
 	if (st->hit_context)
 		fprintf(stderr, "lumen: stopped: the context (%u positions) is full\n",
 			o->ctx);
