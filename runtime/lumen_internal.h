@@ -21,6 +21,7 @@
 #include "lnpu_read.h"
 #include "lumen_fail.h"
 #include "lumen_ops.h"
+#include "silicon.h"
 #include <lumen/lumen.h>
 
 /**
@@ -88,6 +89,9 @@ struct lumen_device {
 	const struct lumen_backend_ops *ops;
 	enum lumen_backend backend;
 	uint64_t submissions;
+	/* the modeled NPU, and what the jobs so far cost on it (silicon.h) */
+	const struct lumen_silicon *silicon;
+	struct lumen_silicon_cost modeled;
 	void *priv;
 };
 
@@ -96,6 +100,8 @@ struct lumen_model {
 	struct lnpu_file file;
 	struct lumen_tokenizer *tok;
 	struct lumen_prog *prog[2];		/* LC decode, prefill */
+	/* the programs, copied and validated at load (model.c) */
+	void *code[2];
 	/* weights and activations are shared by the model's sessions */
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];
@@ -113,6 +119,7 @@ struct lumen_session {
 	struct lumen_buf kv, args, out;
 	uint32_t pos, ctx;
 	uint64_t submissions;
+	struct lumen_modeled modeled;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
 };
@@ -123,6 +130,10 @@ struct lumen_session {
  */
 int lumen_kv_resize(const void *prog, size_t size, uint32_t ctx_from,
 		    uint32_t ctx_to, void **out);
+
+/* the parts of two validations the runtime relies on (model.c) */
+bool lumen_same_validation(const struct lumen_validation *a,
+			   const struct lumen_validation *b);
 
 /*
  * memory.c: 0 when the system has the memory, else LUMEN_E_NOMEM with the

@@ -29,7 +29,7 @@ static int resized_programs(struct lumen_session *s, uint32_t positions,
 		void *code;
 		int ret;
 
-		ret = lumen_kv_resize(f->prog[p], f->prog_size[p], f->meta.ctx,
+		ret = lumen_kv_resize(m->code[p], f->prog_size[p], f->meta.ctx,
 				      positions, &code);
 		if (ret)
 			return ret;
@@ -139,6 +139,12 @@ uint64_t lumen_session_submissions(const struct lumen_session *s)
 	return s->submissions;
 }
 
+void lumen_session_get_modeled(const struct lumen_session *s,
+			       struct lumen_modeled *m)
+{
+	*m = s->modeled;
+}
+
 static const char *fault_name(uint32_t code)
 {
 	switch (code) {
@@ -153,6 +159,28 @@ static const char *fault_name(uint32_t code)
 	case LUMEN_FAULT_NO_MEMORY:		return "scratch memory limit";
 	}
 	return "fault";
+}
+
+/* what the job just run costs on the modeled NPU: the device's and ours */
+static void account_modeled(struct lumen_session *s, int which)
+{
+	struct lumen_model *m = s->model;
+	struct lumen_device *dev = m->dev;
+	struct lumen_silicon_cost cost = { 0 };
+	const uint32_t *args = s->args.host;
+
+	lumen_silicon_program(dev->silicon, m->code[which], args,
+			      s->args.size / 4, &cost);
+	dev->modeled.seconds += cost.seconds;
+	dev->modeled.joules += cost.joules;
+	s->modeled.energy_nj += (uint64_t)(cost.joules * 1e9);
+	if (which == LUMEN_PROG_PREFILL) {
+		s->modeled.prefill_ns += (uint64_t)(cost.seconds * 1e9);
+		s->modeled.prefill_tokens += args[LNPU_ARG_ROWS];
+	} else {
+		s->modeled.decode_ns += (uint64_t)(cost.seconds * 1e9);
+		s->modeled.decode_tokens++;
+	}
 }
 
 /* one job: the program over this session's regions, to its completion */
@@ -195,6 +223,7 @@ static int run(struct lumen_session *s, int which)
 				  res.fault_op, res.fault_region,
 				  (unsigned long long)res.fault_offset);
 	s->have_output = true;
+	account_modeled(s, which);
 	return 0;
 }
 

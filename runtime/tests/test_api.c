@@ -412,6 +412,52 @@ TEST(small_context_session_matches_full)
 	close_fixture(&f);
 }
 
+/*
+ * The modeled NPU's figures: a session counts its prefill and decode jobs
+ * apart, the device sums every session's, the same jobs cost the same,
+ * and a faster preset takes less time.
+ */
+TEST(modeled_figures_follow_the_jobs)
+{
+	struct lumen_device_options o = { .backend = LUMEN_BACKEND_CPU,
+					  .threads = 1, .silicon = "tv" };
+	struct lumen_device *bad = NULL;
+	struct fixture f;
+	struct lumen_session *a, *b;
+	struct lumen_modeled ma, mb;
+	struct lumen_counters c;
+	struct lumen_device_info di;
+	int32_t ids[10] = { 1, 20, 30, 40, 50, 60, 70, 80, 90, 100 };
+
+	CHECK_EQ(lumen_device_open(&bad, &o), LUMEN_E_INVAL);
+	CHECK(strstr(lumen_last_error(), "glasses") != NULL);
+	CHECK(bad == NULL);
+	REQUIRE(!open_fixture(&f, "q8_0", 1));
+	lumen_device_get_info(f.dev, &di);
+	CHECK(!strcmp(di.silicon, "glasses"));
+	REQUIRE_EQ(lumen_session_create(f.m, 64, &a), 0);
+	REQUIRE_EQ(lumen_session_create(f.m, 64, &b), 0);
+	REQUIRE_EQ(lumen_session_prefill(a, ids, 10), 0);
+	REQUIRE_EQ(lumen_session_prefill(b, ids, 10), 0);
+	for (int i = 0; i < 3; i++)
+		REQUIRE_EQ(lumen_session_decode(a, 5), 0);
+	lumen_session_get_modeled(a, &ma);
+	lumen_session_get_modeled(b, &mb);
+	CHECK_EQ(ma.prefill_tokens, 10);
+	CHECK_EQ(ma.decode_tokens, 3);
+	CHECK_EQ(mb.decode_tokens, 0);
+	CHECK(ma.prefill_ns > 0 && ma.decode_ns > 0);
+	CHECK_EQ(ma.prefill_ns, mb.prefill_ns);		/* the same job */
+	CHECK(ma.energy_nj > mb.energy_nj);
+	lumen_device_get_counters(f.dev, &c);
+	/* rounding: each session rounds its own sum */
+	CHECK(c.modeled_ns + 4 >= ma.prefill_ns + ma.decode_ns + mb.prefill_ns &&
+	      c.modeled_ns <= ma.prefill_ns + ma.decode_ns + mb.prefill_ns + 4);
+	lumen_session_free(a);
+	lumen_session_free(b);
+	close_fixture(&f);
+}
+
 TEST(context_limit)
 {
 	struct fixture f;

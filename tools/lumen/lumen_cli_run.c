@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
 		"  -c, --ctx N             context positions (default: the model's)\n"
 		"      --ignore-eos        go on after the end-of-sequence token\n"
-		"      --no-stats          no statistics on stderr\n");
+		"      --no-stats          no statistics on stderr\n"
+		"      --silicon NAME      the modeled NPU of the statistics: glasses (default), phone\n");
 }
 
 struct run_opts {
@@ -56,7 +57,7 @@ static int stream(void *data, int32_t id, const char *piece, size_t len)
 static int parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REPEAT, O_LASTN,
-	       O_DEVICE, O_IGNORE_EOS, O_NO_STATS };
+	       O_DEVICE, O_IGNORE_EOS, O_NO_STATS, O_SILICON };
 	static const struct option longopts[] = {
 		{ "model", required_argument, 0, 'm' },
 		{ "prompt", required_argument, 0, 'p' },
@@ -73,6 +74,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "ctx", required_argument, 0, 'c' },
 		{ "ignore-eos", no_argument, 0, O_IGNORE_EOS },
 		{ "no-stats", no_argument, 0, O_NO_STATS },
+		{ "silicon", required_argument, 0, O_SILICON },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -141,6 +143,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_NO_STATS:
 			o->stats = false;
+			break;
+		case O_SILICON:
+			cli_silicon = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -257,8 +262,10 @@ int cmd_run(int argc, char **argv)
 		cli_lib_error("run", err);
 		goto out;
 	}
-	if (o.stats)
+	if (o.stats) {
 		print_stats(&o, load_ms, &st, &c0, &c1, &di);
+		cli_print_modeled(s, &di, st.n_generated);
+	}
 	ret = CLI_OK;
 out:
 	lumen_session_free(s);
