@@ -75,8 +75,15 @@ int cli_load_model(struct lumen_device *dev, const char *path, uint32_t ctx,
 
 /* lumen_cli_model.c: where lumenc is; 0 or -1 with a message printed */
 int cli_find_lumenc(char *out, size_t len);
-/* @path itself if it is a .lnpu; else the cached compilation of a .gguf */
+/*
+ * lumen_cli_cache.c: @path itself if it is a .lnpu; else the cached
+ * compilation of a .gguf (compiled now if there is none, which sets
+ * cli_compile_ms; 0 when the cache had it)
+ */
 int cli_resolve_model(const char *path, uint32_t ctx, char *out, size_t len);
+extern double cli_compile_ms;
+/* $LUMEN_CACHE/models (or ~/.cache/lumen/models), created if @create */
+int cli_cache_dir(char *out, size_t len, bool create);
 int cli_run_lumenc(char *const *args);
 
 void cli_format_size(uint64_t bytes, char *buf, size_t len);
@@ -87,5 +94,7 @@ int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
 
 #endif /* LUMEN_CLI_H */

@@ -154,6 +154,9 @@ static void print_stats(const struct run_opts *o, double load_ms,
 	fprintf(stderr, "lumen: backend %s, %u %s%s, seed %llu\n", di->backend,
 		di->cores, strcmp(di->backend, "npu") ? "thread" : "core",
 		di->cores == 1 ? "" : "s", (unsigned long long)o->gen.sampling.seed);
+	if (cli_compile_ms > 0)
+		fprintf(stderr, "lumen: compile time     %10.2f ms (first use of the .gguf)\n",
+			cli_compile_ms);
 	fprintf(stderr, "lumen: load time        %10.2f ms\n", load_ms);
 	fprintf(stderr, "lumen: prefill          %10.2f ms / %5u tokens (%9.2f tok/s)\n",
 		st->prefill_ns / 1e6, st->n_prompt, per_s(st->n_prompt, st->prefill_ns));
