@@ -106,6 +106,7 @@ struct lumen_model {
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];
 	uint64_t weight_bytes_copied;
+	char *chat_template;			/* tokenizer.chat_template or NULL */
 };
 
 /**
@@ -122,6 +123,12 @@ struct lumen_session {
 	struct lumen_modeled modeled;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
+	/*
+	 * lumen_generate's last token: sampled, not yet run (so that n tokens
+	 * cost n - 1 decodes); the next lumen_generate runs it first
+	 */
+	int32_t pending;
+	bool has_pending;
 };
 
 /*
@@ -143,6 +150,9 @@ bool lumen_same_validation(const struct lumen_validation *a,
 int lumen_check_model_memory(const struct lumen_model *m);
 int lumen_check_memory(const struct lumen_model *m, uint32_t positions,
 		       uint64_t kv_size);
+
+/* the model's tokenizer.chat_template (NUL-terminated), or NULL */
+const char *lumen_model_chat_template(const struct lumen_model *m);
 
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1

@@ -287,6 +287,14 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	ret = build_tokenizer(m, path);
 	if (ret)
 		goto fail;
+	if (m->file.chat_template) {
+		m->chat_template = strndup(m->file.chat_template,
+					   m->file.chat_template_len);
+		if (!m->chat_template) {
+			ret = lumen_fail(LUMEN_E_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	lnpu_region_sizes(&m->file, m->region_size);
 	ret = check_layout(m, path);
 	if (!ret)
@@ -334,6 +342,7 @@ void lumen_model_free(struct lumen_model *m)
 	if (m->weights.host)
 		dev->ops->buf_free(dev, &m->weights);
 	lumen_tokenizer_destroy(m->tok);
+	free(m->chat_template);
 	lnpu_close(&m->file);
 	free(m);
 }
@@ -367,4 +376,9 @@ void lumen_model_get_info(const struct lumen_model *m,
 const struct lumen_tokenizer *lumen_model_tokenizer(const struct lumen_model *m)
 {
 	return m->tok;
+}
+
+const char *lumen_model_chat_template(const struct lumen_model *m)
+{
+	return m ? m->chat_template : NULL;
 }
