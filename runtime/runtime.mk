@@ -40,14 +40,18 @@ RUNTIME_SRCS += \
 	runtime/backend_npu.c \
 	runtime/backend_npu_submit.c \
 	runtime/model.c \
+	runtime/kv_resize.c \
+	runtime/memory.c \
 	runtime/session.c \
-	runtime/generate.c
+	runtime/generate.c \
+	runtime/chat.c
 
 RUNTIME_TEST_SRCS := \
 	runtime/tests/test_main.c \
 	runtime/tests/vocab_gguf.c \
 	runtime/tests/test_tokenizer.c \
-	runtime/tests/test_sampling.c
+	runtime/tests/test_sampling.c \
+	runtime/tests/test_chat.c
 
 RUNTIME_GOLDEN_SRCS := \
 	runtime/tests/golden.c \
@@ -170,7 +174,8 @@ install-runtime: $(RUNTIME_LIB) $(RUNTIME_SO) runtime/lumen.pc.in
 	$(call lumen_pc,$(PREFIX),$(PC_LIBDIR),$(PC_INCLUDEDIR)) \
 		> $(DESTDIR)$(PKGCONFIGDIR)/lumen.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/lumen.pc
-	install -m 644 runtime/man/liblumen.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 runtime/man/liblumen.3 \
+		runtime/man/lumen_chat_apply_template.3 $(DESTDIR)$(MANDIR)/man3/
 
 $(RUNTIME_TEST): $(RUNTIME_TEST_SRCS:%.c=$(BUILD)/%.o) $(RUNTIME_LIB_INTERNAL) $(TEST_LIB)
 	$(CC) -o $@ $^ $(RUNTIME_LDLIBS)
