@@ -2155,6 +2155,49 @@ static void test_window_map_budget(void)
     npu_stop(n);
 }
 
+/*
+ * The worker DMAs while the memory map changes. Each job's program is
+ * read from the device's own registers (its NPU address maps BAR0): 512
+ * MMIO reads, each taking the BQL on the worker's thread, while the test
+ * toggles the function's memory decoding between doorbells, rebuilding
+ * the FlatView each time. The worker must be an RCU reader QEMU knows of,
+ * or the FlatView it holds while it waits for the BQL is freed under it
+ * (found by lumen-npu-fuzz, seed 30172: heap-use-after-free in
+ * flatview_to_dispatch). A sanitizer build sees the use after free (make
+ * fuzz-device builds one; run this qtest against it); every build checks
+ * that each job is read, refused and completed.
+ */
+static void test_dma_while_memory_map_changes(void)
+{
+    const unsigned jobs = 1000;
+    Npu *n = npu_ready(NULL);
+    uint16_t cmd = qpci_config_readw(n->dev, PCI_COMMAND);
+    uint64_t last = 0;
+    unsigned i;
+    Status st;
+    Job job = { 0 };
+
+    ctx_create(n, 0);
+    ring_init(n, 1024);
+    map_page(n, 0, VA_PROG, n->bar.addr, PAGE, false);
+    job.prog_va = VA_PROG;
+    job.prog_size = PAGE;
+    /* between doorbells BAR0 goes and comes back; bus mastering stays on */
+    for (i = 0; i < jobs; i++) {
+        last = submit(n, &job);
+        qpci_config_writew(n->dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+        qpci_config_writew(n->dev, PCI_COMMAND, cmd);
+    }
+    wait_seqno(n, n->seqno);
+    read_status(n, last, &st);
+    g_assert_cmpuint(st.seqno, ==, n->seqno);
+    /* registers are no program; as RAM is gone while unmapped, not RAM */
+    g_assert_true(st.fault == LUMEN_FAULT_INVALID_PROGRAM ||
+                  st.fault == LUMEN_FAULT_MMU);
+    g_assert_cmpuint(rd64(n, LUMEN_REG_CNT_FAULTS), ==, jobs);
+    npu_stop(n);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2205,6 +2248,8 @@ int main(int argc, char **argv)
     qtest_add_func("/lumen-npu/scratch-limit", test_scratch_limit);
     qtest_add_func("/lumen-npu/bounce-limit", test_bounce_limit);
     qtest_add_func("/lumen-npu/window-map-budget", test_window_map_budget);
+    qtest_add_func("/lumen-npu/dma-while-memory-map-changes",
+                   test_dma_while_memory_map_changes);
 
     return g_test_run();
 }

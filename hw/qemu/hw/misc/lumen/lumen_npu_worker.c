@@ -21,6 +21,7 @@
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
 #include "qemu/log.h"
+#include "qemu/rcu.h"
 #include "qemu/timer.h"
 #include "sysemu/dma.h"
 
@@ -677,6 +678,14 @@ void *lumen_npu_worker(void *opaque)
 {
     LumenNpuState *s = opaque;
 
+    /*
+     * DMA (address_space_rw) and the MMU's translations read the memory
+     * map (FlatView) under rcu_read_lock(), which protects only from a
+     * registered thread: unregistered, a memory map change frees the
+     * FlatView under the worker's feet (found by lumen-npu-fuzz under
+     * ASan: heap-use-after-free in flatview_to_dispatch).
+     */
+    rcu_register_thread();
     qemu_mutex_lock(&s->lock);
     while (!s->quit) {
         if (s->reset_req) {
@@ -695,5 +704,6 @@ void *lumen_npu_worker(void *opaque)
     qemu_mutex_unlock(&s->lock);
     lumen_mmu_drop_all(s);
     drop_programs(s);
+    rcu_unregister_thread();
     return NULL;
 }
