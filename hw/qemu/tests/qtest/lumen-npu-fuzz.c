@@ -13,7 +13,9 @@
  *     passes the device's validator and runs;
  *   - ring descriptors (well formed or mutated) for those programs, with
  *     regions from page-sized to 2^39 bytes, and doorbells;
- *   - register resets, machine resets and power cycles at random moments.
+ *   - register resets, machine resets and power cycles at random moments;
+ *   - the function's memory decoding or bus mastering switched off and on
+ *     (each a change of QEMU's memory map under the worker's DMA).
  *
  * After the actions the device must still work: reset, set up afresh, it
  * completes a job. QEMU crashing, a sanitizer report (ASan/UBSan abort
@@ -34,6 +36,7 @@
 #include "libqtest.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
+#include "hw/pci/pci_regs.h"
 
 #include "qemu/bitops.h"
 #include "lumen_regs.h"
@@ -85,7 +88,7 @@ typedef struct Fuzz {
     uint64_t status_seqno[MAX_TRACKED];
     unsigned tracked;
     /* counts, summed over seeds */
-    uint64_t actions, mmio, ptes, programs, valid_programs, jobs, resets;
+    uint64_t actions, mmio, pci, ptes, programs, valid_programs, jobs, resets;
     uint64_t machine_resets;
     uint64_t completed, faulted;
     uint64_t outcome[FAULT_CODES + 1];  /* by fault code; last: other */
@@ -732,6 +735,25 @@ static void device_reset(Fuzz *f)
     f->resets++;
 }
 
+/*
+ * The PCI function's own switches, as generic-fuzz's PCI config ops do:
+ * memory decoding or bus mastering off for a moment (each change rebuilds
+ * QEMU's memory map under the worker's DMA), then back on.
+ */
+static void pci_toggle(Fuzz *f)
+{
+    uint16_t cmd = qpci_config_readw(f->dev, PCI_COMMAND);
+    uint16_t bit = chance(f, 50) ? PCI_COMMAND_MEMORY : PCI_COMMAND_MASTER;
+
+    qpci_config_writew(f->dev, PCI_COMMAND, cmd & ~bit);
+    if (chance(f, 50)) {
+        g_usleep(rnd(f, 1000));
+    }
+    qpci_config_writew(f->dev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY |
+                       PCI_COMMAND_MASTER);
+    f->pci++;
+}
+
 /* One random action. */
 static void act(Fuzz *f)
 {
@@ -754,6 +776,8 @@ static void act(Fuzz *f)
         device_reset(f);
     } else if (r < 965) {
         machine_reset(f);
+    } else if (r < 970) {
+        pci_toggle(f);
     } else if (r < 980) {
         wr(f, LUMEN_REG_POWER_CTRL, LUMEN_POWER_REQ_OFF);
         f->ring = 0;
@@ -939,12 +963,14 @@ int main(int argc, char **argv)
         printf("1..%u\n", run);
     }
     printf("%slumen-npu-fuzz: %u seeds, %" PRIu64 " actions (%" PRIu64
-           " MMIO, %" PRIu64 " PTEs, %" PRIu64 " programs (%" PRIu64
+           " MMIO, %" PRIu64 " PCI toggles, %" PRIu64 " PTEs, %" PRIu64
+           " programs (%" PRIu64
            " valid), %" PRIu64
            " jobs submitted: %" PRIu64 " completed, %" PRIu64 " faulted; %"
            PRIu64 " device resets, %" PRIu64 " machine resets) in %.1f s, "
            "no crash, device alive after every seed\n", tap ? "# " : "",
-           run, f.actions, f.mmio, f.ptes, f.programs, f.valid_programs,
+           run, f.actions, f.mmio, f.pci, f.ptes, f.programs,
+           f.valid_programs,
            f.jobs, f.completed, f.faulted, f.resets, f.machine_resets,
            (g_get_monotonic_time() - start) / 1e6);
     printf("%slumen-npu-fuzz: status records read back: %" PRIu64
