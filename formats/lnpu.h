@@ -13,7 +13,13 @@
 #include <stdint.h>
 
 #define LNPU_MAGIC		0x55504e4cU	/* "LNPU" */
-#define LNPU_VERSION		2	/* 2: vocabulary flags (add_space_prefix) */
+/*
+ * 2: vocabulary flags (add_space_prefix); 3: an optional verify program
+ * (speculative decoding). Readers take 2 and 3: a version 2 file simply
+ * has no verify program.
+ */
+#define LNPU_VERSION		3
+#define LNPU_VERSION_MIN	2
 #define LNPU_WEIGHTS_ALIGN	4096
 #define LNPU_TENSOR_ALIGN	64	/* each weight inside the blob */
 #define LNPU_MAX_SECTIONS	16
@@ -25,7 +31,9 @@ enum lnpu_section_type {
 	LNPU_SEC_PROG_DECODE = 4,
 	LNPU_SEC_PROG_PREFILL = 5,
 	LNPU_SEC_WEIGHTS = 6,
+	LNPU_SEC_PROG_VERIFY = 7,	/* optional, version 3 */
 };
+#define LNPU_SEC_LAST		LNPU_SEC_PROG_VERIFY
 
 /**
  * struct lnpu_header - at offset 0.
@@ -107,7 +115,15 @@ struct lnpu_meta {
 	uint32_t out_argmax;	/* offset of the I32 argmax in OUT */
 	uint64_t n_params;
 	uint64_t weight_bytes;
-	uint32_t reserved[16];
+	/*
+	 * The verify program (version 3, all 0 without one): rows it scores
+	 * at once (draft tokens + 1), and where it leaves F32 logits
+	 * [verify_rows][n_vocab] and I32 argmax [verify_rows] in OUT.
+	 */
+	uint32_t verify_rows;
+	uint32_t out_verify_logits;
+	uint32_t out_verify_argmax;
+	uint32_t reserved[13];
 };
 
 /*

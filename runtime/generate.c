@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lumen_internal.h"
+#include "speculative.h"
 
 struct lumen_generate_params lumen_generate_default_params(void)
 {
@@ -75,6 +76,8 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 	bool greedy = device_argmax_will_do(&p->sampling);
 	int ret;
 
+	if (p->spec && p->spec->kind != LUMEN_SPEC_NONE)	/* speculative.c */
+		return lumen_spec_generate_ids(s, ids, n, p, stats);
 	st.n_prompt = (uint32_t)n;
 	if (n > s->ctx - s->pos) {
 		ret = lumen_fail(LUMEN_E_CONTEXT,

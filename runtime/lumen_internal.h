@@ -95,7 +95,7 @@ struct lumen_model {
 	struct lumen_device *dev;
 	struct lnpu_file file;
 	struct lumen_tokenizer *tok;
-	struct lumen_prog *prog[2];		/* LC decode, prefill */
+	struct lumen_prog *prog[3];		/* decode, prefill, verify */
 	/* weights and activations are shared by the model's sessions */
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];
@@ -106,15 +106,19 @@ struct lumen_model {
  * struct lumen_session - a conversation's state on the device.
  * @prog: programs for a KV cache smaller than the compiled one
  *	(lumen_kv_resize()), or NULL to run the model's.
+ * @last_prog: the program whose output is there (LUMEN_PROG_*).
+ * @out_rows: rows of that output (a verify job's token count, else 1).
  */
 struct lumen_session {
 	struct lumen_model *model;
-	struct lumen_prog *prog[2];
+	struct lumen_prog *prog[3];
 	struct lumen_buf kv, args, out;
 	uint32_t pos, ctx;
 	uint64_t submissions;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
+	int last_prog;
+	uint32_t out_rows;
 };
 
 /*
@@ -135,5 +139,6 @@ int lumen_check_memory(const struct lumen_model *m, uint32_t positions,
 
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1
+#define LUMEN_PROG_VERIFY 2	/* optional: speculative decoding */
 
 #endif /* LUMEN_INTERNAL_H */

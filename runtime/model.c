@@ -183,6 +183,11 @@ static int check_layout(const struct lumen_model *m, const char *path)
 				  "%s: regions: args holds %llu bytes, a prefill chunk of %u needs %llu",
 				  path, (unsigned long long)args, meta->prefill_chunk,
 				  4ull * (LNPU_ARG_IDS + meta->prefill_chunk));
+	if (4ull * (LNPU_ARG_IDS + meta->verify_rows) > args)
+		return lumen_fail(LUMEN_E_FORMAT,
+				  "%s: regions: args holds %llu bytes, the verify program's %u rows need %llu",
+				  path, (unsigned long long)args, meta->verify_rows,
+				  4ull * (LNPU_ARG_IDS + meta->verify_rows));
 	return 0;
 }
 
@@ -264,7 +269,9 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	ret = dev->ops->buf_alloc(dev, m->region_size[LNPU_SLOT_ACT], &m->act);
 	if (ret)
 		goto fail;
-	for (int p = 0; p < 2; p++) {
+	for (int p = 0; p < 3; p++) {
+		if (!m->file.prog[p])	/* no verify program */
+			continue;
 		ret = dev->ops->program_create(dev, m->file.prog[p],
 					       m->file.prog_size[p],
 					       &m->file.val[p], &m->prog[p]);
@@ -286,7 +293,7 @@ void lumen_model_free(struct lumen_model *m)
 	if (!m)
 		return;
 	dev = m->dev;
-	for (int p = 0; p < 2; p++)
+	for (int p = 0; p < 3; p++)
 		if (m->prog[p])
 			dev->ops->program_destroy(dev, m->prog[p]);
 	if (m->act.host)
