@@ -53,7 +53,8 @@ RUNTIME_TEST_SRCS := \
 	runtime/tests/test_main.c \
 	runtime/tests/vocab_gguf.c \
 	runtime/tests/test_tokenizer.c \
-	runtime/tests/test_sampling.c
+	runtime/tests/test_sampling.c \
+	runtime/tests/test_speculative.c
 
 RUNTIME_GOLDEN_SRCS := \
 	runtime/tests/golden.c \

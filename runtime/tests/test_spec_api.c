@@ -105,10 +105,10 @@ static const char *const prompts[] = {
 	"The cat sat on the mat. The dog",
 };
 
-TEST(verify_rows_match_decode_token_by_token)
+static void verify_rows_match_decode(const char *model)
 {
 	struct lumen_device *d = cpu();
-	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *m = d ? load(d, model) : NULL;
 	struct lumen_session *a, *b;
 	int32_t ids[9] = { 1, 403, 407, 261, 378, 36, 401, 300, 263 };
 	int32_t am[9];
@@ -141,6 +141,8 @@ TEST(verify_rows_match_decode_token_by_token)
 			worst = fmax(worst, fabs(la[v] - lb[v]));
 		/* as prefill vs decode (compiler/tests/test_prefill.c) */
 		CHECK_MSG(worst < 1e-2, "row %u: logits differ by %g", i, worst);
+		if (i == 6)
+			printf("# %s: row 6 logits within %g of decode's\n", model, worst);
 	}
 	CHECK(lumen_session_row_logits(a, 7) == NULL);	/* 7 rows only */
 	CHECK_EQ(lumen_session_argmax(a), am[6]);	/* last row */
@@ -156,6 +158,10 @@ TEST(verify_rows_match_decode_token_by_token)
 	lumen_model_free(m);
 	lumen_device_close(d);
 }
+
+TEST(verify_rows_match_decode_f32) { verify_rows_match_decode("stories260K-f32"); }
+TEST(verify_rows_match_decode_q8_0) { verify_rows_match_decode("stories260K-q8_0"); }
+TEST(verify_rows_match_decode_q4_0) { verify_rows_match_decode("stories260K-q4_0"); }
 
 /*
  * Rejected tokens cost nothing to take back: after a verify of wrong
@@ -372,6 +378,60 @@ TEST(model_without_verify_program_refuses_speculation)
 	REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
 	CHECK_EQ(lumen_session_verify(s, ids, 2, NULL), LUMEN_E_INVAL);
 	lumen_session_free(s);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+/*
+ * Sampling with speculation: the acceptance rule runs on every row
+ * (its statistics: runtime/tests/test_speculative.c); the same seed
+ * gives the same tokens, with penalties too (the sampler sees each kept
+ * token in order).
+ */
+TEST(sampled_speculation_is_deterministic_per_seed)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *dm = d ? load(d, "stories260K-q4_0") : NULL;
+	struct lumen_spec_params kinds[2] = {
+		{ .kind = LUMEN_SPEC_NGRAM }, { .kind = LUMEN_SPEC_DRAFT },
+	};
+	static struct recorder a, b;
+
+	REQUIRE(m && dm);
+	kinds[1].draft = dm;
+	for (int k = 0; k < 2; k++) {
+		for (int pen = 0; pen < 2; pen++) {
+			struct lumen_generate_params p = lumen_generate_default_params();
+			struct lumen_generate_stats st;
+			struct lumen_session *s;
+
+			p.sampling.seed = 1234;
+			p.sampling.repeat_penalty = pen ? 1.3f : 1.0f;
+			p.n_predict = 80;
+			p.stop_at_eos = false;
+			p.on_token = record;
+			p.spec = &kinds[k];
+			REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+			a.n = b.n = 0;
+			p.data = &a;
+			REQUIRE_MSG(!lumen_generate(s, prompts[1], strlen(prompts[1]), &p, &st),
+				    "%s", lumen_last_error());
+			lumen_session_reset(s);
+			p.data = &b;
+			REQUIRE_EQ(lumen_generate(s, prompts[1], strlen(prompts[1]), &p, NULL), 0);
+			CHECK_EQ(a.n, 80);
+			check_same(&a, &b, "the same seed");
+			CHECK(st.n_accepted <= st.n_drafted);
+			printf("# sampled, %s%s: %u of %u drafts kept, %u verifies\n",
+			       k ? "draft model" : "n-gram", pen ? ", penalties" : "",
+			       st.n_accepted, st.n_drafted, st.n_verify);
+			if (k == 1)
+				CHECK(st.n_verify > 0 && st.n_accepted > 0);
+			lumen_session_free(s);
+		}
+	}
+	lumen_model_free(dm);
 	lumen_model_free(m);
 	lumen_device_close(d);
 }
