@@ -53,6 +53,7 @@ struct spec_run {
 	int32_t *hist;		/* this call's tokens: prompt, then generated */
 	size_t n_hist;
 	float *pdense;		/* SAMPLED: the model's distribution of a row */
+	uint32_t k;		/* draft length now, adapted to what is kept */
 	uint64_t t0, t_first;
 };
 
@@ -220,12 +221,27 @@ static int create_drafter(struct spec_run *r, uint32_t max_draft)
 	}
 }
 
+/*
+ * The next round's draft length: each verified row costs compute (on a
+ * device bound by memory bandwidth little, on a compute-bound one a
+ * row's worth), so drafts grow while they are kept and shrink to what
+ * was kept, plus one, after a rejection.
+ */
+static void adapt(struct spec_run *r, uint32_t kept, uint32_t drafted,
+		  uint32_t max_draft)
+{
+	if (kept == drafted)
+		r->k = r->k + 2 < max_draft ? r->k + 2 : max_draft;
+	else
+		r->k = kept + 1;
+}
+
 /* one round from pending token *@t: 1 when generation is over */
 static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 		      int32_t *buf, int32_t *argmax)
 {
 	struct lumen_session *s = r->s;
-	uint32_t k = max_draft, n_drafts = 0, pos0, j;
+	uint32_t k = r->k, n_drafts = 0, pos0, j;
 	uint32_t left = r->p->n_predict - r->st.n_generated;
 	int32_t next = 0;
 	bool agree = false;
@@ -266,6 +282,7 @@ static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 			return 1;
 		s->pos++;
 	}
+	adapt(r, j, n_drafts, max_draft);
 	*t = next;
 	return 0;
 }
@@ -293,6 +310,7 @@ int lumen_spec_generate_ids(struct lumen_session *s, const int32_t *ids,
 	}
 	if (p->spec->draft_max && p->spec->draft_max < max_draft)
 		max_draft = p->spec->draft_max;
+	r.k = max_draft;
 	if (n > s->ctx - s->pos) {
 		ret = lumen_fail(LUMEN_E_CONTEXT,
 				 "the prompt is %zu tokens, the context holds %u (%u free)",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lumen_cli.h"
+#include "lumen_cli_spec.h"
 
 static void usage(FILE *f)
 {
@@ -28,7 +29,8 @@ static void usage(FILE *f)
 		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
 		"  -c, --ctx N             context positions (default: the model's)\n"
 		"      --ignore-eos        go on after the end-of-sequence token\n"
-		"      --no-stats          no statistics on stderr\n");
+		"      --no-stats          no statistics on stderr\n"
+		CLI_SPEC_HELP);
 }
 
 struct run_opts {
@@ -37,6 +39,7 @@ struct run_opts {
 	enum lumen_backend backend;
 	uint32_t threads, ctx;
 	bool seed_given, stats;
+	struct cli_spec spec;
 };
 
 /* the prompt is echoed with the first token: not at all if it cannot run */
@@ -73,6 +76,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "ctx", required_argument, 0, 'c' },
 		{ "ignore-eos", no_argument, 0, O_IGNORE_EOS },
 		{ "no-stats", no_argument, 0, O_NO_STATS },
+		CLI_SPEC_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -81,6 +85,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "m:p:n:s:t:c:h", longopts, NULL)) != -1) {
+		int r = cli_spec_option(c, optarg, &o->spec);
+
+		if (r < 0)
+			return -1;
+		if (r)	/* --spec, --draft, --draft-max */
+			continue;
 		switch (c) {
 		case 'm':
 			o->model = optarg;
@@ -245,6 +255,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	o.ctx = lumen_session_ctx(s);
+	if (cli_spec_setup(&o.spec, dev, o.ctx, &o.gen))
+		goto out;
 	lumen_device_get_info(dev, &di);
 	lumen_device_get_counters(dev, &c0);
 	err = lumen_generate(s, o.prompt, strlen(o.prompt), &o.gen, &st);
@@ -257,10 +269,13 @@ int cmd_run(int argc, char **argv)
 		cli_lib_error("run", err);
 		goto out;
 	}
-	if (o.stats)
+	if (o.stats) {
 		print_stats(&o, load_ms, &st, &c0, &c1, &di);
+		cli_spec_print_stats(&o.spec, m, &st);
+	}
 	ret = CLI_OK;
 out:
+	cli_spec_free(&o.spec);
 	lumen_session_free(s);
 	lumen_model_free(m);
 	lumen_device_close(dev);
