@@ -54,6 +54,16 @@ struct spec_run {
 	size_t n_hist;
 	float *pdense;		/* SAMPLED: the model's distribution of a row */
 	uint32_t k;		/* draft length now, adapted to what is kept */
+	/*
+	 * Whether verifying pays here: ns per token of plain decode rounds
+	 * and of verify rounds (moving averages, 0 before the first), and
+	 * rounds left without drafting while verifying costs more per token
+	 * than decoding (a host CPU is compute-bound: each verified row
+	 * costs a decode's arithmetic; an NPU bound by memory bandwidth
+	 * pays for the weights once per job).
+	 */
+	double ns_decode, ns_verify;
+	uint32_t pause, backoff;
 	uint64_t t0, t_first;
 };
 
@@ -236,6 +246,29 @@ static void adapt(struct spec_run *r, uint32_t kept, uint32_t drafted,
 		r->k = kept + 1;
 }
 
+static void average(double *avg, double sample)
+{
+	*avg = *avg ? 0.75 * *avg + 0.25 * sample : sample;
+}
+
+/*
+ * After a round: stop drafting for a while when verifying does not pay.
+ * Greedy only: the rounds then depend on timing, which greedy output does
+ * not (it is the plain loop's whatever the rounds), while sampled output
+ * would no longer be the same for the same seed.
+ */
+static void judge_cost(struct spec_run *r)
+{
+	if (r->choice == SAMPLED || !r->ns_decode || !r->ns_verify)
+		return;
+	if (r->ns_verify > r->ns_decode) {
+		r->backoff = r->backoff ? (r->backoff < 64 ? 2 * r->backoff : 64) : 4;
+		r->pause = r->backoff;
+	} else {
+		r->backoff = 0;
+	}
+}
+
 /* one round from pending token *@t: 1 when generation is over */
 static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 		      int32_t *buf, int32_t *argmax)
@@ -243,6 +276,7 @@ static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 	struct lumen_session *s = r->s;
 	uint32_t k = r->k, n_drafts = 0, pos0, j;
 	uint32_t left = r->p->n_predict - r->st.n_generated;
+	uint64_t t0 = lumen_now_ns();
 	int32_t next = 0;
 	bool agree = false;
 	int ret;
@@ -252,6 +286,10 @@ static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 		k = s->ctx - s->pos - 1;
 	if (k > left - 1)
 		k = left - 1;
+	if (r->pause) {		/* verifying has cost more than decoding */
+		r->pause--;
+		k = 0;
+	}
 	if (k) {
 		ret = r->drafter->draft(r->drafter, r->hist, r->n_hist, k,
 					buf + 1, &n_drafts);
@@ -260,7 +298,12 @@ static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 	}
 	if (!n_drafts) {	/* nothing proposed: a plain decode */
 		ret = lumen_session_decode(s, *t);
-		return ret ? ret : choose(r, t);
+		if (!ret)
+			ret = choose(r, t);
+		average(&r->ns_decode, (double)(lumen_now_ns() - t0));
+		if (!r->pause)
+			judge_cost(r);
+		return ret;
 	}
 	buf[0] = *t;
 	pos0 = s->pos;
@@ -283,6 +326,9 @@ static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 		s->pos++;
 	}
 	adapt(r, j, n_drafts, max_draft);
+	/* the round's drafting and verification for its j + 1 tokens */
+	average(&r->ns_verify, (double)(lumen_now_ns() - t0) / (j + 1));
+	judge_cost(r);
 	*t = next;
 	return 0;
 }
