@@ -259,7 +259,8 @@ static void average(double *avg, double sample)
  */
 static void judge_cost(struct spec_run *r)
 {
-	if (r->choice == SAMPLED || !r->ns_decode || !r->ns_verify)
+	if (r->choice == SAMPLED || r->p->spec->always_draft ||
+	    !r->ns_decode || !r->ns_verify)
 		return;
 	if (r->ns_verify > r->ns_decode) {
 		r->backoff = r->backoff ? (r->backoff < 64 ? 2 * r->backoff : 64) : 4;

@@ -268,12 +268,17 @@ enum lumen_spec_kind {
  * @draft_max: draft tokens per verification (0: lumen_model_max_draft()).
  * @ngram_min, @ngram_max: n-gram lengths tried, longest first (0: 1, 4).
  * @draft: LUMEN_SPEC_DRAFT: the draft model.
+ * @always_draft: draft every round; by default greedy generation stops
+ *	drafting for a while when verification has cost more per token than
+ *	plain decode (timed as it goes: a compute-bound host CPU pays each
+ *	verified row, an NPU bound by memory bandwidth hardly).
  */
 struct lumen_spec_params {
 	enum lumen_spec_kind kind;
 	uint32_t draft_max;
 	uint32_t ngram_min, ngram_max;
 	struct lumen_model *draft;
+	bool always_draft;
 };
 
 /* "none" / "ngram" / "draft" / "mtp" -> enum lumen_spec_kind; LUMEN_E_INVAL */

@@ -132,7 +132,8 @@ static void speculative_equals_plain(struct lumen_session *s,
 				     struct lumen_model *draft)
 {
 	struct lumen_generate_params gp = lumen_generate_default_params();
-	struct lumen_spec_params sp = { .kind = kind, .draft = draft };
+	struct lumen_spec_params sp = { .kind = kind, .draft = draft,
+					.always_draft = true };
 	struct lumen_generate_stats st;
 	struct recorder rec = { .n = 0 };
 	const char *what = kind == LUMEN_SPEC_NGRAM ? "n-gram" : "self-draft";
