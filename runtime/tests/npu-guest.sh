@@ -12,6 +12,8 @@
 L=/lumen
 failed=0
 export LUMEN_MODEL_DIR=$L/models SHARED=$L
+# speculative decoding's golden checks: each model's first prompt only
+export LUMEN_GOLDEN_SPEC_FIRST=1
 
 check() {
 	desc=$1
