@@ -357,7 +357,8 @@ int lumen_spec_generate_ids(struct lumen_session *s, const int32_t *ids,
 	}
 	if (p->spec->draft_max && p->spec->draft_max < max_draft)
 		max_draft = p->spec->draft_max;
-	r.k = max_draft;
+	/* start short: a wrong guess then costs little, kept drafts grow it */
+	r.k = max_draft < 2 ? max_draft : 2;
 	if (n > s->ctx - s->pos) {
 		ret = lumen_fail(LUMEN_E_CONTEXT,
 				 "the prompt is %zu tokens, the context holds %u (%u free)",
