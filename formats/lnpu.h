@@ -14,11 +14,11 @@
 
 #define LNPU_MAGIC		0x55504e4cU	/* "LNPU" */
 /*
- * 2: vocabulary flags (add_space_prefix); 3: an optional verify program
- * (speculative decoding). Readers take 2 and 3: a version 2 file simply
- * has no verify program.
+ * 2: vocabulary flags (add_space_prefix); 3: the optional CHAT_TEMPLATE
+ * section; 4: the optional verify program (speculative decoding). Readers
+ * take 2 to 4: an older file simply lacks the later optional sections.
  */
-#define LNPU_VERSION		3
+#define LNPU_VERSION		4
 #define LNPU_VERSION_MIN	2
 #define LNPU_WEIGHTS_ALIGN	4096
 #define LNPU_TENSOR_ALIGN	64	/* each weight inside the blob */
@@ -31,8 +31,10 @@ enum lnpu_section_type {
 	LNPU_SEC_PROG_DECODE = 4,
 	LNPU_SEC_PROG_PREFILL = 5,
 	LNPU_SEC_WEIGHTS = 6,
-	LNPU_SEC_PROG_VERIFY = 7,	/* optional, version 3 */
+	LNPU_SEC_CHAT_TEMPLATE = 7,	/* optional: tokenizer.chat_template */
+	LNPU_SEC_PROG_VERIFY = 8,	/* optional, version 4 */
 };
+#define LNPU_SEC_REQUIRED_LAST	LNPU_SEC_WEIGHTS	/* 1..6 appear once */
 #define LNPU_SEC_LAST		LNPU_SEC_PROG_VERIFY
 
 /**

@@ -62,7 +62,7 @@ static int read_header(struct lnpu_file *f, char *err, size_t errlen)
 			    "not a .lnpu file (0x%08x)", h.magic);
 	if (h.version < LNPU_VERSION_MIN || h.version > LNPU_VERSION)
 		return fail(err, errlen, 4, "header.version",
-			    "version %u not supported (%d to %d are): compile the model again with this lumenc",
+			    "version %u not supported (%d..%d are): compile the model again with this lumenc",
 			    h.version, LNPU_VERSION_MIN, LNPU_VERSION);
 	if (h.header_size != sizeof(h))
 		return fail(err, errlen, 8, "header.header_size",
@@ -328,6 +328,24 @@ static int check_vocab(struct lnpu_file *f, const struct lnpu_section *s,
 	return 0;
 }
 
+/* text without NUL bytes (the runtime hands it out as a C string) */
+static int check_chat_template(struct lnpu_file *f,
+			       const struct lnpu_section *sp, char *err,
+			       size_t errlen)
+{
+	struct lnpu_section s;
+	const void *nul;
+
+	memcpy(&s, sp, sizeof(s));
+	nul = memchr(f->base + s.offset, 0, s.size);
+	if (nul)
+		return fail(err, errlen, (uint64_t)((const uint8_t *)nul - f->base),
+			    "chat_template", "a NUL byte inside the template text");
+	f->chat_template = (const char *)f->base + s.offset;
+	f->chat_template_len = s.size;
+	return 0;
+}
+
 /* bytes outside every section are padding: zero, so no byte escapes a check */
 static int check_padding(const struct lnpu_file *f,
 			 const struct lnpu_section **by_type, uint64_t at,
@@ -340,7 +358,7 @@ static int check_padding(const struct lnpu_file *f,
 	for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_LAST; t++) {
 		unsigned int k;
 
-		if (!by_type[t])	/* an optional section */
+		if (!by_type[t])	/* an optional one */
 			continue;
 		k = n++;
 
@@ -381,7 +399,7 @@ static int check_sections(struct lnpu_file *f, unsigned int flags,
 		memcpy(&s, table + i, sizeof(s));
 		snprintf(field, sizeof(field), "section[%u]", i);
 		if (s.type < LNPU_SEC_META || s.type > LNPU_SEC_LAST ||
-		    (s.type == LNPU_SEC_PROG_VERIFY && f->header.version < 3))
+		    (s.type == LNPU_SEC_PROG_VERIFY && f->header.version < 4))
 			return fail(err, errlen, at, field,
 				    "unknown type %u for a version %u file", s.type,
 				    f->header.version);
@@ -415,7 +433,7 @@ static int check_sections(struct lnpu_file *f, unsigned int flags,
 					    s.type);
 		by_type[s.type] = table + i;
 	}
-	for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_WEIGHTS; t++)	/* required */
+	for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_REQUIRED_LAST; t++)
 		if (!by_type[t])
 			return fail(err, errlen, f->header.table_offset,
 				    "section table", "no section of type %u", t);
@@ -440,6 +458,9 @@ int lnpu_parse(struct lnpu_file *f, const void *data, uint64_t size,
 	for (int t = LNPU_SEC_META; t <= LNPU_SEC_LAST; t++)
 		if (by_type[t])
 			memcpy(&s[t], by_type[t], sizeof(s[t]));
+	if (by_type[LNPU_SEC_CHAT_TEMPLATE] &&
+	    check_chat_template(f, by_type[LNPU_SEC_CHAT_TEMPLATE], err, errlen))
+		goto bad;
 	if (check_meta(f, &s[LNPU_SEC_META], err, errlen) ||
 	    check_regions(f, &s[LNPU_SEC_REGIONS], err, errlen) ||
 	    check_vocab(f, &s[LNPU_SEC_VOCAB], err, errlen) ||

@@ -21,6 +21,7 @@
 #include "lnpu_read.h"
 #include "lumen_fail.h"
 #include "lumen_ops.h"
+#include "silicon.h"
 #include <lumen/lumen.h>
 
 /**
@@ -88,6 +89,9 @@ struct lumen_device {
 	const struct lumen_backend_ops *ops;
 	enum lumen_backend backend;
 	uint64_t submissions;
+	/* the modeled NPU, and what the jobs so far cost on it (silicon.h) */
+	const struct lumen_silicon *silicon;
+	struct lumen_silicon_cost modeled;
 	void *priv;
 };
 
@@ -96,10 +100,13 @@ struct lumen_model {
 	struct lnpu_file file;
 	struct lumen_tokenizer *tok;
 	struct lumen_prog *prog[3];		/* decode, prefill, verify */
+	/* the programs, copied and validated at load (model.c) */
+	void *code[3];
 	/* weights and activations are shared by the model's sessions */
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];
 	uint64_t weight_bytes_copied;
+	char *chat_template;			/* tokenizer.chat_template or NULL */
 };
 
 /**
@@ -115,10 +122,17 @@ struct lumen_session {
 	struct lumen_buf kv, args, out;
 	uint32_t pos, ctx;
 	uint64_t submissions;
+	struct lumen_modeled modeled;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
 	int last_prog;
 	uint32_t out_rows;
+	/*
+	 * lumen_generate's last token: sampled, not yet run (so that n tokens
+	 * cost n - 1 decodes); the next lumen_generate runs it first
+	 */
+	int32_t pending;
+	bool has_pending;
 };
 
 /*
@@ -128,6 +142,10 @@ struct lumen_session {
 int lumen_kv_resize(const void *prog, size_t size, uint32_t ctx_from,
 		    uint32_t ctx_to, void **out);
 
+/* the parts of two validations the runtime relies on (model.c) */
+bool lumen_same_validation(const struct lumen_validation *a,
+			   const struct lumen_validation *b);
+
 /*
  * memory.c: 0 when the system has the memory, else LUMEN_E_NOMEM with the
  * figure: the model's weights and scratch; a session's @kv_size bytes of
@@ -136,6 +154,9 @@ int lumen_kv_resize(const void *prog, size_t size, uint32_t ctx_from,
 int lumen_check_model_memory(const struct lumen_model *m);
 int lumen_check_memory(const struct lumen_model *m, uint32_t positions,
 		       uint64_t kv_size);
+
+/* the model's tokenizer.chat_template (NUL-terminated), or NULL */
+const char *lumen_model_chat_template(const struct lumen_model *m);
 
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1

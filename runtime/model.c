@@ -225,6 +225,43 @@ static int upload_weights(struct lumen_model *m,
 	return 0;
 }
 
+bool lumen_same_validation(const struct lumen_validation *a,
+			   const struct lumen_validation *b)
+{
+	return !memcmp(a->region_size, b->region_size, sizeof(a->region_size)) &&
+	       a->regions_used == b->regions_used &&
+	       a->regions_written == b->regions_written &&
+	       a->op_count == b->op_count && a->error == b->error;
+}
+
+/*
+ * Private copies of the programs, validated as they are: the file's
+ * mapping can change under a running process (a MAP_PRIVATE page shows
+ * the file's later writes until it is copied on write), so nothing after
+ * the load reads the programs from it.
+ */
+static int copy_programs(struct lumen_model *m)
+{
+	const struct lnpu_file *f = &m->file;
+
+	for (int p = 0; p < 3; p++) {
+		struct lumen_validation v;
+
+		if (!f->prog[p])	/* no verify program */
+			continue;
+		m->code[p] = malloc(f->prog_size[p]);
+		if (!m->code[p])
+			return lumen_fail(LUMEN_E_NOMEM, "out of memory");
+		memcpy(m->code[p], f->prog[p], f->prog_size[p]);
+		if (lumen_validate(m->code[p], f->prog_size[p], &v) ||
+		    !lumen_same_validation(&v, &f->val[p]))
+			return lumen_fail(LUMEN_E_FORMAT,
+					  "the %s program changed in the file after it was read",
+					  (const char *[]){ "decode", "prefill", "verify" }[p]);
+	}
+	return 0;
+}
+
 int lumen_model_load(struct lumen_device *dev, const char *path,
 		     const struct lumen_model_options *opt,
 		     struct lumen_model **out)
@@ -257,6 +294,14 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	ret = build_tokenizer(m, path);
 	if (ret)
 		goto fail;
+	if (m->file.chat_template) {
+		m->chat_template = strndup(m->file.chat_template,
+					   m->file.chat_template_len);
+		if (!m->chat_template) {
+			ret = lumen_fail(LUMEN_E_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	lnpu_region_sizes(&m->file, m->region_size);
 	ret = check_layout(m, path);
 	if (!ret)
@@ -269,10 +314,13 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	ret = dev->ops->buf_alloc(dev, m->region_size[LNPU_SLOT_ACT], &m->act);
 	if (ret)
 		goto fail;
+	ret = copy_programs(m);
+	if (ret)
+		goto fail;
 	for (int p = 0; p < 3; p++) {
-		if (!m->file.prog[p])	/* no verify program */
+		if (!m->code[p])	/* no verify program */
 			continue;
-		ret = dev->ops->program_create(dev, m->file.prog[p],
+		ret = dev->ops->program_create(dev, m->code[p],
 					       m->file.prog_size[p],
 					       &m->file.val[p], &m->prog[p]);
 		if (ret)
@@ -293,14 +341,17 @@ void lumen_model_free(struct lumen_model *m)
 	if (!m)
 		return;
 	dev = m->dev;
-	for (int p = 0; p < 3; p++)
+	for (int p = 0; p < 3; p++) {
 		if (m->prog[p])
 			dev->ops->program_destroy(dev, m->prog[p]);
+		free(m->code[p]);
+	}
 	if (m->act.host)
 		dev->ops->buf_free(dev, &m->act);
 	if (m->weights.host)
 		dev->ops->buf_free(dev, &m->weights);
 	lumen_tokenizer_destroy(m->tok);
+	free(m->chat_template);
 	lnpu_close(&m->file);
 	free(m);
 }
@@ -334,4 +385,9 @@ void lumen_model_get_info(const struct lumen_model *m,
 const struct lumen_tokenizer *lumen_model_tokenizer(const struct lumen_model *m)
 {
 	return m->tok;
+}
+
+const char *lumen_model_chat_template(const struct lumen_model *m)
+{
+	return m ? m->chat_template : NULL;
 }

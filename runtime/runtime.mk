@@ -44,6 +44,7 @@ RUNTIME_SRCS += \
 	runtime/memory.c \
 	runtime/session.c \
 	runtime/generate.c \
+	runtime/chat.c \
 	runtime/speculative.c \
 	runtime/speculative_accept.c \
 	runtime/speculative_ngram.c \
@@ -54,6 +55,7 @@ RUNTIME_TEST_SRCS := \
 	runtime/tests/vocab_gguf.c \
 	runtime/tests/test_tokenizer.c \
 	runtime/tests/test_sampling.c \
+	runtime/tests/test_chat.c \
 	runtime/tests/test_speculative.c
 
 RUNTIME_GOLDEN_SRCS := \
@@ -182,7 +184,8 @@ install-runtime: $(RUNTIME_LIB) $(RUNTIME_SO) runtime/lumen.pc.in
 	$(call lumen_pc,$(PREFIX),$(PC_LIBDIR),$(PC_INCLUDEDIR)) \
 		> $(DESTDIR)$(PKGCONFIGDIR)/lumen.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/lumen.pc
-	install -m 644 runtime/man/liblumen.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 runtime/man/liblumen.3 \
+		runtime/man/lumen_chat_apply_template.3 $(DESTDIR)$(MANDIR)/man3/
 
 $(RUNTIME_TEST): $(RUNTIME_TEST_SRCS:%.c=$(BUILD)/%.o) $(RUNTIME_LIB_INTERNAL) $(TEST_LIB)
 	$(CC) -o $@ $^ $(RUNTIME_LDLIBS)

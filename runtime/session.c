@@ -31,7 +31,7 @@ static int resized_programs(struct lumen_session *s, uint32_t positions,
 
 		if (!f->prog[p])	/* no verify program */
 			continue;
-		ret = lumen_kv_resize(f->prog[p], f->prog_size[p], f->meta.ctx,
+		ret = lumen_kv_resize(m->code[p], f->prog_size[p], f->meta.ctx,
 				      positions, &code);
 		if (ret)
 			return ret;
@@ -127,6 +127,7 @@ void lumen_session_reset(struct lumen_session *s)
 {
 	s->pos = 0;
 	s->have_output = false;
+	s->has_pending = false;
 }
 
 uint32_t lumen_session_pos(const struct lumen_session *s)
@@ -142,6 +143,12 @@ uint32_t lumen_session_ctx(const struct lumen_session *s)
 uint64_t lumen_session_submissions(const struct lumen_session *s)
 {
 	return s->submissions;
+}
+
+void lumen_session_get_modeled(const struct lumen_session *s,
+			       struct lumen_modeled *m)
+{
+	*m = s->modeled;
 }
 
 static const char *fault_name(uint32_t code)
@@ -169,6 +176,33 @@ static const char *prog_name(int which)
 {
 	return which == LUMEN_PROG_DECODE ? "decode" :
 	       which == LUMEN_PROG_PREFILL ? "prefill" : "verify";
+}
+
+/*
+ * what the job just run costs on the modeled NPU: the device's and ours;
+ * a verify job's tokens are counted by the speculative loop, which knows
+ * how many it kept
+ */
+static void account_modeled(struct lumen_session *s, int which)
+{
+	struct lumen_model *m = s->model;
+	struct lumen_device *dev = m->dev;
+	struct lumen_silicon_cost cost = { 0 };
+	const uint32_t *args = s->args.host;
+
+	lumen_silicon_program(dev->silicon, m->code[which], args,
+			      s->args.size / 4, &cost);
+	dev->modeled.seconds += cost.seconds;
+	dev->modeled.joules += cost.joules;
+	s->modeled.energy_nj += (uint64_t)(cost.joules * 1e9);
+	if (which == LUMEN_PROG_PREFILL) {
+		s->modeled.prefill_ns += (uint64_t)(cost.seconds * 1e9);
+		s->modeled.prefill_tokens += args[LNPU_ARG_ROWS];
+	} else {
+		s->modeled.decode_ns += (uint64_t)(cost.seconds * 1e9);
+		if (which == LUMEN_PROG_DECODE)
+			s->modeled.decode_tokens++;
+	}
 }
 
 /* one job: the program over this session's regions, to its completion */
@@ -211,8 +245,10 @@ static int run(struct lumen_session *s, int which)
 				  res.fault_op, res.fault_region,
 				  (unsigned long long)res.fault_offset);
 	s->have_output = true;
+	s->have_output = true;
 	s->last_prog = which;
 	s->out_rows = which == LUMEN_PROG_VERIFY ? args_rows(s) : 1;
+	account_modeled(s, which);
 	return 0;
 }
 

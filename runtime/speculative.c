@@ -99,7 +99,10 @@ static int handle(struct spec_run *r, int32_t id)
 {
 	if (r->smp)
 		lumen_sampler_accept(r->smp, id);
-	if (r->p->stop_at_eos && id == r->eos) {
+	/* not in the cache: the session's next lumen_generate runs it first */
+	r->s->pending = id;
+	r->s->has_pending = true;
+	if (lumen_generate_is_stop(r->p, r->eos, id)) {
 		r->st.hit_eos = true;
 		return 1;
 	}
@@ -292,10 +295,20 @@ static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 		k = 0;
 	}
 	if (k) {
+		struct lumen_session *ds = r->drafter->session;
+		struct lumen_modeled before = ds ? ds->modeled : s->modeled;
+
 		ret = r->drafter->draft(r->drafter, r->hist, r->n_hist, k,
 					buf + 1, &n_drafts);
 		if (ret)
 			return ret;
+		if (ds) {	/* the modeled NPU ran the draft model too */
+			s->modeled.decode_ns += ds->modeled.decode_ns +
+				ds->modeled.prefill_ns - before.decode_ns -
+				before.prefill_ns;
+			s->modeled.energy_nj += ds->modeled.energy_nj -
+						before.energy_nj;
+		}
 	}
 	if (!n_drafts) {	/* nothing proposed: a plain decode */
 		ret = lumen_session_decode(s, *t);
@@ -322,10 +335,12 @@ static int round_trip(struct spec_run *r, int32_t *t, uint32_t max_draft,
 		if (!agree)
 			break;
 		r->st.n_accepted++;
+		s->modeled.decode_tokens++;	/* a token this verify job gave */
 		if (handle(r, buf[1 + j]))
 			return 1;
 		s->pos++;
 	}
+	s->modeled.decode_tokens++;	/* and the model's own */
 	adapt(r, j, n_drafts, max_draft);
 	/* the round's drafting and verification for its j + 1 tokens */
 	average(&r->ns_verify, (double)(lumen_now_ns() - t0) / (j + 1));
@@ -389,6 +404,7 @@ int lumen_spec_generate_ids(struct lumen_session *s, const int32_t *ids,
 	ret = lumen_session_prefill(s, ids, n);
 	if (ret)
 		goto out;
+	s->has_pending = false;
 	r.st.prefill_ns = lumen_now_ns() - r.t0;
 	if (!p->n_predict)
 		goto out;

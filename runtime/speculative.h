@@ -20,11 +20,14 @@
  *	n_vocab probabilities token i was drawn from; NULL: each token is a
  *	point mass (n-gram lookup, greedy drafts).
  * @destroy: frees the drafter.
+ * @session: a draft model's session (its modeled cost is the round's
+ *	too), or NULL.
  */
 struct spec_drafter {
 	int (*draft)(struct spec_drafter *d, const int32_t *hist, size_t n,
 		     uint32_t k, int32_t *out, uint32_t *n_out);
 	const float *q;
+	struct lumen_session *session;
 	void (*destroy)(struct spec_drafter *d);
 };
 
@@ -51,7 +54,14 @@ int32_t spec_accept(const float *p, const float *q, uint32_t n_vocab,
 /* a token drawn with @u from @p (n_vocab probabilities summing to ~1) */
 int32_t spec_draw(const float *p, uint32_t n_vocab, double u);
 
-/* lumen_generate_ids() with @p->spec set */
+/* generate.c: @id ends the generation (EOS when asked, @p->stop_ids) */
+bool lumen_generate_is_stop(const struct lumen_generate_params *p,
+			    int32_t eos, int32_t id);
+
+/*
+ * lumen_generate_ids() with @p->spec set; @ids: the session's pending
+ * token (if any) and the prompt, checked to fit
+ */
 int lumen_spec_generate_ids(struct lumen_session *s, const int32_t *ids,
 			    size_t n, const struct lumen_generate_params *p,
 			    struct lumen_generate_stats *stats);

@@ -155,6 +155,7 @@ int spec_draft_model_create(const struct lumen_spec_params *p,
 	dm->kv_ids = malloc(4ull * (ctx + 1));
 	ret = dm->kv_ids ? lumen_session_create(p->draft, ctx, &dm->s) :
 			   lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	dm->base.session = dm->s;
 	if (!ret && sampling) {
 		struct lumen_sampler_params sp = *sampling;
 

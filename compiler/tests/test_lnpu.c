@@ -193,6 +193,58 @@ TEST(lnpu_carries_add_space_prefix)
 	unlink(without);
 }
 
+/*
+ * tokenizer.chat_template goes into the optional CHAT_TEMPLATE section,
+ * byte for byte and covered by its checksum; a model without one has no
+ * such section
+ */
+TEST(lnpu_carries_the_chat_template)
+{
+	const char *donor = shared_path("tokenizer/ggml-vocab-qwen2.gguf");
+	const char *gguf = scratch_path("tmpl.gguf");
+	const char *out = scratch_path("tmpl.lnpu");
+	const char *plain = compile_tiny();
+	struct lc_options opt = default_options();
+	struct gguf_file g;
+	struct gguf_str want;
+	struct lnpu_file f;
+	size_t n, rejected = 0, tried = 0;
+	uint8_t *p;
+	char err[512];
+
+	REQUIRE(plain);
+	REQUIRE_MSG(!lnpu_open(&f, plain, 0, err, sizeof(err)), "%s", err);
+	CHECK(f.chat_template == NULL);
+	CHECK_EQ(f.header.section_count, 7);	/* with the verify program */
+	lnpu_close(&f);
+	opt.prefill_chunk = 4;
+	REQUIRE_MSG(!synth_write(&tiny, 1, donor, 7, gguf, err, sizeof(err)) &&
+		    !compile_quiet(gguf, NULL, out, &opt, err, sizeof(err)),
+		    "%s", err);
+	REQUIRE_MSG(!gguf_open(&g, donor, err, sizeof(err)), "%s", err);
+	REQUIRE(!gguf_get_str(&g, "tokenizer.chat_template", &want));
+	REQUIRE_MSG(!lnpu_open(&f, out, 0, err, sizeof(err)), "%s", err);
+	CHECK_EQ(f.header.version, LNPU_VERSION);
+	CHECK_EQ(f.header.section_count, 8);	/* chat template and verify */
+	CHECK(f.chat_template && f.chat_template_len == want.len &&
+	      !memcmp(f.chat_template, want.ptr, want.len));
+	lnpu_close(&f);
+	gguf_close(&g);
+	p = read_file(out, &n);
+	REQUIRE(p);
+	for (size_t i = 0; i < n; i += 11) {
+		p[i] ^= 0x5a;
+		tried++;
+		rejected += parse_copy(p, n, 0, err, sizeof(err)) != 0;
+		p[i] ^= 0x5a;
+	}
+	CHECK_EQ(rejected, tried);
+	free(p);
+	unlink(gguf);
+	unlink(out);
+	unlink(plain);
+}
+
 TEST(lnpu_rejects_every_corrupted_byte)
 {
 	const char *path = compile_tiny();
@@ -387,7 +439,7 @@ TEST(lnpu_verify_program_keeps_every_row)
 	path = compile_stories_opt(&opt);
 	REQUIRE(path);
 	REQUIRE_MSG(!lnpu_open(&f, path, 0, err, sizeof(err)), "%s", err);
-	CHECK_EQ(f.header.version, 3);
+	CHECK_EQ(f.header.version, 4);
 	REQUIRE(f.prog[2] != NULL);
 	CHECK_EQ(f.meta.verify_rows, 6);
 	h = (const void *)f.prog[2];
@@ -415,7 +467,7 @@ TEST(lnpu_verify_program_keeps_every_row)
 	unlink(path);
 }
 
-/* files of version 2 (no verify program) still load; a verify section needs 3 */
+/* files of versions 2 and 3 (no verify program) still load; a verify section needs 4 */
 TEST(lnpu_version_2_files_still_load)
 {
 	struct lc_options opt = default_options();
@@ -430,11 +482,13 @@ TEST(lnpu_version_2_files_still_load)
 	REQUIRE(path);
 	p = read_file(path, &n);
 	REQUIRE(p);
-	reseal(p, 2);
-	REQUIRE_MSG(!lnpu_parse(&f, p, n, 0, err, sizeof(err)), "%s", err);
-	CHECK(f.prog[2] == NULL);
-	CHECK_EQ(f.meta.verify_rows, 0);
-	lnpu_close(&f);
+	for (uint32_t v = 2; v <= 3; v++) {
+		reseal(p, v);
+		REQUIRE_MSG(!lnpu_parse(&f, p, n, 0, err, sizeof(err)), "%s", err);
+		CHECK(f.prog[2] == NULL);
+		CHECK_EQ(f.meta.verify_rows, 0);
+		lnpu_close(&f);
+	}
 	free(p);
 	unlink(path);
 
@@ -443,10 +497,10 @@ TEST(lnpu_version_2_files_still_load)
 	REQUIRE(path);
 	p = read_file(path, &n);
 	REQUIRE(p);
-	reseal(p, 2);
+	reseal(p, 3);
 	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
-	CHECK_MSG(strstr(err, "unknown type 7 for a version 2 file") != NULL, "%s", err);
-	reseal(p, 4);
+	CHECK_MSG(strstr(err, "unknown type 8 for a version 3 file") != NULL, "%s", err);
+	reseal(p, 5);
 	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
 	CHECK_MSG(strstr(err, "header.version") != NULL, "%s", err);
 	free(p);
@@ -481,7 +535,7 @@ TEST(lnpu_rejects_verify_fields_without_a_program)
 		s.crc = lnpu_crc32c(0, p + s.offset, s.size);
 		memcpy(p + h.table_offset + i * sizeof(s), &s, sizeof(s));
 	}
-	reseal(p, 3);
+	reseal(p, 4);
 	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
 	CHECK_MSG(strstr(err, "meta.verify_rows") != NULL, "%s", err);
 	free(p);

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lumen/chat.h>
 #include <lumen/error.h>
 #include <lumen/sampling.h>
 #include <lumen/tokenizer.h>
@@ -56,11 +57,15 @@ enum lumen_backend {
  * @backend: &enum lumen_backend.
  * @threads: CPU backend: worker threads (0: one per online CPU).
  * @path: NPU backend: the device node (NULL: the first Lumen one).
+ * @silicon: the modeled NPU the modeled figures are for: "glasses" or
+ *	"phone" (NULL: $LUMEN_SILICON, else "glasses"); see
+ *	Documentation/accel/lumen/silicon.rst.
  */
 struct lumen_device_options {
 	enum lumen_backend backend;
 	unsigned int threads;
 	const char *path;
+	const char *silicon;
 };
 
 /**
@@ -72,6 +77,9 @@ struct lumen_device_options {
  * @max_regions: region slots a job can bind.
  * @dtypes: bit n set when enum lumen_dtype n is supported.
  * @has_counters: lumen_device_get_counters() has busy time and energy.
+ * @silicon: the modeled NPU's preset name ("glasses", "phone").
+ * @silicon_summary: one line saying what it models.
+ * @silicon_memory: bytes of RAM a model may use on it.
  */
 struct lumen_device_info {
 	const char *backend;
@@ -81,6 +89,9 @@ struct lumen_device_info {
 	uint32_t max_regions;
 	uint32_t dtypes;
 	bool has_counters;
+	const char *silicon;
+	const char *silicon_summary;
+	uint64_t silicon_memory;
 };
 
 /**
@@ -89,6 +100,8 @@ struct lumen_device_info {
  * @busy_ns: time the device spent running jobs (0 without counters).
  * @energy_uj: energy the device used, microjoules (0 without counters).
  * @bytes_read, @flops: work done (CPU backend: from hw/exec).
+ * @modeled_ns, @modeled_energy_nj: what the jobs run to their end would
+ *	take on the modeled NPU (&lumen_device_info.silicon), both backends.
  */
 struct lumen_counters {
 	uint64_t submissions;
@@ -96,6 +109,8 @@ struct lumen_counters {
 	uint64_t energy_uj;
 	uint64_t bytes_read;
 	uint64_t flops;
+	uint64_t modeled_ns;
+	uint64_t modeled_energy_nj;
 };
 
 struct lumen_device;
@@ -198,6 +213,22 @@ uint32_t lumen_session_pos(const struct lumen_session *s);
 uint32_t lumen_session_ctx(const struct lumen_session *s);
 /* submissions made for this session */
 uint64_t lumen_session_submissions(const struct lumen_session *s);
+
+/**
+ * struct lumen_modeled - a session's jobs on the modeled NPU, running totals.
+ * @prefill_ns, @decode_ns: modeled time of its prefill chunks and of its
+ *	single-token decodes.
+ * @prefill_tokens, @decode_tokens: the tokens they processed.
+ * @energy_nj: modeled energy of both.
+ */
+struct lumen_modeled {
+	uint64_t prefill_ns, decode_ns;
+	uint64_t prefill_tokens, decode_tokens;
+	uint64_t energy_nj;
+};
+
+void lumen_session_get_modeled(const struct lumen_session *s,
+			       struct lumen_modeled *m);
 
 /*
  * Run @n tokens through the model at the current position, in chunks of
@@ -302,6 +333,9 @@ typedef int (*lumen_token_cb)(void *data, int32_t id, const char *piece,
  * @on_token: streaming callback, or NULL.
  * @data: passed to @on_token.
  * @spec: speculative decoding, or NULL for plain decode.
+ * @stop_ids, @n_stop_ids: more tokens that end the generation as EOS
+ *	does (not passed on), e.g. a chat template's end of turn
+ *	(lumen_chat_stop_ids()); honoured whatever @stop_at_eos says.
  */
 struct lumen_generate_params {
 	struct lumen_sampler_params sampling;
@@ -310,18 +344,21 @@ struct lumen_generate_params {
 	lumen_token_cb on_token;
 	void *data;
 	const struct lumen_spec_params *spec;
+	const int32_t *stop_ids;
+	size_t n_stop_ids;
 };
 
 /**
  * struct lumen_generate_stats - what one lumen_generate() did.
- * @n_prompt: prompt tokens (with BOS).
+ * @n_prompt: tokens prefilled: the prompt's (with BOS), and the previous
+ *	call's last token when continuing a session.
  * @n_generated: tokens generated (passed to the callback).
  * @prefill_ns: prompt processing time, to its logits.
  * @first_token_ns: from the call to the first token's callback.
  * @decode_ns: time of the decode steps after the first token.
  * @submissions: device submissions made (prefill chunks + decodes).
  * @hit_context: stopped because the KV cache was full.
- * @hit_eos: stopped at the end-of-sequence token.
+ * @hit_eos: stopped at the end-of-sequence token or one of @stop_ids.
  * @n_drafted, @n_accepted: speculative decoding: draft tokens verified,
  *	and those the model agreed with (acceptance = n_accepted / n_drafted).
  * @n_verify: verification submissions (each also yields one token of
@@ -345,11 +382,15 @@ struct lumen_generate_stats {
 struct lumen_generate_params lumen_generate_default_params(void);
 
 /*
- * Tokenize @prompt (with BOS if the model wants it), prefill it after what
- * the session holds, then sample and decode up to n_predict tokens. The
- * last generated token is not run through the model: generating n tokens
- * costs the prefill chunks plus n - 1 decode submissions.
- * LUMEN_E_CONTEXT if the prompt alone does not fit.
+ * Tokenize @prompt (with BOS if the model wants it and the session is
+ * empty), prefill it after what the session holds, then sample and decode
+ * up to n_predict tokens. The last token sampled (also an EOS or stop
+ * token) is not run at once: generating n tokens costs the prefill chunks
+ * plus n - 1 decode submissions. A later lumen_generate*() on the same
+ * session runs it before its prompt, so calls continue one text turn after
+ * turn (a chat: each call prefills only the new text);
+ * lumen_session_reset() forgets it with the rest.
+ * LUMEN_E_CONTEXT if the prompt alone does not fit; nothing is run then.
  */
 int lumen_generate(struct lumen_session *s, const char *prompt, size_t len,
 		   const struct lumen_generate_params *p,

@@ -8,7 +8,7 @@ LUMEN_CLI_TEST := $(BUILD)/tools/lumen/lumen-cli-unit-tests
 LUMEN_CLI_TEST_SRCS := runtime/tests/test_main.c tools/lumen/tests/test_sha256.c
 
 ALL_TARGETS += $(LUMEN_CLI)
-CHECK_SUITES += lumen-cli-unit runtime-cli
+CHECK_SUITES += lumen-cli-unit runtime-cli lumen-chat
 INSTALL_TARGETS += install-lumen
 
 $(BUILD)/tools/lumen/%.o: PART_CFLAGS := -I$(TOP)/tools/lumen
@@ -29,10 +29,17 @@ suite-lumen-cli-unit: $(LUMEN_CLI_TEST)
 	$(LUMEN_CLI_TEST)
 
 # the CLI's error paths under ASan+UBSan, its output with the normal build
-suite-runtime-cli: $(LUMEN_CLI) $(LUMEN_CLI_SAN) $(LUMENC) $(RUNTIME_MODELS)
+suite-runtime-cli: $(LUMEN_CLI) $(LUMEN_CLI_SAN) $(LUMENC) $(RUNTIME_MODELS) \
+		$(GEN_SYNTHETIC)
 	SHARED=$(SHARED) LUMEN=$(LUMEN_CLI) LUMEN_SAN=$(LUMEN_CLI_SAN) \
 		LUMENC=$(LUMENC) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
-		tools/lumen/tests/cli-tests
+		GEN_SYNTHETIC=$(GEN_SYNTHETIC) tools/lumen/tests/cli-tests
+
+# lumen chat through a pseudo-terminal (python3's pty), as a person types
+.PHONY: suite-lumen-chat
+suite-lumen-chat: $(LUMEN_CLI) $(RUNTIME_MODELS)
+	LUMEN=$(LUMEN_CLI) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
+		tools/lumen/tests/chat-tests
 
 # lumen and the compiler it runs side by side in bin (the CLI looks for
 # lumenc beside itself first, then in the build tree's ../../compiler),

@@ -23,10 +23,14 @@ static void usage(FILE *f)
 		"  info    [-m MODEL] [--device D] [-t N]        the device, the backend and a model\n"
 		"  run     -m MODEL -p PROMPT [-n N] [sampling options] [--device npu|cpu|auto]\n"
 		"                                                 generate text, streamed\n"
+		"  chat    -m MODEL [-s SYSTEM] [--chat-template NAME]\n"
+		"                                                 a conversation with an instruct model\n"
 		"  bench   -m MODEL [-p 64] [-n 64] [-r 5] [-t 1,2] [--json]\n"
 		"                                                 prompt and generation speed\n"
 		"  compile MODEL.gguf -o MODEL.lnpu [lumenc options]\n"
 		"                                                 compile for the NPU (runs lumenc)\n"
+		"  models                                         the compiled models of the cache\n"
+		"  rm      NAME|ID... | --all                     remove compiled models from the cache\n"
 		"\n"
 		"MODEL is a .lnpu, or a .gguf compiled on first use into $LUMEN_CACHE/models.\n"
 		"`lumen <command> --help` lists a command's options; man lumen(1) explains them.\n");
@@ -51,8 +55,11 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "info", cmd_info },
 		{ "run", cmd_run },
+		{ "chat", cmd_chat },
 		{ "bench", cmd_bench },
 		{ "compile", cmd_compile },
+		{ "models", cmd_models },
+		{ "rm", cmd_rm },
 	};
 
 	find_own_dir();
@@ -72,6 +79,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	cli_error("'%s' is not a command (info, run, bench, compile)", argv[1]);
+	cli_error("'%s' is not a command (info, run, chat, bench, compile, models, rm)", argv[1]);
 	return CLI_USAGE;
 }
