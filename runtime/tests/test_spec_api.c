@@ -442,3 +442,39 @@ TEST(sampled_speculation_is_deterministic_per_seed)
 	lumen_model_free(m);
 	lumen_device_close(d);
 }
+
+/* a session continued by a second lumen_generate: the same ids either way */
+TEST(speculation_continues_a_session_like_plain_decode)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-q8_0") : NULL;
+	struct lumen_spec_params sp = { .kind = LUMEN_SPEC_NGRAM,
+					.always_draft = true };
+	static struct recorder rec[2];
+	uint32_t pos[2];
+
+	REQUIRE(m);
+	for (int k = 0; k < 2; k++) {
+		struct lumen_generate_params p = lumen_generate_default_params();
+		struct lumen_session *s;
+
+		p.sampling.temperature = 0;
+		p.n_predict = 30;
+		p.stop_at_eos = false;
+		p.on_token = record;
+		p.data = &rec[k];
+		p.spec = k ? &sp : NULL;
+		rec[k].n = 0;
+		REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+		REQUIRE_EQ(lumen_generate(s, prompts[1], strlen(prompts[1]), &p, NULL), 0);
+		REQUIRE_MSG(!lumen_generate(s, " Lily and", 9, &p, NULL), "%s",
+			    lumen_last_error());
+		pos[k] = lumen_session_pos(s);
+		lumen_session_free(s);
+	}
+	CHECK_EQ(rec[0].n, 60);
+	check_same(&rec[0], &rec[1], "continued session");
+	CHECK_EQ(pos[0], pos[1]);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
