@@ -25,6 +25,7 @@ int lumen_session_create(struct lumen_model *m, uint32_t ctx,
 	if (!s)
 		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
 	s->model = m;
+	s->priority = LUMEN_PRIORITY_NORMAL;
 	s->ctx = ctx ? ctx : m->file.meta.ctx;
 	s->logits = malloc(4ull * m->file.meta.n_vocab);
 	if (!s->logits) {
@@ -84,6 +85,26 @@ uint64_t lumen_session_submissions(const struct lumen_session *s)
 	return s->submissions;
 }
 
+int lumen_session_set_priority(struct lumen_session *s,
+			       enum lumen_priority priority)
+{
+	switch (priority) {
+	case LUMEN_PRIORITY_LOW:
+	case LUMEN_PRIORITY_NORMAL:
+	case LUMEN_PRIORITY_HIGH:
+		s->priority = priority;
+		return 0;
+	}
+	return lumen_fail(LUMEN_E_INVAL,
+			  "priority %d is not low (0), normal (1) or high (2)",
+			  (int)priority);
+}
+
+enum lumen_priority lumen_session_priority(const struct lumen_session *s)
+{
+	return (enum lumen_priority)s->priority;
+}
+
 static const char *fault_name(uint32_t code)
 {
 	switch (code) {
@@ -117,6 +138,7 @@ static int run(struct lumen_session *s, int which)
 	int ret;
 
 	s->have_output = false;
+	dev->job_priority = s->priority;
 	ret = dev->ops->submit(dev, m->prog[which], regions, LNPU_SLOT_COUNT,
 			       &job);
 	if (ret)
