@@ -64,6 +64,43 @@ static int emit(struct lumen_session *s, const struct lumen_generate_params *p,
 	return p->on_token(p->data, id, piece, (size_t)len);
 }
 
+static bool is_stop(const struct lumen_generate_params *p, int32_t eos,
+		    int32_t id)
+{
+	if (p->stop_at_eos && id == eos)
+		return true;
+	for (size_t i = 0; i < p->n_stop_ids; i++)
+		if (p->stop_ids && p->stop_ids[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * What to prefill: the previous call's last token (sampled, never run),
+ * then @ids. Returns the array to prefill (@ids itself when nothing is
+ * pending), NULL if out of memory.
+ */
+static const int32_t *with_pending(const struct lumen_session *s,
+				   const int32_t *ids, size_t n, size_t *total,
+				   int32_t **owned)
+{
+	int32_t *all;
+
+	*owned = NULL;
+	*total = n;
+	if (!s->has_pending)
+		return ids;
+	all = malloc((n + 1) * sizeof(*all));
+	if (!all)
+		return NULL;
+	all[0] = s->pending;
+	if (n)
+		memcpy(all + 1, ids, n * sizeof(*ids));
+	*owned = all;
+	*total = n + 1;
+	return all;
+}
+
 int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 		       const struct lumen_generate_params *p,
 		       struct lumen_generate_stats *stats)
@@ -73,13 +110,26 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 	uint64_t t0 = lumen_now_ns(), t_first = 0, subs0 = s->submissions;
 	int32_t eos = lumen_tokenizer_eos(s->model->tok);
 	bool greedy = device_argmax_will_do(&p->sampling);
+	const int32_t *run;
+	int32_t *owned;
+	size_t total;
 	int ret;
 
-	st.n_prompt = (uint32_t)n;
-	if (n > s->ctx - s->pos) {
+	run = with_pending(s, ids, n, &total, &owned);
+	if (!run) {
+		ret = lumen_fail(LUMEN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	st.n_prompt = (uint32_t)total;
+	if (total == 0) {
+		ret = lumen_fail(LUMEN_E_INVAL,
+				 "nothing to generate from: no prompt and nothing pending");
+		goto out;
+	}
+	if (total > s->ctx - s->pos) {
 		ret = lumen_fail(LUMEN_E_CONTEXT,
 				 "the prompt is %zu tokens, the context holds %u (%u free)",
-				 n, s->ctx, s->ctx - s->pos);
+				 total, s->ctx, s->ctx - s->pos);
 		goto out;
 	}
 	if (!greedy) {
@@ -87,12 +137,13 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 					   &p->sampling, &smp);
 		if (ret)
 			goto out;
-		for (size_t i = 0; i < n; i++)
-			lumen_sampler_accept(smp, ids[i]);
+		for (size_t i = 0; i < total; i++)
+			lumen_sampler_accept(smp, run[i]);
 	}
-	ret = lumen_session_prefill(s, ids, n);
+	ret = lumen_session_prefill(s, run, total);
 	if (ret)
 		goto out;
+	s->has_pending = false;
 	st.prefill_ns = lumen_now_ns() - t0;
 	for (uint32_t i = 0; i < p->n_predict; i++) {
 		int32_t id;
@@ -102,7 +153,10 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 			goto out;
 		if (smp)
 			lumen_sampler_accept(smp, id);
-		if (p->stop_at_eos && id == eos) {
+		/* kept for the next call, which runs it before its prompt */
+		s->pending = id;
+		s->has_pending = true;
+		if (is_stop(p, eos, id)) {
 			st.hit_eos = true;
 			break;
 		}
@@ -122,6 +176,7 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 		ret = lumen_session_decode(s, id);
 		if (ret)
 			goto out;
+		s->has_pending = false;
 	}
 	if (t_first)
 		st.decode_ns = lumen_now_ns() - t_first;
@@ -130,6 +185,7 @@ out:
 	if (stats)
 		*stats = st;
 	lumen_sampler_destroy(smp);
+	free(owned);
 	return ret;
 }
 
@@ -138,9 +194,12 @@ int lumen_generate(struct lumen_session *s, const char *prompt, size_t len,
 		   struct lumen_generate_stats *stats)
 {
 	const struct lumen_tokenizer *tok = s->model->tok;
+	/* BOS opens a text: a session that holds one is continued */
+	bool bos = lumen_tokenizer_add_bos(tok) && s->pos == 0 &&
+		   !s->has_pending;
 	/* as llama-cli: control tokens typed in the prompt are tokens */
 	unsigned flags = LUMEN_TOKENIZE_PARSE_SPECIAL |
-			 (lumen_tokenizer_add_bos(tok) ? LUMEN_TOKENIZE_BOS : 0);
+			 (bos ? LUMEN_TOKENIZE_BOS : 0);
 	size_t cap = LUMEN_TOKENIZE_MAX(len);
 	int32_t *ids = malloc(cap * sizeof(*ids));
 	long n;
@@ -157,7 +216,7 @@ int lumen_generate(struct lumen_session *s, const char *prompt, size_t len,
 		return n < 0 ? (int)n : lumen_fail(LUMEN_E_INVAL,
 				"the prompt tokenizes to more than %zu ids", cap);
 	}
-	if (n == 0) {
+	if (n == 0 && !s->has_pending) {
 		free(ids);
 		return lumen_fail(LUMEN_E_INVAL,
 				  "the prompt is empty and the model adds no BOS");

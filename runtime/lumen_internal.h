@@ -102,6 +102,7 @@ struct lumen_model {
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];
 	uint64_t weight_bytes_copied;
+	char *chat_template;			/* tokenizer.chat_template or NULL */
 };
 
 struct lumen_session {
@@ -112,7 +113,16 @@ struct lumen_session {
 	uint32_t priority;			/* enum lumen_priority */
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
+	/*
+	 * lumen_generate's last token: sampled, not yet run (so that n tokens
+	 * cost n - 1 decodes); the next lumen_generate runs it first
+	 */
+	int32_t pending;
+	bool has_pending;
 };
+
+/* the model's tokenizer.chat_template (NUL-terminated), or NULL */
+const char *lumen_model_chat_template(const struct lumen_model *m);
 
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1

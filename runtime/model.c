@@ -306,6 +306,7 @@ void lumen_model_free(struct lumen_model *m)
 	if (m->weights.host)
 		dev->ops->buf_free(dev, &m->weights);
 	lumen_tokenizer_destroy(m->tok);
+	free(m->chat_template);
 	lnpu_close(&m->file);
 	free(m);
 }
@@ -339,4 +340,9 @@ void lumen_model_get_info(const struct lumen_model *m,
 const struct lumen_tokenizer *lumen_model_tokenizer(const struct lumen_model *m)
 {
 	return m->tok;
+}
+
+const char *lumen_model_chat_template(const struct lumen_model *m)
+{
+	return m ? m->chat_template : NULL;
 }

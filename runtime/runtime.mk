@@ -41,13 +41,15 @@ RUNTIME_SRCS += \
 	runtime/backend_npu_submit.c \
 	runtime/model.c \
 	runtime/session.c \
-	runtime/generate.c
+	runtime/generate.c \
+	runtime/chat.c
 
 RUNTIME_TEST_SRCS := \
 	runtime/tests/test_main.c \
 	runtime/tests/vocab_gguf.c \
 	runtime/tests/test_tokenizer.c \
-	runtime/tests/test_sampling.c
+	runtime/tests/test_sampling.c \
+	runtime/tests/test_chat.c
 
 RUNTIME_GOLDEN_SRCS := \
 	runtime/tests/golden.c \

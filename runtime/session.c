@@ -68,6 +68,7 @@ void lumen_session_reset(struct lumen_session *s)
 {
 	s->pos = 0;
 	s->have_output = false;
+	s->has_pending = false;
 }
 
 uint32_t lumen_session_pos(const struct lumen_session *s)

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lumen/chat.h>
 #include <lumen/error.h>
 #include <lumen/sampling.h>
 #include <lumen/tokenizer.h>
@@ -242,6 +243,9 @@ typedef int (*lumen_token_cb)(void *data, int32_t id, const char *piece,
  * @stop_at_eos: stop after the end-of-sequence token (not passed on).
  * @on_token: streaming callback, or NULL.
  * @data: passed to @on_token.
+ * @stop_ids, @n_stop_ids: more tokens that end the generation as EOS
+ *	does (not passed on), e.g. a chat template's end of turn
+ *	(lumen_chat_stop_ids()); honoured whatever @stop_at_eos says.
  */
 struct lumen_generate_params {
 	struct lumen_sampler_params sampling;
@@ -249,18 +253,21 @@ struct lumen_generate_params {
 	bool stop_at_eos;
 	lumen_token_cb on_token;
 	void *data;
+	const int32_t *stop_ids;
+	size_t n_stop_ids;
 };
 
 /**
  * struct lumen_generate_stats - what one lumen_generate() did.
- * @n_prompt: prompt tokens (with BOS).
+ * @n_prompt: tokens prefilled: the prompt's (with BOS), and the previous
+ *	call's last token when continuing a session.
  * @n_generated: tokens generated (passed to the callback).
  * @prefill_ns: prompt processing time, to its logits.
  * @first_token_ns: from the call to the first token's callback.
  * @decode_ns: time of the decode steps after the first token.
  * @submissions: device submissions made (prefill chunks + decodes).
  * @hit_context: stopped because the KV cache was full.
- * @hit_eos: stopped at the end-of-sequence token.
+ * @hit_eos: stopped at the end-of-sequence token or one of @stop_ids.
  */
 struct lumen_generate_stats {
 	uint32_t n_prompt;
@@ -276,11 +283,15 @@ struct lumen_generate_stats {
 struct lumen_generate_params lumen_generate_default_params(void);
 
 /*
- * Tokenize @prompt (with BOS if the model wants it), prefill it after what
- * the session holds, then sample and decode up to n_predict tokens. The
- * last generated token is not run through the model: generating n tokens
- * costs the prefill chunks plus n - 1 decode submissions.
- * LUMEN_E_CONTEXT if the prompt alone does not fit.
+ * Tokenize @prompt (with BOS if the model wants it and the session is
+ * empty), prefill it after what the session holds, then sample and decode
+ * up to n_predict tokens. The last token sampled (also an EOS or stop
+ * token) is not run at once: generating n tokens costs the prefill chunks
+ * plus n - 1 decode submissions. A later lumen_generate*() on the same
+ * session runs it before its prompt, so calls continue one text turn after
+ * turn (a chat: each call prefills only the new text);
+ * lumen_session_reset() forgets it with the rest.
+ * LUMEN_E_CONTEXT if the prompt alone does not fit; nothing is run then.
  */
 int lumen_generate(struct lumen_session *s, const char *prompt, size_t len,
 		   const struct lumen_generate_params *p,

@@ -588,3 +588,136 @@ TEST(errors_are_negative_codes_with_a_per_thread_message)
 	lumen_session_free(s);
 	close_fixture(&f);
 }
+
+/*
+ * A session continued turn after turn gives what one pass over the same
+ * tokens gives: lumen_generate runs the previous call's last token before
+ * the new prompt, and adds no second BOS.
+ */
+TEST(generate_continues_a_session)
+{
+	struct fixture f;
+	struct lumen_session *s;
+	struct lumen_generate_stats st;
+	struct recorder a = { .n = 0 }, b = { .n = 0 }, one = { .n = 0 };
+	struct lumen_generate_params p;
+	const struct lumen_tokenizer *tok;
+	int32_t ids[128];
+	long n_first, n_more;
+	size_t n = 0;
+
+	REQUIRE(!open_fixture(&f, "q8_0", 1));
+	tok = lumen_model_tokenizer(f.m);
+	REQUIRE_EQ(lumen_session_create(f.m, 0, &s), 0);
+	/* two calls: a prompt, then more text after the answer */
+	p = greedy(6, &a);
+	REQUIRE_EQ(lumen_generate(s, "Once upon a time", 16, &p, &st), 0);
+	REQUIRE_EQ(a.n, 6);
+	CHECK_EQ(lumen_session_pos(s), st.n_prompt + 5);
+	p = greedy(8, &b);
+	REQUIRE_EQ(lumen_generate(s, " there was", 10, &p, &st), 0);
+	n_more = lumen_tokenize(tok, " there was", 10, 0, ids, 128);
+	REQUIRE(n_more > 0);
+	/* the pending token and the new text, no BOS */
+	CHECK_EQ(st.n_prompt, 1 + n_more);
+	/* one pass: BOS + prompt + the 6 answered tokens + the new text */
+	n_first = lumen_tokenize(tok, "Once upon a time", 16, LUMEN_TOKENIZE_BOS,
+				 ids, 128);
+	REQUIRE(n_first > 0);
+	n = (size_t)n_first;
+	memcpy(ids + n, a.ids, 6 * sizeof(*ids));
+	n += 6;
+	n += (size_t)lumen_tokenize(tok, " there was", 10, 0, ids + n, 128 - n);
+	lumen_session_reset(s);
+	p = greedy(8, &one);
+	REQUIRE_EQ(lumen_generate_ids(s, ids, n, &p, &st), 0);
+	REQUIRE_EQ(one.n, 8);
+	CHECK(!memcmp(one.ids, b.ids, 8 * sizeof(*ids)));
+	/* the same logits after the continuation's prefill as after one pass */
+	{
+		struct recorder c = { .n = 0 };
+		float *want = malloc(f.info.n_vocab * sizeof(float));
+		float diff = 0;
+
+		REQUIRE(want);
+		lumen_session_reset(s);
+		REQUIRE_EQ(lumen_session_prefill(s, ids, n), 0);
+		memcpy(want, lumen_session_logits(s), f.info.n_vocab * sizeof(float));
+		lumen_session_reset(s);
+		p = greedy(6, &c);
+		REQUIRE_EQ(lumen_generate(s, "Once upon a time", 16, &p, &st), 0);
+		p = greedy(1, &c);
+		REQUIRE_EQ(lumen_generate(s, " there was", 10, &p, &st), 0);
+		CHECK_EQ(lumen_session_pos(s), n);
+		for (uint32_t i = 0; i < f.info.n_vocab; i++) {
+			float d = lumen_session_logits(s)[i] - want[i];
+
+			if (d < 0)
+				d = -d;
+			if (d > diff)
+				diff = d;
+		}
+		CHECK_MSG(diff < 1e-2f, "logits differ by %g", diff);
+		free(want);
+	}
+	/* an empty prompt continues from the pending token alone */
+	{
+		struct recorder c = { .n = 0 }, d = { .n = 0 };
+
+		lumen_session_reset(s);
+		p = greedy(3, &c);
+		REQUIRE_EQ(lumen_generate(s, "Once", 4, &p, &st), 0);
+		p = greedy(3, &d);
+		REQUIRE_EQ(lumen_generate(s, "", 0, &p, &st), 0);
+		CHECK_EQ(st.n_prompt, 1);
+		lumen_session_reset(s);
+		p = greedy(6, &one);
+		one.n = 0;
+		REQUIRE_EQ(lumen_generate(s, "Once", 4, &p, &st), 0);
+		CHECK(!memcmp(one.ids, c.ids, 3 * sizeof(*ids)));
+		CHECK(!memcmp(one.ids + 3, d.ids, 3 * sizeof(*ids)));
+	}
+	/* a reset session starts with BOS again, nothing pending */
+	lumen_session_reset(s);
+	p = greedy(1, &a);
+	REQUIRE_EQ(lumen_generate(s, "Once", 4, &p, &st), 0);
+	CHECK_EQ(st.n_prompt, lumen_tokenize(tok, "Once", 4, LUMEN_TOKENIZE_BOS,
+					     ids, 128));
+	lumen_session_free(s);
+	close_fixture(&f);
+}
+
+/* stop_ids end the generation like EOS, not passed on */
+TEST(generate_stops_at_stop_ids)
+{
+	struct fixture f;
+	struct lumen_session *s;
+	struct lumen_generate_stats st;
+	struct recorder a = { .n = 0 }, b = { .n = 0 };
+	struct lumen_generate_params p;
+	int32_t stop;
+
+	REQUIRE(!open_fixture(&f, "q8_0", 1));
+	REQUIRE_EQ(lumen_session_create(f.m, 0, &s), 0);
+	p = greedy(8, &a);
+	REQUIRE_EQ(lumen_generate(s, "Once upon a time", 16, &p, &st), 0);
+	REQUIRE_EQ(a.n, 8);
+	stop = a.ids[4];
+	lumen_session_reset(s);
+	p = greedy(8, &b);
+	p.stop_ids = &stop;
+	p.n_stop_ids = 1;
+	REQUIRE_EQ(lumen_generate(s, "Once upon a time", 16, &p, &st), 0);
+	CHECK(st.hit_eos);
+	/* the first occurrence of the stop token ends it */
+	for (size_t i = 0; i < 4; i++)
+		if (a.ids[i] == stop) {
+			CHECK_EQ(b.n, i);
+			goto done;
+		}
+	CHECK_EQ(b.n, 4);
+	CHECK(!memcmp(a.ids, b.ids, 4 * sizeof(int32_t)));
+done:
+	lumen_session_free(s);
+	close_fixture(&f);
+}
