@@ -7,6 +7,13 @@ LUMEN_CLI_SAN := $(BUILD)/tools/lumen/lumen.san
 LUMEN_CLI_TEST := $(BUILD)/tools/lumen/lumen-cli-unit-tests
 LUMEN_CLI_TEST_SRCS := runtime/tests/test_main.c tools/lumen/tests/test_sha256.c
 
+# lumen serve (tools/lumen/serve/) on libmicrohttpd and jansson (Debian's
+# libmicrohttpd-dev, libjansson-dev): in the host's lumen only, so the
+# static guest lumen of npu-e2e.mk needs neither (cmd_serve is weak)
+SERVE_SRCS := $(wildcard tools/lumen/serve/*.c)
+SERVE_OBJS := $(SERVE_SRCS:%.c=$(BUILD)/%.o)
+SERVE_LDLIBS := -lmicrohttpd -ljansson
+
 ALL_TARGETS += $(LUMEN_CLI)
 CHECK_SUITES += lumen-cli-unit runtime-cli
 INSTALL_TARGETS += install-lumen
@@ -14,11 +21,12 @@ INSTALL_TARGETS += install-lumen
 $(BUILD)/tools/lumen/%.o: PART_CFLAGS := -I$(TOP)/tools/lumen
 $(BUILD)/tools/lumen/%.san.o: PART_CFLAGS := -I$(TOP)/tools/lumen
 
-$(LUMEN_CLI): $(LUMEN_CLI_OBJS) $(RUNTIME_LIB)
-	$(CC) -o $@ $^ $(RUNTIME_LDLIBS)
+$(LUMEN_CLI): $(LUMEN_CLI_OBJS) $(SERVE_OBJS) $(RUNTIME_LIB)
+	$(CC) -o $@ $^ $(RUNTIME_LDLIBS) $(SERVE_LDLIBS)
 
-$(LUMEN_CLI_SAN): $(LUMEN_CLI_SRCS:%.c=$(BUILD)/%.san.o) $(RUNTIME_LIB_SAN)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(RUNTIME_LDLIBS)
+$(LUMEN_CLI_SAN): $(LUMEN_CLI_SRCS:%.c=$(BUILD)/%.san.o) \
+		$(SERVE_SRCS:%.c=$(BUILD)/%.san.o) $(RUNTIME_LIB_SAN)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(RUNTIME_LDLIBS) $(SERVE_LDLIBS)
 
 $(LUMEN_CLI_TEST): $(LUMEN_CLI_TEST_SRCS:%.c=$(BUILD)/%.o) \
 		$(BUILD)/tools/lumen/sha256.o $(TEST_LIB)

@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		"                                                 prompt and generation speed\n"
 		"  compile MODEL.gguf -o MODEL.lnpu [lumenc options]\n"
 		"                                                 compile for the NPU (runs lumenc)\n"
+		"  serve   -m MODEL [--host 127.0.0.1] [--port 8080] [--parallel N]\n"
+		"                                                 an OpenAI-compatible HTTP endpoint\n"
 		"\n"
 		"MODEL is a .lnpu, or a .gguf compiled on first use into $LUMEN_CACHE/models.\n"
 		"`lumen <command> --help` lists a command's options; man lumen(1) explains them.\n");
@@ -53,6 +55,7 @@ int main(int argc, char **argv)
 		{ "run", cmd_run },
 		{ "bench", cmd_bench },
 		{ "compile", cmd_compile },
+		{ "serve", cmd_serve },
 	};
 
 	find_own_dir();
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
+		if (!strcmp(argv[1], cmds[i].name) && cmds[i].fn)
 			return cmds[i].fn(argc - 1, argv + 1);
 	cli_error("'%s' is not a command (info, run, bench, compile)", argv[1]);
 	return CLI_USAGE;
