@@ -51,3 +51,25 @@ install-lumen: $(LUMEN_CLI) $(LUMENC)
 	install -m 755 $(LUMEN_CLI) $(DESTDIR)$(BINDIR)/lumen
 	install -m 755 $(LUMENC) $(DESTDIR)$(BINDIR)/lumenc
 	install -m 644 runtime/man/lumen.1 $(DESTDIR)$(MANDIR)/man1/
+
+# ---- lumen serve: its tests (the openai npm client, curl), load test, fuzzing ----
+# The client is installed from npm outside the checkout by setup-client.
+SERVE_TEST_DIR := tools/lumen/tests/serve
+SERVE_MODEL := $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu
+CHECK_SUITES += serve
+
+.PHONY: suite-serve bench-serve
+# the server under ASan+UBSan; it must stop cleanly (and leak nothing)
+suite-serve: $(LUMEN_CLI_SAN) $(LUMEN_CLI) $(SERVE_MODEL)
+	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
+		LUMEN=$(LUMEN_CLI_SAN) LUMEN_MODEL=$(SERVE_MODEL) LUMEN_OPENAI_DIR=$$dir \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		node --test --test-reporter=tap $(SERVE_TEST_DIR)/serve-tests.mjs
+
+# 8 clients x 20 streamed requests, all normal, then one high-priority
+# client among seven low ones: p50/p99 time to first token and total
+BENCH_TARGETS += bench-serve
+bench-serve: $(LUMEN_CLI) $(SERVE_MODEL)
+	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
+		LUMEN_OPENAI_DIR=$$dir node $(SERVE_TEST_DIR)/load.mjs $(LUMEN_CLI) $(SERVE_MODEL) \
+		--clients 8 --requests 20 --max-tokens 32 --parallel 4 -- --device cpu -t 1
