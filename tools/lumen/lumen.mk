@@ -73,3 +73,25 @@ bench-serve: $(LUMEN_CLI) $(SERVE_MODEL)
 	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
 		LUMEN_OPENAI_DIR=$$dir node $(SERVE_TEST_DIR)/load.mjs $(LUMEN_CLI) $(SERVE_MODEL) \
 		--clients 8 --requests 20 --max-tokens 32 --parallel 4 -- --device cpu -t 1
+
+# fuzz-serve-request: the request parser and the UTF-8 repair, alone (no
+# model, no HTTP); seeded by the committed corpus
+SERVE_FUZZ := $(BUILD)/tools/lumen/fuzz-serve-request
+CHECK_SUITES += serve-fuzz
+
+$(SERVE_FUZZ): tools/lumen/fuzz/fuzz_serve_request.c tools/lumen/serve/serve_request.c \
+		tools/lumen/serve/serve_utf8.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(TOP)/tools/lumen/serve -o $@ $^ -ljansson
+
+.PHONY: fuzz-serve-request suite-serve-fuzz
+# a long run: make fuzz-serve-request FUZZ_SECONDS=3600
+fuzz-serve-request: $(SERVE_FUZZ)
+	@mkdir -p $(BUILD)/tools/lumen/corpus-serve-request
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+		-timeout=10 -print_final_stats=1 -artifact_prefix=$(BUILD)/tools/lumen/fuzz-serve-request- \
+		$(BUILD)/tools/lumen/corpus-serve-request tools/lumen/fuzz/corpus/serve-request
+
+suite-serve-fuzz: $(SERVE_FUZZ)
+	@scripts/run-fuzz-suite $(FUZZ_CHECK_SECONDS) $(BUILD)/tools/lumen - \
+		serve-request=tools/lumen/fuzz/corpus/serve-request

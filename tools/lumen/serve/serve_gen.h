@@ -24,6 +24,7 @@
 #include <lumen/lumen.h>
 
 #include "serve_request.h"
+#include "serve_utf8.h"
 
 struct serve_gate {
 	pthread_mutex_t mu;
@@ -122,8 +123,5 @@ void serve_gen_fini(struct serve_gen *g);
  * @final.
  */
 size_t serve_gen_ready(const struct serve_gen *g, bool final);
-
-/* @s[0..len) as valid UTF-8 (bad bytes become U+FFFD); malloc'd */
-char *serve_utf8_clean(const char *s, size_t len, size_t *out_len);
 
 #endif /* SERVE_GEN_H */
