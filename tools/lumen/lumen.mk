@@ -95,3 +95,12 @@ fuzz-serve-request: $(SERVE_FUZZ)
 suite-serve-fuzz: $(SERVE_FUZZ)
 	@scripts/run-fuzz-suite $(FUZZ_CHECK_SECONDS) $(BUILD)/tools/lumen - \
 		serve-request=tools/lumen/fuzz/corpus/serve-request
+
+# lumen serve on the NPU in the QEMU guest, the openai client on the host
+# through a forwarded loopback port (one boot, about 2 minutes under TCG)
+CHECK_SUITES += serve-npu
+.PHONY: suite-serve-npu
+suite-serve-npu: $(LUMEN_CLI) $(LUMEN_KO) $(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu
+	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
+		LUMEN=$(LUMEN_CLI) LUMEN_KO=$(LUMEN_KO) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
+		SHARED=$(SHARED) LUMEN_OPENAI_DIR=$$dir $(SERVE_TEST_DIR)/run-npu

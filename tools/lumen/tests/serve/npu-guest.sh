@@ -1,0 +1,57 @@
+#!/bin/sh
+# In-guest half of suite serve-npu (busybox sh, started by run-npu through
+# scripts/vm-run with lumen.ko loaded): lumen serve on the NPU, and the
+# openai client (node, npu-client.mjs) talking to it over the guest's
+# loopback. The project's QEMU is built without user networking (slirp),
+# so the client runs in the guest rather than on the host. Then the server
+# is stopped and must exit cleanly. Prints "ok - " / "not ok - " lines and
+# "# " comments; exits with the number of failures.
+L=/lumen
+failed=0
+check() {
+	desc=$1
+	shift
+	if "$@"; then
+		echo "ok - $desc"
+	else
+		echo "not ok - $desc"
+		failed=$((failed + 1))
+	fi
+}
+
+ip link set lo up
+check "lumen.ko found the NPU" test -e /dev/accel/accel0
+
+# the host's lumen and the libraries it links (libmicrohttpd, jansson, ...)
+$L/lib/ld-linux-x86-64.so.2 --library-path $L/lib $L/bin/lumen serve -m "$L/models/stories260K-f32.lnpu" --device npu \
+	--port 8080 --parallel 2 --api-key "$SERVE_KEY" \
+	>/tmp/serve.out 2>/tmp/serve.err &
+pid=$!
+up=0
+for _ in $(seq 1 600); do
+	if wget -q -O /tmp/health http://127.0.0.1:8080/health 2>/dev/null; then
+		up=1
+		break
+	fi
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.5
+done
+check "lumen serve listens on the NPU" test "$up" = 1
+check "/health says the backend is the NPU" grep -q '"backend":"npu"' /tmp/health
+
+SERVE_URL=http://127.0.0.1:8080/v1 SERVE_KEY=$SERVE_KEY GOLDEN_DIR=$L/golden \
+	LUMEN_OPENAI_DIR=$L/openai $L/lib/ld-linux-x86-64.so.2 --library-path $L/lib \
+	$L/bin/node $L/serve-tests/npu-client.mjs >/tmp/client.out 2>&1
+crc=$?
+sed -e 's/^ok - /ok - client: /' -e 's/^not ok - /not ok - client: /' /tmp/client.out
+failed=$((failed + $(grep -c '^not ok - ' /tmp/client.out)))
+check "the openai client ran to its end (exit $crc)" test "$crc" = 0
+wget -q -O /tmp/health http://127.0.0.1:8080/health 2>/dev/null
+echo "# health: $(cat /tmp/health)"
+check "the server counts the client's 4 answers served" grep -q '"served":4,' /tmp/health
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "lumen serve stopped cleanly on SIGTERM (exit $rc)" test "$rc" = 0
+sed 's/^/# serve: /' /tmp/serve.out /tmp/serve.err
+exit "$failed"
