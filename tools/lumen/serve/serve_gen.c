@@ -139,10 +139,19 @@ static bool is_stop_id(const struct serve_gen *g, int32_t id)
 	return false;
 }
 
+/*
+ * The device failing a job (a hang the driver reset, a lost device) is
+ * the service being unavailable for now: 503, retry. A fault of the
+ * program itself, or anything else, is the server's error: 500.
+ */
 static int device_error(struct serve_error *err, const char *what, int ret)
 {
 	const char *detail = lumen_last_error();
 
+	if (ret == LUMEN_E_DEVICE)
+		return serve_fail(err, 503, "server_error", NULL, "device_unavailable",
+				  "%s: %s; retry later", what,
+				  detail[0] ? detail : lumen_strerror(ret));
 	return serve_fail(err, 500, "server_error", NULL, NULL, "%s: %s", what,
 			  detail[0] ? detail : lumen_strerror(ret));
 }

@@ -49,6 +49,21 @@ check "the openai client ran to its end (exit $crc)" test "$crc" = 0
 wget -q -O /tmp/health http://127.0.0.1:8080/health 2>/dev/null
 echo "# health: $(cat /tmp/health)"
 check "the server counts the client's 4 answers served" grep -q '"served":4,' /tmp/health
+
+# the NPU hangs under a request: the driver resets it; that request gets
+# 503 (retry later), and the server goes on with the next one
+post() {
+	wget -q -O /tmp/post.out --header "Authorization: Bearer $SERVE_KEY" \
+		--header "Content-Type: application/json" \
+		--post-data '{"prompt": "Once upon a time", "max_tokens": 8, "temperature": 0}' \
+		http://127.0.0.1:8080/v1/completions 2>/tmp/post.err
+}
+for hook in /sys/kernel/debug/accel/*/hang_next; do echo 1 >"$hook"; done
+post
+check "a request whose NPU job hangs gets 503" grep -q 503 /tmp/post.err
+sed 's/^/# /' /tmp/post.err
+post
+check "after the NPU's reset the next request is served" grep -q '"finish_reason":"length"' /tmp/post.out
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
