@@ -5,7 +5,8 @@ LUMEN_CLI_OBJS := $(LUMEN_CLI_SRCS:%.c=$(BUILD)/%.o)
 LUMEN_CLI := $(BUILD)/tools/lumen/lumen
 LUMEN_CLI_SAN := $(BUILD)/tools/lumen/lumen.san
 LUMEN_CLI_TEST := $(BUILD)/tools/lumen/lumen-cli-unit-tests
-LUMEN_CLI_TEST_SRCS := runtime/tests/test_main.c tools/lumen/tests/test_sha256.c
+LUMEN_CLI_TEST_SRCS := runtime/tests/test_main.c tools/lumen/tests/test_sha256.c \
+	tools/lumen/tests/test_serve.c
 
 # lumen serve (tools/lumen/serve/) on libmicrohttpd and jansson (Debian's
 # libmicrohttpd-dev, libjansson-dev): in the host's lumen only, so the
@@ -18,8 +19,8 @@ ALL_TARGETS += $(LUMEN_CLI)
 CHECK_SUITES += lumen-cli-unit runtime-cli
 INSTALL_TARGETS += install-lumen
 
-$(BUILD)/tools/lumen/%.o: PART_CFLAGS := -I$(TOP)/tools/lumen
-$(BUILD)/tools/lumen/%.san.o: PART_CFLAGS := -I$(TOP)/tools/lumen
+$(BUILD)/tools/lumen/%.o: PART_CFLAGS := -I$(TOP)/tools/lumen -I$(TOP)/tools/lumen/serve
+$(BUILD)/tools/lumen/%.san.o: PART_CFLAGS := -I$(TOP)/tools/lumen -I$(TOP)/tools/lumen/serve
 
 $(LUMEN_CLI): $(LUMEN_CLI_OBJS) $(SERVE_OBJS) $(RUNTIME_LIB)
 	$(CC) -o $@ $^ $(RUNTIME_LDLIBS) $(SERVE_LDLIBS)
@@ -29,12 +30,14 @@ $(LUMEN_CLI_SAN): $(LUMEN_CLI_SRCS:%.c=$(BUILD)/%.san.o) \
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(RUNTIME_LDLIBS) $(SERVE_LDLIBS)
 
 $(LUMEN_CLI_TEST): $(LUMEN_CLI_TEST_SRCS:%.c=$(BUILD)/%.o) \
-		$(BUILD)/tools/lumen/sha256.o $(TEST_LIB)
-	$(CC) -o $@ $^
+		$(BUILD)/tools/lumen/sha256.o \
+		$(filter-out %/serve.o %/serve_http.o %/serve_chat.o,$(SERVE_OBJS)) \
+		$(RUNTIME_LIB) $(TEST_LIB)
+	$(CC) -o $@ $^ $(RUNTIME_LDLIBS) -ljansson
 
 .PHONY: suite-lumen-cli-unit suite-runtime-cli
-suite-lumen-cli-unit: $(LUMEN_CLI_TEST)
-	$(LUMEN_CLI_TEST)
+suite-lumen-cli-unit: $(LUMEN_CLI_TEST) $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu
+	LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) $(LUMEN_CLI_TEST)
 
 # the CLI's error paths under ASan+UBSan, its output with the normal build
 suite-runtime-cli: $(LUMEN_CLI) $(LUMEN_CLI_SAN) $(LUMENC) $(RUNTIME_MODELS)
