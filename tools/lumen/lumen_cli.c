@@ -72,9 +72,15 @@ int main(int argc, char **argv)
 		printf("lumen %s\n", LUMEN_VERSION_STRING);
 		return CLI_OK;
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name) && cmds[i].fn)
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		if (cmds[i].fn)
 			return cmds[i].fn(argc - 1, argv + 1);
-	cli_error("'%s' is not a command (info, run, bench, compile)", argv[1]);
+		cli_error("'%s' is not in this build of lumen (the static one, without libmicrohttpd)",
+			  argv[1]);
+		return CLI_USAGE;
+	}
+	cli_error("'%s' is not a command (info, run, bench, compile, serve)", argv[1]);
 	return CLI_USAGE;
 }
