@@ -405,7 +405,7 @@ static enum MHD_Result generate(struct serve_conn *conn,
 	enum MHD_Result ret;
 	const char *h;
 	char *prompt;
-	int priority;
+	int priority, init;
 
 	if (conn->too_large) {
 		serve_fail(&err, 413, "invalid_request_error", NULL,
@@ -442,11 +442,10 @@ static enum MHD_Result generate(struct serve_conn *conn,
 			serve_fail(&err, 500, "server_error", NULL, NULL, "out of memory");
 		return send_error(c, &err);
 	}
-	ret = serve_gen_init(&conn->gen, st, req, priority, prompt, &err) ?
-	      MHD_NO : MHD_YES;
+	init = serve_gen_init(&conn->gen, st, req, priority, prompt, &err);
 	free(prompt);
 	conn->have_gen = true;
-	if (ret == MHD_NO)
+	if (init)
 		return send_error(c, &err);
 	if (kind == SERVE_CHAT) {
 		int32_t ids[8];

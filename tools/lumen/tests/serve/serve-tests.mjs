@@ -294,3 +294,50 @@ test('a full queue answers 429; the held request still completes', async () => {
 		assert.equal(code, 0, stderr);
 	}
 });
+
+test('a storm of streams dropped at random points and refused ones leaves the accounts square', async () => {
+	const small = await startServer(LUMEN, [...COMMON, '--parallel', '2', '--queue', '3']);
+	try {
+		const c = new OpenAI({ baseURL: small.url, apiKey: 'x', maxRetries: 0 });
+		let refused = 0, dropped = 0, done = 0;
+		await Promise.all(Array.from({ length: 24 }, async (_, i) => {
+			const ac = new AbortController();
+			try {
+				const stream = await c.completions.create({ model: 'stories260K-q8_0', prompt: PROMPT,
+					max_tokens: 64, temperature: 0, stream: true, priority: ['low', 'normal', 'high'][i % 3] },
+				{ signal: ac.signal });
+				let n = 0;
+				for await (const chunk of stream) {
+					if (chunk.choices.length && ++n === 1 + (i * 7) % 40 && i % 4) {
+						ac.abort();
+						break;
+					}
+				}
+				if (ac.signal.aborted)
+					dropped++;
+				else
+					done++;
+			} catch (e) {
+				if (e.status === 429)
+					refused++;
+				else if (ac.signal.aborted)
+					dropped++;
+				else
+					throw e;
+			}
+		}));
+		assert.equal(refused + dropped + done, 24);
+		assert.ok(refused > 0, 'some were refused: 24 at once, room for 5');
+		const h = await waitHealth(small.base, (x) => x.slots.active === 0 && x.slots.waiting === 0 &&
+			x.requests.served + x.requests.cancelled === dropped + done);
+		assert.equal(h.slots.active, 0, JSON.stringify(h));
+		assert.equal(h.slots.waiting, 0, JSON.stringify(h));
+		assert.equal(h.requests.rejected, refused);
+		assert.equal(h.requests.served + h.requests.cancelled, dropped + done, JSON.stringify(h));
+		const r = await c.completions.create({ model: 'stories260K-q8_0', prompt: PROMPT, max_tokens: 4, temperature: 0 });
+		assert.equal(r.usage.completion_tokens, 4, 'served after the storm');
+	} finally {
+		const { code, stderr } = await small.stop();
+		assert.equal(code, 0, stderr);
+	}
+});
