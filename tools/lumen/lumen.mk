@@ -67,7 +67,7 @@ suite-serve: $(LUMEN_CLI_SAN) $(LUMEN_CLI) $(SERVE_MODEL)
 	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
 		LUMEN=$(LUMEN_CLI_SAN) LUMEN_MODEL=$(SERVE_MODEL) LUMEN_OPENAI_DIR=$$dir \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		node --test --test-reporter=tap $(SERVE_TEST_DIR)/serve-tests.mjs
+		node --test --test-timeout=120000 --test-reporter=tap $(SERVE_TEST_DIR)/serve-tests.mjs
 
 # 8 clients x 20 streamed requests, all normal, then one high-priority
 # client among seven low ones: p50/p99 time to first token and total. On

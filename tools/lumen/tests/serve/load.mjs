@@ -99,7 +99,7 @@ async function main(argv) {
 		'--queue', String(opt.clients), ...extra]);
 	let failed = 0;
 	try {
-		const client = new OpenAI({ baseURL: srv.url, apiKey: 'x', maxRetries: 0 });
+		const client = new OpenAI({ baseURL: srv.url, apiKey: 'x', maxRetries: 0, timeout: 120000 });
 		const model_id = (await client.models.list()).data[0].id;
 		const args = { client, model: model_id, clients: opt.clients, requests: opt.requests,
 			maxTokens: opt['max-tokens'] };

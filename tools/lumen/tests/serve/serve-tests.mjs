@@ -22,7 +22,7 @@ let srv, client, modelId;
 
 before(async () => {
 	srv = await startServer(LUMEN, [...COMMON, '--parallel', '2', '--max-tokens', '256']);
-	client = new OpenAI({ baseURL: srv.url, apiKey: 'unused', maxRetries: 0 });
+	client = new OpenAI({ baseURL: srv.url, apiKey: 'unused', maxRetries: 0, timeout: 60000 });
 });
 
 after(async () => {
@@ -258,11 +258,11 @@ test('concurrent streams (4 clients x 3, one of them high priority) are complete
 test('the API key: 401 without it, served with it; /health stays open', async () => {
 	const keyed = await startServer(LUMEN, [...COMMON, '--api-key', 'sesame']);
 	try {
-		const bad = new OpenAI({ baseURL: keyed.url, apiKey: 'wrong', maxRetries: 0 });
+		const bad = new OpenAI({ baseURL: keyed.url, apiKey: 'wrong', maxRetries: 0, timeout: 60000 });
 		await assert.rejects(bad.models.list(), (e) => e.status === 401 && e.code === 'invalid_api_key');
 		const nokey = await fetch(`${keyed.url}/models`);
 		assert.equal(nokey.status, 401);
-		const good = new OpenAI({ baseURL: keyed.url, apiKey: 'sesame', maxRetries: 0 });
+		const good = new OpenAI({ baseURL: keyed.url, apiKey: 'sesame', maxRetries: 0, timeout: 60000 });
 		assert.equal((await good.models.list()).data.length, 1);
 		assert.equal((await fetch(`${keyed.base}/health`)).status, 200);
 	} finally {
@@ -274,7 +274,7 @@ test('the API key: 401 without it, served with it; /health stays open', async ()
 test('a full queue answers 429; the held request still completes', async () => {
 	const small = await startServer(LUMEN, [...COMMON, '--parallel', '1', '--queue', '0']);
 	try {
-		const c = new OpenAI({ baseURL: small.url, apiKey: 'x', maxRetries: 0 });
+		const c = new OpenAI({ baseURL: small.url, apiKey: 'x', maxRetries: 0, timeout: 60000 });
 		const stream = await c.completions.create({
 			model: 'stories260K-q8_0', prompt: PROMPT, max_tokens: 200, temperature: 0, stream: true,
 		});
@@ -298,7 +298,7 @@ test('a full queue answers 429; the held request still completes', async () => {
 test('a storm of streams dropped at random points and refused ones leaves the accounts square', async () => {
 	const small = await startServer(LUMEN, [...COMMON, '--parallel', '2', '--queue', '3']);
 	try {
-		const c = new OpenAI({ baseURL: small.url, apiKey: 'x', maxRetries: 0 });
+		const c = new OpenAI({ baseURL: small.url, apiKey: 'x', maxRetries: 0, timeout: 60000 });
 		let refused = 0, dropped = 0, done = 0;
 		await Promise.all(Array.from({ length: 24 }, async (_, i) => {
 			const ac = new AbortController();
