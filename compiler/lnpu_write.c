@@ -288,38 +288,45 @@ out:
 int lnpu_write(const char *path, const struct lc_out *o,
 	       const struct lnpu_write_opts *wo, char *err, size_t errlen)
 {
-	struct lc_buf sec[5] = { { 0 } };
-	static const uint32_t types[5] = {
+	struct lc_buf sec[6] = { { 0 } };
+	static const uint32_t types[6] = {
 		LNPU_SEC_META, LNPU_SEC_REGIONS, LNPU_SEC_VOCAB,
 		LNPU_SEC_PROG_DECODE, LNPU_SEC_PROG_PREFILL,
+		LNPU_SEC_CHAT_TEMPLATE,
 	};
-	struct lnpu_section table[6];
+	/* the small sections, the chat template's only when there is one */
+	int n_small = o->m->vocab.chat_template.len ? 6 : 5;
+	struct lnpu_section table[7];
 	struct lnpu_header h;
 	struct writer w = { 0 };
-	uint64_t off, weights_off;
+	uint64_t off, weights_off, table_size;
 	char *tmp_path;
 	int ret = -1;
 
 	/* offsets first: the region table names the weights' file offset */
-	off = sizeof(h) + sizeof(table);
+	table_size = (uint64_t)(n_small + 1) * sizeof(table[0]);
+	off = sizeof(h) + table_size;
 	build_meta(o, &sec[0]);
 	build_vocab(&o->m->vocab, &sec[2]);
 	lc_put(&sec[3], o->prog[LC_DECODE].buf, o->prog[LC_DECODE].size);
 	lc_put(&sec[4], o->prog[LC_PREFILL].buf, o->prog[LC_PREFILL].size);
+	if (n_small > 5)
+		lc_put(&sec[5], o->m->vocab.chat_template.ptr,
+		       o->m->vocab.chat_template.len);
 	/* REGIONS has a fixed size: place everything assuming it */
 	off = lc_align_up(off, 64) + lc_align_up(sizeof(struct lnpu_meta), 64) +
 	      lc_align_up(8 + LNPU_SLOT_COUNT * sizeof(struct lnpu_region), 64);
-	for (int i = 2; i < 5; i++)
+	for (int i = 2; i < n_small; i++)
 		off = lc_align_up(off + sec[i].n, 64);
 	weights_off = lc_align_up(off, LNPU_WEIGHTS_ALIGN);
 	build_regions(o, weights_off, &sec[1]);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < n_small; i++)
 		if (sec[i].oom)
 			goto out_free;
 
 	memset(table, 0, sizeof(table));
-	off = sizeof(h) + sizeof(table);
-	for (int i = 0; i < 5; i++) {
+	off = sizeof(h) + table_size;
+	for (int i = 0; i < n_small; i++) {
 		off = lc_align_up(off, 64);
 		table[i].type = types[i];
 		table[i].offset = off;
@@ -327,9 +334,9 @@ int lnpu_write(const char *path, const struct lc_out *o,
 		table[i].crc = lnpu_crc32c(0, sec[i].p, sec[i].n);
 		off += sec[i].n;
 	}
-	table[5].type = LNPU_SEC_WEIGHTS;
-	table[5].offset = weights_off;
-	table[5].size = o->weights_size;
+	table[n_small].type = LNPU_SEC_WEIGHTS;
+	table[n_small].offset = weights_off;
+	table[n_small].size = o->weights_size;
 
 	if (asprintf(&tmp_path, "%s.tmp.%d", path, (int)getpid()) < 0)
 		goto out_free;
@@ -341,28 +348,28 @@ int lnpu_write(const char *path, const struct lc_out *o,
 	}
 	memset(&h, 0, sizeof(h));
 	wr(&w, &h, sizeof(h));	/* rewritten at the end */
-	wr(&w, table, sizeof(table));
-	for (int i = 0; i < 5; i++) {
+	wr(&w, table, table_size);
+	for (int i = 0; i < n_small; i++) {
 		wr_pad(&w, table[i].offset);
 		wr(&w, sec[i].p, sec[i].n);
 	}
 	wr_pad(&w, weights_off);
-	if (write_weights(o, &w, wo, &table[5].crc))
+	if (write_weights(o, &w, wo, &table[n_small].crc))
 		goto out_close;
 
 	h.magic = LNPU_MAGIC;
 	h.version = LNPU_VERSION;
 	h.header_size = sizeof(h);
-	h.section_count = 6;
+	h.section_count = (uint32_t)n_small + 1;
 	h.table_offset = sizeof(h);
 	h.file_size = w.off;
-	h.table_crc = lnpu_crc32c(0, table, sizeof(table));
+	h.table_crc = lnpu_crc32c(0, table, table_size);
 	h.header_crc = lnpu_crc32c(0, &h, sizeof(h));
 	if (fseek(w.f, 0, SEEK_SET))
 		w.err = 1;
 	w.off = 0;
 	wr(&w, &h, sizeof(h));
-	wr(&w, table, sizeof(table));
+	wr(&w, table, table_size);
 	if (w.err)
 		goto out_close;
 	if (fclose(w.f)) {
@@ -389,7 +396,7 @@ out_close:
 out_free:
 	lc_fail(err, errlen, "out of memory");
 out_free_quiet:
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		free(sec[i].p);
 	return ret;
 }

@@ -26,6 +26,23 @@ static bool flag(const struct gguf_file *g, const char *key, bool dflt)
 	return gguf_get_int(g, key, &v) ? dflt : v != 0;
 }
 
+/*
+ * BPE vocabularies whose files may omit add_bos_token and still want BOS:
+ * llama.cpp sets it for its LLAMA3 pre-tokenizer type (Llama 3 GGUFs from
+ * older converters have no key)
+ */
+static bool bos_by_default(const char *pre)
+{
+	static const char *const llama3[] = {
+		"llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral",
+	};
+
+	for (size_t i = 0; i < sizeof(llama3) / sizeof(llama3[0]); i++)
+		if (!strcmp(pre, llama3[i]))
+			return true;
+	return false;
+}
+
 static void copy_str(char *dst, size_t n, struct gguf_str s)
 {
 	size_t len = s.len < n - 1 ? s.len : n - 1;
@@ -141,9 +158,12 @@ int gguf_vocab_read(struct gguf_vocab *v, const struct gguf_file *g,
 	v->eos = token_id(g, "tokenizer.ggml.eos_token_id", v->n_tokens);
 	v->unk = token_id(g, "tokenizer.ggml.unknown_token_id", v->n_tokens);
 	v->pad = token_id(g, "tokenizer.ggml.padding_token_id", v->n_tokens);
-	v->add_bos = flag(g, "tokenizer.ggml.add_bos_token", spm);
+	v->add_bos = flag(g, "tokenizer.ggml.add_bos_token",
+			  spm || bos_by_default(v->pre));
 	v->add_eos = flag(g, "tokenizer.ggml.add_eos_token", false);
 	v->add_space_prefix = flag(g, "tokenizer.ggml.add_space_prefix", spm);
+	if (gguf_get_str(g, "tokenizer.chat_template", &v->chat_template))
+		memset(&v->chat_template, 0, sizeof(v->chat_template));
 	return 0;
 }
 

@@ -24,9 +24,12 @@
  * @merges: n_merges "a b" strings of a BPE vocabulary.
  * @bos, @eos, @unk, @pad: token ids, -1 when absent or out of range.
  * @add_bos, @add_eos: tokenizer.ggml.add_{bos,eos}_token; add_bos defaults
- *	to true for SentencePiece, as llama.cpp does.
+ *	to true for SentencePiece and Llama 3's BPE pre-tokenizers, as
+ *	llama.cpp does.
  * @add_space_prefix: tokenizer.ggml.add_space_prefix; defaults to true for
  *	SentencePiece, false otherwise.
+ * @chat_template: tokenizer.chat_template (Jinja text in the file); len 0
+ *	when absent.
  */
 struct gguf_vocab {
 	char model[16];
@@ -39,6 +42,7 @@ struct gguf_vocab {
 	struct gguf_str *merges;
 	int32_t bos, eos, unk, pad;
 	bool add_bos, add_eos, add_space_prefix;
+	struct gguf_str chat_template;
 };
 
 /*

@@ -13,7 +13,10 @@
 #include <stdint.h>
 
 #define LNPU_MAGIC		0x55504e4cU	/* "LNPU" */
-#define LNPU_VERSION		2	/* 2: vocabulary flags (add_space_prefix) */
+/* 2: vocabulary flags (add_space_prefix); 3: the optional CHAT_TEMPLATE
+ * section (a version 2 file is still read: it has none) */
+#define LNPU_VERSION		3
+#define LNPU_VERSION_MIN	2
 #define LNPU_WEIGHTS_ALIGN	4096
 #define LNPU_TENSOR_ALIGN	64	/* each weight inside the blob */
 #define LNPU_MAX_SECTIONS	16
@@ -25,7 +28,10 @@ enum lnpu_section_type {
 	LNPU_SEC_PROG_DECODE = 4,
 	LNPU_SEC_PROG_PREFILL = 5,
 	LNPU_SEC_WEIGHTS = 6,
+	LNPU_SEC_CHAT_TEMPLATE = 7,	/* optional: tokenizer.chat_template */
 };
+#define LNPU_SEC_REQUIRED_LAST	LNPU_SEC_WEIGHTS	/* 1..6 appear once */
+#define LNPU_SEC_LAST		LNPU_SEC_CHAT_TEMPLATE
 
 /**
  * struct lnpu_header - at offset 0.

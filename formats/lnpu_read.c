@@ -60,10 +60,10 @@ static int read_header(struct lnpu_file *f, char *err, size_t errlen)
 	if (h.magic != LNPU_MAGIC)
 		return fail(err, errlen, 0, "header.magic",
 			    "not a .lnpu file (0x%08x)", h.magic);
-	if (h.version != LNPU_VERSION)
+	if (h.version < LNPU_VERSION_MIN || h.version > LNPU_VERSION)
 		return fail(err, errlen, 4, "header.version",
-			    "version %u not supported (%d is): compile the model again with this lumenc",
-			    h.version, LNPU_VERSION);
+			    "version %u not supported (%d..%d are): compile the model again with this lumenc",
+			    h.version, LNPU_VERSION_MIN, LNPU_VERSION);
 	if (h.header_size != sizeof(h))
 		return fail(err, errlen, 8, "header.header_size",
 			    "%u, expected %zu", h.header_size, sizeof(h));
@@ -296,17 +296,39 @@ static int check_vocab(struct lnpu_file *f, const struct lnpu_section *s,
 	return 0;
 }
 
+/* text without NUL bytes (the runtime hands it out as a C string) */
+static int check_chat_template(struct lnpu_file *f,
+			       const struct lnpu_section *sp, char *err,
+			       size_t errlen)
+{
+	struct lnpu_section s;
+	const void *nul;
+
+	memcpy(&s, sp, sizeof(s));
+	nul = memchr(f->base + s.offset, 0, s.size);
+	if (nul)
+		return fail(err, errlen, (uint64_t)((const uint8_t *)nul - f->base),
+			    "chat_template", "a NUL byte inside the template text");
+	f->chat_template = (const char *)f->base + s.offset;
+	f->chat_template_len = s.size;
+	return 0;
+}
+
 /* bytes outside every section are padding: zero, so no byte escapes a check */
 static int check_padding(const struct lnpu_file *f,
 			 const struct lnpu_section **by_type, uint64_t at,
 			 char *err, size_t errlen)
 {
-	const struct lnpu_section *sorted[LNPU_SEC_WEIGHTS + 1];
+	const struct lnpu_section *sorted[LNPU_SEC_LAST + 1];
 	unsigned int n = 0;
 
-	/* at most six sections: insertion sort by offset */
-	for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_WEIGHTS; t++) {
-		unsigned int k = n++;
+	/* at most seven sections: insertion sort by offset */
+	for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_LAST; t++) {
+		unsigned int k;
+
+		if (!by_type[t])	/* an optional one */
+			continue;
+		k = n++;
 
 		while (k && sorted[k - 1]->offset > by_type[t]->offset) {
 			sorted[k] = sorted[k - 1];
@@ -344,7 +366,7 @@ static int check_sections(struct lnpu_file *f, unsigned int flags,
 
 		memcpy(&s, table + i, sizeof(s));
 		snprintf(field, sizeof(field), "section[%u]", i);
-		if (s.type < LNPU_SEC_META || s.type > LNPU_SEC_WEIGHTS)
+		if (s.type < LNPU_SEC_META || s.type > LNPU_SEC_LAST)
 			return fail(err, errlen, at, field, "unknown type %u",
 				    s.type);
 		if (by_type[s.type])
@@ -360,7 +382,7 @@ static int check_sections(struct lnpu_file *f, unsigned int flags,
 			return fail(err, errlen, at + 8, field,
 				    "offset %llu not 8-byte aligned",
 				    (unsigned long long)s.offset);
-		for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_WEIGHTS; t++) {
+		for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_LAST; t++) {
 			const struct lnpu_section *o = by_type[t];
 
 			if (o && s.offset < o->offset + o->size &&
@@ -377,7 +399,7 @@ static int check_sections(struct lnpu_file *f, unsigned int flags,
 					    s.type);
 		by_type[s.type] = table + i;
 	}
-	for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_WEIGHTS; t++)
+	for (uint32_t t = LNPU_SEC_META; t <= LNPU_SEC_REQUIRED_LAST; t++)
 		if (!by_type[t])
 			return fail(err, errlen, f->header.table_offset,
 				    "section table", "no section of type %u", t);
@@ -387,8 +409,8 @@ static int check_sections(struct lnpu_file *f, unsigned int flags,
 int lnpu_parse(struct lnpu_file *f, const void *data, uint64_t size,
 	       unsigned int flags, char *err, size_t errlen)
 {
-	const struct lnpu_section *by_type[LNPU_SEC_WEIGHTS + 1] = { 0 };
-	struct lnpu_section s[LNPU_SEC_WEIGHTS + 1];
+	const struct lnpu_section *by_type[LNPU_SEC_LAST + 1] = { 0 };
+	struct lnpu_section s[LNPU_SEC_LAST + 1];
 	const struct lnpu_region *wr;
 
 	memset(f, 0, sizeof(*f));
@@ -399,8 +421,11 @@ int lnpu_parse(struct lnpu_file *f, const void *data, uint64_t size,
 	if (read_header(f, err, errlen) ||
 	    check_sections(f, flags, by_type, err, errlen))
 		goto bad;
-	for (int t = LNPU_SEC_META; t <= LNPU_SEC_WEIGHTS; t++)
+	for (int t = LNPU_SEC_META; t <= LNPU_SEC_REQUIRED_LAST; t++)
 		memcpy(&s[t], by_type[t], sizeof(s[t]));
+	if (by_type[LNPU_SEC_CHAT_TEMPLATE] &&
+	    check_chat_template(f, by_type[LNPU_SEC_CHAT_TEMPLATE], err, errlen))
+		goto bad;
 	if (check_meta(f, &s[LNPU_SEC_META], err, errlen) ||
 	    check_regions(f, &s[LNPU_SEC_REGIONS], err, errlen) ||
 	    check_vocab(f, &s[LNPU_SEC_VOCAB], err, errlen) ||

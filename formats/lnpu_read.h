@@ -34,6 +34,8 @@ struct lnpu_file {
 	const uint8_t *types;		/* n_tokens little-endian i32 */
 	uint64_t *tok_off;		/* file offsets of each token string */
 	uint64_t *merge_off;
+	const char *chat_template;	/* not NUL-terminated; NULL if none */
+	uint64_t chat_template_len;
 	void *map;
 	uint64_t map_size;
 };

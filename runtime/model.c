@@ -266,6 +266,14 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	ret = build_tokenizer(m, path);
 	if (ret)
 		goto fail;
+	if (m->file.chat_template) {
+		m->chat_template = strndup(m->file.chat_template,
+					   m->file.chat_template_len);
+		if (!m->chat_template) {
+			ret = lumen_fail(LUMEN_E_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	region_sizes(m);
 	ret = check_layout(m, path);
 	if (ret)

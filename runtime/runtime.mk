@@ -172,7 +172,8 @@ install-runtime: $(RUNTIME_LIB) $(RUNTIME_SO) runtime/lumen.pc.in
 	$(call lumen_pc,$(PREFIX),$(PC_LIBDIR),$(PC_INCLUDEDIR)) \
 		> $(DESTDIR)$(PKGCONFIGDIR)/lumen.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/lumen.pc
-	install -m 644 runtime/man/liblumen.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 runtime/man/liblumen.3 \
+		runtime/man/lumen_chat_apply_template.3 $(DESTDIR)$(MANDIR)/man3/
 
 $(RUNTIME_TEST): $(RUNTIME_TEST_SRCS:%.c=$(BUILD)/%.o) $(RUNTIME_LIB_INTERNAL) $(TEST_LIB)
 	$(CC) -o $@ $^ $(RUNTIME_LDLIBS)

@@ -22,6 +22,8 @@ struct vocab_spec {
 	int add_space_prefix;	/* 0, 1 or FLAG_ABSENT */
 	int add_bos;		/* 0, 1 or FLAG_ABSENT */
 	uint32_t n_scores;	/* scores written (normally 3) */
+	const char *pre;	/* tokenizer.ggml.pre, NULL: absent */
+	const char *chat_template;	/* NULL: absent */
 };
 
 static const char *const words[] = { "<unk>", "\xe2\x96\x81hi", "a b" };
@@ -48,6 +50,11 @@ static FILE *write_vocab(const struct vocab_spec *s)
 		gw_bool(&w, "tokenizer.ggml.add_space_prefix", s->add_space_prefix);
 	if (s->add_bos != FLAG_ABSENT)
 		gw_bool(&w, "tokenizer.ggml.add_bos_token", s->add_bos);
+	if (s->pre)
+		gw_str(&w, "tokenizer.ggml.pre", s->pre, strlen(s->pre));
+	if (s->chat_template)
+		gw_str(&w, "tokenizer.chat_template", s->chat_template,
+		       strlen(s->chat_template));
 	if (gw_write_header(&w, f)) {
 		fclose(f);
 		f = NULL;
@@ -78,7 +85,7 @@ static int read_spec(const struct vocab_spec *s, struct gguf_vocab *v,
 
 TEST(gguf_vocab_spm_defaults_follow_llama_cpp)
 {
-	struct vocab_spec s = { "llama", FLAG_ABSENT, FLAG_ABSENT, 3 };
+	struct vocab_spec s = { "llama", FLAG_ABSENT, FLAG_ABSENT, 3, NULL, NULL };
 	struct gguf_vocab v;
 	struct gguf_file g;
 	char err[256];
@@ -99,7 +106,7 @@ TEST(gguf_vocab_spm_defaults_follow_llama_cpp)
 
 TEST(gguf_vocab_keeps_add_space_prefix_false)
 {
-	struct vocab_spec s = { "llama", 0, 0, 3 };
+	struct vocab_spec s = { "llama", 0, 0, 3, NULL, NULL };
 	struct gguf_vocab v;
 	struct gguf_file g;
 	char err[256];
@@ -113,7 +120,7 @@ TEST(gguf_vocab_keeps_add_space_prefix_false)
 
 TEST(gguf_vocab_bpe_has_no_space_prefix_by_default)
 {
-	struct vocab_spec s = { "gpt2", FLAG_ABSENT, FLAG_ABSENT, 3 };
+	struct vocab_spec s = { "gpt2", FLAG_ABSENT, FLAG_ABSENT, 3, NULL, NULL };
 	struct gguf_vocab v;
 	struct gguf_file g;
 	char err[256];
@@ -125,10 +132,57 @@ TEST(gguf_vocab_bpe_has_no_space_prefix_by_default)
 	gguf_close(&g);
 }
 
+/* llama.cpp adds BOS for Llama 3's pre-tokenizer when the key is absent */
+TEST(gguf_vocab_llama3_bpe_wants_bos_by_default)
+{
+	struct vocab_spec s = { "gpt2", FLAG_ABSENT, FLAG_ABSENT, 3, "llama-bpe",
+				NULL };
+	struct vocab_spec no = { "gpt2", FLAG_ABSENT, 0, 3, "llama-bpe", NULL };
+	struct vocab_spec qwen = { "gpt2", FLAG_ABSENT, FLAG_ABSENT, 3, "qwen2",
+				   NULL };
+	struct gguf_vocab v;
+	struct gguf_file g;
+	char err[256];
+
+	REQUIRE_MSG(!read_spec(&s, &v, &g, err, sizeof(err)), "%s", err);
+	CHECK(v.add_bos);
+	gguf_vocab_free(&v);
+	gguf_close(&g);
+	REQUIRE_MSG(!read_spec(&no, &v, &g, err, sizeof(err)), "%s", err);
+	CHECK(!v.add_bos);	/* the key wins */
+	gguf_vocab_free(&v);
+	gguf_close(&g);
+	REQUIRE_MSG(!read_spec(&qwen, &v, &g, err, sizeof(err)), "%s", err);
+	CHECK(!v.add_bos);
+	gguf_vocab_free(&v);
+	gguf_close(&g);
+}
+
+TEST(gguf_vocab_reads_the_chat_template)
+{
+	struct vocab_spec s = { "gpt2", FLAG_ABSENT, FLAG_ABSENT, 3, NULL,
+				"{{ '<|im_start|>' }}" };
+	struct vocab_spec none = { "gpt2", FLAG_ABSENT, FLAG_ABSENT, 3, NULL,
+				   NULL };
+	struct gguf_vocab v;
+	struct gguf_file g;
+	char err[256];
+
+	REQUIRE_MSG(!read_spec(&s, &v, &g, err, sizeof(err)), "%s", err);
+	CHECK(v.chat_template.len == 20 &&
+	      !memcmp(v.chat_template.ptr, "{{ '<|im_start|>' }}", 20));
+	gguf_vocab_free(&v);
+	gguf_close(&g);
+	REQUIRE_MSG(!read_spec(&none, &v, &g, err, sizeof(err)), "%s", err);
+	CHECK_EQ(v.chat_template.len, 0);
+	gguf_vocab_free(&v);
+	gguf_close(&g);
+}
+
 TEST(gguf_vocab_errors_name_offset_and_field)
 {
-	struct vocab_spec scores = { "llama", FLAG_ABSENT, FLAG_ABSENT, 2 };
-	struct vocab_spec model = { "bert", FLAG_ABSENT, FLAG_ABSENT, 3 };
+	struct vocab_spec scores = { "llama", FLAG_ABSENT, FLAG_ABSENT, 2, NULL, NULL };
+	struct vocab_spec model = { "bert", FLAG_ABSENT, FLAG_ABSENT, 3, NULL, NULL };
 	struct gguf_vocab v;
 	struct gguf_file g;
 	char err[256];

@@ -401,6 +401,10 @@ static int add_vocab(struct gguf_writer *w, const struct gguf_file *g,
 	gw_bool(w, "tokenizer.ggml.add_bos_token", v.add_bos);
 	gw_bool(w, "tokenizer.ggml.add_eos_token", v.add_eos);
 	gw_bool(w, "tokenizer.ggml.add_space_prefix", v.add_space_prefix);
+	/* an instruct model's turns, for lumen chat */
+	if (v.chat_template.len)
+		gw_str(w, "tokenizer.chat_template", v.chat_template.ptr,
+		       v.chat_template.len);
 	ret = 0;
 out:
 	gguf_vocab_free(&v);

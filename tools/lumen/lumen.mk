@@ -16,7 +16,7 @@ SERVE_OBJS := $(SERVE_SRCS:%.c=$(BUILD)/%.o)
 SERVE_LDLIBS := -lmicrohttpd -ljansson
 
 ALL_TARGETS += $(LUMEN_CLI)
-CHECK_SUITES += lumen-cli-unit runtime-cli
+CHECK_SUITES += lumen-cli-unit runtime-cli lumen-chat
 INSTALL_TARGETS += install-lumen
 
 $(BUILD)/tools/lumen/%.o: PART_CFLAGS := -I$(TOP)/tools/lumen -I$(TOP)/tools/lumen/serve
@@ -44,6 +44,12 @@ suite-runtime-cli: $(LUMEN_CLI) $(LUMEN_CLI_SAN) $(LUMENC) $(RUNTIME_MODELS)
 	SHARED=$(SHARED) LUMEN=$(LUMEN_CLI) LUMEN_SAN=$(LUMEN_CLI_SAN) \
 		LUMENC=$(LUMENC) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
 		tools/lumen/tests/cli-tests
+
+# lumen chat through a pseudo-terminal (python3's pty), as a person types
+.PHONY: suite-lumen-chat
+suite-lumen-chat: $(LUMEN_CLI) $(RUNTIME_MODELS)
+	LUMEN=$(LUMEN_CLI) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
+		tools/lumen/tests/chat-tests
 
 # lumen and the compiler it runs side by side in bin (the CLI looks for
 # lumenc beside itself first, then in the build tree's ../../compiler),

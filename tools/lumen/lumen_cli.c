@@ -23,10 +23,14 @@ static void usage(FILE *f)
 		"  info    [-m MODEL] [--device D] [-t N]        the device, the backend and a model\n"
 		"  run     -m MODEL -p PROMPT [-n N] [sampling options] [--device npu|cpu|auto]\n"
 		"                                                 generate text, streamed\n"
+		"  chat    -m MODEL [-s SYSTEM] [--chat-template NAME]\n"
+		"                                                 a conversation with an instruct model\n"
 		"  bench   -m MODEL [-p 64] [-n 64] [-r 5] [-t 1,2] [--json]\n"
 		"                                                 prompt and generation speed\n"
 		"  compile MODEL.gguf -o MODEL.lnpu [lumenc options]\n"
 		"                                                 compile for the NPU (runs lumenc)\n"
+		"  models                                         the compiled models of the cache\n"
+		"  rm      NAME|ID... | --all                     remove compiled models from the cache\n"
 		"  serve   -m MODEL [--host 127.0.0.1] [--port 8080] [--parallel N]\n"
 		"                                                 an OpenAI-compatible HTTP endpoint\n"
 		"\n"
@@ -53,8 +57,11 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "info", cmd_info },
 		{ "run", cmd_run },
+		{ "chat", cmd_chat },
 		{ "bench", cmd_bench },
 		{ "compile", cmd_compile },
+		{ "models", cmd_models },
+		{ "rm", cmd_rm },
 		{ "serve", cmd_serve },
 	};
 
@@ -81,6 +88,6 @@ int main(int argc, char **argv)
 			  argv[1]);
 		return CLI_USAGE;
 	}
-	cli_error("'%s' is not a command (info, run, bench, compile, serve)", argv[1]);
+	cli_error("'%s' is not a command (info, run, chat, bench, compile, models, rm, serve)", argv[1]);
 	return CLI_USAGE;
 }

@@ -26,6 +26,39 @@ int cli_u64(const char *opt, const char *s, uint64_t *out);
 int cli_float(const char *opt, const char *s, double min, double max,
 	      float *out);
 int cli_backend(const char *s, enum lumen_backend *out);
+
+/*
+ * The sampling options run and chat share: put CLI_SAMPLING_LONGOPTS in
+ * the getopt_long table; cli_sampling_option() takes the option's value
+ * (1: it was one of them, 0: it was not, -1: a bad value, printed).
+ */
+enum {
+	CLI_O_TEMP = 0x1000, CLI_O_TOPK, CLI_O_TOPP, CLI_O_MINP, CLI_O_REPEAT,
+	CLI_O_LASTN, CLI_O_SEED,
+};
+#define CLI_SAMPLING_LONGOPTS \
+	{ "temp", required_argument, 0, CLI_O_TEMP }, \
+	{ "top-k", required_argument, 0, CLI_O_TOPK }, \
+	{ "top-p", required_argument, 0, CLI_O_TOPP }, \
+	{ "min-p", required_argument, 0, CLI_O_MINP }, \
+	{ "repeat-penalty", required_argument, 0, CLI_O_REPEAT }, \
+	{ "repeat-last-n", required_argument, 0, CLI_O_LASTN }, \
+	{ "seed", required_argument, 0, CLI_O_SEED }
+#define CLI_SAMPLING_HELP \
+	"      --temp T            temperature, 0 = greedy (default 0.8)\n" \
+	"      --top-k K           (default 40, 0 = off)\n" \
+	"      --top-p P           (default 0.95, 1 = off)\n" \
+	"      --min-p P           (default 0.05, 0 = off)\n" \
+	"      --repeat-penalty X  (default 1 = off)\n" \
+	"      --repeat-last-n N   tokens the penalty looks at (default 64)\n"
+int cli_sampling_option(int c, const char *arg, struct lumen_sampler_params *sp,
+			bool *seed_given);
+
+/*
+ * The whole text of file @path ("-": standard input), NUL-terminated, in
+ * a buffer to free(); NULL after a message.
+ */
+char *cli_read_text(const char *path, size_t *len);
 /* "1,2,4" -> up to @cap values in [min, max]; how many, or -1 */
 int cli_u32_list(const char *opt, const char *s, uint32_t min, uint32_t max,
 		 uint32_t *out, int cap);
@@ -42,8 +75,15 @@ int cli_load_model(struct lumen_device *dev, const char *path, uint32_t ctx,
 
 /* lumen_cli_model.c: where lumenc is; 0 or -1 with a message printed */
 int cli_find_lumenc(char *out, size_t len);
-/* @path itself if it is a .lnpu; else the cached compilation of a .gguf */
+/*
+ * lumen_cli_cache.c: @path itself if it is a .lnpu; else the cached
+ * compilation of a .gguf (compiled now if there is none, which sets
+ * cli_compile_ms; 0 when the cache had it)
+ */
 int cli_resolve_model(const char *path, uint32_t ctx, char *out, size_t len);
+extern double cli_compile_ms;
+/* $LUMEN_CACHE/models (or ~/.cache/lumen/models), created if @create */
+int cli_cache_dir(char *out, size_t len, bool create);
 int cli_run_lumenc(char *const *args);
 
 void cli_format_size(uint64_t bytes, char *buf, size_t len);
@@ -51,8 +91,11 @@ void cli_format_count(uint64_t n, char *buf, size_t len);
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
 /* tools/lumen/serve/; weak: the static guest build goes without it */
 int cmd_serve(int argc, char **argv) __attribute__((weak));
 

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Models given as .gguf: compiled by lumenc on first use and kept in
- * $LUMEN_CACHE/models/<sha256 of the GGUF, the lumenc binary and the
- * options>.lnpu, so a new compiler or other options never reuse a stale
- * file. lumenc is $LUMENC, or the one beside lumen (installed), or the
- * build tree's (../../compiler/lumenc), or lumenc on $PATH.
+ * The compiler: lumenc is $LUMENC, or the one beside lumen (installed), or
+ * the build tree's (../../compiler/lumenc), or lumenc on $PATH; lumen
+ * compile runs it. The cache of compiled .gguf files is lumen_cli_cache.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +15,6 @@
 #include <unistd.h>
 
 #include "lumen_cli.h"
-#include "sha256.h"
 
 static int executable(const char *p)
 {
@@ -80,131 +77,6 @@ int cli_run_lumenc(char *const *args)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-static int hash_file(struct lumen_sha256 *c, const char *path)
-{
-	static uint8_t buf[1 << 16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		lumen_sha256_update(c, buf, (size_t)n);
-	close(fd);
-	return n < 0 ? -1 : 0;
-}
-
-static int mkdirs(char *dir)
-{
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(dir, 0755) && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return mkdir(dir, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-static int cache_dir(char *out, size_t len)
-{
-	const char *cache = getenv("LUMEN_CACHE");
-	const char *home = getenv("HOME");
-
-	if (cache && *cache)
-		snprintf(out, len, "%s/models", cache);
-	else if (home && *home)
-		snprintf(out, len, "%s/.cache/lumen/models", home);
-	else {
-		cli_error("set $LUMEN_CACHE (or $HOME) for compiled models");
-		return -1;
-	}
-	if (mkdirs(out)) {
-		cli_error("cannot create %s: %s", out, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* the first bytes say what a file is; the name does not */
-static int file_magic(const char *path, char magic[4])
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	struct stat st;
-
-	if (fd < 0) {
-		cli_error("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		cli_error("%s: not a regular file", path);
-		return -1;
-	}
-	n = read(fd, magic, 4);
-	close(fd);
-	if (n != 4)
-		memset(magic, 0, 4);
-	return 0;
-}
-
-int cli_resolve_model(const char *path, uint32_t ctx, char *out, size_t len)
-{
-	char magic[4], lumenc[PATH_MAX], dir[PATH_MAX], hex[65], tmp[PATH_MAX + 16];
-	char ctx_arg[16];
-	struct lumen_sha256 c;
-	uint8_t digest[32];
-	int status;
-
-	if (file_magic(path, magic))
-		return -1;
-	if (memcmp(magic, "GGUF", 4)) {
-		snprintf(out, len, "%s", path);	/* the loader says what is wrong */
-		return 0;
-	}
-	if (cli_find_lumenc(lumenc, sizeof(lumenc)) ||
-	    cache_dir(dir, sizeof(dir)))
-		return -1;
-	snprintf(ctx_arg, sizeof(ctx_arg), "%u", ctx);
-	lumen_sha256_init(&c);
-	if (hash_file(&c, path) || hash_file(&c, lumenc)) {
-		cli_error("%s: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	lumen_sha256_update(&c, "ctx=", 4);
-	lumen_sha256_update(&c, ctx_arg, strlen(ctx_arg));
-	lumen_sha256_final(&c, digest);
-	lumen_sha256_hex(digest, hex);
-	snprintf(out, len, "%s/%s.lnpu", dir, hex);
-	if (!access(out, R_OK))
-		return 0;
-
-	/* into a private name first: a failed or concurrent run leaves no half file */
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", out, (int)getpid());
-	fprintf(stderr, "lumen: compiling %s (first use; cached in %s)\n", path, dir);
-	{
-		char *args[] = { lumenc, (char *)path, "-o", tmp, "--quiet",
-				 ctx ? "--ctx" : NULL, ctx_arg, NULL };
-
-		status = cli_run_lumenc(args);
-	}
-	if (status) {
-		unlink(tmp);
-		cli_error("%s: lumenc failed (exit status %d)", path, status);
-		return -1;
-	}
-	if (rename(tmp, out)) {
-		unlink(tmp);
-		cli_error("cannot store %s: %s", out, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 int cmd_compile(int argc, char **argv)

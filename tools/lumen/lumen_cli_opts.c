@@ -195,3 +195,84 @@ void cli_format_count(uint64_t n, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.2f K", (double)n / 1e3);
 }
+
+int cli_sampling_option(int c, const char *arg, struct lumen_sampler_params *sp,
+			bool *seed_given)
+{
+	uint32_t v;
+
+	switch (c) {
+	case CLI_O_TEMP:
+		return cli_float("--temp", arg, 0, 100, &sp->temperature) ? -1 : 1;
+	case CLI_O_TOPK:
+		if (cli_u32("--top-k", arg, 0, 1u << 24, &v))
+			return -1;
+		sp->top_k = (int32_t)v;
+		return 1;
+	case CLI_O_TOPP:
+		return cli_float("--top-p", arg, 0, 1, &sp->top_p) ? -1 : 1;
+	case CLI_O_MINP:
+		return cli_float("--min-p", arg, 0, 1, &sp->min_p) ? -1 : 1;
+	case CLI_O_REPEAT:
+		return cli_float("--repeat-penalty", arg, 0.01, 100,
+				 &sp->repeat_penalty) ? -1 : 1;
+	case CLI_O_LASTN:
+		if (cli_u32("--repeat-last-n", arg, 0, 1u << 20, &v))
+			return -1;
+		sp->repeat_last_n = (int32_t)v;
+		return 1;
+	case CLI_O_SEED:
+		if (cli_u64("--seed", arg, &sp->seed))
+			return -1;
+		*seed_given = true;
+		return 1;
+	}
+	return 0;
+}
+
+char *cli_read_text(const char *path, size_t *len)
+{
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	size_t cap = 4096, n = 0;
+	char *buf = NULL;
+
+	if (!f) {
+		cli_error("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		char *nb = n + 1 >= cap || !buf ? realloc(buf, cap *= 2) : buf;
+		size_t got;
+
+		if (!nb) {
+			cli_error("%s: out of memory", path);
+			goto fail;
+		}
+		buf = nb;
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		cli_error("%s: %s", is_stdin ? "standard input" : path,
+			  strerror(errno));
+		goto fail;
+	}
+	if (!is_stdin)
+		fclose(f);
+	buf[n] = 0;
+	if (strlen(buf) != n) {
+		cli_error("%s: a NUL byte in the text", is_stdin ? "standard input" : path);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+fail:
+	if (!is_stdin)
+		fclose(f);
+	free(buf);
+	return NULL;
+}

@@ -12,16 +12,12 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: lumen run -m MODEL -p PROMPT [options]\n"
+		"usage: lumen run -m MODEL (-p PROMPT | -f FILE) [options]\n"
 		"  -m, --model FILE        a .lnpu, or a .gguf (compiled and cached)\n"
-		"  -p, --prompt TEXT       the text to continue\n"
+		"  -p, --prompt TEXT       the text to continue (-: read standard input)\n"
+		"  -f, --file FILE         the text to continue, from a file (-: standard input)\n"
 		"  -n, --n-predict N       tokens to generate (default 128)\n"
-		"      --temp T            temperature, 0 = greedy (default 0.8)\n"
-		"      --top-k K           (default 40, 0 = off)\n"
-		"      --top-p P           (default 0.95, 1 = off)\n"
-		"      --min-p P           (default 0.05, 0 = off)\n"
-		"      --repeat-penalty X  (default 1 = off)\n"
-		"      --repeat-last-n N   tokens the penalty looks at (default 64)\n"
+		CLI_SAMPLING_HELP
 		"  -s, --seed S            of the sampler (default: random)\n"
 		"      --device D          npu, cpu or auto (default: the NPU when there is one)\n"
 		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
@@ -31,7 +27,7 @@ static void usage(FILE *f)
 }
 
 struct run_opts {
-	const char *model, *prompt;
+	const char *model, *prompt, *file;
 	struct lumen_generate_params gen;
 	enum lumen_backend backend;
 	uint32_t threads, ctx;
@@ -54,19 +50,13 @@ static int stream(void *data, int32_t id, const char *piece, size_t len)
 
 static int parse(int argc, char **argv, struct run_opts *o)
 {
-	enum { O_TEMP = 256, O_TOPK, O_TOPP, O_MINP, O_REPEAT, O_LASTN,
-	       O_DEVICE, O_IGNORE_EOS, O_NO_STATS };
+	enum { O_DEVICE = 256, O_IGNORE_EOS, O_NO_STATS };
 	static const struct option longopts[] = {
 		{ "model", required_argument, 0, 'm' },
 		{ "prompt", required_argument, 0, 'p' },
+		{ "file", required_argument, 0, 'f' },
 		{ "n-predict", required_argument, 0, 'n' },
-		{ "temp", required_argument, 0, O_TEMP },
-		{ "top-k", required_argument, 0, O_TOPK },
-		{ "top-p", required_argument, 0, O_TOPP },
-		{ "min-p", required_argument, 0, O_MINP },
-		{ "repeat-penalty", required_argument, 0, O_REPEAT },
-		{ "repeat-last-n", required_argument, 0, O_LASTN },
-		{ "seed", required_argument, 0, 's' },
+		CLI_SAMPLING_LONGOPTS,
 		{ "device", required_argument, 0, O_DEVICE },
 		{ "threads", required_argument, 0, 't' },
 		{ "ctx", required_argument, 0, 'c' },
@@ -76,10 +66,15 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ 0, 0, 0, 0 },
 	};
 	struct lumen_sampler_params *sp = &o->gen.sampling;
-	uint32_t v;
-	int c;
+	int c, r;
 
-	while ((c = getopt_long(argc, argv, "m:p:n:s:t:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:f:n:s:t:c:h", longopts, NULL)) != -1) {
+		r = cli_sampling_option(c == 's' ? CLI_O_SEED : c, optarg, sp,
+					&o->seed_given);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
 		switch (c) {
 		case 'm':
 			o->model = optarg;
@@ -87,41 +82,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'p':
 			o->prompt = optarg;
 			break;
+		case 'f':
+			o->file = optarg;
+			break;
 		case 'n':
 			if (cli_u32("-n", optarg, 1, 1u << 24, &o->gen.n_predict))
 				return -1;
-			break;
-		case O_TEMP:
-			if (cli_float("--temp", optarg, 0, 100, &sp->temperature))
-				return -1;
-			break;
-		case O_TOPK:
-			if (cli_u32("--top-k", optarg, 0, 1u << 24, &v))
-				return -1;
-			sp->top_k = (int32_t)v;
-			break;
-		case O_TOPP:
-			if (cli_float("--top-p", optarg, 0, 1, &sp->top_p))
-				return -1;
-			break;
-		case O_MINP:
-			if (cli_float("--min-p", optarg, 0, 1, &sp->min_p))
-				return -1;
-			break;
-		case O_REPEAT:
-			if (cli_float("--repeat-penalty", optarg, 0.01, 100,
-				      &sp->repeat_penalty))
-				return -1;
-			break;
-		case O_LASTN:
-			if (cli_u32("--repeat-last-n", optarg, 0, 1u << 20, &v))
-				return -1;
-			sp->repeat_last_n = (int32_t)v;
-			break;
-		case 's':
-			if (cli_u64("--seed", optarg, &sp->seed))
-				return -1;
-			o->seed_given = true;
 			break;
 		case O_DEVICE:
 			if (cli_backend(optarg, &o->backend))
@@ -153,9 +119,17 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		cli_error("run: unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
-	if (!o->model || !o->prompt) {
+	if (o->prompt && o->file) {
+		cli_error("run: -p and -f both give the prompt: use one");
+		return -1;
+	}
+	if (o->prompt && !strcmp(o->prompt, "-")) {
+		o->file = "-";
+		o->prompt = NULL;
+	}
+	if (!o->model || (!o->prompt && !o->file)) {
 		cli_error("run: %s", !o->model ? "no model (-m MODEL)" :
-			  "no prompt (-p PROMPT)");
+			  "no prompt (-p PROMPT or -f FILE)");
 		return -1;
 	}
 	return 0;
@@ -180,6 +154,9 @@ static void print_stats(const struct run_opts *o, double load_ms,
 	fprintf(stderr, "lumen: backend %s, %u %s%s, seed %llu\n", di->backend,
 		di->cores, strcmp(di->backend, "npu") ? "thread" : "core",
 		di->cores == 1 ? "" : "s", (unsigned long long)o->gen.sampling.seed);
+	if (cli_compile_ms > 0)
+		fprintf(stderr, "lumen: compile time     %10.2f ms (first use of the .gguf)\n",
+			cli_compile_ms);
 	fprintf(stderr, "lumen: load time        %10.2f ms\n", load_ms);
 	fprintf(stderr, "lumen: prefill          %10.2f ms / %5u tokens (%9.2f tok/s)\n",
 		st->prefill_ns / 1e6, st->n_prompt, per_s(st->n_prompt, st->prefill_ns));
@@ -214,11 +191,20 @@ int cmd_run(int argc, char **argv)
 	struct lumen_counters c0, c1;
 	struct lumen_device_info di;
 	const char *echo;
+	char *text = NULL;
 	double load_ms = 0;
 	int ret = CLI_FAIL, err;
 
 	if (parse(argc, argv, &o))
 		return CLI_USAGE;
+	if (o.file) {
+		size_t len;
+
+		text = cli_read_text(o.file, &len);
+		if (!text)
+			return CLI_FAIL;
+		o.prompt = text;
+	}
 	echo = o.prompt;
 	if (!o.seed_given)
 		o.gen.sampling.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -253,5 +239,6 @@ out:
 	lumen_session_free(s);
 	lumen_model_free(m);
 	lumen_device_close(dev);
+	free(text);
 	return ret;
 }
