@@ -118,3 +118,12 @@ suite-serve-npu: $(LUMEN_CLI) $(LUMEN_KO) $(RUNTIME_MODEL_DIR)/stories260K-f32.l
 	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
 		LUMEN=$(LUMEN_CLI) LUMEN_KO=$(LUMEN_KO) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
 		SHARED=$(SHARED) LUMEN_OPENAI_DIR=$$dir $(SERVE_TEST_DIR)/run-npu
+
+# the load test against lumen serve on the NPU in the QEMU guest (TCG:
+# minutes; the client shares the guest's CPUs with QEMU's device model)
+BENCH_TARGETS += bench-serve-npu
+.PHONY: bench-serve-npu
+bench-serve-npu: $(LUMEN_CLI) $(LUMEN_KO) $(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu
+	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
+		LUMEN=$(LUMEN_CLI) LUMEN_KO=$(LUMEN_KO) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
+		SHARED=$(SHARED) LUMEN_OPENAI_DIR=$$dir $(SERVE_TEST_DIR)/run-npu --bench

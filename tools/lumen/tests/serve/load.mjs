@@ -8,6 +8,7 @@
 //
 //   node load.mjs LUMEN MODEL [--clients 8] [--requests 20] [--max-tokens 32]
 //                 [--parallel 4] [SERVER ARGS after --]
+//   node load.mjs URL - [...]        against a server already running
 // runs two rounds (all "normal"; one "high" client among "low" ones) and
 // prints their figures: what `make bench-serve` reports. The serve suite
 // imports runLoad() for a short round that asserts completeness and
@@ -95,11 +96,14 @@ async function main(argv) {
 		opt[k] = Number(rest[++i]);
 	}
 	const OpenAI = loadOpenAI();
-	const srv = await startServer(lumen, ['-m', model, '--parallel', String(opt.parallel),
-		'--queue', String(opt.clients), ...extra]);
+	// LUMEN may be a running server's URL instead (the NPU bench in the guest)
+	const srv = /^https?:/.test(lumen) ? { url: lumen, stop: async () => ({ code: 0 }) } :
+		await startServer(lumen, ['-m', model, '--parallel', String(opt.parallel),
+			'--queue', String(opt.clients), ...extra]);
 	let failed = 0;
 	try {
-		const client = new OpenAI({ baseURL: srv.url, apiKey: 'x', maxRetries: 0, timeout: 120000 });
+		const client = new OpenAI({ baseURL: srv.url, apiKey: process.env.SERVE_KEY ?? 'x',
+			maxRetries: 0, timeout: 600000 });
 		const model_id = (await client.models.list()).data[0].id;
 		const args = { client, model: model_id, clients: opt.clients, requests: opt.requests,
 			maxTokens: opt['max-tokens'] };
