@@ -16,87 +16,66 @@
 
 #include <lumen/chat.h>
 
+#define STOPS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NO_STOPS ((const char *const[]){ NULL })
+#define DS_EOS_TEXT "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
+
+/* every family: its id, its name (llama.cpp's), the texts that end a turn */
+#define CHAT_FAMILIES(X) \
+	X(CHATML, "chatml", STOPS("<|im_end|>", "<|endoftext|>")) \
+	X(LLAMA2, "llama2", STOPS("</s>")) \
+	X(LLAMA2_SYS, "llama2-sys", STOPS("</s>")) \
+	X(LLAMA2_SYS_BOS, "llama2-sys-bos", STOPS("</s>")) \
+	X(LLAMA2_SYS_STRIP, "llama2-sys-strip", STOPS("</s>")) \
+	X(MISTRAL_V1, "mistral-v1", STOPS("</s>")) \
+	X(MISTRAL_V3, "mistral-v3", STOPS("</s>")) \
+	X(MISTRAL_V3_TEKKEN, "mistral-v3-tekken", STOPS("</s>")) \
+	X(MISTRAL_V7, "mistral-v7", STOPS("</s>")) \
+	X(MISTRAL_V7_TEKKEN, "mistral-v7-tekken", STOPS("</s>")) \
+	X(PHI3, "phi3", STOPS("<|end|>", "<|endoftext|>")) \
+	X(PHI4, "phi4", STOPS("<|im_end|>", "<|endoftext|>")) \
+	X(FALCON3, "falcon3", STOPS("</s>", "<|endoftext|>")) \
+	X(ZEPHYR, "zephyr", STOPS("<|endoftext|>", "</s>")) \
+	X(MONARCH, "monarch", STOPS("</s>")) \
+	X(GEMMA, "gemma", STOPS("<end_of_turn>")) \
+	X(ORION, "orion", STOPS("</s>")) \
+	X(OPENCHAT, "openchat", STOPS("<|end_of_turn|>")) \
+	X(VICUNA, "vicuna", STOPS("</s>")) \
+	X(VICUNA_ORCA, "vicuna-orca", STOPS("</s>")) \
+	X(DEEPSEEK, "deepseek", STOPS("<|EOT|>")) \
+	X(DEEPSEEK2, "deepseek2", STOPS(DS_EOS_TEXT)) \
+	X(DEEPSEEK3, "deepseek3", STOPS(DS_EOS_TEXT)) \
+	X(COMMAND_R, "command-r", STOPS("<|END_OF_TURN_TOKEN|>")) \
+	X(LLAMA3, "llama3", STOPS("<|eot_id|>", "<|eom_id|>", "<|end_of_text|>")) \
+	X(CHATGLM3, "chatglm3", STOPS("<|user|>", "<|observation|>")) \
+	X(CHATGLM4, "chatglm4", STOPS("<|user|>", "<|observation|>")) \
+	X(GLMEDGE, "glmedge", STOPS("<|user|>", "<|observation|>")) \
+	X(MINICPM, "minicpm", NO_STOPS) \
+	X(EXAONE3, "exaone3", STOPS("[|endofturn|]")) \
+	X(GRANITE, "granite", STOPS("<|end_of_text|>")) \
+	X(MEGREZ, "megrez", STOPS("<|turn_end|>")) \
+	X(LLAMA4, "llama4", STOPS("<|eot|>")) \
+	X(BAILING, "bailing", NO_STOPS)
+
 enum chat_family {
-	CHAT_CHATML,
-	CHAT_LLAMA2,
-	CHAT_LLAMA2_SYS,
-	CHAT_LLAMA2_SYS_BOS,
-	CHAT_LLAMA2_SYS_STRIP,
-	CHAT_MISTRAL_V1,
-	CHAT_MISTRAL_V3,
-	CHAT_MISTRAL_V3_TEKKEN,
-	CHAT_MISTRAL_V7,
-	CHAT_MISTRAL_V7_TEKKEN,
-	CHAT_PHI3,
-	CHAT_PHI4,
-	CHAT_FALCON3,
-	CHAT_ZEPHYR,
-	CHAT_MONARCH,
-	CHAT_GEMMA,
-	CHAT_ORION,
-	CHAT_OPENCHAT,
-	CHAT_VICUNA,
-	CHAT_VICUNA_ORCA,
-	CHAT_DEEPSEEK,
-	CHAT_DEEPSEEK2,
-	CHAT_DEEPSEEK3,
-	CHAT_COMMAND_R,
-	CHAT_LLAMA3,
-	CHAT_CHATGLM3,
-	CHAT_CHATGLM4,
-	CHAT_GLMEDGE,
-	CHAT_MINICPM,
-	CHAT_EXAONE3,
-	CHAT_GRANITE,
-	CHAT_MEGREZ,
-	CHAT_LLAMA4,
-	CHAT_BAILING,
+#define X(id, name, stops) CHAT_##id,
+	CHAT_FAMILIES(X)
+#undef X
 	CHAT_COUNT,
 	CHAT_UNKNOWN = -1,
 };
 
-#define STOPS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define NO_STOPS ((const char *const[]){ NULL })
+static const char *const family_names[CHAT_COUNT + 1] = {
+#define X(id, name, stops) name,
+	CHAT_FAMILIES(X)
+#undef X
+	NULL
+};
 
-/* a family's name (llama.cpp's) and the texts that end its turns */
-static const struct chat_family_desc {
-	const char *name;
-	const char *const *stops;
-} families[CHAT_COUNT] = {
-	[CHAT_CHATML] = { "chatml", STOPS("<|im_end|>", "<|endoftext|>") },
-	[CHAT_LLAMA2] = { "llama2", STOPS("</s>") },
-	[CHAT_LLAMA2_SYS] = { "llama2-sys", STOPS("</s>") },
-	[CHAT_LLAMA2_SYS_BOS] = { "llama2-sys-bos", STOPS("</s>") },
-	[CHAT_LLAMA2_SYS_STRIP] = { "llama2-sys-strip", STOPS("</s>") },
-	[CHAT_MISTRAL_V1] = { "mistral-v1", STOPS("</s>") },
-	[CHAT_MISTRAL_V3] = { "mistral-v3", STOPS("</s>") },
-	[CHAT_MISTRAL_V3_TEKKEN] = { "mistral-v3-tekken", STOPS("</s>") },
-	[CHAT_MISTRAL_V7] = { "mistral-v7", STOPS("</s>") },
-	[CHAT_MISTRAL_V7_TEKKEN] = { "mistral-v7-tekken", STOPS("</s>") },
-	[CHAT_PHI3] = { "phi3", STOPS("<|end|>", "<|endoftext|>") },
-	[CHAT_PHI4] = { "phi4", STOPS("<|im_end|>", "<|endoftext|>") },
-	[CHAT_FALCON3] = { "falcon3", STOPS("</s>", "<|endoftext|>") },
-	[CHAT_ZEPHYR] = { "zephyr", STOPS("<|endoftext|>", "</s>") },
-	[CHAT_MONARCH] = { "monarch", STOPS("</s>") },
-	[CHAT_GEMMA] = { "gemma", STOPS("<end_of_turn>") },
-	[CHAT_ORION] = { "orion", STOPS("</s>") },
-	[CHAT_OPENCHAT] = { "openchat", STOPS("<|end_of_turn|>") },
-	[CHAT_VICUNA] = { "vicuna", STOPS("</s>") },
-	[CHAT_VICUNA_ORCA] = { "vicuna-orca", STOPS("</s>") },
-	[CHAT_DEEPSEEK] = { "deepseek", STOPS("<|EOT|>") },
-	[CHAT_DEEPSEEK2] = { "deepseek2", STOPS("<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>") },
-	[CHAT_DEEPSEEK3] = { "deepseek3", STOPS("<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>") },
-	[CHAT_COMMAND_R] = { "command-r", STOPS("<|END_OF_TURN_TOKEN|>") },
-	[CHAT_LLAMA3] = { "llama3", STOPS("<|eot_id|>", "<|eom_id|>", "<|end_of_text|>") },
-	[CHAT_CHATGLM3] = { "chatglm3", STOPS("<|user|>", "<|observation|>") },
-	[CHAT_CHATGLM4] = { "chatglm4", STOPS("<|user|>", "<|observation|>") },
-	[CHAT_GLMEDGE] = { "glmedge", STOPS("<|user|>", "<|observation|>") },
-	[CHAT_MINICPM] = { "minicpm", NO_STOPS },
-	[CHAT_EXAONE3] = { "exaone3", STOPS("[|endofturn|]") },
-	[CHAT_GRANITE] = { "granite", STOPS("<|end_of_text|>") },
-	[CHAT_MEGREZ] = { "megrez", STOPS("<|turn_end|>") },
-	[CHAT_LLAMA4] = { "llama4", STOPS("<|eot|>") },
-	[CHAT_BAILING] = { "bailing", NO_STOPS },
+static const char *const *const family_stops[CHAT_COUNT] = {
+#define X(id, name, stops) stops,
+	CHAT_FAMILIES(X)
+#undef X
 };
 
 /* the DeepSeek markers are full-width bars and U+2581 */
@@ -109,13 +88,7 @@ static const struct chat_family_desc {
 
 const char *const *lumen_chat_template_names(void)
 {
-	static const char *names[CHAT_COUNT + 1];
-
-	/* filled once; every thread writes the same pointers */
-	if (!names[0])
-		for (int i = CHAT_COUNT - 1; i >= 0; i--)
-			names[i] = families[i].name;
-	return names;
+	return family_names;
 }
 
 static bool has(const char *t, const char *s)
@@ -126,7 +99,7 @@ static bool has(const char *t, const char *s)
 static enum chat_family detect(const char *t)
 {
 	for (int i = 0; i < CHAT_COUNT; i++)
-		if (!strcmp(t, families[i].name))
+		if (!strcmp(t, family_names[i]))
 			return i;
 	if (has(t, "<|im_start|>"))
 		/* SmolVLM's <|im_start|> is a BOS, its turns are not ChatML */
@@ -204,7 +177,7 @@ const char *lumen_chat_template_detect(const char *tmpl)
 {
 	enum chat_family f = tmpl ? detect(tmpl) : CHAT_UNKNOWN;
 
-	return f == CHAT_UNKNOWN ? NULL : families[f].name;
+	return f == CHAT_UNKNOWN ? NULL : family_names[f];
 }
 
 const char *lumen_chat_template_name(const struct lumen_model *model)
@@ -223,7 +196,7 @@ static int unrecognised(const char *what)
 	list[0] = 0;
 	for (int i = 0; i < CHAT_COUNT && n < sizeof(list); i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-				      i ? ", " : "", families[i].name);
+				      i ? ", " : "", family_names[i]);
 	return lumen_fail(LUMEN_E_INVAL,
 			  "%s is not a chat template lumen recognises; name one of: %s",
 			  what, list);
@@ -748,7 +721,7 @@ const char *const *lumen_chat_template_stops(const struct lumen_model *model,
 
 	if (resolve(model, tmpl, &f))
 		return NULL;
-	return families[f].stops;
+	return family_stops[f];
 }
 
 int lumen_chat_stop_ids(const struct lumen_model *model, const char *tmpl,
@@ -765,7 +738,7 @@ int lumen_chat_stop_ids(const struct lumen_model *model, const char *tmpl,
 	ret = resolve(model, tmpl, &f);
 	if (ret)
 		return ret;
-	stops = families[f].stops;
+	stops = family_stops[f];
 	for (int k = -1; k < 0 || stops[k]; k++) {
 		int32_t id = k < 0 ? lumen_tokenizer_eos(tok) :
 			     lumen_tokenizer_find(tok, stops[k], strlen(stops[k]));

@@ -193,6 +193,58 @@ TEST(lnpu_carries_add_space_prefix)
 	unlink(without);
 }
 
+/*
+ * tokenizer.chat_template goes into the optional CHAT_TEMPLATE section,
+ * byte for byte and covered by its checksum; a model without one has no
+ * such section
+ */
+TEST(lnpu_carries_the_chat_template)
+{
+	const char *donor = shared_path("tokenizer/ggml-vocab-qwen2.gguf");
+	const char *gguf = scratch_path("tmpl.gguf");
+	const char *out = scratch_path("tmpl.lnpu");
+	const char *plain = compile_tiny();
+	struct lc_options opt = default_options();
+	struct gguf_file g;
+	struct gguf_str want;
+	struct lnpu_file f;
+	size_t n, rejected = 0, tried = 0;
+	uint8_t *p;
+	char err[512];
+
+	REQUIRE(plain);
+	REQUIRE_MSG(!lnpu_open(&f, plain, 0, err, sizeof(err)), "%s", err);
+	CHECK(f.chat_template == NULL);
+	CHECK_EQ(f.header.section_count, 6);
+	lnpu_close(&f);
+	opt.prefill_chunk = 4;
+	REQUIRE_MSG(!synth_write(&tiny, 1, donor, 7, gguf, err, sizeof(err)) &&
+		    !compile_quiet(gguf, NULL, out, &opt, err, sizeof(err)),
+		    "%s", err);
+	REQUIRE_MSG(!gguf_open(&g, donor, err, sizeof(err)), "%s", err);
+	REQUIRE(!gguf_get_str(&g, "tokenizer.chat_template", &want));
+	REQUIRE_MSG(!lnpu_open(&f, out, 0, err, sizeof(err)), "%s", err);
+	CHECK_EQ(f.header.version, LNPU_VERSION);
+	CHECK_EQ(f.header.section_count, 7);
+	CHECK(f.chat_template && f.chat_template_len == want.len &&
+	      !memcmp(f.chat_template, want.ptr, want.len));
+	lnpu_close(&f);
+	gguf_close(&g);
+	p = read_file(out, &n);
+	REQUIRE(p);
+	for (size_t i = 0; i < n; i += 11) {
+		p[i] ^= 0x5a;
+		tried++;
+		rejected += parse_copy(p, n, 0, err, sizeof(err)) != 0;
+		p[i] ^= 0x5a;
+	}
+	CHECK_EQ(rejected, tried);
+	free(p);
+	unlink(gguf);
+	unlink(out);
+	unlink(plain);
+}
+
 TEST(lnpu_rejects_every_corrupted_byte)
 {
 	const char *path = compile_tiny();

@@ -90,6 +90,13 @@ static void print_model(struct lumen_model *m, const char *path)
 	printf("weights:   %llu bytes, %llu copied at load\n",
 	       (unsigned long long)mi.weight_bytes,
 	       (unsigned long long)mi.weight_bytes_copied);
+	/* no template falls back to chatml; an unknown one has no stops */
+	if (lumen_chat_template_name(m))
+		printf("chat:      template %s\n", lumen_chat_template_name(m));
+	else if (lumen_chat_template_stops(m, NULL))
+		printf("chat:      no template (lumen chat uses chatml)\n");
+	else
+		printf("chat:      a template lumen does not recognise (lumen chat --chat-template NAME)\n");
 }
 
 int cmd_info(int argc, char **argv)
