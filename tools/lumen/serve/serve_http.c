@@ -12,6 +12,7 @@
  * {"error": {"message", "type", "param", "code"}} with its status.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <stdatomic.h>
@@ -395,6 +396,24 @@ static json_t *model_object(const struct serve_state *st)
 			 "owned_by", "lumen");
 }
 
+/*
+ * The client closed its end: no one will read the answer. (A client that
+ * only shut down its sending side looks the same; HTTP clients do not.)
+ */
+static bool client_gone(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ssize_t n;
+	char b;
+
+	if (!ci)
+		return false;
+	n = recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			  errno != EINTR);
+}
+
 static enum MHD_Result generate(struct serve_conn *conn,
 				struct MHD_Connection *c, enum serve_kind kind)
 {
@@ -474,6 +493,12 @@ static enum MHD_Result generate(struct serve_conn *conn,
 		return ret;
 	}
 	while (conn->gen.finish == SERVE_RUNNING) {
+		/* a streamed answer learns it when a write fails; this one asks */
+		if (client_gone(c)) {
+			count_end(st, &st->cancelled);
+			end_generation(conn);
+			return MHD_NO;
+		}
 		if (serve_gen_step(&conn->gen, &err)) {
 			count_end(st, &st->failed);
 			end_generation(conn);

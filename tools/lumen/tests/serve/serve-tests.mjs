@@ -341,3 +341,20 @@ test('a storm of streams dropped at random points and refused ones leaves the ac
 		assert.equal(code, 0, stderr);
 	}
 });
+
+test('a client that leaves before its whole (non-streamed) answer stops its generation', async () => {
+	const before = await health(srv.base);
+	const { port, hostname } = new URL(srv.base);
+	const body = JSON.stringify({ prompt: PROMPT, max_tokens: 256, temperature: 0 });
+	await new Promise((resolve) => {
+		const sock = net.connect(Number(port), hostname, () => {
+			sock.write(`POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+				() => { sock.destroy(); resolve(); });
+		});
+	});
+	const h = await waitHealth(srv.base, (x) => x.requests.cancelled > before.requests.cancelled ||
+		x.requests.served > before.requests.served);
+	assert.equal(h.requests.served, before.requests.served, 'not generated to its end for no one');
+	assert.equal(h.requests.cancelled, before.requests.cancelled + 1, JSON.stringify(h));
+	assert.equal(h.slots.active, 0);
+});
