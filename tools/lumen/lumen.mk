@@ -111,13 +111,20 @@ suite-serve-fuzz: $(SERVE_FUZZ)
 	@scripts/run-fuzz-suite $(FUZZ_CHECK_SECONDS) $(BUILD)/tools/lumen - \
 		serve-request=tools/lumen/fuzz/corpus/serve-request
 
-# lumen serve on the NPU in the QEMU guest, the openai client on the host
-# through a forwarded loopback port (one boot, about 2 minutes under TCG)
+# lumen serve on the NPU in the QEMU guest and the openai client talking
+# to it there (one boot, under a minute); and lumen_session_set_priority()
+# reaching the driver (npu-priority-test)
 CHECK_SUITES += serve-npu
+SERVE_NPU_PRIORITY := $(BUILD)/tools/lumen/npu-priority-test
 .PHONY: suite-serve-npu
-suite-serve-npu: $(LUMEN_CLI) $(LUMEN_KO) $(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu
+$(SERVE_NPU_PRIORITY): $(BUILD)/tools/lumen/tests/npu_priority.o $(RUNTIME_LIB)
+	$(CC) -o $@ $^ $(RUNTIME_LDLIBS)
+
+suite-serve-npu: $(LUMEN_CLI) $(SERVE_NPU_PRIORITY) $(LUMEN_KO) \
+		$(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu
 	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
-		LUMEN=$(LUMEN_CLI) LUMEN_KO=$(LUMEN_KO) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
+		LUMEN=$(LUMEN_CLI) NPU_PRIORITY_TEST=$(SERVE_NPU_PRIORITY) \
+		LUMEN_KO=$(LUMEN_KO) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
 		SHARED=$(SHARED) LUMEN_OPENAI_DIR=$$dir $(SERVE_TEST_DIR)/run-npu
 
 # the load test against lumen serve on the NPU in the QEMU guest (TCG:

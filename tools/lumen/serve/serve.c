@@ -15,8 +15,6 @@
 #include "lumen_cli.h"
 #include "serve_http.h"
 
-#define CAP_SYS_NICE_BIT 23
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -155,20 +153,26 @@ static void model_id(const struct serve_opts *o, char *out, size_t len)
 	snprintf(out, len, "%s", base);
 }
 
-/* the driver gives DRM_LUMEN_PRIORITY_HIGH to CAP_SYS_NICE only */
-static bool have_cap_sys_nice(void)
+/*
+ * The driver runs HIGH jobs only for CAP_SYS_NICE (in the initial user
+ * namespace: a container's root has it only in its own). Asking it is the
+ * one sure way: one job, at start.
+ */
+static bool driver_takes_high(struct serve_state *st)
 {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	unsigned long long caps = 0;
+	struct lumen_session *s = st->sessions[0];
+	int32_t bos = lumen_tokenizer_bos(lumen_model_tokenizer(st->model));
+	bool ok;
 
-	if (!f)
+	if (strcmp(st->dev_info.backend, "npu"))
 		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps & (1ull << CAP_SYS_NICE_BIT);
+	if (bos < 0)
+		bos = 0;
+	ok = !lumen_session_set_priority(s, LUMEN_PRIORITY_HIGH) &&
+	     !lumen_session_prefill(s, &bos, 1);
+	lumen_session_set_priority(s, LUMEN_PRIORITY_NORMAL);
+	lumen_session_reset(s);
+	return ok;
 }
 
 static bool is_loopback(const char *host)
@@ -220,7 +224,6 @@ int cmd_serve(int argc, char **argv)
 	if (cli_load_model(st.dev, o.model, o.ctx, &st.model, NULL))
 		goto out;
 	lumen_device_get_info(st.dev, &st.dev_info);
-	st.high_to_driver = !strcmp(st.dev_info.backend, "npu") && have_cap_sys_nice();
 	st.sessions = calloc(o.parallel, sizeof(*st.sessions));
 	st.session_busy = calloc(o.parallel, sizeof(*st.session_busy));
 	if (!st.sessions || !st.session_busy) {
@@ -234,6 +237,10 @@ int cmd_serve(int argc, char **argv)
 			goto out;
 		}
 	}
+
+	st.high_to_driver = driver_takes_high(&st);
+	if (!strcmp(st.dev_info.backend, "npu") && !st.high_to_driver)
+		cli_error("serve: the driver runs no high-priority job for this process (no CAP_SYS_NICE): \"high\" requests go first here, as \"normal\" jobs there");
 
 	/* the server's threads inherit the mask: only this one takes them */
 	sigemptyset(&stop_signals);

@@ -21,6 +21,20 @@ check() {
 
 ip link set lo up
 check "lumen.ko found the NPU" test -e /dev/accel/accel0
+run() {
+	$L/lib/ld-linux-x86-64.so.2 --library-path $L/lib "$@"
+}
+
+# lumen_session_set_priority(): as root every priority runs; in a user
+# namespace (root there, but without CAP_SYS_NICE in the initial one) the
+# driver refuses HIGH: the priority reaches it
+if [ -x $L/bin/npu-priority-test ]; then
+	run $L/bin/npu-priority-test $L/models/stories260K-f32.lnpu high-ok
+	failed=$((failed + $?))
+	unshare -r $L/lib/ld-linux-x86-64.so.2 --library-path $L/lib \
+		$L/bin/npu-priority-test $L/models/stories260K-f32.lnpu high-refused
+	failed=$((failed + $?))
+fi
 
 # the host's lumen and the libraries it links (libmicrohttpd, jansson, ...)
 $L/lib/ld-linux-x86-64.so.2 --library-path $L/lib $L/bin/lumen serve -m "$L/models/stories260K-f32.lnpu" --device npu \
@@ -69,4 +83,29 @@ wait "$pid"
 rc=$?
 check "lumen serve stopped cleanly on SIGTERM (exit $rc)" test "$rc" = 0
 sed 's/^/# serve: /' /tmp/serve.out /tmp/serve.err
+
+# in a user namespace (a container's root: no CAP_SYS_NICE in the initial
+# one) the driver refuses HIGH jobs: the server finds it out at start and
+# still serves "high" requests, first in its own order, as NORMAL jobs
+unshare -r $L/lib/ld-linux-x86-64.so.2 --library-path $L/lib $L/bin/lumen serve \
+	-m "$L/models/stories260K-f32.lnpu" --device npu --port 8081 \
+	>/tmp/serve2.out 2>/tmp/serve2.err &
+pid=$!
+for _ in $(seq 1 600); do
+	wget -q -O /dev/null http://127.0.0.1:8081/health 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.5
+done
+wget -q -O /tmp/post.out --post-data \
+	'{"prompt": "Once upon a time", "max_tokens": 8, "temperature": 0, "priority": "high"}' \
+	http://127.0.0.1:8081/v1/completions 2>/tmp/post.err
+check "without CAP_SYS_NICE, a high-priority request is served" \
+	grep -q '"priority":"high"' /tmp/post.out
+check "and the server said the driver takes no high-priority job" \
+	grep -q "runs no high-priority job" /tmp/serve2.err
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "that server stopped cleanly too (exit $rc)" test "$rc" = 0
+sed 's/^/# serve: /' /tmp/post.err /tmp/serve2.err
 exit "$failed"
