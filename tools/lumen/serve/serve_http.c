@@ -414,73 +414,78 @@ static bool client_gone(struct MHD_Connection *c)
 			  errno != EINTR);
 }
 
-static enum MHD_Result generate(struct serve_conn *conn,
-				struct MHD_Connection *c, enum serve_kind kind)
+/*
+ * Read and check a generation request, tokenize its prompt and take its
+ * place in the queue: 0, or -1 with @err (nothing is generated yet).
+ */
+static int prepare(struct serve_conn *conn, struct MHD_Connection *c,
+		   enum serve_kind kind, struct serve_error *err)
 {
 	struct serve_state *st = conn->st;
 	struct serve_request *req = &conn->req;
-	struct serve_error err;
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 	const char *h;
 	char *prompt;
-	int priority, init;
+	int priority, ret;
 
-	if (conn->too_large) {
-		serve_fail(&err, 413, "invalid_request_error", NULL,
-			   "request_too_large",
-			   "the request body is larger than this server's limit of %zu bytes (lumen serve --max-body)",
-			   conn->max_body);
-		return send_error(c, &err);
-	}
+	if (conn->too_large)
+		return serve_fail(err, 413, "invalid_request_error", NULL,
+				  "request_too_large",
+				  "the request body is larger than this server's limit of %zu bytes (lumen serve --max-body)",
+				  conn->max_body);
 	if (serve_parse_request(kind, conn->body ? conn->body : "", conn->len,
-				&st->limits, req, &err))
-		return send_error(c, &err);
+				&st->limits, req, err))
+		return -1;
 	conn->have_req = true;
-	if (req->model && strcmp(req->model, st->model_id)) {
-		serve_fail(&err, 404, "invalid_request_error", "model",
-			   "model_not_found",
-			   "the model '%.64s' does not exist; this server has '%s' (GET /v1/models)",
-			   req->model, st->model_id);
-		return send_error(c, &err);
-	}
+	if (req->model && strcmp(req->model, st->model_id))
+		return serve_fail(err, 404, "invalid_request_error", "model",
+				  "model_not_found",
+				  "the model '%.64s' does not exist; this server has '%s' (GET /v1/models)",
+				  req->model, st->model_id);
 	priority = req->priority;
 	if (priority < 0) {
 		h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PRIORITY_HEADER);
 		priority = h ? serve_priority_from_name(h) : SERVE_PRIORITY_NORMAL;
-		if (priority < 0) {
-			serve_fail(&err, 400, "invalid_request_error", "priority", NULL,
-				   "the " PRIORITY_HEADER " header must be low, normal or high");
-			return send_error(c, &err);
-		}
+		if (priority < 0)
+			return serve_fail(err, 400, "invalid_request_error", "priority",
+					  NULL, "the " PRIORITY_HEADER " header must be low, normal or high");
 	}
-	prompt = kind == SERVE_CHAT ? serve_chat_prompt(st, req, &err) :
+	prompt = kind == SERVE_CHAT ? serve_chat_prompt(st, req, err) :
 				      strdup(req->prompt);
-	if (!prompt) {
-		if (kind != SERVE_CHAT)
-			serve_fail(&err, 500, "server_error", NULL, NULL, "out of memory");
-		return send_error(c, &err);
-	}
-	init = serve_gen_init(&conn->gen, st, req, priority, prompt, &err);
+	if (!prompt)
+		return kind == SERVE_CHAT ? -1 :
+		       serve_fail(err, 500, "server_error", NULL, NULL, "out of memory");
+	ret = serve_gen_init(&conn->gen, st, req, priority, prompt, err);
 	free(prompt);
 	conn->have_gen = true;
-	if (init)
-		return send_error(c, &err);
+	if (ret)
+		return -1;
 	if (kind == SERVE_CHAT) {
 		int32_t ids[8];
 		int n = serve_chat_stop_ids(st, ids, 8);
 
 		serve_gen_add_stop_ids(&conn->gen, ids, (size_t)n);
 	}
-	if (!serve_admit(st)) {
-		serve_fail(&err, 429, "rate_limit_error", NULL, "queue_full",
-			   "%u requests are running or waiting, the most this server takes (--parallel %u, --queue %u); retry later",
-			   st->parallel + st->queue, st->parallel, st->queue);
-		return send_error(c, &err);
-	}
+	if (!serve_admit(st))
+		return serve_fail(err, 429, "rate_limit_error", NULL, "queue_full",
+				  "%u requests are running or waiting, the most this server takes (--parallel %u, --queue %u); retry later",
+				  st->parallel + st->queue, st->parallel, st->queue);
 	conn->admitted = true;
 	make_id(conn, kind);
-	if (req->stream) {
+	return 0;
+}
+
+static enum MHD_Result generate(struct serve_conn *conn,
+				struct MHD_Connection *c, enum serve_kind kind)
+{
+	struct serve_state *st = conn->st;
+	struct serve_error err;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	json_t *answer;
+
+	if (prepare(conn, c, kind, &err))
+		return send_error(c, &err);
+	if (conn->req.stream) {
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
 						      stream_reader, conn, NULL);
 		if (!r)
@@ -506,13 +511,10 @@ static enum MHD_Result generate(struct serve_conn *conn,
 		}
 	}
 	conn->gen.t_end = lumen_now_ns();
-	{
-		json_t *answer = completion_object(conn);
-
-		count_end(st, &st->served);
-		end_generation(conn);
-		return send_json(c, 200, answer);
-	}
+	answer = completion_object(conn);
+	count_end(st, &st->served);
+	end_generation(conn);
+	return send_json(c, 200, answer);
 }
 
 static enum MHD_Result route(struct serve_conn *conn, struct MHD_Connection *c,
