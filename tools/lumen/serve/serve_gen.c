@@ -89,7 +89,7 @@ int serve_gen_init(struct serve_gen *g, struct serve_state *st,
 	unsigned int flags = LUMEN_TOKENIZE_PARSE_SPECIAL |
 			     (lumen_tokenizer_add_bos(tok) ? LUMEN_TOKENIZE_BOS : 0);
 	size_t len = strlen(prompt), cap = LUMEN_TOKENIZE_MAX(len);
-	struct lumen_model_info mi;
+	uint32_t ctx;
 	long n;
 
 	memset(g, 0, sizeof(*g));
@@ -111,13 +111,14 @@ int serve_gen_init(struct serve_gen *g, struct serve_state *st,
 		return serve_fail(err, 400, "invalid_request_error",
 				  req->kind == SERVE_CHAT ? "messages" : "prompt",
 				  NULL, "the prompt is empty");
-	lumen_model_get_info(st->model, &mi);
-	if ((uint64_t)n >= mi.ctx)
+	/* every session has the same context (lumen serve --ctx) */
+	ctx = lumen_session_ctx(st->sessions[0]);
+	if ((uint64_t)n >= ctx)
 		return serve_fail(err, 400, "invalid_request_error",
 				  req->kind == SERVE_CHAT ? "messages" : "prompt",
 				  "context_length_exceeded",
-				  "the prompt is %ld tokens; this model's context holds %u, and at least one must be left to generate",
-				  n, mi.ctx);
+				  "the prompt is %ld tokens; this server's context holds %u, and at least one must be left to generate",
+				  n, ctx);
 	g->n_prompt = (size_t)n;
 	g->stop_ids[g->n_stop_ids++] = lumen_tokenizer_eos(tok);
 	g->max_tokens = req->max_tokens ? req->max_tokens : st->limits.max_tokens;
