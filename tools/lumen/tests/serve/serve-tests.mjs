@@ -358,3 +358,18 @@ test('a client that leaves before its whole (non-streamed) answer stops its gene
 	assert.equal(h.requests.cancelled, before.requests.cancelled + 1, JSON.stringify(h));
 	assert.equal(h.slots.active, 0);
 });
+
+test('--ctx bounds the prompt and the answer', async () => {
+	const small = await startServer(LUMEN, [...COMMON, '-c', '32']);
+	try {
+		const c = new OpenAI({ baseURL: small.url, apiKey: 'x', maxRetries: 0, timeout: 60000 });
+		await assert.rejects(c.completions.create({ model: 'stories260K-q8_0', prompt: 'story '.repeat(40), max_tokens: 4 }),
+			(e) => e.status === 400 && e.code === 'context_length_exceeded' && /holds 32/.test(e.message));
+		const r = await c.completions.create({ model: 'stories260K-q8_0', prompt: PROMPT, max_tokens: 200, temperature: 0 });
+		assert.equal(r.choices[0].finish_reason, 'length');
+		assert.ok(r.usage.total_tokens <= 33, JSON.stringify(r.usage));
+	} finally {
+		const { code, stderr } = await small.stop();
+		assert.equal(code, 0, stderr);
+	}
+});
