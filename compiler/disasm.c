@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "lnpu_memory.h"
 #include "lumen_ops.h"
 #include "lumen_validate.h"
 
@@ -139,6 +140,19 @@ void lc_program_stats(const uint8_t *prog, struct lc_prog_stats *st)
 	}
 }
 
+/* what a runtime session of @ctx positions needs (lumen info says the same) */
+static void print_memory(FILE *f, const struct lnpu_file *lf, uint32_t ctx)
+{
+	uint64_t size[LNPU_SLOT_COUNT];
+	struct lnpu_memory mem;
+
+	lnpu_region_sizes(lf, size);
+	lnpu_memory_at(size, lf->meta.ctx, lf->meta.n_vocab, ctx, &mem);
+	fprintf(f, "memory at context %u: %" PRIu64 " bytes (weights %" PRIu64
+		", KV cache %" PRIu64 ", scratch %" PRIu64 ", buffers %" PRIu64 ")\n",
+		ctx, mem.total, mem.weights, mem.kv, mem.scratch, mem.io);
+}
+
 void lc_print_info(FILE *f, const struct lnpu_file *lf)
 {
 	const struct lnpu_meta *m = &lf->meta;
@@ -177,4 +191,7 @@ void lc_print_info(FILE *f, const struct lnpu_file *lf)
 		st[0].weight_bytes);
 	fprintf(f, "matmul flops per decoded token: %" PRIu64 "\n",
 		st[0].flops_per_row);
+	print_memory(f, lf, m->ctx);
+	if (m->ctx > 2048)
+		print_memory(f, lf, 2048);
 }

@@ -505,3 +505,17 @@ const char *lnpu_merge(const struct lnpu_file *f, uint32_t i, uint32_t *len)
 	*len = le32(f->base + f->merge_off[i]);
 	return (const char *)f->base + f->merge_off[i] + 4;
 }
+
+void lnpu_region_sizes(const struct lnpu_file *f,
+		       uint64_t size[LNPU_SLOT_COUNT])
+{
+	for (int s = 0; s < LNPU_SLOT_COUNT; s++)
+		size[s] = 0;
+	for (uint32_t i = 0; i < f->n_regions; i++)
+		if (f->regions[i].slot < LNPU_SLOT_COUNT)
+			size[f->regions[i].slot] = f->regions[i].size;
+	for (int p = 0; p < 2; p++)
+		for (int s = 0; s < LNPU_SLOT_COUNT; s++)
+			if (f->val[p].region_size[s] > size[s])
+				size[s] = f->val[p].region_size[s];
+}

@@ -45,6 +45,12 @@ int lnpu_parse(struct lnpu_file *f, const void *data, uint64_t size,
 int lnpu_open(struct lnpu_file *f, const char *path, unsigned int flags,
 	      char *err, size_t errlen);
 void lnpu_close(struct lnpu_file *f);
+/*
+ * The bytes each region slot must hold: the file's region table, or more
+ * where a program's validation says it reads more.
+ */
+void lnpu_region_sizes(const struct lnpu_file *f,
+		       uint64_t size[LNPU_SLOT_COUNT]);
 
 /* token @i (< vocab.n_tokens): bytes and length, not NUL-terminated */
 const char *lnpu_token(const struct lnpu_file *f, uint32_t i, uint32_t *len);

@@ -108,16 +108,6 @@ static void cpu_buf_free(struct lumen_device *dev, struct lumen_buf *buf)
 	memset(buf, 0, sizeof(*buf));
 }
 
-/* the parts of two validations the runtime relies on */
-static int same_validation(const struct lumen_validation *a,
-			   const struct lumen_validation *b)
-{
-	return !memcmp(a->region_size, b->region_size, sizeof(a->region_size)) &&
-	       a->regions_used == b->regions_used &&
-	       a->regions_written == b->regions_written &&
-	       a->op_count == b->op_count && a->error == b->error;
-}
-
 static int cpu_program_create(struct lumen_device *dev, const void *code,
 			      size_t size, const struct lumen_validation *v,
 			      struct lumen_prog **out)
@@ -137,7 +127,7 @@ static int cpu_program_create(struct lumen_device *dev, const void *code,
 	 * The copy is what runs, so the copy is what is validated; it must
 	 * also be the program the model was laid out for.
 	 */
-	if (lumen_validate(p->code, size, &p->val) || !same_validation(&p->val, v)) {
+	if (lumen_validate(p->code, size, &p->val) || !lumen_same_validation(&p->val, v)) {
 		uint32_t e = p->val.error;
 
 		free(p->code);

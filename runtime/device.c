@@ -26,6 +26,7 @@ int lumen_device_open(struct lumen_device **out,
 		.backend = LUMEN_BACKEND_CPU,
 	};
 	struct lumen_device *dev;
+	const char *silicon;
 	int ret;
 
 	*out = NULL;
@@ -56,6 +57,14 @@ int lumen_device_open(struct lumen_device **out,
 				  (int)opt->backend);
 	}
 	dev->backend = opt->backend;
+	silicon = opt->silicon ? opt->silicon : getenv("LUMEN_SILICON");
+	dev->silicon = lumen_silicon_find(silicon && *silicon ? silicon : "glasses");
+	if (!dev->silicon) {
+		free(dev);
+		return lumen_fail(LUMEN_E_INVAL,
+				  "'%s' is not a modeled NPU (glasses, phone)",
+				  silicon);
+	}
 	ret = dev->ops->open(dev, opt);
 	if (ret) {
 		free(dev);
@@ -79,6 +88,9 @@ void lumen_device_get_info(const struct lumen_device *dev,
 	memset(info, 0, sizeof(*info));
 	info->backend = dev->ops->name;
 	dev->ops->get_info((struct lumen_device *)dev, info);
+	info->silicon = dev->silicon->name;
+	info->silicon_summary = dev->silicon->summary;
+	info->silicon_memory = dev->silicon->memory_bytes;
 }
 
 void lumen_device_get_counters(struct lumen_device *dev,
@@ -88,4 +100,6 @@ void lumen_device_get_counters(struct lumen_device *dev,
 	if (dev->ops->get_counters)
 		dev->ops->get_counters(dev, c);
 	c->submissions = dev->submissions;
+	c->modeled_ns = (uint64_t)(dev->modeled.seconds * 1e9);
+	c->modeled_energy_nj = (uint64_t)(dev->modeled.joules * 1e9);
 }

@@ -21,6 +21,7 @@
 #include "lnpu_read.h"
 #include "lumen_fail.h"
 #include "lumen_ops.h"
+#include "silicon.h"
 #include <lumen/lumen.h>
 
 /**
@@ -88,6 +89,9 @@ struct lumen_device {
 	const struct lumen_backend_ops *ops;
 	enum lumen_backend backend;
 	uint64_t submissions;
+	/* the modeled NPU, and what the jobs so far cost on it (silicon.h) */
+	const struct lumen_silicon *silicon;
+	struct lumen_silicon_cost modeled;
 	void *priv;
 };
 
@@ -96,6 +100,8 @@ struct lumen_model {
 	struct lnpu_file file;
 	struct lumen_tokenizer *tok;
 	struct lumen_prog *prog[2];		/* LC decode, prefill */
+	/* the programs, copied and validated at load (model.c) */
+	void *code[2];
 	/* weights and activations are shared by the model's sessions */
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];
@@ -103,11 +109,18 @@ struct lumen_model {
 	char *chat_template;			/* tokenizer.chat_template or NULL */
 };
 
+/**
+ * struct lumen_session - a conversation's state on the device.
+ * @prog: programs for a KV cache smaller than the compiled one
+ *	(lumen_kv_resize()), or NULL to run the model's.
+ */
 struct lumen_session {
 	struct lumen_model *model;
+	struct lumen_prog *prog[2];
 	struct lumen_buf kv, args, out;
 	uint32_t pos, ctx;
 	uint64_t submissions;
+	struct lumen_modeled modeled;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
 	/*
@@ -117,6 +130,26 @@ struct lumen_session {
 	int32_t pending;
 	bool has_pending;
 };
+
+/*
+ * @prog re-based for a KV cache of @ctx_to positions instead of @ctx_from:
+ * a malloc'd copy in *@out (kv_resize.c)
+ */
+int lumen_kv_resize(const void *prog, size_t size, uint32_t ctx_from,
+		    uint32_t ctx_to, void **out);
+
+/* the parts of two validations the runtime relies on (model.c) */
+bool lumen_same_validation(const struct lumen_validation *a,
+			   const struct lumen_validation *b);
+
+/*
+ * memory.c: 0 when the system has the memory, else LUMEN_E_NOMEM with the
+ * figure: the model's weights and scratch; a session's @kv_size bytes of
+ * cache for @positions and its io buffers
+ */
+int lumen_check_model_memory(const struct lumen_model *m);
+int lumen_check_memory(const struct lumen_model *m, uint32_t positions,
+		       uint64_t kv_size);
 
 /* the model's tokenizer.chat_template (NUL-terminated), or NULL */
 const char *lumen_model_chat_template(const struct lumen_model *m);

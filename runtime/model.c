@@ -156,20 +156,6 @@ out:
 	return ret;
 }
 
-/* what each slot must hold: the region table, or more if a program says so */
-static void region_sizes(struct lumen_model *m)
-{
-	const struct lnpu_file *f = &m->file;
-
-	for (uint32_t i = 0; i < f->n_regions; i++)
-		if (f->regions[i].slot < LNPU_SLOT_COUNT)
-			m->region_size[f->regions[i].slot] = f->regions[i].size;
-	for (int p = 0; p < 2; p++)
-		for (int s = 0; s < LNPU_SLOT_COUNT; s++)
-			if (f->val[p].region_size[s] > m->region_size[s])
-				m->region_size[s] = f->val[p].region_size[s];
-}
-
 /* what the session code relies on, beyond what the reader checks */
 static int check_layout(const struct lumen_model *m, const char *path)
 {
@@ -234,6 +220,41 @@ static int upload_weights(struct lumen_model *m,
 	return 0;
 }
 
+bool lumen_same_validation(const struct lumen_validation *a,
+			   const struct lumen_validation *b)
+{
+	return !memcmp(a->region_size, b->region_size, sizeof(a->region_size)) &&
+	       a->regions_used == b->regions_used &&
+	       a->regions_written == b->regions_written &&
+	       a->op_count == b->op_count && a->error == b->error;
+}
+
+/*
+ * Private copies of the programs, validated as they are: the file's
+ * mapping can change under a running process (a MAP_PRIVATE page shows
+ * the file's later writes until it is copied on write), so nothing after
+ * the load reads the programs from it.
+ */
+static int copy_programs(struct lumen_model *m)
+{
+	const struct lnpu_file *f = &m->file;
+
+	for (int p = 0; p < 2; p++) {
+		struct lumen_validation v;
+
+		m->code[p] = malloc(f->prog_size[p]);
+		if (!m->code[p])
+			return lumen_fail(LUMEN_E_NOMEM, "out of memory");
+		memcpy(m->code[p], f->prog[p], f->prog_size[p]);
+		if (lumen_validate(m->code[p], f->prog_size[p], &v) ||
+		    !lumen_same_validation(&v, &f->val[p]))
+			return lumen_fail(LUMEN_E_FORMAT,
+					  "the %s program changed in the file after it was read",
+					  p ? "prefill" : "decode");
+	}
+	return 0;
+}
+
 int lumen_model_load(struct lumen_device *dev, const char *path,
 		     const struct lumen_model_options *opt,
 		     struct lumen_model **out)
@@ -274,8 +295,10 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 			goto fail;
 		}
 	}
-	region_sizes(m);
+	lnpu_region_sizes(&m->file, m->region_size);
 	ret = check_layout(m, path);
+	if (!ret)
+		ret = lumen_check_model_memory(m);
 	if (ret)
 		goto fail;
 	ret = upload_weights(m, opt);
@@ -284,8 +307,11 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	ret = dev->ops->buf_alloc(dev, m->region_size[LNPU_SLOT_ACT], &m->act);
 	if (ret)
 		goto fail;
+	ret = copy_programs(m);
+	if (ret)
+		goto fail;
 	for (int p = 0; p < 2; p++) {
-		ret = dev->ops->program_create(dev, m->file.prog[p],
+		ret = dev->ops->program_create(dev, m->code[p],
 					       m->file.prog_size[p],
 					       &m->file.val[p], &m->prog[p]);
 		if (ret)
@@ -306,9 +332,11 @@ void lumen_model_free(struct lumen_model *m)
 	if (!m)
 		return;
 	dev = m->dev;
-	for (int p = 0; p < 2; p++)
+	for (int p = 0; p < 2; p++) {
 		if (m->prog[p])
 			dev->ops->program_destroy(dev, m->prog[p]);
+		free(m->code[p]);
+	}
 	if (m->act.host)
 		dev->ops->buf_free(dev, &m->act);
 	if (m->weights.host)

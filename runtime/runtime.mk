@@ -40,6 +40,8 @@ RUNTIME_SRCS += \
 	runtime/backend_npu.c \
 	runtime/backend_npu_submit.c \
 	runtime/model.c \
+	runtime/kv_resize.c \
+	runtime/memory.c \
 	runtime/session.c \
 	runtime/generate.c \
 	runtime/chat.c

@@ -9,29 +9,81 @@
 
 #include "lumen_internal.h"
 
+/*
+ * Programs for a cache of @positions when that is below the compiled
+ * context; *@kv_size: the bytes of cache the session's programs address.
+ */
+static int resized_programs(struct lumen_session *s, uint32_t positions,
+			    uint64_t *kv_size)
+{
+	struct lumen_model *m = s->model;
+	struct lumen_device *dev = m->dev;
+	const struct lnpu_file *f = &m->file;
+
+	*kv_size = m->region_size[LNPU_SLOT_KV];
+	if (positions == f->meta.ctx)
+		return 0;
+	*kv_size = 0;
+	for (int p = 0; p < 2; p++) {
+		struct lumen_validation v;
+		void *code;
+		int ret;
+
+		ret = lumen_kv_resize(m->code[p], f->prog_size[p], f->meta.ctx,
+				      positions, &code);
+		if (ret)
+			return ret;
+		if (lumen_validate(code, f->prog_size[p], &v)) {
+			free(code);
+			return lumen_fail(LUMEN_E_FORMAT,
+					  "the program for a KV cache of %u positions does not validate (%s at op %u); recompile with lumenc --ctx %u",
+					  positions, lumen_verr_str(v.error),
+					  v.error_op, positions);
+		}
+		ret = dev->ops->program_create(dev, code, f->prog_size[p], &v,
+					       &s->prog[p]);
+		free(code);
+		if (ret)
+			return ret;
+		if (v.region_size[LNPU_SLOT_KV] > *kv_size)
+			*kv_size = v.region_size[LNPU_SLOT_KV];
+	}
+	return 0;
+}
+
 int lumen_session_create(struct lumen_model *m, uint32_t ctx,
 			 struct lumen_session **out)
 {
 	struct lumen_device *dev = m->dev;
+	const struct lnpu_meta *meta = &m->file.meta;
 	struct lumen_session *s;
+	uint32_t positions;
+	uint64_t kv_size;
 	int ret;
 
 	*out = NULL;
-	if (ctx > m->file.meta.ctx)
+	if (ctx > meta->ctx)
 		return lumen_fail(LUMEN_E_INVAL,
 				  "context %u is larger than the %u positions the model was compiled for (lumenc --ctx)",
-				  ctx, m->file.meta.ctx);
+				  ctx, meta->ctx);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
 	s->model = m;
-	s->ctx = ctx ? ctx : m->file.meta.ctx;
-	s->logits = malloc(4ull * m->file.meta.n_vocab);
-	if (!s->logits) {
-		free(s);
-		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
-	}
-	ret = dev->ops->buf_alloc(dev, m->region_size[LNPU_SLOT_KV], &s->kv);
+	s->ctx = ctx ? ctx : meta->ctx;
+	/* a prefill chunk's rows are written to the cache by one op */
+	positions = s->ctx;
+	if (positions < meta->prefill_chunk)
+		positions = meta->prefill_chunk < meta->ctx ?
+			    meta->prefill_chunk : meta->ctx;
+	s->logits = malloc(4ull * meta->n_vocab);
+	ret = s->logits ? 0 : lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	if (!ret)
+		ret = resized_programs(s, positions, &kv_size);
+	if (!ret)
+		ret = lumen_check_memory(m, positions, kv_size);
+	if (!ret)
+		ret = dev->ops->buf_alloc(dev, kv_size, &s->kv);
 	if (!ret)
 		ret = dev->ops->buf_alloc(dev, m->region_size[LNPU_SLOT_ARGS],
 					  &s->args);
@@ -53,6 +105,9 @@ void lumen_session_free(struct lumen_session *s)
 	if (!s)
 		return;
 	dev = s->model->dev;
+	for (int p = 0; p < 2; p++)
+		if (s->prog[p])
+			dev->ops->program_destroy(dev, s->prog[p]);
 	if (s->kv.host)
 		dev->ops->buf_free(dev, &s->kv);
 	if (s->args.host)
@@ -85,6 +140,12 @@ uint64_t lumen_session_submissions(const struct lumen_session *s)
 	return s->submissions;
 }
 
+void lumen_session_get_modeled(const struct lumen_session *s,
+			       struct lumen_modeled *m)
+{
+	*m = s->modeled;
+}
+
 static const char *fault_name(uint32_t code)
 {
 	switch (code) {
@@ -101,11 +162,34 @@ static const char *fault_name(uint32_t code)
 	return "fault";
 }
 
+/* what the job just run costs on the modeled NPU: the device's and ours */
+static void account_modeled(struct lumen_session *s, int which)
+{
+	struct lumen_model *m = s->model;
+	struct lumen_device *dev = m->dev;
+	struct lumen_silicon_cost cost = { 0 };
+	const uint32_t *args = s->args.host;
+
+	lumen_silicon_program(dev->silicon, m->code[which], args,
+			      s->args.size / 4, &cost);
+	dev->modeled.seconds += cost.seconds;
+	dev->modeled.joules += cost.joules;
+	s->modeled.energy_nj += (uint64_t)(cost.joules * 1e9);
+	if (which == LUMEN_PROG_PREFILL) {
+		s->modeled.prefill_ns += (uint64_t)(cost.seconds * 1e9);
+		s->modeled.prefill_tokens += args[LNPU_ARG_ROWS];
+	} else {
+		s->modeled.decode_ns += (uint64_t)(cost.seconds * 1e9);
+		s->modeled.decode_tokens++;
+	}
+}
+
 /* one job: the program over this session's regions, to its completion */
 static int run(struct lumen_session *s, int which)
 {
 	struct lumen_model *m = s->model;
 	struct lumen_device *dev = m->dev;
+	struct lumen_prog *prog = s->prog[which] ? s->prog[which] : m->prog[which];
 	struct lumen_buf *regions[LNPU_SLOT_COUNT] = {
 		[LNPU_SLOT_WEIGHTS] = &m->weights,
 		[LNPU_SLOT_KV] = &s->kv,
@@ -118,8 +202,7 @@ static int run(struct lumen_session *s, int which)
 	int ret;
 
 	s->have_output = false;
-	ret = dev->ops->submit(dev, m->prog[which], regions, LNPU_SLOT_COUNT,
-			       &job);
+	ret = dev->ops->submit(dev, prog, regions, LNPU_SLOT_COUNT, &job);
 	if (ret)
 		return ret;
 	dev->submissions++;
@@ -141,6 +224,7 @@ static int run(struct lumen_session *s, int which)
 				  res.fault_op, res.fault_region,
 				  (unsigned long long)res.fault_offset);
 	s->have_output = true;
+	account_modeled(s, which);
 	return 0;
 }
 

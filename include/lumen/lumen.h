@@ -57,11 +57,15 @@ enum lumen_backend {
  * @backend: &enum lumen_backend.
  * @threads: CPU backend: worker threads (0: one per online CPU).
  * @path: NPU backend: the device node (NULL: the first Lumen one).
+ * @silicon: the modeled NPU the modeled figures are for: "glasses" or
+ *	"phone" (NULL: $LUMEN_SILICON, else "glasses"); see
+ *	Documentation/accel/lumen/silicon.rst.
  */
 struct lumen_device_options {
 	enum lumen_backend backend;
 	unsigned int threads;
 	const char *path;
+	const char *silicon;
 };
 
 /**
@@ -73,6 +77,9 @@ struct lumen_device_options {
  * @max_regions: region slots a job can bind.
  * @dtypes: bit n set when enum lumen_dtype n is supported.
  * @has_counters: lumen_device_get_counters() has busy time and energy.
+ * @silicon: the modeled NPU's preset name ("glasses", "phone").
+ * @silicon_summary: one line saying what it models.
+ * @silicon_memory: bytes of RAM a model may use on it.
  */
 struct lumen_device_info {
 	const char *backend;
@@ -82,6 +89,9 @@ struct lumen_device_info {
 	uint32_t max_regions;
 	uint32_t dtypes;
 	bool has_counters;
+	const char *silicon;
+	const char *silicon_summary;
+	uint64_t silicon_memory;
 };
 
 /**
@@ -90,6 +100,8 @@ struct lumen_device_info {
  * @busy_ns: time the device spent running jobs (0 without counters).
  * @energy_uj: energy the device used, microjoules (0 without counters).
  * @bytes_read, @flops: work done (CPU backend: from hw/exec).
+ * @modeled_ns, @modeled_energy_nj: what the jobs run to their end would
+ *	take on the modeled NPU (&lumen_device_info.silicon), both backends.
  */
 struct lumen_counters {
 	uint64_t submissions;
@@ -97,6 +109,8 @@ struct lumen_counters {
 	uint64_t energy_uj;
 	uint64_t bytes_read;
 	uint64_t flops;
+	uint64_t modeled_ns;
+	uint64_t modeled_energy_nj;
 };
 
 struct lumen_device;
@@ -163,7 +177,25 @@ void lumen_model_get_info(const struct lumen_model *model,
 			  struct lumen_model_info *info);
 /* the tokenizer built from the model's vocabulary; owned by the model */
 const struct lumen_tokenizer *lumen_model_tokenizer(const struct lumen_model *m);
-/* "F32", "F16", "Q8_0", "Q4_0" */
+/**
+ * struct lumen_memory - bytes a model needs with one session.
+ * @ctx: positions of the session's KV cache.
+ * @weights: the weights (the CPU maps the file in place, the NPU holds one
+ *	copy in device memory).
+ * @scratch: activations, shared by the model's sessions.
+ * @kv: the KV cache of @ctx positions (each session has its own).
+ * @io: a session's argument and output buffers and its copy of the logits.
+ * @total: the sum.
+ */
+struct lumen_memory {
+	uint32_t ctx;
+	uint64_t weights, scratch, kv, io, total;
+};
+
+/* what @model needs with one session of @ctx positions (0: the model's) */
+void lumen_model_get_memory(const struct lumen_model *model, uint32_t ctx,
+			    struct lumen_memory *mem);
+/* "F32", "F16", "Q8_0", "Q4_0", "Q4_K" ... */
 const char *lumen_dtype_name(uint32_t dtype);
 
 /* ---- sessions ---- */
@@ -181,6 +213,22 @@ uint32_t lumen_session_pos(const struct lumen_session *s);
 uint32_t lumen_session_ctx(const struct lumen_session *s);
 /* submissions made for this session */
 uint64_t lumen_session_submissions(const struct lumen_session *s);
+
+/**
+ * struct lumen_modeled - a session's jobs on the modeled NPU, running totals.
+ * @prefill_ns, @decode_ns: modeled time of its prefill chunks and of its
+ *	single-token decodes.
+ * @prefill_tokens, @decode_tokens: the tokens they processed.
+ * @energy_nj: modeled energy of both.
+ */
+struct lumen_modeled {
+	uint64_t prefill_ns, decode_ns;
+	uint64_t prefill_tokens, decode_tokens;
+	uint64_t energy_nj;
+};
+
+void lumen_session_get_modeled(const struct lumen_session *s,
+			       struct lumen_modeled *m);
 
 /*
  * Run @n tokens through the model at the current position, in chunks of

@@ -358,6 +358,106 @@ TEST(same_seed_same_tokens_other_seed_other_tokens)
 	close_fixture(&f);
 }
 
+/*
+ * A session asks for fewer positions than the model was compiled for: its
+ * KV cache is that small, and every step gives the logits of a session
+ * with the full cache.
+ */
+TEST(small_context_session_matches_full)
+{
+	struct fixture f;
+	struct lumen_session *full, *small;
+	struct lumen_memory m_full, m_small;
+	int32_t ids[24];
+	float *want;
+	const uint32_t ctx = 40;
+
+	REQUIRE(!open_fixture(&f, "q8_0", 1));
+	REQUIRE(f.info.ctx > 2 * ctx);
+	for (uint32_t i = 0; i < 24; i++)
+		ids[i] = (int32_t)((i * 53 + 7) % f.info.n_vocab);
+	REQUIRE_EQ(lumen_session_create(f.m, 0, &full), 0);
+	REQUIRE_EQ(lumen_session_create(f.m, ctx, &small), 0);
+	CHECK_EQ(lumen_session_ctx(small), ctx);
+	want = malloc(4ull * f.info.n_vocab);
+	REQUIRE(want);
+	REQUIRE_EQ(lumen_session_prefill(full, ids, 24), 0);
+	REQUIRE_EQ(lumen_session_prefill(small, ids, 24), 0);
+	for (uint32_t step = 0; step < ctx - 24; step++) {
+		int32_t next = lumen_session_argmax(full);
+
+		memcpy(want, lumen_session_logits(full), 4ull * f.info.n_vocab);
+		CHECK_EQ(lumen_session_argmax(small), next);
+		CHECK(!memcmp(want, lumen_session_logits(small),
+			      4ull * f.info.n_vocab));
+		REQUIRE_EQ(lumen_session_decode(full, next), 0);
+		REQUIRE_EQ(lumen_session_decode(small, next), 0);
+	}
+	CHECK_EQ(lumen_session_decode(small, 1), LUMEN_E_CONTEXT);
+	lumen_model_get_memory(f.m, 0, &m_full);
+	lumen_model_get_memory(f.m, ctx, &m_small);
+	CHECK_EQ(m_full.ctx, f.info.ctx);
+	CHECK_EQ(m_small.ctx, ctx);
+	CHECK_EQ(m_full.kv / f.info.ctx, m_small.kv / ctx);
+	/* K and V of every layer, in the cache's dtype */
+	CHECK_EQ(m_small.kv, 2ull * f.info.n_layer * ctx *
+			     (f.info.n_embd / f.info.n_head * f.info.n_head_kv) *
+			     (f.info.kv_dtype == LUMEN_DTYPE_F16 ? 2 : 4));
+	CHECK_EQ(m_small.weights, f.info.weight_bytes);
+	CHECK_EQ(m_small.total, m_small.weights + m_small.scratch + m_small.kv +
+				m_small.io);
+	free(want);
+	lumen_session_free(small);
+	lumen_session_free(full);
+	close_fixture(&f);
+}
+
+/*
+ * The modeled NPU's figures: a session counts its prefill and decode jobs
+ * apart, the device sums every session's, the same jobs cost the same,
+ * and a faster preset takes less time.
+ */
+TEST(modeled_figures_follow_the_jobs)
+{
+	struct lumen_device_options o = { .backend = LUMEN_BACKEND_CPU,
+					  .threads = 1, .silicon = "tv" };
+	struct lumen_device *bad = NULL;
+	struct fixture f;
+	struct lumen_session *a, *b;
+	struct lumen_modeled ma, mb;
+	struct lumen_counters c;
+	struct lumen_device_info di;
+	int32_t ids[10] = { 1, 20, 30, 40, 50, 60, 70, 80, 90, 100 };
+
+	CHECK_EQ(lumen_device_open(&bad, &o), LUMEN_E_INVAL);
+	CHECK(strstr(lumen_last_error(), "glasses") != NULL);
+	CHECK(bad == NULL);
+	REQUIRE(!open_fixture(&f, "q8_0", 1));
+	lumen_device_get_info(f.dev, &di);
+	CHECK(!strcmp(di.silicon, "glasses"));
+	REQUIRE_EQ(lumen_session_create(f.m, 64, &a), 0);
+	REQUIRE_EQ(lumen_session_create(f.m, 64, &b), 0);
+	REQUIRE_EQ(lumen_session_prefill(a, ids, 10), 0);
+	REQUIRE_EQ(lumen_session_prefill(b, ids, 10), 0);
+	for (int i = 0; i < 3; i++)
+		REQUIRE_EQ(lumen_session_decode(a, 5), 0);
+	lumen_session_get_modeled(a, &ma);
+	lumen_session_get_modeled(b, &mb);
+	CHECK_EQ(ma.prefill_tokens, 10);
+	CHECK_EQ(ma.decode_tokens, 3);
+	CHECK_EQ(mb.decode_tokens, 0);
+	CHECK(ma.prefill_ns > 0 && ma.decode_ns > 0);
+	CHECK_EQ(ma.prefill_ns, mb.prefill_ns);		/* the same job */
+	CHECK(ma.energy_nj > mb.energy_nj);
+	lumen_device_get_counters(f.dev, &c);
+	/* rounding: each session rounds its own sum */
+	CHECK(c.modeled_ns + 4 >= ma.prefill_ns + ma.decode_ns + mb.prefill_ns &&
+	      c.modeled_ns <= ma.prefill_ns + ma.decode_ns + mb.prefill_ns + 4);
+	lumen_session_free(a);
+	lumen_session_free(b);
+	close_fixture(&f);
+}
+
 TEST(context_limit)
 {
 	struct fixture f;

@@ -94,7 +94,12 @@ static void golden_case_in(const char *ref_dir, const char *name,
 	REQUIRE_MSG(!lumen_device_open(&dev, &dopt), "%s", lumen_last_error());
 	REQUIRE_MSG(!lumen_model_load(dev, model_path, NULL, &m), "%s",
 		    lumen_last_error());
-	REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+	/*
+	 * A KV cache of just the case's positions, as the peer sizes its
+	 * context: the programs re-based on it must give the same results.
+	 */
+	REQUIRE_MSG(!lumen_session_create(m, (uint32_t)(g.n_prompt_ids + g.n_steps),
+					  &s), "%s", lumen_last_error());
 
 	/* 1. the prompt's tokens */
 	n = lumen_tokenize(lumen_model_tokenizer(m), g.prompt, g.prompt_len,

@@ -6,10 +6,7 @@ BENCH_TARGETS += bench-runtime
 # stories260K, and the synthetic stories15M shape (random weights, real
 # size) compiled through the .gguf cache
 RUNTIME_SYNTH_15M := $(LUMEN_CACHE)/synthetic/stories15M-q8_0.gguf
-
-$(RUNTIME_SYNTH_15M): | $(GEN_SYNTHETIC)
-	$(GEN_SYNTHETIC) --shape stories15M --type q8_0 \
-		--vocab $(SHARED)/tokenizer/ggml-vocab-llama-spm.gguf -d $(@D)
+# (made by the synthetic-model rules further down)
 
 bench-runtime: $(LUMEN_CLI) $(LUMENC) $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu \
 		$(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu $(RUNTIME_SYNTH_15M)
@@ -62,6 +59,56 @@ suite-runtime-npu-debug: $(RUNTIME_GUEST) $(LUMEN_KO_DEBUG) $(RUNTIME_MODELS) $(
 		LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) SHARED=$(SHARED) \
 		LUMEN_NPU_DEBUG_DMESG=$(DRIVER_DEBUG_BUILD)/runtime-npu-dmesg.log \
 		runtime/tests/run-npu
+
+# ---- a 1B-class model in a 2 GiB guest (runtime/tests/run-npu-big) ----
+# The Llama-3.2-1B shape in Q4_K_M with random weights (808 MB), cached
+# with the other synthetic models; compiled for the default context (4096),
+# run with a smaller session.
+RUNTIME_BIG_MODEL := $(RUNTIME_SYNTH_DIR)/Llama-3.2-1B-q4_k_m.lnpu
+
+$(LUMEN_CACHE)/synthetic/Llama-3.2-1B-%.gguf: | $(GEN_SYNTHETIC)
+	$(GEN_SYNTHETIC) --shape Llama-3.2-1B --type $* \
+		--vocab $(SHARED)/tokenizer/ggml-vocab-llama-bpe.gguf -d $(@D)
+$(LUMEN_CACHE)/synthetic/Qwen2.5-0.5B-%.gguf: | $(GEN_SYNTHETIC)
+	$(GEN_SYNTHETIC) --shape Qwen2.5-0.5B --type $* \
+		--vocab $(SHARED)/tokenizer/ggml-vocab-qwen2.gguf -d $(@D)
+$(LUMEN_CACHE)/synthetic/stories15M-%.gguf: | $(GEN_SYNTHETIC)
+	$(GEN_SYNTHETIC) --shape stories15M --type $* \
+		--vocab $(SHARED)/tokenizer/ggml-vocab-llama-spm.gguf -d $(@D)
+$(LUMEN_CACHE)/synthetic/SmolLM2-135M-%.gguf: | $(GEN_SYNTHETIC)
+	$(GEN_SYNTHETIC) --shape SmolLM2-135M --type $* \
+		--vocab $(SHARED)/tokenizer/ggml-vocab-gpt-2.gguf -d $(@D)
+
+$(RUNTIME_SYNTH_DIR)/%.lnpu: $(LUMEN_CACHE)/synthetic/%.gguf $(LUMENC)
+	@mkdir -p $(@D)
+	$(LUMENC) $< -o $@ --quiet
+
+CHECK_SUITES += runtime-npu-big
+.PHONY: suite-runtime-npu-big
+suite-runtime-npu-big: $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_CLI) $(LUMEN_KO) $(RUNTIME_BIG_MODEL)
+	@LUMEN=$(LUMEN_CLI) GUEST_LUMEN=$(RUNTIME_GUEST_BIN)/lumen LUMEN_KO=$(LUMEN_KO) \
+		MODEL=$(RUNTIME_BIG_MODEL) runtime/tests/run-npu-big
+
+# ---- make bench-models: real shapes, host executor and NPU, one table ----
+# scripts/bench-models: tg64/pp64 on the host at 1 and 2 threads and on
+# the NPU in a 2 GiB guest reading the models from disk.
+BENCH_MODEL_DIR := $(BUILD)/runtime/bench-models-lnpu
+BENCH_MODEL_NAMES := stories15M-q8_0 stories15M-q4_0 \
+	SmolLM2-135M-q8_0 SmolLM2-135M-q4_0 SmolLM2-135M-q4_k_m \
+	Qwen2.5-0.5B-q8_0 Qwen2.5-0.5B-q4_0 Qwen2.5-0.5B-q4_k_m \
+	Llama-3.2-1B-q8_0 Llama-3.2-1B-q4_0 Llama-3.2-1B-q4_k_m
+BENCH_MODELS := $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu \
+	$(BENCH_MODEL_NAMES:%=$(BENCH_MODEL_DIR)/%.lnpu)
+BENCH_TARGETS += bench-models
+
+$(BENCH_MODEL_DIR)/%.lnpu: $(LUMEN_CACHE)/synthetic/%.gguf $(LUMENC)
+	@mkdir -p $(@D)
+	$(LUMENC) $< -o $@ --quiet
+
+.PHONY: bench-models
+bench-models: $(BENCH_MODELS) $(LUMEN_CLI) $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_KO)
+	@scripts/bench-models --lumen $(LUMEN_CLI) --guest-lumen $(RUNTIME_GUEST_BIN)/lumen \
+		--ko $(LUMEN_KO) $(BENCH_MODELS)
 
 # ---- make demo: a story from the NPU in the QEMU guest ----
 # stories260K from $(SHARED)/models; without it, a synthetic model of the

@@ -63,6 +63,11 @@ char *cli_read_text(const char *path, size_t *len);
 int cli_u32_list(const char *opt, const char *s, uint32_t min, uint32_t max,
 		 uint32_t *out, int cap);
 
+/* --silicon NAME of the command, for cli_open_device(); NULL: the default */
+extern const char *cli_silicon;
+/* lumen_cli_silicon.c: a session's figures on the modeled NPU, on stderr */
+void cli_print_modeled(const struct lumen_session *s,
+		       const struct lumen_device_info *di, uint32_t n_generated);
 int cli_open_device(enum lumen_backend backend, unsigned int threads,
 		    struct lumen_device **dev);
 /*

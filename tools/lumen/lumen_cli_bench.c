@@ -28,6 +28,8 @@ struct result {
 	uint32_t n_prompt, n_gen;
 	double mean, sd;
 	double *samples;
+	/* the same jobs on the modeled NPU: tokens/s and mJ per token */
+	double modeled_ts, modeled_mj;
 };
 
 static void usage(FILE *f)
@@ -40,12 +42,13 @@ static void usage(FILE *f)
 		"  -r, --repetitions N    runs per test (default 5)\n"
 		"  -t, --threads N,...    CPU backend threads (default: all CPUs)\n"
 		"      --device D         npu, cpu or auto (default: the NPU when there is one)\n"
-		"      --json             JSON instead of a markdown table\n");
+		"      --json             JSON instead of a markdown table\n"
+		"      --silicon NAME     the modeled NPU of the last columns: glasses (default), phone\n");
 }
 
 static int parse(int argc, char **argv, struct bench_opts *o)
 {
-	enum { O_DEVICE = 256, O_JSON };
+	enum { O_DEVICE = 256, O_JSON, O_SILICON };
 	static const struct option longopts[] = {
 		{ "model", required_argument, 0, 'm' },
 		{ "n-prompt", required_argument, 0, 'p' },
@@ -54,6 +57,7 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		{ "threads", required_argument, 0, 't' },
 		{ "device", required_argument, 0, O_DEVICE },
 		{ "json", no_argument, 0, O_JSON },
+		{ "silicon", required_argument, 0, O_SILICON },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -87,6 +91,9 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		case O_DEVICE:
 			if (cli_backend(optarg, &o->backend))
 				return -1;
+			break;
+		case O_SILICON:
+			cli_silicon = optarg;
 			break;
 		case O_JSON:
 			o->json = true;
@@ -137,7 +144,8 @@ static int measure(struct lumen_session *s, const int32_t *ids,
 		   uint32_t n_prompt, uint32_t n_gen, uint32_t reps,
 		   struct result *r)
 {
-	double sum = 0, sq = 0;
+	struct lumen_modeled m0, m1;
+	double sum = 0, sq = 0, modeled_ns, tokens;
 	int err = 0;
 
 	snprintf(r->test, sizeof(r->test), "%s%u", n_prompt ? "pp" : "tg",
@@ -150,10 +158,16 @@ static int measure(struct lumen_session *s, const int32_t *ids,
 		return -1;
 	}
 	run_once(s, ids, n_prompt, n_gen, &err);	/* warm-up */
+	lumen_session_get_modeled(s, &m0);
 	for (uint32_t i = 0; i < reps && !err; i++) {
 		r->samples[i] = run_once(s, ids, n_prompt, n_gen, &err);
 		sum += r->samples[i];
 	}
+	lumen_session_get_modeled(s, &m1);
+	modeled_ns = (double)(m1.prefill_ns + m1.decode_ns - m0.prefill_ns - m0.decode_ns);
+	tokens = (double)reps * (n_prompt ? n_prompt : n_gen);
+	r->modeled_ts = modeled_ns > 0 ? tokens * 1e9 / modeled_ns : 0;
+	r->modeled_mj = (double)(m1.energy_nj - m0.energy_nj) / 1e6 / tokens;
 	if (err) {
 		cli_lib_error(r->test, err);
 		return -1;
@@ -166,9 +180,10 @@ static int measure(struct lumen_session *s, const int32_t *ids,
 }
 
 static void print_row(const struct bench_opts *o, const struct lumen_model_info *mi,
-		      const char *backend, uint32_t threads, const struct result *r,
-		      bool *first)
+		      const struct lumen_device_info *di, uint32_t threads,
+		      const struct result *r, bool *first)
 {
+	const char *backend = di->backend;
 	char size[32], params[32], model[64];
 
 	cli_format_size(mi->file_size, size, sizeof(size));
@@ -186,20 +201,25 @@ static void print_row(const struct bench_opts *o, const struct lumen_model_info 
 		       r->n_prompt, r->n_gen, r->mean, r->sd);
 		for (uint32_t i = 0; i < o->reps; i++)
 			printf("%s%.3f", i ? ", " : "", r->samples[i]);
-		printf("]}");
+		printf("], \"silicon\": \"%s\", \"modeled_ts\": %.3f, "
+		       "\"modeled_mj_per_token\": %.4f}", di->silicon,
+		       r->modeled_ts, r->modeled_mj);
 	} else {
 		if (*first) {
-			printf("| %-24s | %10s | %10s | %-7s | %7s | %8s | %20s |\n",
+			char modeled[32];
+
+			snprintf(modeled, sizeof(modeled), "%s t/s", di->silicon);
+			printf("| %-24s | %10s | %10s | %-7s | %7s | %8s | %20s | %13s | %9s |\n",
 			       "model", "size", "params", "backend", "threads",
-			       "test", "t/s");
-			printf("| %-24s | %10s | %10s | %-7s | %7s | %8s | %20s |\n",
+			       "test", "t/s", modeled, "mJ/token");
+			printf("| %-24s | %10s | %10s | %-7s | %7s | %8s | %20s | %13s | %9s |\n",
 			       "------------------------", "---------:", "---------:",
 			       "-------", "------:", "-------:",
-			       "-------------------:");
+			       "-------------------:", "------------:", "--------:");
 		}
-		printf("| %-24s | %10s | %10s | %-7s | %7u | %8s | %11.2f ± %6.2f |\n",
+		printf("| %-24s | %10s | %10s | %-7s | %7u | %8s | %11.2f ± %6.2f | %13.2f | %9.3f |\n",
 		       model, size, params, backend, threads, r->test, r->mean,
-		       r->sd);
+		       r->sd, r->modeled_ts, r->modeled_mj);
 	}
 	fflush(stdout);
 	*first = false;
@@ -232,7 +252,8 @@ static int bench_threads(const struct bench_opts *o, uint32_t threads,
 			  longest, mi.ctx);
 		goto out;
 	}
-	if (lumen_session_create(m, 0, &s)) {
+	/* a KV cache for the longest test only, as llama-bench sizes it */
+	if (lumen_session_create(m, longest, &s)) {
 		cli_lib_error("session", -1);
 		goto out;
 	}
@@ -257,7 +278,7 @@ static int bench_threads(const struct bench_opts *o, uint32_t threads,
 			free(r.samples);
 			goto out;
 		}
-		print_row(o, &mi, di.backend, di.cores, &r, first);
+		print_row(o, &mi, &di, di.cores, &r, first);
 		free(r.samples);
 	}
 	ret = 0;

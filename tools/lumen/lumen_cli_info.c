@@ -30,6 +30,7 @@ static void print_power(const char *node)
 static void print_device(struct lumen_device *dev)
 {
 	struct lumen_device_info di;
+	char mem[32];
 
 	lumen_device_get_info(dev, &di);
 	printf("device:    %s\n", di.name);
@@ -53,6 +54,9 @@ static void print_device(struct lumen_device *dev)
 		printf("counters:  none\n");
 	}
 	print_power(di.name);
+	cli_format_size(di.silicon_memory, mem, sizeof(mem));
+	printf("modeled:   %s (%s; %s for models)\n", di.silicon,
+	       di.silicon_summary, mem);
 }
 
 /* is there an NPU besides? said on one line, never an error here */
@@ -69,7 +73,31 @@ static void probe_npu(void)
 	}
 }
 
-static void print_model(struct lumen_model *m, const char *path)
+/*
+ * What a session of @ctx positions takes, as the load checks it, and
+ * whether that fits the modeled NPU's memory.
+ */
+static void print_memory(struct lumen_model *m, uint32_t ctx,
+			 const struct lumen_device_info *di)
+{
+	struct lumen_memory mem;
+	char total[32], w[32], kv[32], scratch[32], io[32], budget[32];
+
+	lumen_model_get_memory(m, ctx, &mem);
+	cli_format_size(di->silicon_memory, budget, sizeof(budget));
+	cli_format_size(mem.total, total, sizeof(total));
+	cli_format_size(mem.weights, w, sizeof(w));
+	cli_format_size(mem.kv, kv, sizeof(kv));
+	cli_format_size(mem.scratch, scratch, sizeof(scratch));
+	cli_format_size(mem.io, io, sizeof(io));
+	printf("memory:    %s at context %u: weights %s, KV cache %s, scratch %s, buffers %s\n",
+	       total, mem.ctx, w, kv, scratch, io);
+	printf("fits:      %s on %s (%s for models)\n",
+	       mem.total <= di->silicon_memory ? "yes" : "NO", di->silicon, budget);
+}
+
+static void print_model(struct lumen_model *m, const char *path, uint32_t ctx,
+			const struct lumen_device_info *di)
 {
 	struct lumen_model_info mi;
 	char size[32], params[32];
@@ -97,6 +125,12 @@ static void print_model(struct lumen_model *m, const char *path)
 		printf("chat:      no template (lumen chat uses chatml)\n");
 	else
 		printf("chat:      a template lumen does not recognise (lumen chat --chat-template NAME)\n");
+	print_memory(m, ctx, di);
+	if (ctx && ctx != mi.ctx)
+		return;
+	/* what a short chat would take, when the model allows long ones */
+	if (mi.ctx > 2048)
+		print_memory(m, 2048, di);
 }
 
 int cmd_info(int argc, char **argv)
@@ -105,17 +139,20 @@ int cmd_info(int argc, char **argv)
 		{ "model", required_argument, 0, 'm' },
 		{ "device", required_argument, 0, 'd' },
 		{ "threads", required_argument, 0, 't' },
+		{ "ctx", required_argument, 0, 'c' },
+		{ "silicon", required_argument, 0, 'S' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	enum lumen_backend backend = LUMEN_BACKEND_AUTO;
 	const char *model_path = NULL;
+	struct lumen_device_info di;
 	struct lumen_device *dev;
 	struct lumen_model *m = NULL;
-	uint32_t threads = 0;
+	uint32_t threads = 0, ctx = 0;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:t:c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model_path = optarg;
@@ -128,8 +165,17 @@ int cmd_info(int argc, char **argv)
 			if (cli_u32("--threads", optarg, 1, 256, &threads))
 				return CLI_USAGE;
 			break;
+		case 'c':
+			if (cli_u32("--ctx", optarg, 1, 1u << 20, &ctx))
+				return CLI_USAGE;
+			break;
+		case 'S':
+			cli_silicon = optarg;
+			break;
 		case 'h':
-			printf("usage: lumen info [-m MODEL] [--device npu|cpu|auto] [-t N]\n");
+			printf("usage: lumen info [-m MODEL [-c CTX]] [--device npu|cpu|auto] [-t N]\n"
+			       "  -c, --ctx N   the memory a session of N positions needs\n"
+			       "  --silicon NAME  the modeled NPU: glasses (default), phone\n");
 			return CLI_OK;
 		default:
 			return CLI_USAGE;
@@ -146,11 +192,22 @@ int cmd_info(int argc, char **argv)
 	if (backend != LUMEN_BACKEND_NPU)
 		probe_npu();
 	if (model_path) {
-		if (cli_load_model(dev, model_path, 0, &m, NULL)) {
+		if (cli_load_model(dev, model_path, ctx, &m, NULL)) {
 			lumen_device_close(dev);
 			return CLI_FAIL;
 		}
-		print_model(m, model_path);
+		struct lumen_model_info mi;
+
+		lumen_model_get_info(m, &mi);
+		if (ctx > mi.ctx) {
+			cli_error("info: --ctx %u is above the %u positions %s was compiled for (lumenc --ctx)",
+				  ctx, mi.ctx, model_path);
+			lumen_model_free(m);
+			lumen_device_close(dev);
+			return CLI_FAIL;
+		}
+		lumen_device_get_info(dev, &di);
+		print_model(m, model_path, ctx, &di);
 		lumen_model_free(m);
 	}
 	lumen_device_close(dev);

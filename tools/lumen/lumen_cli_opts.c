@@ -119,17 +119,22 @@ int cli_u32_list(const char *opt, const char *s, uint32_t min, uint32_t max,
 	return n;
 }
 
+const char *cli_silicon;
+
 int cli_open_device(enum lumen_backend backend, unsigned int threads,
 		    struct lumen_device **dev)
 {
 	struct lumen_device_options opt = {
 		.backend = backend,
 		.threads = threads,
+		.silicon = cli_silicon,
 	};
 	int ret = lumen_device_open(dev, &opt);
 
 	if (ret)
-		return cli_lib_error(backend == LUMEN_BACKEND_NPU ? "--device npu" :
+		return cli_lib_error(lumen_last_error() && strstr(lumen_last_error(), "modeled NPU") ?
+				     "--silicon" :
+				     backend == LUMEN_BACKEND_NPU ? "--device npu" :
 				     backend == LUMEN_BACKEND_CPU ? "--device cpu" :
 				     "--device auto", ret);
 	return 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +24,8 @@ static void usage(FILE *f)
 		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
 		"  -c, --ctx N             context positions (default: the model's)\n"
 		"      --ignore-eos        go on after the end-of-sequence token\n"
-		"      --no-stats          no statistics on stderr\n");
+		"      --no-stats          no statistics on stderr\n"
+		"      --silicon NAME      the modeled NPU of the statistics: glasses (default), phone\n");
 }
 
 struct run_opts {
@@ -50,7 +52,7 @@ static int stream(void *data, int32_t id, const char *piece, size_t len)
 
 static int parse(int argc, char **argv, struct run_opts *o)
 {
-	enum { O_DEVICE = 256, O_IGNORE_EOS, O_NO_STATS };
+	enum { O_DEVICE = 256, O_IGNORE_EOS, O_NO_STATS, O_SILICON };
 	static const struct option longopts[] = {
 		{ "model", required_argument, 0, 'm' },
 		{ "prompt", required_argument, 0, 'p' },
@@ -62,6 +64,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "ctx", required_argument, 0, 'c' },
 		{ "ignore-eos", no_argument, 0, O_IGNORE_EOS },
 		{ "no-stats", no_argument, 0, O_NO_STATS },
+		{ "silicon", required_argument, 0, O_SILICON },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -107,6 +110,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case O_NO_STATS:
 			o->stats = false;
 			break;
+		case O_SILICON:
+			cli_silicon = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(CLI_OK);
@@ -138,6 +144,14 @@ static int parse(int argc, char **argv, struct run_opts *o)
 static double per_s(uint64_t n, uint64_t ns)
 {
 	return ns ? (double)n * 1e9 / (double)ns : 0;
+}
+
+/* the most this process held in RAM: mapped weights and device buffers */
+static double peak_resident_mib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss / 1024.0;
 }
 
 static void print_stats(const struct run_opts *o, double load_ms,
@@ -172,6 +186,8 @@ static void print_stats(const struct run_opts *o, double load_ms,
 			(double)(c1->energy_uj - c0->energy_uj) / 1e3 /
 			st->n_generated);
 	}
+	fprintf(stderr, "lumen: peak memory      %10.1f MiB resident\n",
+		peak_resident_mib());
 	if (st->hit_context)
 		fprintf(stderr, "lumen: stopped: the context (%u positions) is full\n",
 			o->ctx);
@@ -232,8 +248,10 @@ int cmd_run(int argc, char **argv)
 		cli_lib_error("run", err);
 		goto out;
 	}
-	if (o.stats)
+	if (o.stats) {
 		print_stats(&o, load_ms, &st, &c0, &c1, &di);
+		cli_print_modeled(s, &di, st.n_generated);
+	}
 	ret = CLI_OK;
 out:
 	lumen_session_free(s);
