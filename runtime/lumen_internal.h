@@ -89,6 +89,8 @@ struct lumen_device {
 	const struct lumen_backend_ops *ops;
 	enum lumen_backend backend;
 	uint64_t submissions;
+	/* enum lumen_priority of the job being submitted (its session's) */
+	uint32_t job_priority;
 	/* the modeled NPU, and what the jobs so far cost on it (silicon.h) */
 	const struct lumen_silicon *silicon;
 	struct lumen_silicon_cost modeled;
@@ -122,6 +124,7 @@ struct lumen_session {
 	struct lumen_buf kv, args, out;
 	uint32_t pos, ctx;
 	uint64_t submissions;
+	uint32_t priority;			/* enum lumen_priority */
 	struct lumen_modeled modeled;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;

@@ -235,7 +235,7 @@ suite-runtime-unit: $(RUNTIME_TEST)
 # load: memcheck sees what ASan's instrumentation does not (reads past
 # token texts that are not NUL-terminated, in uninstrumented libc such as
 # sscanf, once at every model load)
-RUNTIME_VALGRIND_FILTERS := _llama_spm _gpt2 _qwen2 _gemma3 pretok special_tokens
+RUNTIME_VALGRIND_FILTERS := _llama_spm _gpt2 _qwen2 _gemma3 pretok special_tokens chat_template
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
 	--errors-for-leak-kinds=definite
 .PHONY: suite-runtime-valgrind

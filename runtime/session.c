@@ -72,6 +72,7 @@ int lumen_session_create(struct lumen_model *m, uint32_t ctx,
 	if (!s)
 		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
 	s->model = m;
+	s->priority = LUMEN_PRIORITY_NORMAL;
 	s->ctx = ctx ? ctx : meta->ctx;
 	/* a prefill chunk's rows are written to the cache by one op */
 	positions = s->ctx;
@@ -143,6 +144,26 @@ uint32_t lumen_session_ctx(const struct lumen_session *s)
 uint64_t lumen_session_submissions(const struct lumen_session *s)
 {
 	return s->submissions;
+}
+
+int lumen_session_set_priority(struct lumen_session *s,
+			       enum lumen_priority priority)
+{
+	switch (priority) {
+	case LUMEN_PRIORITY_LOW:
+	case LUMEN_PRIORITY_NORMAL:
+	case LUMEN_PRIORITY_HIGH:
+		s->priority = priority;
+		return 0;
+	}
+	return lumen_fail(LUMEN_E_INVAL,
+			  "priority %d is not low (0), normal (1) or high (2)",
+			  (int)priority);
+}
+
+enum lumen_priority lumen_session_priority(const struct lumen_session *s)
+{
+	return (enum lumen_priority)s->priority;
 }
 
 void lumen_session_get_modeled(const struct lumen_session *s,
@@ -223,6 +244,7 @@ static int run(struct lumen_session *s, int which)
 	int ret;
 
 	s->have_output = false;
+	dev->job_priority = s->priority;
 	ret = dev->ops->submit(dev, prog, regions, LNPU_SLOT_COUNT, &job);
 	if (ret)
 		return ret;

@@ -215,6 +215,32 @@ uint32_t lumen_session_ctx(const struct lumen_session *s);
 uint64_t lumen_session_submissions(const struct lumen_session *s);
 
 /**
+ * enum lumen_priority - how urgent a session's device jobs are.
+ * @LUMEN_PRIORITY_LOW: background work (a long batch job).
+ * @LUMEN_PRIORITY_NORMAL: the default.
+ * @LUMEN_PRIORITY_HIGH: interactive work.
+ */
+enum lumen_priority {
+	LUMEN_PRIORITY_LOW = 0,
+	LUMEN_PRIORITY_NORMAL = 1,
+	LUMEN_PRIORITY_HIGH = 2,
+};
+
+/*
+ * The priority of this session's later jobs (NORMAL until set);
+ * LUMEN_E_INVAL for a value outside enum lumen_priority. On the NPU each
+ * job carries it to the driver's scheduler (DRM_LUMEN_PRIORITY_*), which
+ * runs the waiting jobs of higher priority first, across processes; HIGH
+ * needs CAP_SYS_NICE there, else the submission fails with LUMEN_E_DEVICE.
+ * The CPU backend runs a job inside the calling thread and has no queue to
+ * order: a program that shares one device among threads orders its own
+ * turns (lumen serve does, by this same priority).
+ */
+int lumen_session_set_priority(struct lumen_session *s,
+			       enum lumen_priority priority);
+enum lumen_priority lumen_session_priority(const struct lumen_session *s);
+
+/**
  * struct lumen_modeled - a session's jobs on the modeled NPU, running totals.
  * @prefill_ns, @decode_ns: modeled time of its prefill chunks and of its
  *	single-token decodes.

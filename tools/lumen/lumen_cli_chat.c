@@ -7,8 +7,10 @@
  * conversation's. A full context ends the conversation with a message
  * (/clear starts a new one): lumen does not shift the cache.
  */
+#define _GNU_SOURCE	/* ppoll */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,12 +174,27 @@ static void print_stats(const struct lumen_generate_stats *st,
  */
 static int read_line(char **line, size_t *cap, const char *prompt, bool tty)
 {
+	sigset_t block, orig;
+	struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
 	ssize_t n;
+	int r;
 
 	if (tty) {
 		fputs(prompt, stdout);
 		fflush(stdout);
 	}
+	/*
+	 * A Ctrl-C between the prompt and the read must not be lost: wait
+	 * for input with SIGINT blocked and let ppoll() take it atomically
+	 * (stdin is unbuffered, so no line can wait in stdio's buffer)
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	r = interrupted ? -1 : ppoll(&in, 1, NULL, &orig);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	if (r < 0 && (interrupted || errno == EINTR))
+		return -1;
 	errno = 0;
 	n = getline(line, cap, stdin);
 	if (n < 0) {
@@ -601,6 +618,8 @@ int cmd_chat(int argc, char **argv)
 	if (!o.seed_given)
 		o.gen.sampling.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	c.tty = isatty(STDIN_FILENO);
+	/* see read_line(): what was read is in our buffers, none in stdio's */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	if (cli_open_device(o.backend, o.threads, &dev))
 		return CLI_FAIL;
 	if (cli_load_model(dev, o.model, o.ctx, &m, NULL))
