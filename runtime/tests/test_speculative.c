@@ -134,3 +134,32 @@ TEST(draw_follows_its_distribution_and_skips_empty_tokens)
 	CHECK_EQ(spec_draw(p, V, 0.51), 3);
 	CHECK_EQ(spec_draw(p, V, 0.999999), 3);
 }
+
+/* n-gram lookup: the latest earlier occurrence of the longest suffix */
+TEST(ngram_lookup_proposes_what_followed_the_latest_match)
+{
+	struct lumen_spec_params p = { .kind = LUMEN_SPEC_NGRAM };
+	const int32_t hist[] = { 1, 2, 3, 9, 4, 1, 2, 3, 7, 5, 6, 1, 2, 3 };
+	const int32_t none[] = { 10, 11, 12, 13, 14 };
+	struct spec_drafter *d;
+	int32_t out[8];
+	uint32_t n = 99;
+
+	REQUIRE_EQ(spec_ngram_create(&p, &d), 0);
+	REQUIRE_EQ(d->draft(d, hist, 14, 3, out, &n), 0);
+	REQUIRE_EQ(n, 3);	/* "1 2 3" last seen at 5: then 7 5 6 */
+	CHECK_EQ(out[0], 7);
+	CHECK_EQ(out[1], 5);
+	CHECK_EQ(out[2], 6);
+	CHECK(d->q == NULL);	/* a point mass */
+	REQUIRE_EQ(d->draft(d, hist, 14, 8, out, &n), 0);
+	CHECK_EQ(n, 6);		/* up to the end of the context */
+	REQUIRE_EQ(d->draft(d, none, 5, 8, out, &n), 0);
+	CHECK_EQ(n, 0);		/* nothing repeats: nothing proposed */
+	REQUIRE_EQ(d->draft(d, hist, 1, 8, out, &n), 0);
+	CHECK_EQ(n, 0);
+	d->destroy(d);
+	p.ngram_min = 5;
+	p.ngram_max = 2;
+	CHECK_EQ(spec_ngram_create(&p, &d), LUMEN_E_INVAL);
+}
