@@ -101,9 +101,9 @@ struct lumen_model {
 	struct lumen_device *dev;
 	struct lnpu_file file;
 	struct lumen_tokenizer *tok;
-	struct lumen_prog *prog[2];		/* LC decode, prefill */
+	struct lumen_prog *prog[3];		/* decode, prefill, verify */
 	/* the programs, copied and validated at load (model.c) */
-	void *code[2];
+	void *code[3];
 	/* weights and activations are shared by the model's sessions */
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];
@@ -115,10 +115,12 @@ struct lumen_model {
  * struct lumen_session - a conversation's state on the device.
  * @prog: programs for a KV cache smaller than the compiled one
  *	(lumen_kv_resize()), or NULL to run the model's.
+ * @last_prog: the program whose output is there (LUMEN_PROG_*).
+ * @out_rows: rows of that output (a verify job's token count, else 1).
  */
 struct lumen_session {
 	struct lumen_model *model;
-	struct lumen_prog *prog[2];
+	struct lumen_prog *prog[3];
 	struct lumen_buf kv, args, out;
 	uint32_t pos, ctx;
 	uint64_t submissions;
@@ -126,6 +128,8 @@ struct lumen_session {
 	struct lumen_modeled modeled;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
+	int last_prog;
+	uint32_t out_rows;
 	/*
 	 * lumen_generate's last token: sampled, not yet run (so that n tokens
 	 * cost n - 1 decodes); the next lumen_generate runs it first
@@ -159,5 +163,6 @@ const char *lumen_model_chat_template(const struct lumen_model *m);
 
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1
+#define LUMEN_PROG_VERIFY 2	/* optional: speculative decoding */
 
 #endif /* LUMEN_INTERNAL_H */
