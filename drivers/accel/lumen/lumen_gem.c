@@ -5,10 +5,13 @@
  * Buffer objects: shmem GEM objects mapped into the NPU address space of
  * every file holding a handle to them. A mapping lives while the handle
  * does and while a job uses it, so closing a handle during a job leaves
- * the job's memory in place.
+ * the job's memory in place. Only a handle's creation maps a buffer into a
+ * file's space (lumen_gem_open()); everything else finds that mapping, so
+ * a handle closed under a lookup cannot leave a mapping nobody unmaps.
  */
 
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
@@ -18,6 +21,32 @@
 
 #include "lumen_drv.h"
 #include "lumen_gem.h"
+
+static unsigned int lumen_file_mem_mb;
+module_param_named(file_mem_mb, lumen_file_mem_mb, uint, 0644);
+MODULE_PARM_DESC(file_mem_mb,
+		 "memory the buffers and programs one open file maps may pin (MiB, default 0: half of RAM)");
+
+static u64 lumen_file_mem_limit(void)
+{
+	unsigned int mb = READ_ONCE(lumen_file_mem_mb);
+
+	return mb ? (u64)mb << 20 : (u64)(totalram_pages() / 2) << PAGE_SHIFT;
+}
+
+/*
+ * Buffers are pinned while mapped: charge them to the address space, and
+ * refuse one that would take it past its limit (-EDQUOT).
+ */
+static int lumen_vm_charge(struct lumen_vm *vm, u64 size)
+{
+	if (atomic64_add_return(size, &vm->mapped_bytes) >
+	    lumen_file_mem_limit()) {
+		atomic64_sub(size, &vm->mapped_bytes);
+		return -EDQUOT;
+	}
+	return 0;
+}
 
 static void lumen_mapping_release(struct kref *ref)
 {
@@ -31,6 +60,7 @@ static void lumen_mapping_release(struct kref *ref)
 		drm_mm_remove_node(&map->node);
 	}
 	lumen_vm_flush(vm);
+	atomic64_sub(map->bo->base.base.size, &vm->mapped_bytes);
 	atomic_dec(&vm->ldev->objects.mappings);
 	lumen_vm_put(vm);
 	drm_gem_object_put(&map->bo->base.base);
@@ -122,13 +152,20 @@ struct lumen_mapping *lumen_bo_map(struct lumen_bo *bo, struct lumen_vm *vm,
 		return map;
 	}
 
+	ret = lumen_vm_charge(vm, obj->size);
+	if (ret)
+		return ERR_PTR(ret);
 	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
-	if (IS_ERR(sgt))
+	if (IS_ERR(sgt)) {
+		atomic64_sub(obj->size, &vm->mapped_bytes);
 		return ERR_CAST(sgt);
+	}
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL);
-	if (!map)
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map) {
+		atomic64_sub(obj->size, &vm->mapped_bytes);
 		return ERR_PTR(-ENOMEM);
+	}
 	kref_init(&map->ref);
 	map->bo = bo;
 	map->vm = vm;
@@ -143,6 +180,7 @@ struct lumen_mapping *lumen_bo_map(struct lumen_bo *bo, struct lumen_vm *vm,
 		}
 	}
 	if (ret) {
+		atomic64_sub(obj->size, &vm->mapped_bytes);
 		kfree(map);
 		return ERR_PTR(ret);
 	}
@@ -231,7 +269,7 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm,
 {
 	struct lumen_bo *bo;
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&bo->lock);
@@ -276,6 +314,10 @@ int lumen_ioctl_bo_create(struct drm_device *drm, void *data,
 		return -E2BIG;
 	if (args->size >> PAGE_SHIFT >= totalram_pages())
 		return -ENOMEM;
+	/* Checked again, atomically, when the handle maps it. */
+	if (atomic64_read(&lfile->vm->mapped_bytes) + args->size >
+	    lumen_file_mem_limit())
+		return -EDQUOT;
 
 	bo = lumen_bo_create(to_lumen_device(drm), args->size);
 	if (IS_ERR(bo))
@@ -330,12 +372,16 @@ int lumen_ioctl_bo_info(struct drm_device *drm, void *data,
 	obj = drm_gem_object_lookup(file, args->handle);
 	if (!obj)
 		return -ENOENT;
-	map = lumen_bo_map(to_lumen_bo(obj), lfile->vm, true);
-	if (!IS_ERR(map)) {
+	/*
+	 * Only the handle's lumen_gem_open() makes the mapping: a handle
+	 * closed since the lookup has taken it away for good.
+	 */
+	map = lumen_bo_find_mapping(to_lumen_bo(obj), lfile->vm);
+	if (map) {
 		args->size = obj->size;
 		args->npu_addr = map->node.start;
 		lumen_mapping_put(map);
 	}
 	drm_gem_object_put(obj);
-	return PTR_ERR_OR_ZERO(map);
+	return map ? 0 : -ENOENT;
 }

@@ -26,6 +26,8 @@ struct lumen_device;
  * @ctx: MMU context slot holding this space, or -1 (under ldev->ctx_lock).
  * @active: jobs of this space on the device; the slot is not stolen while
  *	non-zero (under ldev->ctx_lock).
+ * @mapped_bytes: bytes of the buffers mapped here, all pinned; bounded by
+ *	the module parameter file_mem_mb.
  */
 struct lumen_vm {
 	struct kref ref;
@@ -35,6 +37,7 @@ struct lumen_vm {
 	struct lumen_pt pt;
 	int ctx;
 	unsigned int active;
+	atomic64_t mapped_bytes;
 };
 
 /**
