@@ -337,6 +337,11 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = drmm_mutex_init(&ldev->drm, &ldev->reset_lock);
 	if (ret)
 		return ret;
+	ret = drmm_mutex_init(&ldev->drm, &ldev->live_lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&ldev->live_vms);
+	INIT_LIST_HEAD(&ldev->live_bos);
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -411,6 +416,11 @@ static void lumen_remove(struct pci_dev *pdev)
 			"device still busy at removal (%d): keeping its jobs' memory\n",
 			ret);
 	lumen_job_abandon(ldev, NULL, -ENODEV);
+	/* Off for good: what open files still hold needs no DMA any more. */
+	if (!ret) {
+		lumen_vms_unplug(ldev);
+		lumen_bos_unplug(ldev);
+	}
 }
 
 static const struct dev_pm_ops lumen_pm_ops = {

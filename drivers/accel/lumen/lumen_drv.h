@@ -111,6 +111,10 @@ struct lumen_hooks {
  * @release_list: freed jobs waiting for @release_work.
  * @release_work: drops what freed jobs hold, outside the scheduler's
  *	fence-signalling path.
+ * @live_lock: protects @live_vms and @live_bos.
+ * @live_vms: every address space, for unplug to give back their page
+ *	tables' DMA memory while files still hold them.
+ * @live_bos: every buffer, likewise for their DMA mappings.
  * @objects: live objects, for debugfs.
  * @hooks: armed test hooks.
  */
@@ -153,6 +157,10 @@ struct lumen_device {
 	bool stopped;
 	struct llist_head release_list;
 	struct work_struct release_work;
+
+	struct mutex live_lock; /* live_vms, live_bos */
+	struct list_head live_vms;
+	struct list_head live_bos;
 
 	struct lumen_objects objects;
 	struct lumen_hooks hooks;

@@ -10,11 +10,14 @@
  * a handle closed under a lookup cannot leave a mapping nobody unmaps.
  */
 
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_print.h>
@@ -55,8 +58,9 @@ static void lumen_mapping_release(struct kref *ref)
 
 	scoped_guard(mutex, &vm->lock) {
 		/* Whole pages of one buffer: never a split, cannot fail. */
-		WARN_ON(lumen_pt_unmap(&vm->pt, map->node.start,
-				       map->node.size));
+		if (!vm->unplugged)
+			WARN_ON(lumen_pt_unmap(&vm->pt, map->node.start,
+					       map->node.size));
 		drm_mm_remove_node(&map->node);
 	}
 	lumen_vm_flush(vm);
@@ -127,6 +131,10 @@ static struct lumen_mapping *lumen_bo_lookup_locked(struct lumen_bo *bo,
 	return NULL;
 }
 
+static struct lumen_mapping *lumen_bo_map_entered(struct lumen_bo *bo,
+						  struct lumen_vm *vm,
+						  bool writable);
+
 /**
  * lumen_bo_map() - map @bo into @vm, or find the mapping already there.
  * @bo: the buffer.
@@ -139,6 +147,22 @@ static struct lumen_mapping *lumen_bo_lookup_locked(struct lumen_bo *bo,
  */
 struct lumen_mapping *lumen_bo_map(struct lumen_bo *bo, struct lumen_vm *vm,
 				   bool writable)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct lumen_mapping *map;
+	int idx;
+
+	/* Unplug gives the DMA mappings back: none may be made after it. */
+	if (!drm_dev_enter(obj->dev, &idx))
+		return ERR_PTR(-ENODEV);
+	map = lumen_bo_map_entered(bo, vm, writable);
+	drm_dev_exit(idx);
+	return map;
+}
+
+static struct lumen_mapping *lumen_bo_map_entered(struct lumen_bo *bo,
+						  struct lumen_vm *vm,
+						  bool writable)
 {
 	struct drm_gem_object *obj = &bo->base.base;
 	struct lumen_mapping *map;
@@ -238,6 +262,8 @@ static void lumen_gem_free(struct drm_gem_object *obj)
 
 	/* Every mapping holds the object: none can be left. */
 	WARN_ON(!list_empty(&bo->mappings));
+	scoped_guard(mutex, &to_lumen_device(obj->dev)->live_lock)
+		list_del_init(&bo->live_link);
 	mutex_destroy(&bo->lock);
 	atomic_dec(&to_lumen_device(obj->dev)->objects.bos);
 	drm_gem_shmem_free(&bo->base);
@@ -277,8 +303,37 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm,
 	/* NPU memory is written by the device: never write-combined. */
 	bo->base.map_wc = false;
 	bo->base.base.funcs = &lumen_gem_funcs;
+	INIT_LIST_HEAD(&bo->live_link);
 	atomic_inc(&to_lumen_device(drm)->objects.bos);
 	return &bo->base.base;
+}
+
+/**
+ * lumen_bos_unplug() - give back the DMA mappings of every buffer.
+ * @ldev: the device, unplugged and known to be off.
+ *
+ * Files, mmaps and dma-bufs may keep buffers long after the device is
+ * gone; their pages stay, their mappings for the device go with it.
+ */
+void lumen_bos_unplug(struct lumen_device *ldev)
+{
+	struct lumen_bo *bo;
+
+	guard(mutex)(&ldev->live_lock);
+	list_for_each_entry(bo, &ldev->live_bos, live_link) {
+		struct drm_gem_shmem_object *shmem = &bo->base;
+
+		dma_resv_lock(shmem->base.resv, NULL);
+		if (shmem->sgt) {
+			/* The pages' reference stays for drm_gem_shmem_free(). */
+			dma_unmap_sgtable(ldev->drm.dev, shmem->sgt,
+					  DMA_BIDIRECTIONAL, 0);
+			sg_free_table(shmem->sgt);
+			kfree(shmem->sgt);
+			shmem->sgt = NULL;
+		}
+		dma_resv_unlock(shmem->base.resv);
+	}
 }
 
 /**
@@ -291,11 +346,16 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm,
 struct lumen_bo *lumen_bo_create(struct lumen_device *ldev, size_t size)
 {
 	struct drm_gem_shmem_object *shmem;
+	struct lumen_bo *bo;
 
 	shmem = drm_gem_shmem_create(&ldev->drm, size);
 	if (IS_ERR(shmem))
 		return ERR_CAST(shmem);
-	return to_lumen_bo(&shmem->base);
+	/* Not in gem_create_object(): a failed create frees without .free. */
+	bo = to_lumen_bo(&shmem->base);
+	scoped_guard(mutex, &ldev->live_lock)
+		list_add_tail(&bo->live_link, &ldev->live_bos);
+	return bo;
 }
 
 int lumen_ioctl_bo_create(struct drm_device *drm, void *data,

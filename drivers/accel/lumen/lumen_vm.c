@@ -64,7 +64,28 @@ struct lumen_vm *lumen_vm_create(struct lumen_device *ldev)
 		return ERR_PTR(ret);
 	}
 	atomic_inc(&ldev->objects.vms);
+	scoped_guard(mutex, &ldev->live_lock)
+		list_add_tail(&vm->live_link, &ldev->live_vms);
 	return vm;
+}
+
+/**
+ * lumen_vms_unplug() - free every address space's page tables.
+ * @ldev: the device, unplugged and known to be off: nothing walks them.
+ *
+ * Open files keep their address spaces, but the DMA memory of the page
+ * tables belongs to the device and goes with it.
+ */
+void lumen_vms_unplug(struct lumen_device *ldev)
+{
+	struct lumen_vm *vm;
+
+	guard(mutex)(&ldev->live_lock);
+	list_for_each_entry(vm, &ldev->live_vms, live_link) {
+		guard(mutex)(&vm->lock);
+		vm->unplugged = true;
+		lumen_pt_fini(&vm->pt);
+	}
 }
 
 /*
@@ -106,6 +127,8 @@ static void lumen_vm_release(struct kref *ref)
 			ldev->ctx_owner[vm->ctx] = NULL;
 		}
 	}
+	scoped_guard(mutex, &ldev->live_lock)
+		list_del(&vm->live_link);
 	lumen_pt_fini(&vm->pt);
 	drm_mm_takedown(&vm->mm);
 	mutex_destroy(&vm->lock);
