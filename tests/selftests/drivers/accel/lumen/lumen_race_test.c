@@ -373,4 +373,87 @@ TEST_F_TIMEOUT(race, user_flips_args_while_running, 60)
 	expect_idle(_metadata);
 }
 
+/* EMBED dst r0 [8 x 4] = rows ids r2 [4] (I32) of table r1 [8 x 16]. */
+struct embed_prog {
+	struct lumen_prog_header h;
+	struct lumen_op op;
+};
+
+/*
+ * Review #1 from the guest: a user thread flips a token id between a valid
+ * row and -1 while the device runs EMBED on it in place. Every job either
+ * embeds row 0 or faults; the device (QEMU) survives to run the next one.
+ */
+TEST_F_TIMEOUT(race, user_flips_embed_ids_while_running, 60)
+{
+	struct drm_lumen_region r[3] = {};
+	struct drm_lumen_submit s = {};
+	struct flipper f = {};
+	struct buf dst, table, ids;
+	struct embed_prog p = {};
+	struct drm_lumen_job_wait last;
+	unsigned int done = 0, faults = 0, i;
+	pthread_t t;
+	__u64 end;
+	int fd;
+
+	fd = lumen_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bo_new(fd, 4096, &dst));
+	ASSERT_EQ(0, bo_new(fd, 4096, &table));
+	ASSERT_EQ(0, bo_new(fd, 4096, &ids));
+	for (i = 0; i < 8 * 16; i++)
+		((float *)table.map)[i] = (float)i;
+	memset(ids.map, 0, 16);
+	prog_header(&p.h, 1, 3, 2);
+	p.op.opcode = LUMEN_OP_EMBED;
+	p.op.rows_arg = LUMEN_ARG_NONE;
+	p.op.pos_arg = LUMEN_ARG_NONE;
+	tensor_f32(&p.op.dst, 0, 0, 8, 4);
+	tensor_f32(&p.op.src[0], 1, 0, 8, 16);
+	tensor_f32(&p.op.src[1], 2, 0, 4, 1);
+	p.op.src[1].dtype = LUMEN_DTYPE_I32;
+	ASSERT_EQ(0, prog_create(fd, &p, sizeof(p), &s.program));
+	r[0].handle = dst.handle;
+	r[1].handle = table.handle;
+	r[2].handle = ids.handle;
+	s.regions = (__u64)(unsigned long)r;
+	s.region_count = 3;
+	s.region_size = sizeof(r[0]);
+	s.priority = DRM_LUMEN_PRIORITY_NORMAL;
+
+	f.word = ids.map;
+	f.a = 0;
+	f.b = 0xffffffff;
+	ASSERT_EQ(0, pthread_create(&t, NULL, flip, &f));
+	end = now_ns() + RACE_NS / 2;
+	while (now_ns() < end) {
+		struct drm_lumen_job_wait w;
+
+		((float *)dst.map)[0] = -1.0f;
+		ASSERT_EQ(0, xioctl(fd, DRM_IOCTL_LUMEN_SUBMIT, &s));
+		ASSERT_EQ(0, wait_job(fd, s.job_id, &w));
+		ASSERT_TRUE(w.status == DRM_LUMEN_JOB_DONE ||
+			    w.status == DRM_LUMEN_JOB_FAULT) TH_LOG("%u", w.status);
+		if (w.status == DRM_LUMEN_JOB_DONE)
+			EXPECT_EQ(0.0f, ((float *)dst.map)[0]);
+		done += w.status == DRM_LUMEN_JOB_DONE;
+		faults += w.status == DRM_LUMEN_JOB_FAULT;
+	}
+	atomic_store(&f.stop, true);
+	pthread_join(t, NULL);
+	TH_LOG("%u jobs embedded row 0, %u faulted on id -1", done, faults);
+	/* The device is alive and right. */
+	((__u32 *)ids.map)[0] = 3;
+	ASSERT_EQ(0, xioctl(fd, DRM_IOCTL_LUMEN_SUBMIT, &s));
+	ASSERT_EQ(0, wait_job(fd, s.job_id, &last));
+	EXPECT_EQ(DRM_LUMEN_JOB_DONE, last.status);
+	EXPECT_EQ(3.0f * 8, ((float *)dst.map)[0]);
+	bo_close(fd, &dst);
+	bo_close(fd, &table);
+	bo_close(fd, &ids);
+	close(fd);
+	expect_idle(_metadata);
+}
+
 TEST_HARNESS_MAIN
