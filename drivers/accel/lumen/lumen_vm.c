@@ -91,14 +91,16 @@ void lumen_vms_unplug(struct lumen_device *ldev)
 /*
  * Register access for MMU maintenance: only while the device is bound and
  * powered. A device that is off, or suspending, reloads every context slot
- * when it comes back (lumen_vm_restore()), which is all a skipped write
- * would have done.
+ * when it comes back (lumen_vm_restore(), also after a failed suspend),
+ * which is all a skipped write would have done. Powered but idle counts
+ * as powered: pm_runtime_get_if_in_use() would skip the invalidation of a
+ * device whose translation cache still holds freed pages.
  */
 static bool lumen_vm_hw_enter(struct lumen_device *ldev, int *idx)
 {
 	if (!drm_dev_enter(&ldev->drm, idx))
 		return false;
-	if (pm_runtime_get_if_in_use(ldev->drm.dev) > 0)
+	if (pm_runtime_get_if_active(ldev->drm.dev) > 0)
 		return true;
 	drm_dev_exit(*idx);
 	return false;
