@@ -16,6 +16,8 @@
 
 /* Environment variable that forces the portable kernels (tests use it). */
 #define LUMEN_EXEC_SCALAR_ENV "LUMEN_EXEC_SCALAR"
+/* ... and one that names the level: scalar, avx2 or avx512 */
+#define LUMEN_EXEC_KERNELS_ENV "LUMEN_EXEC_KERNELS"
 
 /* ---- thread pool (threadpool.c) ---- */
 struct lumen_pool;
@@ -130,6 +132,16 @@ struct lumen_kernels {
 extern const struct lumen_kernels lumen_kernels_scalar;
 /* NULL when the CPU lacks AVX2, FMA or F16C */
 const struct lumen_kernels *lumen_kernels_avx2(void);
+/* NULL when it also lacks AVX-512 F/BW/VL/VNNI (or the OS does not save ZMM) */
+const struct lumen_kernels *lumen_kernels_avx512(void);
+
+/* kernels_select.c: the tables this CPU runs, slowest first (scalar always) */
+#define LUMEN_KERNEL_LEVELS 3
+size_t lumen_kernels_available(const struct lumen_kernels **out, size_t max);
+/* the table of that name ("scalar", "avx2", "avx512"), NULL if unavailable */
+const struct lumen_kernels *lumen_kernels_named(const char *name);
+/* the fastest table, or the one LUMEN_EXEC_KERNELS / LUMEN_EXEC_SCALAR ask for */
+const struct lumen_kernels *lumen_kernels_pick(void);
 
 /* scalar pieces reused by the SIMD kernels for tails */
 void lumen_quantize_act_scalar(const float *x, int8_t *qs, float *d, float *s,
