@@ -31,6 +31,17 @@ unsigned int lumen_pool_threads(const struct lumen_pool *pool);
 void lumen_pool_for(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
 		    void *ctx);
 /*
+ * The same for a loop over about bytes bytes of data: below
+ * LUMEN_POOL_SERIAL_BYTES the caller runs every item itself, as waking a
+ * worker and waiting for it (about a microsecond between two cores) costs
+ * more than the second core saves.
+ */
+#define LUMEN_POOL_SERIAL_BYTES (64u << 10)
+void lumen_pool_for_bytes(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
+			  void *ctx, uint64_t bytes);
+/* another threshold (0: every loop is shared, as the tests of small ops need) */
+void lumen_pool_set_serial_bytes(struct lumen_pool *pool, uint64_t bytes);
+/*
  * While *flag is non-zero, lumen_pool_for() claims no further item (items
  * running finish); the loop still returns once every item is claimed.
  */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exec_internal.h"
+#include "lumen_validate.h"
 
 size_t lumen_rope_scratch(const struct lumen_op *op)
 {
@@ -169,5 +170,10 @@ void lumen_op_attention(struct lumen_op_ctx *c)
 
 	a.per_thread = lumen_attention_scratch(op, a.max_keys, 1);
 
-	lumen_pool_for(c->ex->pool, (size_t)c->rows * a.n_head, attention_item, &a);
+	/* keys and values read per query row and KV head (more with GQA, from cache) */
+	uint64_t kv_bytes = (uint64_t)c->rows * op->params[LUMEN_P_N_KV_HEAD] * a.max_keys *
+			    a.hd * 2 * lumen_type_size(op->src[1].dtype);
+
+	lumen_pool_for_bytes(c->ex->pool, (size_t)c->rows * a.n_head, attention_item, &a,
+			     kv_bytes);
 }

@@ -272,19 +272,23 @@ void lumen_op_matmul(struct lumen_op_ctx *c)
 		m.res = c->src[2];
 		m.res_stride = op->src[2].strides[1];
 	}
+	uint64_t x_bytes = (uint64_t)m.rows * m.kdim * sizeof(float);
+	/* the weights once per LUMEN_MR activation rows: a measure of the work */
+	uint64_t w_bytes = (uint64_t)m.n * m.w_stride * ((m.rows + LUMEN_MR - 1) / LUMEN_MR);
+
 	if (is_quant(m.dtype)) {
-		lumen_pool_for(pool, m.rows, quantize_row, &m);
+		lumen_pool_for_bytes(pool, m.rows, quantize_row, &m, x_bytes);
 	} else if (m.dtype == LUMEN_DTYPE_F16) {
 		m.xq_stride = hrow_stride(m.kdim);
-		lumen_pool_for(pool, m.rows, round_row_f16, &m);
+		lumen_pool_for_bytes(pool, m.rows, round_row_f16, &m, x_bytes);
 		m.x = m.xq;
 		m.x_stride = m.xq_stride;
 	}
 	m.chunk = chunk_rows(&m, lumen_pool_threads(pool));
 	m.n_chunks = (m.n + m.chunk - 1) / m.chunk;
 	if (m.rows == 1)
-		lumen_pool_for(pool, m.n_chunks, matvec_chunk, &m);
+		lumen_pool_for_bytes(pool, m.n_chunks, matvec_chunk, &m, w_bytes);
 	else
-		lumen_pool_for(pool, m.n_chunks * ((m.rows + ROW_BLOCK - 1) / ROW_BLOCK),
-			       matmul_chunk, &m);
+		lumen_pool_for_bytes(pool, m.n_chunks * ((m.rows + ROW_BLOCK - 1) / ROW_BLOCK),
+				     matmul_chunk, &m, w_bytes);
 }

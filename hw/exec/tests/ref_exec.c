@@ -106,7 +106,12 @@ struct lumen_exec *exec_new(unsigned int threads, int scalar)
 		unsetenv(LUMEN_EXEC_KERNELS_ENV);
 	else
 		setenv(LUMEN_EXEC_KERNELS_ENV, kernel_level_name(scalar), 1);
-	return lumen_exec_create(threads);
+	struct lumen_exec *ex = lumen_exec_create(threads);
+
+	/* the tests' small ops share out their items as large ones do */
+	if (ex)
+		lumen_pool_set_serial_bytes(ex->pool, 0);
+	return ex;
 }
 
 int run_with(struct lumen_exec *ex, struct prog_builder *pb, struct regions *r,
