@@ -67,6 +67,12 @@ struct lumen_qrow {
 	const float *d;
 	const float *s;
 	const int16_t *bsums;	/* Q8_K rows: sum of each 16 values */
+	/*
+	 * Q4_0 rows for kernels with prep_q4_0: -8 times the sum of each 4
+	 * values (8 int32 per block), where a vpdpbusd of the unsigned nibbles
+	 * starts, so (q - 8) . x comes out exact in one instruction
+	 */
+	const int32_t *q4_bias;
 };
 
 /*
@@ -109,6 +115,8 @@ struct lumen_kernels {
 	/* quantize nb blocks of x to Q8_0: values to qs, scales to d, sums to s */
 	void (*quantize_act)(const float *x, int8_t *qs, float *d, float *s,
 			     size_t nb);
+	/* NULL, or: fill a Q4_0 row's q4_bias from its values (nb blocks) */
+	void (*prep_q4_0)(const int8_t *qs, int32_t *bias, size_t nb);
 	/* quantize nb blocks of 256 of x to Q8_K: values, scales, 16-sums */
 	void (*quantize_act_k)(const float *x, int8_t *qs, float *d,
 			       int16_t *bsums, size_t nb);

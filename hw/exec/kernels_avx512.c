@@ -2,9 +2,10 @@
 /*
  * AVX-512 VNNI kernels (with AVX-512 BW/VL, AVX2, FMA, F16C), compiled for
  * that target whatever the build flags and picked at run time when the
- * CPU has them. The table starts as a copy of the AVX2 one and replaces
- * the entries that VNNI makes faster: the Q4_0 and Q8_0 matvec and
- * matmul, which decode spends most of its time in.
+ * CPU has them. Every AVX2 kernel is compiled again here with VNNI (the
+ * byte dot products of the other block types and the K-quants on
+ * vpdpbusd / vpdpwssd, same integer sums); the Q4_0 and Q8_0 matvec and
+ * matmul, which decode spends most of its time in, are this file's own.
  *
  * vpdpbusd sums four unsigned x signed byte products straight into int32
  * lanes: one instruction where AVX2 needs maddubs + madd, and no int16
@@ -22,34 +23,12 @@
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
-#define INLINE __attribute__((always_inline)) inline
-
-TARGET static INLINE float hsum(__m256 v)
-{
-	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v),
-			      _mm256_extractf128_ps(v, 1));
-
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	s = _mm_add_ss(s, _mm_movehdup_ps(s));
-	return _mm_cvtss_f32(s);
-}
-
-/* the 32 nibbles of a Q4_0 block, unsigned, in weight order */
-TARGET static INLINE __m256i q4_nibbles(const uint8_t *qs)
-{
-	__m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
-
-	v = _mm256_srlv_epi64(v, _mm256_setr_epi64x(0, 0, 4, 4));
-	return _mm256_and_si256(v, _mm256_set1_epi8(0xf));
-}
-
-TARGET static INLINE __m256i load_i8(const int8_t *p)
-{
-	return _mm256_loadu_si256((const __m256i *)p);
-}
+/* every AVX2 kernel again, its byte dot products on vpdpbusd / vpdpwssd */
+#define LUMEN_X86_VNNI 1
+#include "kernels_avx2.c"
 
 /* the F16 scale a block starts with, as 8 floats */
-TARGET static INLINE __m256 scale8(const void *blk)
+TARGET static INLINE __m256 vnni_scale8(const void *blk)
 {
 	uint16_t d;
 
@@ -58,42 +37,49 @@ TARGET static INLINE __m256 scale8(const void *blk)
 }
 
 /* unsigned a times signed b, four byte pairs summed per int32 lane, as floats */
-TARGET static INLINE __m256 dot_u8_i8(__m256i a, __m256i b)
+TARGET static INLINE __m256 vnni_dot_u8_i8(__m256i a, __m256i b)
 {
 	return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b));
 }
 
-/* signed w times signed x: |w| against x with w's sign */
-TARGET static INLINE __m256 dot_i8_i8(__m256i w, __m256i x)
+/*
+ * Q4_0: d_w d_x sum_i (q_i - 8) x_i with the sum exact in int32: vpdpbusd
+ * of the unsigned nibbles starts from the row's q4_bias (-8 x each 4
+ * values' sum, made once per activation row by prep_q4_0), so a block's
+ * product is rounded once, as in the scalar kernels; taking 8 s_x off in
+ * float instead (the AVX2 kernels) loses bits to cancellation on small
+ * models. The fused multiply-add is spelled out so matvec and matmul round
+ * alike.
+ */
+TARGET static INLINE __m256 vnni_q4_0_acc(const struct lumen_blk_q4_0 *w, __m256i xv,
+					  const int32_t *bias, __m256 dx, __m256 acc)
 {
-	return dot_u8_i8(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
+	__m256i sum = _mm256_dpbusd_epi32(_mm256_loadu_si256((const __m256i *)bias),
+					  q4_nibbles(w->qs), xv);
+
+	return _mm256_fmadd_ps(_mm256_mul_ps(vnni_scale8(w), dx), _mm256_cvtepi32_ps(sum), acc);
 }
 
-/*
- * Q4_0: d_w d_x sum_i (q_i - 8) x_i, the sum exact in int32 as
- * sum q_i x_i - sum 8 x_i (two vpdpbusd), so a block's product is rounded
- * once, as in the scalar kernels; taking 8 s_x off in float instead (the
- * AVX2 kernels) loses bits to cancellation on small models. The fused
- * multiply-add is spelled out so matvec and matmul round alike.
- */
-TARGET static INLINE __m256 q4_0_acc(const struct lumen_blk_q4_0 *w, __m256i xv,
-				     __m256 dx, __m256 acc)
+/* q4_bias: -8 times the sum of each 4 values, a vpdpbusd of ones against x */
+TARGET static void vnni_prep_q4_0(const int8_t *qs, int32_t *bias, size_t nb)
 {
-	__m256i zero = _mm256_setzero_si256();
-	__m256i sum = _mm256_sub_epi32(_mm256_dpbusd_epi32(zero, q4_nibbles(w->qs), xv),
-				       _mm256_dpbusd_epi32(zero, _mm256_set1_epi8(8), xv));
+	for (size_t b = 0; b < nb; b++) {
+		__m256i sum4 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1),
+						   load_i8(qs + b * LUMEN_QK));
 
-	return _mm256_fmadd_ps(_mm256_mul_ps(scale8(w), dx), _mm256_cvtepi32_ps(sum), acc);
+		_mm256_storeu_si256((__m256i *)(bias + 8 * b),
+				    _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sum4, 3)));
+	}
 }
 
 /* Q8_0: w's sign moves to x, so |w| is the unsigned operand */
-TARGET static INLINE __m256 q8_0_acc(const struct lumen_blk_q8_0 *w, __m256i xv,
+TARGET static INLINE __m256 vnni_q8_0_acc(const struct lumen_blk_q8_0 *w, __m256i xv,
 				     __m256 dx, __m256 acc)
 {
 	__m256i q = load_i8(w->qs);
 
-	return _mm256_fmadd_ps(_mm256_mul_ps(scale8(w), dx),
-			       dot_u8_i8(_mm256_abs_epi8(q), _mm256_sign_epi8(xv, q)), acc);
+	return _mm256_fmadd_ps(_mm256_mul_ps(vnni_scale8(w), dx),
+			       vnni_dot_u8_i8(_mm256_abs_epi8(q), _mm256_sign_epi8(xv, q)), acc);
 }
 
 /*
@@ -126,20 +112,21 @@ TARGET static void name(const void *wv, size_t ws, size_t n,			\
 	}									\
 }
 
-#define Q4_0_STEP(i, acc) q4_0_acc(&w[i], load_i8(x->qs + (i) * LUMEN_QK),	\
-				     _mm256_broadcast_ss(&x->d[i]), acc)
-#define Q8_0_STEP(i, acc) q8_0_acc(&w[i], load_i8(x->qs + (i) * LUMEN_QK),	\
+#define Q4_0_STEP(i, acc) vnni_q4_0_acc(&w[i], load_i8(x->qs + (i) * LUMEN_QK),	\
+					  x->q4_bias + 8 * (i),			\
+					  _mm256_broadcast_ss(&x->d[i]), acc)
+#define Q8_0_STEP(i, acc) vnni_q8_0_acc(&w[i], load_i8(x->qs + (i) * LUMEN_QK),	\
 				     _mm256_broadcast_ss(&x->d[i]), acc)
 
-GEMV(gemv_q4_0, struct lumen_blk_q4_0, Q4_0_STEP)
-GEMV(gemv_q8_0, struct lumen_blk_q8_0, Q8_0_STEP)
+GEMV(vnni_gemv_q4_0, struct lumen_blk_q4_0, Q4_0_STEP)
+GEMV(vnni_gemv_q8_0, struct lumen_blk_q8_0, Q8_0_STEP)
 
 /*
  * M > 1: one weight row against nx activation rows, the weight block
  * decoded once. Each row's sum runs in the order of the matvec above
  * (four accumulators by block number mod 4), so prefill equals decode.
  */
-TARGET static INLINE void q4_0_xrows(const struct lumen_blk_q4_0 *w,
+TARGET static INLINE void vnni_q4_0_xrows(const struct lumen_blk_q4_0 *w,
 				     const struct lumen_qrow *x, unsigned int nx,
 				     size_t nb, float *out)
 {
@@ -154,15 +141,17 @@ TARGET static INLINE void q4_0_xrows(const struct lumen_blk_q4_0 *w,
 		for (unsigned int r = 0; r < nx; r++) {
 #pragma GCC unroll 4
 			for (unsigned int i = 0; i < 4; i++)
-				acc[i][r] = q4_0_acc(&w[b + i], load_i8(x[r].qs + (b + i) * LUMEN_QK),
-							_mm256_broadcast_ss(&x[r].d[b + i]), acc[i][r]);
+				acc[i][r] = vnni_q4_0_acc(&w[b + i], load_i8(x[r].qs + (b + i) * LUMEN_QK),
+							  x[r].q4_bias + 8 * (b + i),
+							  _mm256_broadcast_ss(&x[r].d[b + i]), acc[i][r]);
 		}
 	}
 	for (; b < nb; b++) {
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++)
-			acc[0][r] = q4_0_acc(&w[b], load_i8(x[r].qs + b * LUMEN_QK),
-					     _mm256_broadcast_ss(&x[r].d[b]), acc[0][r]);
+			acc[0][r] = vnni_q4_0_acc(&w[b], load_i8(x[r].qs + b * LUMEN_QK),
+						  x[r].q4_bias + 8 * b,
+						  _mm256_broadcast_ss(&x[r].d[b]), acc[0][r]);
 	}
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nx; r++)
@@ -170,7 +159,7 @@ TARGET static INLINE void q4_0_xrows(const struct lumen_blk_q4_0 *w,
 					    _mm256_add_ps(acc[1][r], acc[3][r])));
 }
 
-TARGET static INLINE void q8_0_xrows(const struct lumen_blk_q8_0 *w,
+TARGET static INLINE void vnni_q8_0_xrows(const struct lumen_blk_q8_0 *w,
 				     const struct lumen_qrow *x, unsigned int nx,
 				     size_t nb, float *out)
 {
@@ -185,14 +174,14 @@ TARGET static INLINE void q8_0_xrows(const struct lumen_blk_q8_0 *w,
 		for (unsigned int r = 0; r < nx; r++) {
 #pragma GCC unroll 4
 			for (unsigned int i = 0; i < 4; i++)
-				acc[i][r] = q8_0_acc(&w[b + i], load_i8(x[r].qs + (b + i) * LUMEN_QK),
+				acc[i][r] = vnni_q8_0_acc(&w[b + i], load_i8(x[r].qs + (b + i) * LUMEN_QK),
 							_mm256_broadcast_ss(&x[r].d[b + i]), acc[i][r]);
 		}
 	}
 	for (; b < nb; b++) {
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++)
-			acc[0][r] = q8_0_acc(&w[b], load_i8(x[r].qs + b * LUMEN_QK),
+			acc[0][r] = vnni_q8_0_acc(&w[b], load_i8(x[r].qs + b * LUMEN_QK),
 					     _mm256_broadcast_ss(&x[r].d[b]), acc[0][r]);
 	}
 #pragma GCC unroll 4
@@ -201,26 +190,26 @@ TARGET static INLINE void q8_0_xrows(const struct lumen_blk_q8_0 *w,
 					    _mm256_add_ps(acc[1][r], acc[3][r])));
 }
 
-TARGET static void dot_q4_0(const void *w, const struct lumen_qrow *x,
+TARGET static void vnni_dot_q4_0(const void *w, const struct lumen_qrow *x,
 			    unsigned int nx, size_t nb, float *out)
 {
 	if (nx == LUMEN_MR) {
-		q4_0_xrows(w, x, LUMEN_MR, nb, out);
+		vnni_q4_0_xrows(w, x, LUMEN_MR, nb, out);
 		return;
 	}
 	for (unsigned int r = 0; r < nx; r++)
-		q4_0_xrows(w, &x[r], 1, nb, &out[r]);
+		vnni_q4_0_xrows(w, &x[r], 1, nb, &out[r]);
 }
 
-TARGET static void dot_q8_0(const void *w, const struct lumen_qrow *x,
+TARGET static void vnni_dot_q8_0(const void *w, const struct lumen_qrow *x,
 			    unsigned int nx, size_t nb, float *out)
 {
 	if (nx == LUMEN_MR) {
-		q8_0_xrows(w, x, LUMEN_MR, nb, out);
+		vnni_q8_0_xrows(w, x, LUMEN_MR, nb, out);
 		return;
 	}
 	for (unsigned int r = 0; r < nx; r++)
-		q8_0_xrows(w, &x[r], 1, nb, &out[r]);
+		vnni_q8_0_xrows(w, &x[r], 1, nb, &out[r]);
 }
 
 static struct lumen_kernels kernels_avx512;
@@ -239,19 +228,20 @@ static int os_saves_avx512(void)
 
 static void init_avx512(void)
 {
-	const struct lumen_kernels *avx2 = lumen_kernels_avx2();
-
 	__builtin_cpu_init();
-	if (!avx2 || !os_saves_avx512() || !__builtin_cpu_supports("avx512f") ||
-	    !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl") ||
-	    !__builtin_cpu_supports("avx512vnni"))
+	if (!lumen_kernels_avx2() || !os_saves_avx512() ||
+	    !__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+	    !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni"))
 		return;
-	kernels_avx512 = *avx2;
+	/* this file's copy of the AVX2 table, whose dot products use VNNI */
+	pthread_once(&table_once, fill_f16_table);
+	kernels_avx512 = kernels_avx2;
 	kernels_avx512.name = "avx512";
-	kernels_avx512.gemv_q4_0 = gemv_q4_0;
-	kernels_avx512.gemv_q8_0 = gemv_q8_0;
-	kernels_avx512.dot_q4_0 = dot_q4_0;
-	kernels_avx512.dot_q8_0 = dot_q8_0;
+	kernels_avx512.gemv_q4_0 = vnni_gemv_q4_0;
+	kernels_avx512.gemv_q8_0 = vnni_gemv_q8_0;
+	kernels_avx512.dot_q4_0 = vnni_dot_q4_0;
+	kernels_avx512.prep_q4_0 = vnni_prep_q4_0;
+	kernels_avx512.dot_q8_0 = vnni_dot_q8_0;
 	avx512_usable = 1;
 }
 

@@ -251,7 +251,7 @@ TEST(matmul_simd_and_scalar_agree_new_types)
 			else
 				lumen_kernels_scalar.quantize_act(x + r * k, qs + r * k, xd[r],
 								  sums[r], nb);
-			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r] };
+			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
 		}
 		lumen_kernels_scalar.dot_blk[dt](w, rows, 4, nb, s);
 		avx->dot_blk[dt](w, rows, 4, nb, a);
@@ -296,7 +296,7 @@ TEST(dot_blk_four_rows_equal_one_row_bit_identical)
 					ks[i]->quantize_act_k(x + r * k, qs + r * k, xd[r], bsums[r], nb);
 				else
 					ks[i]->quantize_act(x + r * k, qs + r * k, xd[r], sums[r], nb);
-				rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r] };
+				rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
 			}
 			ks[i]->dot_blk[dt](w, rows, 4, nb, four);
 			for (int r = 0; r < 4; r++)
@@ -356,6 +356,7 @@ TEST(avx512_q4_0_q8_0_matvec_equals_four_row_dot)
 	static const uint32_t dts[] = { LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0 };
 	float x[4][32 * 11], wf[32 * 11], xd[4][11], xs[4][11];
 	int8_t qs[4][32 * 11];
+	int32_t bias[4][8 * 11];
 	uint8_t w[34 * 11];
 
 	if (!k)
@@ -370,7 +371,9 @@ TEST(avx512_q4_0_q8_0_matvec_equals_four_row_dot)
 		lumen_quantize_row(dts[t], wf, w, kd);
 		for (int r = 0; r < 4; r++) {
 			k->quantize_act(x[r], qs[r], xd[r], xs[r], 11);
-			rows[r] = (struct lumen_qrow){ qs[r], xd[r], xs[r], NULL };
+			REQUIRE(k->prep_q4_0);
+			k->prep_q4_0(qs[r], bias[r], 11);
+			rows[r] = (struct lumen_qrow){ qs[r], xd[r], xs[r], NULL, bias[r] };
 		}
 		if (dts[t] == LUMEN_DTYPE_Q4_0)
 			k->dot_q4_0(w, rows, 4, 11, four);
@@ -385,4 +388,57 @@ TEST(avx512_q4_0_q8_0_matvec_equals_four_row_dot)
 		CHECK_MSG(memcmp(four, one, sizeof(four)) == 0, "%s: %.9g vs %.9g",
 			  lumen_isa_dtype_name(dts[t]), four[0], one[0]);
 	}
+}
+
+/*
+ * The VNNI build of the other block types and the K-quants sums the same
+ * integers as the AVX2 one (vpdpbusd for maddubs + madd, vpdpwssd for
+ * madd + add) and does the same float arithmetic: bit for bit equal.
+ */
+TEST(avx512_block_kernels_equal_avx2_bit_for_bit)
+{
+	const struct lumen_kernels *v = lumen_kernels_named("avx512");
+	const struct lumen_kernels *a = lumen_kernels_named("avx2");
+	const size_t k = 768;
+	float *x = malloc(sizeof(float) * k * 4), *wf = malloc(sizeof(float) * k);
+	uint8_t *w = malloc(k * 2);
+	int8_t *qs = malloc(k * 4);
+	float xd[4][24], sums[4][24];
+	int16_t bsums[4][48];
+
+	if (!v || !a) {
+		free(x);
+		free(wf);
+		free(w);
+		free(qs);
+		SKIP("no AVX-512 VNNI on this CPU");
+	}
+	rng_seed(57);
+	rng_fill(x, k * 4, -1, 1);
+	rng_fill(wf, k, -1, 1);
+	for (size_t t = 0; t < N_BLK_TYPES; t++) {
+		uint32_t dt = blk_types[t];
+		size_t nb = k / lumen_type_block(dt);
+		struct lumen_qrow rows[4];
+		float fv[4], fa[4], ov, oa;
+
+		lumen_quantize_row(dt, wf, w, k);
+		for (int r = 0; r < 4; r++) {
+			if (ref_act_is_q8_k(dt))
+				v->quantize_act_k(x + r * k, qs + r * k, xd[r], bsums[r], nb);
+			else
+				v->quantize_act(x + r * k, qs + r * k, xd[r], sums[r], nb);
+			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
+		}
+		v->dot_blk[dt](w, rows, 4, nb, fv);
+		a->dot_blk[dt](w, rows, 4, nb, fa);
+		v->dot_blk[dt](w, rows, 1, nb, &ov);
+		a->dot_blk[dt](w, rows, 1, nb, &oa);
+		CHECK_MSG(memcmp(fv, fa, sizeof(fv)) == 0 && ov == oa, "%s: %.9g vs %.9g",
+			  lumen_isa_dtype_name(dt), fv[0], fa[0]);
+	}
+	free(x);
+	free(wf);
+	free(w);
+	free(qs);
 }
