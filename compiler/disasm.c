@@ -156,7 +156,8 @@ static void print_memory(FILE *f, const struct lnpu_file *lf, uint32_t ctx)
 void lc_print_info(FILE *f, const struct lnpu_file *lf)
 {
 	const struct lnpu_meta *m = &lf->meta;
-	struct lc_prog_stats st[2];
+	struct lc_prog_stats st[3];
+	static const char *const prog_name[] = { "decode", "prefill", "verify" };
 
 	fprintf(f, "model: %s (%s), %" PRIu64 " parameters\n",
 		m->name[0] ? m->name : "-", m->arch, m->n_params);
@@ -176,9 +177,16 @@ void lc_print_info(FILE *f, const struct lnpu_file *lf)
 			lf->regions[i].slot, lf->regions[i].name,
 			lf->regions[i].size, lf->regions[i].align,
 			lf->regions[i].flags & LNPU_RF_READONLY ? ", read-only" : "");
-	for (int p = 0; p < 2; p++) {
+	for (int p = 0; p < 3; p++) {
+		if (!lf->prog[p]) {
+			fprintf(f, "verify program: none (no speculative decoding; lumenc --draft-max N adds one)\n");
+			continue;
+		}
 		lc_program_stats(lf->prog[p], &st[p]);
-		fprintf(f, "%s program: %u ops:", p ? "prefill" : "decode",
+		if (p == 2)
+			fprintf(f, "verify program: %u rows (up to %u draft tokens per submission)\n",
+				m->verify_rows, m->verify_rows - 1);
+		fprintf(f, "%s program: %u ops:", prog_name[p],
 			((const struct lumen_prog_header *)lf->prog[p])->op_count);
 		for (int op = 0; op < LUMEN_OP_COUNT; op++)
 			if (st[p].op_count[op])

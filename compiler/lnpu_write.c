@@ -76,6 +76,9 @@ static void build_meta(const struct lc_out *o, struct lc_buf *b)
 	meta.out_argmax = o->out_argmax;
 	meta.n_params = lm_param_count(m);
 	meta.weight_bytes = o->weights_size;
+	meta.verify_rows = o->verify_rows;
+	meta.out_verify_logits = o->out_verify_logits;
+	meta.out_verify_argmax = o->out_verify_argmax;
 	lc_put(b, &meta, sizeof(meta));
 }
 
@@ -288,15 +291,17 @@ out:
 int lnpu_write(const char *path, const struct lc_out *o,
 	       const struct lnpu_write_opts *wo, char *err, size_t errlen)
 {
-	struct lc_buf sec[6] = { { 0 } };
-	static const uint32_t types[6] = {
+	/*
+	 * The small sections; the chat template's and the verify program's
+	 * only when there is one.
+	 */
+	struct lc_buf sec[7] = { { 0 } };
+	uint32_t types[7] = {
 		LNPU_SEC_META, LNPU_SEC_REGIONS, LNPU_SEC_VOCAB,
 		LNPU_SEC_PROG_DECODE, LNPU_SEC_PROG_PREFILL,
-		LNPU_SEC_CHAT_TEMPLATE,
 	};
-	/* the small sections, the chat template's only when there is one */
-	int n_small = o->m->vocab.chat_template.len ? 6 : 5;
-	struct lnpu_section table[7];
+	int n_small = 5;
+	struct lnpu_section table[8];
 	struct lnpu_header h;
 	struct writer w = { 0 };
 	uint64_t off, weights_off, table_size;
@@ -310,9 +315,18 @@ int lnpu_write(const char *path, const struct lc_out *o,
 	build_vocab(&o->m->vocab, &sec[2]);
 	lc_put(&sec[3], o->prog[LC_DECODE].buf, o->prog[LC_DECODE].size);
 	lc_put(&sec[4], o->prog[LC_PREFILL].buf, o->prog[LC_PREFILL].size);
-	if (n_small > 5)
-		lc_put(&sec[5], o->m->vocab.chat_template.ptr,
+	if (o->m->vocab.chat_template.len) {
+		types[n_small] = LNPU_SEC_CHAT_TEMPLATE;
+		lc_put(&sec[n_small++], o->m->vocab.chat_template.ptr,
 		       o->m->vocab.chat_template.len);
+	}
+	if (o->n_prog == 3) {
+		types[n_small] = LNPU_SEC_PROG_VERIFY;
+		lc_put(&sec[n_small++], o->prog[LC_VERIFY].buf,
+		       o->prog[LC_VERIFY].size);
+	}
+	table_size = (uint64_t)(n_small + 1) * sizeof(table[0]);
+	off = sizeof(h) + table_size;
 	/* REGIONS has a fixed size: place everything assuming it */
 	off = lc_align_up(off, 64) + lc_align_up(sizeof(struct lnpu_meta), 64) +
 	      lc_align_up(8 + LNPU_SLOT_COUNT * sizeof(struct lnpu_region), 64);
@@ -396,7 +410,7 @@ out_close:
 out_free:
 	lc_fail(err, errlen, "out of memory");
 out_free_quiet:
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		free(sec[i].p);
 	return ret;
 }

@@ -16,6 +16,13 @@
  * program has one row and no rows arg; the prefill program has the chunk
  * as its capacity and reads the row count from args word 0. Both read the
  * position from word 1 and the token ids from word 2 on.
+ *
+ * The verify program (speculative decoding) is the prefill graph at a
+ * capacity of draft_max + 1 rows whose head keeps every row: logits
+ * [rows][n_vocab] and one argmax per row, so that greedy verification of
+ * k drafted tokens is one submission and k + 1 words read back. Rejected
+ * tokens need no undo: their K/V rows lie past the session's position
+ * and the next job overwrites them before any query can reach them.
  */
 #include "lower.h"
 
@@ -493,25 +500,31 @@ static void layer(struct emit *e, const struct model_w *mw, uint32_t l,
 	}
 }
 
-static void head(struct emit *e, const struct model_w *mw, struct act x)
+/* @all_rows: every row's logits and argmax (verify), else the last row's */
+static void head(struct emit *e, const struct model_w *mw, struct act x,
+		 int all_rows)
 {
 	struct lc_out *o = e->o;
 	const struct lm_model *m = o->m;
-	struct act xf = new_act(e, m->n_embd, 1);
+	uint32_t rows = all_rows ? e->rows : 1;
+	struct act xf = new_act(e, m->n_embd, rows);
 	struct act logits = not_act(lumen_tensor_2d(LUMEN_DTYPE_F32, LNPU_SLOT_OUT,
-						    o->out_logits, m->n_vocab, 1,
+						    all_rows ? o->out_verify_logits :
+						    o->out_logits, m->n_vocab, rows,
 						    4 * (uint64_t)m->n_vocab));
 	struct act best = not_act(lumen_tensor_2d(LUMEN_DTYPE_I32, LNPU_SLOT_OUT,
-						  o->out_argmax, 1, 1, 4));
+						  all_rows ? o->out_verify_argmax :
+						  o->out_argmax, 1, rows, 4));
 	struct lumen_op *op;
 
 	op = EMIT(e, LUMEN_OP_RMSNORM, xf, x, not_act(weight(o, mw->out_norm)));
 	if (op) {
 		op->params[LUMEN_P_EPS] = f32_bits(m->rms_eps);
-		if (e->rows > 1)	/* only the last token's logits matter */
+		if (e->rows > 1 && !all_rows)	/* only the last token's logits matter */
 			op->flags = LUMEN_OPF_LAST_ROW;
 	}
-	e->rows_arg = LUMEN_ARG_NONE;	/* one row from here on */
+	if (!all_rows)
+		e->rows_arg = LUMEN_ARG_NONE;	/* one row from here on */
 	matmul(e, weight(o, mw->output), xf, logits, 0);
 	EMIT(e, LUMEN_OP_ARGMAX, best, logits);
 }
@@ -532,7 +545,7 @@ static void patch_offsets(struct lc_program *p)
 }
 
 static int build_program(struct lc_out *o, const struct model_w *mw,
-			 struct lc_program *p, uint32_t rows)
+			 struct lc_program *p, uint32_t rows, int all_rows)
 {
 	const struct lm_model *m = o->m;
 	struct emit e = { o, p, rows, rows > 1 ? LNPU_ARG_ROWS : LUMEN_ARG_NONE, 0 };
@@ -553,7 +566,7 @@ static int build_program(struct lc_out *o, const struct model_w *mw,
 		EMIT(&e, LUMEN_OP_MUL, x, x, not_act(weight(o, mw->embd_scale)));
 	for (uint32_t l = 0; l < m->n_layer; l++)
 		layer(&e, mw, l, x);
-	head(&e, mw, x);
+	head(&e, mw, x, all_rows);
 	if (e.oom || lc_plan(p->vb, p->n_vb, &p->act_planned))
 		return -1;
 	patch_offsets(p);
@@ -584,6 +597,16 @@ static int check_options(struct lc_out *o, const struct lm_model *m,
 	if (opt->quant != LC_KEEP_DTYPE && opt->quant != LUMEN_DTYPE_Q8_0 &&
 	    opt->quant != LUMEN_DTYPE_Q4_0)
 		return lc_fail(err, errlen, "--quant must be q8_0 or q4_0");
+	if (!opt->draft_max)
+		opt->draft_max = LC_DRAFT_MAX_DEFAULT;
+	if (opt->draft_max != LC_NO_VERIFY && opt->draft_max > 255)
+		return lc_fail(err, errlen,
+			       "--draft-max %u: must be 0..255 (0: no verify program)",
+			       opt->draft_max);
+	/* the verify rows are written to the cache by one op, as a chunk's */
+	o->verify_rows = opt->draft_max == LC_NO_VERIFY ? 0 : opt->draft_max + 1;
+	if (o->verify_rows > opt->ctx)
+		o->verify_rows = opt->ctx < 2 ? 0 : opt->ctx;
 	return 0;
 }
 
@@ -610,26 +633,41 @@ int lc_lower(struct lc_out *o, const struct lm_model *m,
 	o->region_size[LNPU_SLOT_WEIGHTS] = o->weights_size;
 	o->region_size[LNPU_SLOT_KV] = 2 * (uint64_t)m->n_layer * o->opt.ctx *
 				       kvd * lumen_type_size(o->opt.kv_dtype);
-	o->region_size[LNPU_SLOT_ARGS] = 4 * (LNPU_ARG_IDS +
-					      (uint64_t)o->opt.prefill_chunk);
+	o->region_size[LNPU_SLOT_ARGS] = 4 * (LNPU_ARG_IDS + (uint64_t)
+					      (o->opt.prefill_chunk > o->verify_rows ?
+					       o->opt.prefill_chunk : o->verify_rows));
 	o->region_size[LNPU_SLOT_OUT] = o->out_argmax + 64;
-	if (build_program(o, &mw, &o->prog[LC_DECODE], 1) ||
-	    build_program(o, &mw, &o->prog[LC_PREFILL], o->opt.prefill_chunk)) {
+	o->n_prog = o->verify_rows ? 3 : 2;
+	if (o->verify_rows) {	/* after decode's and prefill's outputs */
+		o->out_verify_logits = (uint32_t)o->region_size[LNPU_SLOT_OUT];
+		o->out_verify_argmax = (uint32_t)lc_align_up(o->out_verify_logits +
+					4 * (uint64_t)m->n_vocab * o->verify_rows, 64);
+		o->region_size[LNPU_SLOT_OUT] = o->out_verify_argmax +
+			lc_align_up(4 * (uint64_t)o->verify_rows, 64);
+	}
+	if (o->region_size[LNPU_SLOT_OUT] > UINT32_MAX ||
+	    build_program(o, &mw, &o->prog[LC_DECODE], 1, 0) ||
+	    build_program(o, &mw, &o->prog[LC_PREFILL], o->opt.prefill_chunk, 0) ||
+	    (o->verify_rows &&
+	     build_program(o, &mw, &o->prog[LC_VERIFY], o->verify_rows, 1))) {
 		free(mw.l);
 		lc_free(o);
 		return lc_fail(err, errlen, "out of memory");
 	}
 	o->matrix_dtype = o->w[m->n_layer ? mw.l[0].qkv : mw.tok].dtype;
 	free(mw.l);
-	o->region_size[LNPU_SLOT_ACT] = o->prog[0].act_planned;
-	if (o->prog[1].act_planned > o->region_size[LNPU_SLOT_ACT])
-		o->region_size[LNPU_SLOT_ACT] = o->prog[1].act_planned;
+	o->region_size[LNPU_SLOT_ACT] = 0;
+	for (uint32_t i = 0; i < o->n_prog; i++)
+		if (o->prog[i].act_planned > o->region_size[LNPU_SLOT_ACT])
+			o->region_size[LNPU_SLOT_ACT] = o->prog[i].act_planned;
 	/* a program the validator refuses is a compiler bug: say so now */
-	for (int i = 0; i < 2; i++) {
+	for (uint32_t i = 0; i < o->n_prog; i++) {
+		static const char *const name[] = { "decode", "prefill", "verify" };
+
 		if (lumen_validate(o->prog[i].buf, o->prog[i].size, &v)) {
 			lc_fail(err, errlen,
 			     "internal error: %s program op %u operand %u: %s",
-			     i ? "prefill" : "decode", v.error_op,
+			     name[i], v.error_op,
 			     v.error_operand, lumen_verr_str(v.error));
 			lc_free(o);
 			return -1;
@@ -649,7 +687,7 @@ int lc_lower(struct lc_out *o, const struct lm_model *m,
 
 void lc_free(struct lc_out *o)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		free(o->prog[i].buf);
 		free(o->prog[i].vb);
 		free(o->prog[i].vref);
@@ -671,11 +709,15 @@ void lc_report(const struct lc_out *o, FILE *f)
 		m->tied ? ", tied output" : "");
 	fprintf(f, "context %u, prefill chunk %u, KV cache %s\n", o->opt.ctx,
 		o->opt.prefill_chunk, lumen_isa_dtype_name(o->opt.kv_dtype));
+	if (o->verify_rows)
+		fprintf(f, "verify program: %u rows (up to %u draft tokens per submission)\n",
+			o->verify_rows, o->verify_rows - 1);
 	fprintf(f, "fused: Q/K/V in %u of %u layers, gate/up in %u of %u\n",
 		o->fused_qkv, m->n_layer, o->fused_gate_up, m->n_layer);
-	for (int i = 0; i < 2; i++)
+	for (uint32_t i = 0; i < o->n_prog; i++)
 		fprintf(f, "%s program: %u ops, activations %llu bytes planned by liveness (%llu without reuse)\n",
-			i ? "prefill" : "decode", o->prog[i].n_ops,
+			(const char *[]){ "decode", "prefill", "verify" }[i],
+			o->prog[i].n_ops,
 			(unsigned long long)o->prog[i].act_planned,
 			(unsigned long long)o->prog[i].act_naive);
 	for (int s = 0; s < LNPU_SLOT_COUNT; s++)

@@ -22,7 +22,16 @@ struct lc_options {
 	uint32_t prefill_chunk;	/* rows of the prefill program */
 	uint32_t kv_dtype;	/* LUMEN_DTYPE_F16 or LUMEN_DTYPE_F32 */
 	uint32_t quant;		/* LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0 or LC_KEEP_DTYPE */
+	/*
+	 * draft tokens the verify program scores with the one before them
+	 * (rows = draft_max + 1); 0: LC_DRAFT_MAX_DEFAULT; LC_NO_VERIFY: no
+	 * verify program (lumenc --draft-max 0)
+	 */
+	uint32_t draft_max;
 };
+
+#define LC_DRAFT_MAX_DEFAULT	8
+#define LC_NO_VERIFY		0xffffffffU
 
 /* One tensor of the weights blob: rows of up to three source weights stacked. */
 struct lc_weight {
@@ -53,10 +62,11 @@ struct lc_program {
 	int32_t (*vref)[4];	/* per op: vbuf of dst, src0..2, or -1 */
 	uint32_t cap_vref;
 	uint64_t act_naive, act_planned;
-	uint32_t rows;		/* capacity: 1 or the prefill chunk */
+	uint32_t rows;		/* capacity: 1, the prefill chunk or draft_max + 1 */
 };
 
-enum { LC_DECODE = 0, LC_PREFILL = 1 };
+/* LC_VERIFY: every row's logits and argmax, for speculative decoding */
+enum { LC_DECODE = 0, LC_PREFILL = 1, LC_VERIFY = 2 };
 
 struct lc_out {
 	const struct lm_model *m;
@@ -66,9 +76,11 @@ struct lc_out {
 	uint64_t weights_size;
 	uint32_t fused_qkv, fused_gate_up;	/* layers fused */
 	uint32_t matrix_dtype;		/* dtype of layer 0's Q/K/V */
-	struct lc_program prog[2];
+	struct lc_program prog[3];
+	uint32_t n_prog;		/* 3 with a verify program, else 2 */
 	uint64_t region_size[LNPU_SLOT_COUNT];
 	uint32_t out_logits, out_argmax;
+	uint32_t verify_rows, out_verify_logits, out_verify_argmax;
 };
 
 int lc_lower(struct lc_out *o, const struct lm_model *m,

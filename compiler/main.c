@@ -17,7 +17,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: lumenc MODEL.gguf -o MODEL.lnpu [--ctx N] [--quant q8_0|q4_0]\n"
-		"              [--prefill-chunk N] [--kv f16|f32] [--quiet]\n"
+		"              [--prefill-chunk N] [--kv f16|f32] [--draft-max N] [--quiet]\n"
+		"              (--draft-max: draft tokens one speculative-decoding\n"
+		"              submission verifies, default 8; 0: no verify program)\n"
 		"       lumenc MODEL.bin --tokenizer TOKENIZER.bin -o MODEL.lnpu ...\n"
 		"              (a llama2.c checkpoint)\n"
 		"       lumenc --info FILE.lnpu\n"
@@ -52,6 +54,8 @@ static int inspect(const char *path, int dump)
 	if (dump) {
 		lc_dump_program(stdout, "decode", f.prog[0], f.prog_size[0]);
 		lc_dump_program(stdout, "prefill", f.prog[1], f.prog_size[1]);
+		if (f.prog[2])
+			lc_dump_program(stdout, "verify", f.prog[2], f.prog_size[2]);
 	} else {
 		lc_print_info(stdout, &f);
 	}
@@ -67,6 +71,7 @@ int main(int argc, char **argv)
 		{ "quant", required_argument, 0, 'q' },
 		{ "prefill-chunk", required_argument, 0, 'p' },
 		{ "kv", required_argument, 0, 'k' },
+		{ "draft-max", required_argument, 0, 'D' },
 		{ "tokenizer", required_argument, 0, 't' },
 		{ "info", required_argument, 0, 'i' },
 		{ "dump", required_argument, 0, 'd' },
@@ -114,6 +119,13 @@ int main(int argc, char **argv)
 			} else {
 				fprintf(stderr, "lumenc: --kv: '%s' is not f16 or f32\n",
 					optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			if (!strcmp(optarg, "0")) {
+				opt.draft_max = LC_NO_VERIFY;
+			} else if (parse_u32("--draft-max", optarg, &opt.draft_max)) {
 				return 2;
 			}
 			break;

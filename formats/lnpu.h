@@ -13,9 +13,12 @@
 #include <stdint.h>
 
 #define LNPU_MAGIC		0x55504e4cU	/* "LNPU" */
-/* 2: vocabulary flags (add_space_prefix); 3: the optional CHAT_TEMPLATE
- * section (a version 2 file is still read: it has none) */
-#define LNPU_VERSION		3
+/*
+ * 2: vocabulary flags (add_space_prefix); 3: the optional CHAT_TEMPLATE
+ * section; 4: the optional verify program (speculative decoding). Readers
+ * take 2 to 4: an older file simply lacks the later optional sections.
+ */
+#define LNPU_VERSION		4
 #define LNPU_VERSION_MIN	2
 #define LNPU_WEIGHTS_ALIGN	4096
 #define LNPU_TENSOR_ALIGN	64	/* each weight inside the blob */
@@ -29,9 +32,10 @@ enum lnpu_section_type {
 	LNPU_SEC_PROG_PREFILL = 5,
 	LNPU_SEC_WEIGHTS = 6,
 	LNPU_SEC_CHAT_TEMPLATE = 7,	/* optional: tokenizer.chat_template */
+	LNPU_SEC_PROG_VERIFY = 8,	/* optional, version 4 */
 };
 #define LNPU_SEC_REQUIRED_LAST	LNPU_SEC_WEIGHTS	/* 1..6 appear once */
-#define LNPU_SEC_LAST		LNPU_SEC_CHAT_TEMPLATE
+#define LNPU_SEC_LAST		LNPU_SEC_PROG_VERIFY
 
 /**
  * struct lnpu_header - at offset 0.
@@ -113,7 +117,15 @@ struct lnpu_meta {
 	uint32_t out_argmax;	/* offset of the I32 argmax in OUT */
 	uint64_t n_params;
 	uint64_t weight_bytes;
-	uint32_t reserved[16];
+	/*
+	 * The verify program (version 3, all 0 without one): rows it scores
+	 * at once (draft tokens + 1), and where it leaves F32 logits
+	 * [verify_rows][n_vocab] and I32 argmax [verify_rows] in OUT.
+	 */
+	uint32_t verify_rows;
+	uint32_t out_verify_logits;
+	uint32_t out_verify_argmax;
+	uint32_t reserved[13];
 };
 
 /*

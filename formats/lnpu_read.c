@@ -179,7 +179,10 @@ static int check_program(struct lnpu_file *f, int which,
 			 const struct lnpu_section *s, char *err,
 			 size_t errlen)
 {
-	const char *field = which ? "prefill program" : "decode program";
+	static const char *const names[] = {
+		"decode program", "prefill program", "verify program",
+	};
+	const char *field = names[which];
 	struct lumen_validation *v = &f->val[which];
 	const uint8_t *prog;
 	uint8_t *copy = NULL;
@@ -225,6 +228,35 @@ static int check_program(struct lnpu_file *f, int which,
 			return fail(err, errlen, s->offset, field,
 				    "writes the read-only region '%s'", r->name);
 	}
+	return 0;
+}
+
+/* the verify program and the meta fields that describe it come together */
+static int check_verify_meta(const struct lnpu_file *f, int have,
+			     uint64_t meta_offset, char *err, size_t errlen)
+{
+	const struct lnpu_meta *m = &f->meta;
+	uint64_t at = meta_offset + offsetof(struct lnpu_meta, verify_rows);
+	const struct lnpu_region *out = region_of(f, LNPU_SLOT_OUT);
+	uint64_t out_size = out ? out->size : 0;
+
+	if (!have) {
+		if (m->verify_rows || m->out_verify_logits || m->out_verify_argmax)
+			return fail(err, errlen, at, "meta.verify_rows",
+				    "verify fields set without a verify program");
+		return 0;
+	}
+	if (m->verify_rows < 2 || m->verify_rows > 4096)
+		return fail(err, errlen, at, "meta.verify_rows",
+			    "%u rows; a verify program scores 2..4096",
+			    m->verify_rows);
+	if (m->out_verify_logits % 4 || m->out_verify_argmax % 4 ||
+	    (uint64_t)m->out_verify_logits +
+	    4ull * m->n_vocab * m->verify_rows > out_size ||
+	    (uint64_t)m->out_verify_argmax + 4ull * m->verify_rows > out_size)
+		return fail(err, errlen, at + 4, "meta.out_verify_logits",
+			    "verify logits/argmax outside the %llu-byte out region",
+			    (unsigned long long)out_size);
 	return 0;
 }
 
@@ -366,9 +398,11 @@ static int check_sections(struct lnpu_file *f, unsigned int flags,
 
 		memcpy(&s, table + i, sizeof(s));
 		snprintf(field, sizeof(field), "section[%u]", i);
-		if (s.type < LNPU_SEC_META || s.type > LNPU_SEC_LAST)
-			return fail(err, errlen, at, field, "unknown type %u",
-				    s.type);
+		if (s.type < LNPU_SEC_META || s.type > LNPU_SEC_LAST ||
+		    (s.type == LNPU_SEC_PROG_VERIFY && f->header.version < 4))
+			return fail(err, errlen, at, field,
+				    "unknown type %u for a version %u file", s.type,
+				    f->header.version);
 		if (by_type[s.type])
 			return fail(err, errlen, at, field,
 				    "second section of type %u", s.type);
@@ -410,7 +444,7 @@ int lnpu_parse(struct lnpu_file *f, const void *data, uint64_t size,
 	       unsigned int flags, char *err, size_t errlen)
 {
 	const struct lnpu_section *by_type[LNPU_SEC_LAST + 1] = { 0 };
-	struct lnpu_section s[LNPU_SEC_LAST + 1];
+	struct lnpu_section s[LNPU_SEC_LAST + 1] = { { 0 } };
 	const struct lnpu_region *wr;
 
 	memset(f, 0, sizeof(*f));
@@ -421,8 +455,9 @@ int lnpu_parse(struct lnpu_file *f, const void *data, uint64_t size,
 	if (read_header(f, err, errlen) ||
 	    check_sections(f, flags, by_type, err, errlen))
 		goto bad;
-	for (int t = LNPU_SEC_META; t <= LNPU_SEC_REQUIRED_LAST; t++)
-		memcpy(&s[t], by_type[t], sizeof(s[t]));
+	for (int t = LNPU_SEC_META; t <= LNPU_SEC_LAST; t++)
+		if (by_type[t])
+			memcpy(&s[t], by_type[t], sizeof(s[t]));
 	if (by_type[LNPU_SEC_CHAT_TEMPLATE] &&
 	    check_chat_template(f, by_type[LNPU_SEC_CHAT_TEMPLATE], err, errlen))
 		goto bad;
@@ -430,7 +465,11 @@ int lnpu_parse(struct lnpu_file *f, const void *data, uint64_t size,
 	    check_regions(f, &s[LNPU_SEC_REGIONS], err, errlen) ||
 	    check_vocab(f, &s[LNPU_SEC_VOCAB], err, errlen) ||
 	    check_program(f, 0, &s[LNPU_SEC_PROG_DECODE], err, errlen) ||
-	    check_program(f, 1, &s[LNPU_SEC_PROG_PREFILL], err, errlen))
+	    check_program(f, 1, &s[LNPU_SEC_PROG_PREFILL], err, errlen) ||
+	    (by_type[LNPU_SEC_PROG_VERIFY] &&
+	     check_program(f, 2, &s[LNPU_SEC_PROG_VERIFY], err, errlen)) ||
+	    check_verify_meta(f, !!by_type[LNPU_SEC_PROG_VERIFY],
+			      s[LNPU_SEC_META].offset, err, errlen))
 		goto bad;
 	f->weights_offset = s[LNPU_SEC_WEIGHTS].offset;
 	f->weights_size = s[LNPU_SEC_WEIGHTS].size;
@@ -514,7 +553,7 @@ void lnpu_region_sizes(const struct lnpu_file *f,
 	for (uint32_t i = 0; i < f->n_regions; i++)
 		if (f->regions[i].slot < LNPU_SLOT_COUNT)
 			size[f->regions[i].slot] = f->regions[i].size;
-	for (int p = 0; p < 2; p++)
+	for (int p = 0; p < 3; p++)
 		for (int s = 0; s < LNPU_SLOT_COUNT; s++)
 			if (f->val[p].region_size[s] > size[s])
 				size[s] = f->val[p].region_size[s];

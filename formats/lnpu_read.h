@@ -23,9 +23,10 @@ struct lnpu_file {
 	struct lnpu_meta meta;
 	struct lnpu_region regions[LUMEN_MAX_REGIONS];
 	uint32_t n_regions;
-	const uint8_t *prog[2];		/* decode, prefill */
-	uint64_t prog_size[2];
-	struct lumen_validation val[2];
+	/* decode, prefill, verify (NULL without one: version 2 files) */
+	const uint8_t *prog[3];
+	uint64_t prog_size[3];
+	struct lumen_validation val[3];
 	const uint8_t *weights;		/* 4 KiB aligned in the file */
 	uint64_t weights_offset;
 	uint64_t weights_size;

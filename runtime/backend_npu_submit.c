@@ -61,7 +61,7 @@ void npu_submit_fini(struct npu_device *n)
 
 static int fill_submit(struct npu_device *n, struct lumen_prog *p,
 		       struct lumen_buf *const *bufs, unsigned int n_bufs,
-		       struct drm_lumen_submit *s)
+		       uint32_t priority, struct drm_lumen_submit *s)
 {
 	if (n_bufs > LUMEN_MAX_REGIONS || n_bufs > n->info.max_regions)
 		return lumen_fail(LUMEN_E_INVAL,
@@ -76,7 +76,11 @@ static int fill_submit(struct npu_device *n, struct lumen_prog *p,
 	s->regions = (uintptr_t)n->regions;
 	s->region_count = n_bufs;
 	s->region_size = sizeof(n->regions[0]);
-	s->priority = DRM_LUMEN_PRIORITY_NORMAL;
+	/* enum lumen_priority has the values of enum drm_lumen_priority */
+	_Static_assert((int)LUMEN_PRIORITY_HIGH == (int)DRM_LUMEN_PRIORITY_HIGH &&
+		       (int)LUMEN_PRIORITY_LOW == (int)DRM_LUMEN_PRIORITY_LOW,
+		       "priorities differ");
+	s->priority = priority;
 	return 0;
 }
 
@@ -91,7 +95,7 @@ int npu_submit(struct lumen_device *dev, struct lumen_prog *p,
 
 	if (n->pending)
 		return lumen_fail(LUMEN_E_INVAL, "a job is already in flight");
-	ret = fill_submit(n, p, bufs, n_bufs, &s);
+	ret = fill_submit(n, p, bufs, n_bufs, dev->job_priority, &s);
 	if (ret)
 		return ret;
 	if (!n->use_uring) {

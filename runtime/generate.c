@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lumen_internal.h"
+#include "speculative.h"
 
 struct lumen_generate_params lumen_generate_default_params(void)
 {
@@ -64,8 +65,8 @@ static int emit(struct lumen_session *s, const struct lumen_generate_params *p,
 	return p->on_token(p->data, id, piece, (size_t)len);
 }
 
-static bool is_stop(const struct lumen_generate_params *p, int32_t eos,
-		    int32_t id)
+bool lumen_generate_is_stop(const struct lumen_generate_params *p,
+			    int32_t eos, int32_t id)
 {
 	if (p->stop_at_eos && id == eos)
 		return true;
@@ -132,6 +133,11 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 				 total, s->ctx, s->ctx - s->pos);
 		goto out;
 	}
+	if (p->spec && p->spec->kind != LUMEN_SPEC_NONE) {	/* speculative.c */
+		ret = lumen_spec_generate_ids(s, run, total, p, stats);
+		free(owned);
+		return ret;
+	}
 	if (!greedy) {
 		ret = lumen_sampler_create(s->model->file.meta.n_vocab,
 					   &p->sampling, &smp);
@@ -156,7 +162,7 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 		/* kept for the next call, which runs it before its prompt */
 		s->pending = id;
 		s->has_pending = true;
-		if (is_stop(p, eos, id)) {
+		if (lumen_generate_is_stop(p, eos, id)) {
 			st.hit_eos = true;
 			break;
 		}

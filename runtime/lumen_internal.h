@@ -89,6 +89,8 @@ struct lumen_device {
 	const struct lumen_backend_ops *ops;
 	enum lumen_backend backend;
 	uint64_t submissions;
+	/* enum lumen_priority of the job being submitted (its session's) */
+	uint32_t job_priority;
 	/* the modeled NPU, and what the jobs so far cost on it (silicon.h) */
 	const struct lumen_silicon *silicon;
 	struct lumen_silicon_cost modeled;
@@ -99,9 +101,9 @@ struct lumen_model {
 	struct lumen_device *dev;
 	struct lnpu_file file;
 	struct lumen_tokenizer *tok;
-	struct lumen_prog *prog[2];		/* LC decode, prefill */
+	struct lumen_prog *prog[3];		/* decode, prefill, verify */
 	/* the programs, copied and validated at load (model.c) */
-	void *code[2];
+	void *code[3];
 	/* weights and activations are shared by the model's sessions */
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];
@@ -113,16 +115,21 @@ struct lumen_model {
  * struct lumen_session - a conversation's state on the device.
  * @prog: programs for a KV cache smaller than the compiled one
  *	(lumen_kv_resize()), or NULL to run the model's.
+ * @last_prog: the program whose output is there (LUMEN_PROG_*).
+ * @out_rows: rows of that output (a verify job's token count, else 1).
  */
 struct lumen_session {
 	struct lumen_model *model;
-	struct lumen_prog *prog[2];
+	struct lumen_prog *prog[3];
 	struct lumen_buf kv, args, out;
 	uint32_t pos, ctx;
 	uint64_t submissions;
+	uint32_t priority;			/* enum lumen_priority */
 	struct lumen_modeled modeled;
 	float *logits;				/* host copy, n_vocab */
 	bool have_output;
+	int last_prog;
+	uint32_t out_rows;
 	/*
 	 * lumen_generate's last token: sampled, not yet run (so that n tokens
 	 * cost n - 1 decodes); the next lumen_generate runs it first
@@ -156,5 +163,6 @@ const char *lumen_model_chat_template(const struct lumen_model *m);
 
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1
+#define LUMEN_PROG_VERIFY 2	/* optional: speculative decoding */
 
 #endif /* LUMEN_INTERNAL_H */

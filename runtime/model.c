@@ -183,6 +183,11 @@ static int check_layout(const struct lumen_model *m, const char *path)
 				  "%s: regions: args holds %llu bytes, a prefill chunk of %u needs %llu",
 				  path, (unsigned long long)args, meta->prefill_chunk,
 				  4ull * (LNPU_ARG_IDS + meta->prefill_chunk));
+	if (4ull * (LNPU_ARG_IDS + meta->verify_rows) > args)
+		return lumen_fail(LUMEN_E_FORMAT,
+				  "%s: regions: args holds %llu bytes, the verify program's %u rows need %llu",
+				  path, (unsigned long long)args, meta->verify_rows,
+				  4ull * (LNPU_ARG_IDS + meta->verify_rows));
 	return 0;
 }
 
@@ -239,9 +244,11 @@ static int copy_programs(struct lumen_model *m)
 {
 	const struct lnpu_file *f = &m->file;
 
-	for (int p = 0; p < 2; p++) {
+	for (int p = 0; p < 3; p++) {
 		struct lumen_validation v;
 
+		if (!f->prog[p])	/* no verify program */
+			continue;
 		m->code[p] = malloc(f->prog_size[p]);
 		if (!m->code[p])
 			return lumen_fail(LUMEN_E_NOMEM, "out of memory");
@@ -250,7 +257,7 @@ static int copy_programs(struct lumen_model *m)
 		    !lumen_same_validation(&v, &f->val[p]))
 			return lumen_fail(LUMEN_E_FORMAT,
 					  "the %s program changed in the file after it was read",
-					  p ? "prefill" : "decode");
+					  (const char *[]){ "decode", "prefill", "verify" }[p]);
 	}
 	return 0;
 }
@@ -310,7 +317,9 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	ret = copy_programs(m);
 	if (ret)
 		goto fail;
-	for (int p = 0; p < 2; p++) {
+	for (int p = 0; p < 3; p++) {
+		if (!m->code[p])	/* no verify program */
+			continue;
 		ret = dev->ops->program_create(dev, m->code[p],
 					       m->file.prog_size[p],
 					       &m->file.val[p], &m->prog[p]);
@@ -332,7 +341,7 @@ void lumen_model_free(struct lumen_model *m)
 	if (!m)
 		return;
 	dev = m->dev;
-	for (int p = 0; p < 2; p++) {
+	for (int p = 0; p < 3; p++) {
 		if (m->prog[p])
 			dev->ops->program_destroy(dev, m->prog[p]);
 		free(m->code[p]);

@@ -44,14 +44,19 @@ RUNTIME_SRCS += \
 	runtime/memory.c \
 	runtime/session.c \
 	runtime/generate.c \
-	runtime/chat.c
+	runtime/chat.c \
+	runtime/speculative.c \
+	runtime/speculative_accept.c \
+	runtime/speculative_ngram.c \
+	runtime/speculative_draft.c
 
 RUNTIME_TEST_SRCS := \
 	runtime/tests/test_main.c \
 	runtime/tests/vocab_gguf.c \
 	runtime/tests/test_tokenizer.c \
 	runtime/tests/test_sampling.c \
-	runtime/tests/test_chat.c
+	runtime/tests/test_chat.c \
+	runtime/tests/test_speculative.c
 
 RUNTIME_GOLDEN_SRCS := \
 	runtime/tests/golden.c \
@@ -59,7 +64,8 @@ RUNTIME_GOLDEN_SRCS := \
 
 RUNTIME_API_SRCS := \
 	runtime/tests/test_main.c \
-	runtime/tests/test_api.c
+	runtime/tests/test_api.c \
+	runtime/tests/test_spec_api.c
 
 RUNTIME_NPU_TEST_SRCS := \
 	runtime/tests/test_main.c \
@@ -98,6 +104,10 @@ RUNTIME_MODEL_DIR := $(BUILD)/runtime/models
 # the whole test-model directory into the guest
 RUNTIME_SYNTH_DIR := $(BUILD)/runtime/synthetic
 RUNTIME_MODELS := $(RUNTIME_QUANTS:%=$(RUNTIME_MODEL_DIR)/stories260K-%.lnpu)
+# for the speculative-decoding API tests: a file without a verify program,
+# and a model of another vocabulary
+RUNTIME_SPEC_MODELS := $(RUNTIME_MODEL_DIR)/stories260K-q8_0-noverify.lnpu \
+	$(RUNTIME_MODEL_DIR)/llama-2-tiny-random.lnpu
 # every model of $(SHARED)/golden-arch, from the one list the golden
 # tests use (tests/lib/golden_arch.h)
 RUNTIME_ARCH_MODELS := $(patsubst %,$(RUNTIME_MODEL_DIR)/%.lnpu,$(shell \
@@ -198,6 +208,16 @@ $(RUNTIME_MODEL_DIR)/stories260K-%.lnpu: $(SHARED)/models/stories260K-%.gguf $(L
 	@mkdir -p $(@D)
 	$(LUMENC) $< -o $@ --quiet
 
+$(RUNTIME_MODEL_DIR)/stories260K-q8_0-noverify.lnpu: \
+		$(SHARED)/models/stories260K-q8_0.gguf $(LUMENC)
+	@mkdir -p $(@D)
+	$(LUMENC) $< -o $@ --quiet --draft-max 0
+
+$(RUNTIME_MODEL_DIR)/llama-2-tiny-random.lnpu: \
+		$(SHARED)/models/llama-2-tiny-random.gguf $(LUMENC)
+	@mkdir -p $(@D)
+	$(LUMENC) $< -o $@ --quiet
+
 $(RUNTIME_MODEL_DIR)/%.lnpu: $(SHARED)/golden-arch/%.gguf $(LUMENC)
 	@mkdir -p $(@D)
 	$(LUMENC) $< -o $@ --quiet
@@ -215,7 +235,7 @@ suite-runtime-unit: $(RUNTIME_TEST)
 # load: memcheck sees what ASan's instrumentation does not (reads past
 # token texts that are not NUL-terminated, in uninstrumented libc such as
 # sscanf, once at every model load)
-RUNTIME_VALGRIND_FILTERS := _llama_spm _gpt2 _qwen2 _gemma3 pretok special_tokens
+RUNTIME_VALGRIND_FILTERS := _llama_spm _gpt2 _qwen2 _gemma3 pretok special_tokens chat_template
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
 	--errors-for-leak-kinds=definite
 .PHONY: suite-runtime-valgrind
@@ -231,7 +251,7 @@ suite-runtime-unit-asan: $(RUNTIME_TEST_SAN)
 suite-runtime-golden: $(RUNTIME_GOLDEN) $(RUNTIME_MODELS) $(RUNTIME_ARCH_MODELS)
 	SHARED=$(SHARED) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) $(RUNTIME_GOLDEN)
 
-suite-runtime-api: $(RUNTIME_API) $(RUNTIME_MODELS)
+suite-runtime-api: $(RUNTIME_API) $(RUNTIME_MODELS) $(RUNTIME_SPEC_MODELS)
 	LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) $(RUNTIME_API)
 
 # make install into a temporary prefix, the ABI of both libraries, a
@@ -241,7 +261,7 @@ suite-runtime-install: $(RUNTIME_LIB) $(RUNTIME_SO_LINKS) $(RUNTIME_PC) \
 	TOP=$(TOP) BUILD=$(BUILD) MAKE="$(MAKE)" CC="$(CC)" SHARED=$(SHARED) \
 		LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) runtime/tests/install-tests
 
-suite-runtime-api-asan: $(RUNTIME_API_SAN) $(RUNTIME_MODELS)
+suite-runtime-api-asan: $(RUNTIME_API_SAN) $(RUNTIME_MODELS) $(RUNTIME_SPEC_MODELS)
 	LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1 $(RUNTIME_API_SAN)
 

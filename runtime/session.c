@@ -24,11 +24,13 @@ static int resized_programs(struct lumen_session *s, uint32_t positions,
 	if (positions == f->meta.ctx)
 		return 0;
 	*kv_size = 0;
-	for (int p = 0; p < 2; p++) {
+	for (int p = 0; p < 3; p++) {
 		struct lumen_validation v;
 		void *code;
 		int ret;
 
+		if (!f->prog[p])	/* no verify program */
+			continue;
 		ret = lumen_kv_resize(m->code[p], f->prog_size[p], f->meta.ctx,
 				      positions, &code);
 		if (ret)
@@ -70,12 +72,16 @@ int lumen_session_create(struct lumen_model *m, uint32_t ctx,
 	if (!s)
 		return lumen_fail(LUMEN_E_NOMEM, "out of memory");
 	s->model = m;
+	s->priority = LUMEN_PRIORITY_NORMAL;
 	s->ctx = ctx ? ctx : meta->ctx;
 	/* a prefill chunk's rows are written to the cache by one op */
 	positions = s->ctx;
 	if (positions < meta->prefill_chunk)
 		positions = meta->prefill_chunk < meta->ctx ?
 			    meta->prefill_chunk : meta->ctx;
+	if (positions < meta->verify_rows)	/* so are a verify job's */
+		positions = meta->verify_rows < meta->ctx ?
+			    meta->verify_rows : meta->ctx;
 	s->logits = malloc(4ull * meta->n_vocab);
 	ret = s->logits ? 0 : lumen_fail(LUMEN_E_NOMEM, "out of memory");
 	if (!ret)
@@ -105,7 +111,7 @@ void lumen_session_free(struct lumen_session *s)
 	if (!s)
 		return;
 	dev = s->model->dev;
-	for (int p = 0; p < 2; p++)
+	for (int p = 0; p < 3; p++)
 		if (s->prog[p])
 			dev->ops->program_destroy(dev, s->prog[p]);
 	if (s->kv.host)
@@ -140,6 +146,26 @@ uint64_t lumen_session_submissions(const struct lumen_session *s)
 	return s->submissions;
 }
 
+int lumen_session_set_priority(struct lumen_session *s,
+			       enum lumen_priority priority)
+{
+	switch (priority) {
+	case LUMEN_PRIORITY_LOW:
+	case LUMEN_PRIORITY_NORMAL:
+	case LUMEN_PRIORITY_HIGH:
+		s->priority = priority;
+		return 0;
+	}
+	return lumen_fail(LUMEN_E_INVAL,
+			  "priority %d is not low (0), normal (1) or high (2)",
+			  (int)priority);
+}
+
+enum lumen_priority lumen_session_priority(const struct lumen_session *s)
+{
+	return (enum lumen_priority)s->priority;
+}
+
 void lumen_session_get_modeled(const struct lumen_session *s,
 			       struct lumen_modeled *m)
 {
@@ -162,7 +188,22 @@ static const char *fault_name(uint32_t code)
 	return "fault";
 }
 
-/* what the job just run costs on the modeled NPU: the device's and ours */
+static uint32_t args_rows(const struct lumen_session *s)
+{
+	return ((const uint32_t *)s->args.host)[LNPU_ARG_ROWS];
+}
+
+static const char *prog_name(int which)
+{
+	return which == LUMEN_PROG_DECODE ? "decode" :
+	       which == LUMEN_PROG_PREFILL ? "prefill" : "verify";
+}
+
+/*
+ * what the job just run costs on the modeled NPU: the device's and ours;
+ * a verify job's tokens are counted by the speculative loop, which knows
+ * how many it kept
+ */
 static void account_modeled(struct lumen_session *s, int which)
 {
 	struct lumen_model *m = s->model;
@@ -180,7 +221,8 @@ static void account_modeled(struct lumen_session *s, int which)
 		s->modeled.prefill_tokens += args[LNPU_ARG_ROWS];
 	} else {
 		s->modeled.decode_ns += (uint64_t)(cost.seconds * 1e9);
-		s->modeled.decode_tokens++;
+		if (which == LUMEN_PROG_DECODE)
+			s->modeled.decode_tokens++;
 	}
 }
 
@@ -202,6 +244,7 @@ static int run(struct lumen_session *s, int which)
 	int ret;
 
 	s->have_output = false;
+	dev->job_priority = s->priority;
 	ret = dev->ops->submit(dev, prog, regions, LNPU_SLOT_COUNT, &job);
 	if (ret)
 		return ret;
@@ -213,17 +256,20 @@ static int run(struct lumen_session *s, int which)
 	if (res.fault_code && res.fault_region == ~0u)
 		return lumen_fail(LUMEN_E_FAULT,
 				  "%s program faulted: %s (code %u) at op %u, offset/value %llu",
-				  which == LUMEN_PROG_DECODE ? "decode" : "prefill",
+				  prog_name(which),
 				  fault_name(res.fault_code), res.fault_code,
 				  res.fault_op, (unsigned long long)res.fault_offset);
 	if (res.fault_code)
 		return lumen_fail(LUMEN_E_FAULT,
 				  "%s program faulted: %s (code %u) at op %u, region %u, offset/value %llu",
-				  which == LUMEN_PROG_DECODE ? "decode" : "prefill",
+				  prog_name(which),
 				  fault_name(res.fault_code), res.fault_code,
 				  res.fault_op, res.fault_region,
 				  (unsigned long long)res.fault_offset);
 	s->have_output = true;
+	s->have_output = true;
+	s->last_prog = which;
+	s->out_rows = which == LUMEN_PROG_VERIFY ? args_rows(s) : 1;
 	account_modeled(s, which);
 	return 0;
 }
@@ -301,6 +347,8 @@ const float *lumen_session_logits(struct lumen_session *s)
 		lumen_fail(LUMEN_E_INVAL, "no output yet: prefill or decode first");
 		return NULL;
 	}
+	if (s->last_prog == LUMEN_PROG_VERIFY)	/* its last row */
+		return lumen_session_row_logits(s, s->out_rows - 1);
 	/* one read of device memory, into memory the caller may keep */
 	memcpy(s->logits, (const uint8_t *)s->out.host + meta->out_logits,
 	       4ull * meta->n_vocab);
@@ -314,7 +362,89 @@ int32_t lumen_session_argmax(const struct lumen_session *s)
 	if (!s->have_output)
 		return lumen_fail(LUMEN_E_INVAL,
 				  "no output yet: prefill or decode first");
-	memcpy(&id, (const uint8_t *)s->out.host +
-	       s->model->file.meta.out_argmax, 4);
+	if (s->last_prog == LUMEN_PROG_VERIFY)
+		memcpy(&id, (const uint8_t *)s->out.host +
+		       s->model->file.meta.out_verify_argmax +
+		       4ull * (s->out_rows - 1), 4);
+	else
+		memcpy(&id, (const uint8_t *)s->out.host +
+		       s->model->file.meta.out_argmax, 4);
 	return id;
+}
+
+/* ---- speculative decoding: verification and rollback ---- */
+
+uint32_t lumen_model_max_draft(const struct lumen_model *m)
+{
+	uint32_t rows = m->file.meta.verify_rows;
+
+	return rows ? rows - 1 : 0;
+}
+
+int lumen_session_verify(struct lumen_session *s, const int32_t *ids,
+			 size_t n, int32_t *argmax)
+{
+	const struct lnpu_meta *meta = &s->model->file.meta;
+	uint32_t *args = s->args.host;
+	int ret;
+
+	if (!meta->verify_rows)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "the model has no verify program: compile it again with this lumenc (lumenc --draft-max N)");
+	if (!n || n > meta->verify_rows)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "%zu tokens to verify; the verify program takes 1..%u",
+				  n, meta->verify_rows);
+	if (n > s->ctx - s->pos)
+		return lumen_fail(LUMEN_E_CONTEXT,
+				  "%zu tokens at position %u do not fit in a context of %u",
+				  n, s->pos, s->ctx);
+	ret = check_ids(s, ids, n);
+	if (ret)
+		return ret;
+	args[LNPU_ARG_ROWS] = (uint32_t)n;
+	args[LNPU_ARG_POS] = s->pos;
+	memcpy(&args[LNPU_ARG_IDS], ids, 4 * n);
+	ret = run(s, LUMEN_PROG_VERIFY);
+	if (ret)
+		return ret;
+	s->pos += (uint32_t)n;
+	/* the only bytes greedy verification reads back: n words */
+	if (argmax)
+		memcpy(argmax, (const uint8_t *)s->out.host +
+		       meta->out_verify_argmax, 4 * n);
+	return 0;
+}
+
+const float *lumen_session_row_logits(struct lumen_session *s, size_t row)
+{
+	const struct lnpu_meta *meta = &s->model->file.meta;
+
+	if (!s->have_output || s->last_prog != LUMEN_PROG_VERIFY ||
+	    row >= s->out_rows) {
+		lumen_fail(LUMEN_E_INVAL,
+			   "no row %zu: the last job was not a verification of more than %zu tokens",
+			   row, row);
+		return NULL;
+	}
+	memcpy(s->logits, (const uint8_t *)s->out.host + meta->out_verify_logits +
+	       4ull * meta->n_vocab * row, 4ull * meta->n_vocab);
+	return s->logits;
+}
+
+/*
+ * Positions are indices into the cache: the K/V rows at @pos and beyond
+ * are simply overwritten by the next job before any query reads them
+ * (attention reads keys 0 .. pos + rows - 1), so rolling back copies
+ * nothing.
+ */
+int lumen_session_rollback(struct lumen_session *s, uint32_t pos)
+{
+	if (pos > s->pos)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "cannot roll forward: position %u is past the session's %u",
+				  pos, s->pos);
+	s->pos = pos;
+	s->have_output = false;
+	return 0;
 }

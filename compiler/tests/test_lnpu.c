@@ -215,7 +215,7 @@ TEST(lnpu_carries_the_chat_template)
 	REQUIRE(plain);
 	REQUIRE_MSG(!lnpu_open(&f, plain, 0, err, sizeof(err)), "%s", err);
 	CHECK(f.chat_template == NULL);
-	CHECK_EQ(f.header.section_count, 6);
+	CHECK_EQ(f.header.section_count, 7);	/* with the verify program */
 	lnpu_close(&f);
 	opt.prefill_chunk = 4;
 	REQUIRE_MSG(!synth_write(&tiny, 1, donor, 7, gguf, err, sizeof(err)) &&
@@ -225,7 +225,7 @@ TEST(lnpu_carries_the_chat_template)
 	REQUIRE(!gguf_get_str(&g, "tokenizer.chat_template", &want));
 	REQUIRE_MSG(!lnpu_open(&f, out, 0, err, sizeof(err)), "%s", err);
 	CHECK_EQ(f.header.version, LNPU_VERSION);
-	CHECK_EQ(f.header.section_count, 7);
+	CHECK_EQ(f.header.section_count, 8);	/* chat template and verify */
 	CHECK(f.chat_template && f.chat_template_len == want.len &&
 	      !memcmp(f.chat_template, want.ptr, want.len));
 	lnpu_close(&f);
@@ -390,6 +390,154 @@ TEST(lnpu_rejects_empty_weights_section)
 	memcpy(p, &h, sizeof(h));
 	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
 	CHECK_MSG(strstr(err, "padding") != NULL, "%s", err);
+	free(p);
+	unlink(path);
+}
+
+/* the header's version set to @version and every checksum made right again */
+static void reseal(uint8_t *p, uint32_t version)
+{
+	struct lnpu_header h;
+
+	memcpy(&h, p, sizeof(h));
+	h.version = version;
+	h.table_crc = lnpu_crc32c(0, p + h.table_offset,
+				  h.section_count * sizeof(struct lnpu_section));
+	h.header_crc = 0;
+	h.header_crc = lnpu_crc32c(0, &h, sizeof(h));
+	memcpy(p, &h, sizeof(h));
+}
+
+static const char *compile_stories_opt(const struct lc_options *opt)
+{
+	const char *out = scratch_path("stories-spec.lnpu");
+	char err[512];
+
+	if (compile_quiet(shared_path("models/stories260K-q8_0.gguf"), NULL, out,
+			  opt, err, sizeof(err))) {
+		fprintf(stderr, "# %s\n", err);
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * The verify program: the prefill graph at draft_max + 1 rows whose head
+ * keeps every row: RMSNORM without LAST_ROW, logits and one argmax per row
+ * where the meta says.
+ */
+TEST(lnpu_verify_program_keeps_every_row)
+{
+	struct lc_options opt = default_options();
+	const char *path;
+	const struct lumen_prog_header *h;
+	const struct lumen_op *ops;
+	struct lnpu_file f;
+	char err[512];
+
+	opt.draft_max = 5;
+	path = compile_stories_opt(&opt);
+	REQUIRE(path);
+	REQUIRE_MSG(!lnpu_open(&f, path, 0, err, sizeof(err)), "%s", err);
+	CHECK_EQ(f.header.version, 4);
+	REQUIRE(f.prog[2] != NULL);
+	CHECK_EQ(f.meta.verify_rows, 6);
+	h = (const void *)f.prog[2];
+	ops = (const void *)(f.prog[2] + h->header_size);
+	REQUIRE(h->op_count >= 3);
+	{
+		const struct lumen_op *norm = &ops[h->op_count - 3];
+		const struct lumen_op *mm = &ops[h->op_count - 2];
+		const struct lumen_op *am = &ops[h->op_count - 1];
+
+		CHECK_EQ(norm->opcode, LUMEN_OP_RMSNORM);
+		CHECK_EQ(norm->flags & LUMEN_OPF_LAST_ROW, 0);
+		CHECK_EQ(mm->opcode, LUMEN_OP_MATMUL);
+		CHECK_EQ(mm->dst.dims[1], 6);
+		CHECK_EQ(mm->dst.offset, f.meta.out_verify_logits);
+		CHECK_EQ(mm->rows_arg, LNPU_ARG_ROWS);
+		CHECK_EQ(am->opcode, LUMEN_OP_ARGMAX);
+		CHECK_EQ(am->dst.dims[1], 6);
+		CHECK_EQ(am->dst.offset, f.meta.out_verify_argmax);
+		CHECK_EQ(am->rows_arg, LNPU_ARG_ROWS);
+	}
+	/* decode's and prefill's outputs stay where they were */
+	CHECK(f.meta.out_verify_logits >= f.meta.out_argmax + 4);
+	lnpu_close(&f);
+	unlink(path);
+}
+
+/* files of versions 2 and 3 (no verify program) still load; a verify section needs 4 */
+TEST(lnpu_version_2_files_still_load)
+{
+	struct lc_options opt = default_options();
+	const char *path;
+	struct lnpu_file f;
+	size_t n;
+	uint8_t *p;
+	char err[512];
+
+	opt.draft_max = LC_NO_VERIFY;
+	path = compile_stories_opt(&opt);
+	REQUIRE(path);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	for (uint32_t v = 2; v <= 3; v++) {
+		reseal(p, v);
+		REQUIRE_MSG(!lnpu_parse(&f, p, n, 0, err, sizeof(err)), "%s", err);
+		CHECK(f.prog[2] == NULL);
+		CHECK_EQ(f.meta.verify_rows, 0);
+		lnpu_close(&f);
+	}
+	free(p);
+	unlink(path);
+
+	opt.draft_max = 0;	/* the default: a verify program */
+	path = compile_stories_opt(&opt);
+	REQUIRE(path);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	reseal(p, 3);
+	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
+	CHECK_MSG(strstr(err, "unknown type 8 for a version 3 file") != NULL, "%s", err);
+	reseal(p, 5);
+	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
+	CHECK_MSG(strstr(err, "header.version") != NULL, "%s", err);
+	free(p);
+	unlink(path);
+}
+
+/* the meta's verify fields and the verify section come together */
+TEST(lnpu_rejects_verify_fields_without_a_program)
+{
+	struct lc_options opt = default_options();
+	const char *path;
+	struct lnpu_header h;
+	struct lnpu_section s;
+	struct lnpu_meta m;
+	size_t n;
+	uint8_t *p;
+	char err[512];
+
+	opt.draft_max = LC_NO_VERIFY;
+	path = compile_stories_opt(&opt);
+	REQUIRE(path);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	memcpy(&h, p, sizeof(h));
+	for (uint32_t i = 0; i < h.section_count; i++) {
+		memcpy(&s, p + h.table_offset + i * sizeof(s), sizeof(s));
+		if (s.type != LNPU_SEC_META)
+			continue;
+		memcpy(&m, p + s.offset, sizeof(m));
+		m.verify_rows = 9;
+		memcpy(p + s.offset, &m, sizeof(m));
+		s.crc = lnpu_crc32c(0, p + s.offset, s.size);
+		memcpy(p + h.table_offset + i * sizeof(s), &s, sizeof(s));
+	}
+	reseal(p, 4);
+	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
+	CHECK_MSG(strstr(err, "meta.verify_rows") != NULL, "%s", err);
 	free(p);
 	unlink(path);
 }

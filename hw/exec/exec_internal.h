@@ -16,6 +16,8 @@
 
 /* Environment variable that forces the portable kernels (tests use it). */
 #define LUMEN_EXEC_SCALAR_ENV "LUMEN_EXEC_SCALAR"
+/* ... and one that names the level: scalar, avx2 or avx512 */
+#define LUMEN_EXEC_KERNELS_ENV "LUMEN_EXEC_KERNELS"
 
 /* ---- thread pool (threadpool.c) ---- */
 struct lumen_pool;
@@ -28,6 +30,17 @@ unsigned int lumen_pool_threads(const struct lumen_pool *pool);
 /* runs fn for every item in [0, n_items) across the threads; returns when all are done */
 void lumen_pool_for(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
 		    void *ctx);
+/*
+ * The same for a loop over about bytes bytes of data: below
+ * LUMEN_POOL_SERIAL_BYTES the caller runs every item itself, as waking a
+ * worker and waiting for it (about a microsecond between two cores) costs
+ * more than the second core saves.
+ */
+#define LUMEN_POOL_SERIAL_BYTES (64u << 10)
+void lumen_pool_for_bytes(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
+			  void *ctx, uint64_t bytes);
+/* another threshold (0: every loop is shared, as the tests of small ops need) */
+void lumen_pool_set_serial_bytes(struct lumen_pool *pool, uint64_t bytes);
 /*
  * While *flag is non-zero, lumen_pool_for() claims no further item (items
  * running finish); the loop still returns once every item is claimed.
@@ -54,6 +67,12 @@ struct lumen_qrow {
 	const float *d;
 	const float *s;
 	const int16_t *bsums;	/* Q8_K rows: sum of each 16 values */
+	/*
+	 * Q4_0 rows for kernels with prep_q4_0: -8 times the sum of each 4
+	 * values (8 int32 per block), where a vpdpbusd of the unsigned nibbles
+	 * starts, so (q - 8) . x comes out exact in one instruction
+	 */
+	const int32_t *q4_bias;
 };
 
 /*
@@ -96,6 +115,8 @@ struct lumen_kernels {
 	/* quantize nb blocks of x to Q8_0: values to qs, scales to d, sums to s */
 	void (*quantize_act)(const float *x, int8_t *qs, float *d, float *s,
 			     size_t nb);
+	/* NULL, or: fill a Q4_0 row's q4_bias from its values (nb blocks) */
+	void (*prep_q4_0)(const int8_t *qs, int32_t *bias, size_t nb);
 	/* quantize nb blocks of 256 of x to Q8_K: values, scales, 16-sums */
 	void (*quantize_act_k)(const float *x, int8_t *qs, float *d,
 			       int16_t *bsums, size_t nb);
@@ -130,6 +151,16 @@ struct lumen_kernels {
 extern const struct lumen_kernels lumen_kernels_scalar;
 /* NULL when the CPU lacks AVX2, FMA or F16C */
 const struct lumen_kernels *lumen_kernels_avx2(void);
+/* NULL when it also lacks AVX-512 F/BW/VL/VNNI (or the OS does not save ZMM) */
+const struct lumen_kernels *lumen_kernels_avx512(void);
+
+/* kernels_select.c: the tables this CPU runs, slowest first (scalar always) */
+#define LUMEN_KERNEL_LEVELS 3
+size_t lumen_kernels_available(const struct lumen_kernels **out, size_t max);
+/* the table of that name ("scalar", "avx2", "avx512"), NULL if unavailable */
+const struct lumen_kernels *lumen_kernels_named(const char *name);
+/* the fastest table, or the one LUMEN_EXEC_KERNELS / LUMEN_EXEC_SCALAR ask for */
+const struct lumen_kernels *lumen_kernels_pick(void);
 
 /* scalar pieces reused by the SIMD kernels for tails */
 void lumen_quantize_act_scalar(const float *x, int8_t *qs, float *d, float *s,

@@ -17,7 +17,14 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
+/*
+ * kernels_avx512.c compiles this file a second time with LUMEN_X86_VNNI
+ * and its own TARGET: the byte dot products below then use vpdpbusd and
+ * vpdpwssd, and the table and lumen_kernels_avx2() are left to this copy.
+ */
+#ifndef TARGET
 #define TARGET __attribute__((target("avx2,fma,f16c")))
+#endif
 
 /*
  * Every F16 value as F32: in the M > 1 kernels, where weight blocks are
@@ -128,8 +135,12 @@ TARGET static void dot_f16(const uint16_t *w, const float *const *x,
 /* int32 sums of byte pairs of a (unsigned) times b (signed), as 8 floats */
 TARGET static inline __m256 sum_u8_i8(__m256i a, __m256i b)
 {
+#ifdef LUMEN_X86_VNNI
+	return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b));
+#else
 	return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(a, b),
 						    _mm256_set1_epi16(1)));
+#endif
 }
 
 /* signed weights w times signed activations x */
@@ -461,10 +472,17 @@ TARGET static INLINE __m256i bcast_i16(__m256i v, int j)
 	return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(0x0202 * j + 0x0100)));
 }
 
-/* int32 lanes of (u8 q times i8 x, pairs summed) times the int16 scales sc */
-TARGET static INLINE __m256i scaled_dot(__m256i q, const int8_t *x, __m256i sc)
+/*
+ * acc plus the int32 lanes of (u8 q times i8 x, pairs summed) times the
+ * int16 scales sc: one vpdpwssd with VNNI
+ */
+TARGET static INLINE __m256i scaled_dot_add(__m256i acc, __m256i q, const int8_t *x, __m256i sc)
 {
-	return _mm256_madd_epi16(_mm256_maddubs_epi16(q, load_i8(x)), sc);
+#ifdef LUMEN_X86_VNNI
+	return _mm256_dpwssd_epi32(acc, _mm256_maddubs_epi16(q, load_i8(x)), sc);
+#else
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q, load_i8(x)), sc));
+#endif
 }
 
 /*
@@ -520,8 +538,8 @@ TARGET static INLINE void k45_rows(const uint8_t *w, size_t bsize, int q5,
 			for (unsigned int r = 0; r < nx; r++) {
 				const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 64 * p;
 
-				sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(
-					scaled_dot(lo, xq, s0), scaled_dot(hi, xq + 32, s1)));
+				sumi[r] = scaled_dot_add(scaled_dot_add(sumi[r], lo, xq, s0),
+							 hi, xq + 32, s1);
 			}
 		}
 		float d = _cvtsh_ss(d16), dmin = _cvtsh_ss(dmin16);
@@ -600,8 +618,8 @@ TARGET static INLINE void q6_k_rows(const struct lumen_blk_q6_k *w,
 
 				#pragma GCC unroll 4
 				for (unsigned int r = 0; r < nx; r++)
-					sumi[r] = _mm256_add_epi32(sumi[r], scaled_dot(g,
-						x[r].qs + b * LUMEN_QK_K + 128 * h + 32 * k, scv));
+					sumi[r] = scaled_dot_add(sumi[r], g,
+						x[r].qs + b * LUMEN_QK_K + 128 * h + 32 * k, scv);
 			}
 		}
 		float d = _cvtsh_ss(w[b].d);
@@ -993,6 +1011,7 @@ static void fill_f16_table(void)
 		f16_table[h] = lumen_f16_to_f32((uint16_t)h);
 }
 
+#ifndef LUMEN_X86_VNNI
 /* F16C from CPUID leaf 1 (clang before 15 has no __builtin_cpu_supports("f16c")) */
 static int has_f16c(void)
 {
@@ -1010,6 +1029,7 @@ const struct lumen_kernels *lumen_kernels_avx2(void)
 	pthread_once(&table_once, fill_f16_table);
 	return &kernels_avx2;
 }
+#endif /* LUMEN_X86_VNNI */
 
 #else
 

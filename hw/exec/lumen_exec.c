@@ -86,15 +86,12 @@ static void scratch_trim(struct lumen_exec *ex)
 struct lumen_exec *lumen_exec_create(unsigned int threads)
 {
 	struct lumen_exec *ex = calloc(1, sizeof(*ex));
-	const char *scalar = getenv(LUMEN_EXEC_SCALAR_ENV);
 
 	if (!ex)
 		return NULL;
 	ex->threads = threads ? threads : 1;
 	ex->scratch_limit = LUMEN_EXEC_SCRATCH_LIMIT_DEFAULT;
-	ex->k = lumen_kernels_avx2();
-	if (!ex->k || (scalar && *scalar && strcmp(scalar, "0")))
-		ex->k = &lumen_kernels_scalar;
+	ex->k = lumen_kernels_pick();
 	ex->pool = lumen_pool_create(ex->threads);
 	if (!ex->pool || scratch_realloc(ex, INITIAL_SCRATCH)) {
 		lumen_exec_destroy(ex);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exec_internal.h"
+#include "lumen_validate.h"
 
 size_t lumen_rope_scratch(const struct lumen_op *op)
 {
@@ -93,6 +94,7 @@ size_t lumen_attention_scratch(const struct lumen_op *op, uint32_t n_keys,
 struct attention {
 	const struct lumen_op_ctx *c;
 	uint32_t n_head, group, hd, max_keys, window;
+	uint32_t heads_per_item;	/* 1, or a whole group sharing its keys and values */
 	float scale;
 	size_t per_thread;
 };
@@ -144,14 +146,21 @@ static void attend(const struct attention *a, uint32_t r, uint32_t h, float *s,
 		out[i] = acc[i] / sum;
 }
 
-/* an item is one (row, head) pair; scratch is per thread */
+/*
+ * An item is one row and heads_per_item heads: one head, or the heads of
+ * a GQA group one after another, so the group's keys and values come from
+ * memory once and from L1/L2 for the other heads. Scratch is per thread.
+ */
 static void attention_item(void *p, size_t item, unsigned int ith)
 {
 	const struct attention *a = p;
 	float *s = (float *)(a->c->ex->scratch + ith * a->per_thread);
+	uint32_t per_row = a->n_head / a->heads_per_item;
+	uint32_t h0 = (uint32_t)(item % per_row) * a->heads_per_item;
 
-	attend(a, item / a->n_head, item % a->n_head, s, s + a->max_keys,
-	       s + a->max_keys + a->hd);
+	for (uint32_t h = h0; h < h0 + a->heads_per_item; h++)
+		attend(a, (uint32_t)(item / per_row), h, s, s + a->max_keys,
+		       s + a->max_keys + a->hd);
 }
 
 void lumen_op_attention(struct lumen_op_ctx *c)
@@ -168,6 +177,14 @@ void lumen_op_attention(struct lumen_op_ctx *c)
 	};
 
 	a.per_thread = lumen_attention_scratch(op, a.max_keys, 1);
+	/* whole groups per item while that leaves two items a thread to balance */
+	a.heads_per_item = (uint64_t)c->rows * op->params[LUMEN_P_N_KV_HEAD] >=
+			   2ull * lumen_pool_threads(c->ex->pool) ? a.group : 1;
 
-	lumen_pool_for(c->ex->pool, (size_t)c->rows * a.n_head, attention_item, &a);
+	/* keys and values read per query row and KV head (more with GQA, from cache) */
+	uint64_t kv_bytes = (uint64_t)c->rows * op->params[LUMEN_P_N_KV_HEAD] * a.max_keys *
+			    a.hd * 2 * lumen_type_size(op->src[1].dtype);
+
+	lumen_pool_for_bytes(c->ex->pool, (size_t)c->rows * (a.n_head / a.heads_per_item),
+			     attention_item, &a, kv_bytes);
 }

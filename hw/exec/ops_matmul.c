@@ -53,13 +53,17 @@ static int is_quant(uint32_t dtype)
 
 /*
  * bytes of one quantized activation row: int8 values, then Q8_0's block
- * scales and sums, or Q8_K's block scales and 16-sums
+ * scales and sums (and for Q4_0 the kernels' q4_bias, 8 int32 a block), or
+ * Q8_K's block scales and 16-sums
  */
 static size_t qrow_stride(uint32_t dtype, uint32_t k)
 {
 	size_t bytes = act_of(dtype) == ACT_Q8_K ?
 		       k + (size_t)k / LUMEN_QK_K * sizeof(float) + (size_t)k / 16 * sizeof(int16_t) :
 		       k + 2 * ((size_t)k / LUMEN_QK) * sizeof(float);
+
+	if (dtype == LUMEN_DTYPE_Q4_0)
+		bytes += (size_t)k / LUMEN_QK * 8 * sizeof(int32_t);
 
 	return (bytes + 63) & ~(size_t)63;
 }
@@ -110,6 +114,8 @@ static void quantize_row(void *p, size_t r, unsigned int ith)
 				     m->nb);
 	else
 		m->k->quantize_act(x, (int8_t *)q, d, d + m->nb, m->nb);
+	if (m->dtype == LUMEN_DTYPE_Q4_0 && m->k->prep_q4_0)
+		m->k->prep_q4_0((const int8_t *)q, (int32_t *)(d + 2 * m->nb), m->nb);
 }
 
 static void round_row_f16(void *p, size_t r, unsigned int ith)
@@ -126,12 +132,14 @@ static struct lumen_qrow qrow(const struct matmul *m, size_t r)
 {
 	const uint8_t *base = m->xq + r * m->xq_stride;
 	const float *d = (const float *)(base + m->kdim);
-	struct lumen_qrow q = { (const int8_t *)base, d, NULL, NULL };
+	struct lumen_qrow q = { (const int8_t *)base, d, NULL, NULL, NULL };
 
 	if (act_of(m->dtype) == ACT_Q8_K)
 		q.bsums = (const int16_t *)(d + m->nb);
 	else
 		q.s = d + m->nb;
+	if (m->dtype == LUMEN_DTYPE_Q4_0)
+		q.q4_bias = (const int32_t *)(d + 2 * m->nb);
 	return q;
 }
 
@@ -272,19 +280,23 @@ void lumen_op_matmul(struct lumen_op_ctx *c)
 		m.res = c->src[2];
 		m.res_stride = op->src[2].strides[1];
 	}
+	uint64_t x_bytes = (uint64_t)m.rows * m.kdim * sizeof(float);
+	/* the weights once per LUMEN_MR activation rows: a measure of the work */
+	uint64_t w_bytes = (uint64_t)m.n * m.w_stride * ((m.rows + LUMEN_MR - 1) / LUMEN_MR);
+
 	if (is_quant(m.dtype)) {
-		lumen_pool_for(pool, m.rows, quantize_row, &m);
+		lumen_pool_for_bytes(pool, m.rows, quantize_row, &m, x_bytes);
 	} else if (m.dtype == LUMEN_DTYPE_F16) {
 		m.xq_stride = hrow_stride(m.kdim);
-		lumen_pool_for(pool, m.rows, round_row_f16, &m);
+		lumen_pool_for_bytes(pool, m.rows, round_row_f16, &m, x_bytes);
 		m.x = m.xq;
 		m.x_stride = m.xq_stride;
 	}
 	m.chunk = chunk_rows(&m, lumen_pool_threads(pool));
 	m.n_chunks = (m.n + m.chunk - 1) / m.chunk;
 	if (m.rows == 1)
-		lumen_pool_for(pool, m.n_chunks, matvec_chunk, &m);
+		lumen_pool_for_bytes(pool, m.n_chunks, matvec_chunk, &m, w_bytes);
 	else
-		lumen_pool_for(pool, m.n_chunks * ((m.rows + ROW_BLOCK - 1) / ROW_BLOCK),
-			       matmul_chunk, &m);
+		lumen_pool_for_bytes(pool, m.n_chunks * ((m.rows + ROW_BLOCK - 1) / ROW_BLOCK),
+				     matmul_chunk, &m, w_bytes);
 }

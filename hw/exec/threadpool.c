@@ -7,21 +7,33 @@
  * take its share instead of waiting for it, and the loop ends as soon as
  * every item is done, whether or not every worker woke up for it.
  *
- * Workers spin on the generation word for a short while (decode runs
- * hundreds of small ops back to back, a futex round trip per op would cost
- * more than the op) and then sleep on it.
+ * Workers spin on the generation word for a while (decode runs hundreds
+ * of small ops back to back, with serial work between them; a futex round
+ * trip per op would cost more than the op) and then sleep on it. The spin
+ * is timed, not counted: PAUSE takes from a few to over a hundred cycles
+ * depending on the CPU, and a count tuned on one slept between the ops of
+ * one token on another.
+ *
+ * The words the threads write (the claim counter, the done counter) and
+ * the one workers poll (the generation) sit on cache lines of their own,
+ * and a thread adds what it finished to the done counter once per loop,
+ * not once per item, so a loop moves few lines between cores.
  */
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec_internal.h"
 
-/* some tens of microseconds of spinning before sleeping */
-#define SPIN_ITERS 2048
+/* how long a worker spins for the next loop, and the caller for the last items */
+#define SPIN_NS 50000
+/* PAUSEs between clock reads while spinning */
+#define SPIN_CHECK 64
+#define CACHE_LINE 64
 
 /*
  * One parallel loop. Its items are claimed in chunks of chunk items from
@@ -47,13 +59,17 @@ struct lumen_pool {
 	 * work with its own generation, which fails once g is published.
 	 */
 	struct dispatch slot[2];
-	uint64_t work;		/* generation << 32 | next item */
-	uint32_t gen;		/* futex: the generation workers wait for */
-	uint32_t done;		/* futex: items finished */
-	uint32_t sleepers;	/* workers sleeping on gen */
-	uint32_t caller_sleeping;
-	uint32_t stop;
 	const uint32_t *cancel;	/* non-zero: claim nothing more */
+	uint64_t serial_bytes;	/* lumen_pool_for_bytes() below this: caller only */
+	/* claimed by every thread */
+	uint64_t work __attribute__((aligned(CACHE_LINE)));	/* generation << 32 | next item */
+	/* polled by the workers */
+	uint32_t gen __attribute__((aligned(CACHE_LINE)));	/* futex: the generation workers wait for */
+	uint32_t sleepers;	/* workers sleeping on gen */
+	uint32_t stop;
+	/* counted by every thread, polled by the caller */
+	uint32_t done __attribute__((aligned(CACHE_LINE)));	/* futex: items finished */
+	uint32_t caller_sleeping;
 };
 
 uint32_t lumen_pool_split(size_t n_items, size_t *chunk)
@@ -111,36 +127,68 @@ static void finished(struct lumen_pool *pool, const struct dispatch *d,
 		futex_wake(&pool->done);
 }
 
-/* claim and run chunks of generation gen until none is left */
+/*
+ * Claim and run chunks of generation gen until none is left. What this
+ * thread claimed is counted done when it leaves: until then the loop
+ * cannot finish, so its slot stays put.
+ */
 static void run_items(struct lumen_pool *pool, uint32_t gen, unsigned int ith)
 {
 	const struct dispatch *d = &pool->slot[gen & 1];
+	uint32_t mine = 0;
 
 	for (;;) {
 		uint64_t w = __atomic_load_n(&pool->work, __ATOMIC_SEQ_CST);
 		uint32_t c = (uint32_t)w;
 
 		if ((uint32_t)(w >> 32) != gen || c >= d->n_chunks)
-			return;
+			break;
 		if (cancelled(pool)) {
 			/* claim every chunk left at once and count them done */
 			uint64_t all = ((uint64_t)gen << 32) | d->n_chunks;
 
 			if (__atomic_compare_exchange_n(&pool->work, &w, all, 0,
 							__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-				finished(pool, d, d->n_chunks - c);
+				mine += d->n_chunks - c;
 			continue;
 		}
 		if (!__atomic_compare_exchange_n(&pool->work, &w, w + 1, 0,
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			continue;
-		/* claimed: loop gen cannot finish, so its slot stays put */
 		size_t first = (size_t)c * d->chunk;
 		size_t end = d->n_items - first < d->chunk ? d->n_items : first + d->chunk;
 
 		for (size_t item = first; item < end; item++)
 			d->fn(d->ctx, item, ith);
-		finished(pool, d, 1);
+		mine++;
+	}
+	if (mine)
+		finished(pool, d, mine);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* spin until *p != val or SPIN_NS pass; returns the last value read */
+static uint32_t spin_while(uint32_t *p, uint32_t val)
+{
+	uint64_t start = now_ns();
+	uint32_t now;
+
+	for (;;) {
+		for (int i = 0; i < SPIN_CHECK; i++) {
+			now = load(p);
+			if (now != val)
+				return now;
+			cpu_relax();
+		}
+		if (now_ns() - start > SPIN_NS)
+			return now;
 	}
 }
 
@@ -153,11 +201,8 @@ static void *worker_main(void *p)
 
 	free(arg);
 	for (;;) {
-		uint32_t now;
-		int i;
+		uint32_t now = spin_while(&pool->gen, seen);
 
-		for (i = 0; i < SPIN_ITERS && (now = load(&pool->gen)) == seen; i++)
-			cpu_relax();
 		if (now == seen) {
 			__atomic_add_fetch(&pool->sleepers, 1, __ATOMIC_SEQ_CST);
 			while ((now = load(&pool->gen)) == seen)
@@ -178,6 +223,7 @@ struct lumen_pool *lumen_pool_create(unsigned int threads)
 	if (!pool)
 		return NULL;
 	pool->threads = threads ? threads : 1;
+	pool->serial_bytes = LUMEN_POOL_SERIAL_BYTES;
 	pool->tids = calloc(pool->threads, sizeof(*pool->tids));
 	if (!pool->tids) {
 		free(pool);
@@ -233,15 +279,34 @@ void lumen_pool_for(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
 	if (load(&pool->sleepers))
 		futex_wake(&pool->gen);
 	run_items(pool, gen, 0);
-	for (int i = 0; i < SPIN_ITERS; i++) {
-		if (load(&pool->done) == n_chunks)
+	/* the done counter counts up to n_chunks: spin while it has not */
+	for (;;) {
+		left = load(&pool->done);
+		if (left == n_chunks)
 			return;
-		cpu_relax();
+		if (spin_while(&pool->done, left) == left)
+			break;
 	}
 	__atomic_store_n(&pool->caller_sleeping, 1, __ATOMIC_SEQ_CST);
 	while ((left = load(&pool->done)) != n_chunks)
 		futex_wait(&pool->done, left);
 	__atomic_store_n(&pool->caller_sleeping, 0, __ATOMIC_SEQ_CST);
+}
+
+void lumen_pool_for_bytes(struct lumen_pool *pool, size_t n_items, lumen_item_fn fn,
+			  void *ctx, uint64_t bytes)
+{
+	if (bytes < pool->serial_bytes) {
+		for (size_t i = 0; i < n_items && !cancelled(pool); i++)
+			fn(ctx, i, 0);
+		return;
+	}
+	lumen_pool_for(pool, n_items, fn, ctx);
+}
+
+void lumen_pool_set_serial_bytes(struct lumen_pool *pool, uint64_t bytes)
+{
+	pool->serial_bytes = bytes;
 }
 
 unsigned int lumen_pool_threads(const struct lumen_pool *pool)

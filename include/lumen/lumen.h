@@ -215,6 +215,32 @@ uint32_t lumen_session_ctx(const struct lumen_session *s);
 uint64_t lumen_session_submissions(const struct lumen_session *s);
 
 /**
+ * enum lumen_priority - how urgent a session's device jobs are.
+ * @LUMEN_PRIORITY_LOW: background work (a long batch job).
+ * @LUMEN_PRIORITY_NORMAL: the default.
+ * @LUMEN_PRIORITY_HIGH: interactive work.
+ */
+enum lumen_priority {
+	LUMEN_PRIORITY_LOW = 0,
+	LUMEN_PRIORITY_NORMAL = 1,
+	LUMEN_PRIORITY_HIGH = 2,
+};
+
+/*
+ * The priority of this session's later jobs (NORMAL until set);
+ * LUMEN_E_INVAL for a value outside enum lumen_priority. On the NPU each
+ * job carries it to the driver's scheduler (DRM_LUMEN_PRIORITY_*), which
+ * runs the waiting jobs of higher priority first, across processes; HIGH
+ * needs CAP_SYS_NICE there, else the submission fails with LUMEN_E_DEVICE.
+ * The CPU backend runs a job inside the calling thread and has no queue to
+ * order: a program that shares one device among threads orders its own
+ * turns (lumen serve does, by this same priority).
+ */
+int lumen_session_set_priority(struct lumen_session *s,
+			       enum lumen_priority priority);
+enum lumen_priority lumen_session_priority(const struct lumen_session *s);
+
+/**
  * struct lumen_modeled - a session's jobs on the modeled NPU, running totals.
  * @prefill_ns, @decode_ns: modeled time of its prefill chunks and of its
  *	single-token decodes.
@@ -248,6 +274,73 @@ const float *lumen_session_logits(struct lumen_session *s);
  */
 int32_t lumen_session_argmax(const struct lumen_session *s);
 
+/* ---- speculative decoding: verification and rollback ---- */
+
+/*
+ * Draft tokens one verification can score with the token before them:
+ * the verify program's rows - 1; 0 when the .lnpu has no verify program
+ * (compiled by an older lumenc, or with lumenc --draft-max 0).
+ */
+uint32_t lumen_model_max_draft(const struct lumen_model *model);
+/*
+ * Run @n tokens (1 .. max_draft + 1) at the current position in ONE
+ * submission and keep every row's output; @argmax (may be NULL) receives
+ * n ids, argmax[i] the model's choice after ids[0..i]. The position
+ * advances by n; lumen_session_rollback() takes back rejected tokens.
+ * LUMEN_E_CONTEXT if they do not fit (nothing is run).
+ */
+int lumen_session_verify(struct lumen_session *s, const int32_t *ids,
+			 size_t n, int32_t *argmax);
+/* after lumen_session_verify(): row @row's n_vocab logits (NULL else) */
+const float *lumen_session_row_logits(struct lumen_session *s, size_t row);
+/*
+ * Forget the tokens at @pos and after (@pos <= the current position).
+ * Nothing is copied: the cache rows past @pos are overwritten by the
+ * next job before anything reads them.
+ */
+int lumen_session_rollback(struct lumen_session *s, uint32_t pos);
+
+/**
+ * enum lumen_spec_kind - where draft tokens come from.
+ * @LUMEN_SPEC_NONE: plain decode, one submission per token.
+ * @LUMEN_SPEC_NGRAM: prompt/n-gram lookup: the tokens that followed the
+ *	latest earlier occurrence of the context's last n-gram.
+ * @LUMEN_SPEC_DRAFT: a smaller model with the same vocabulary on the same
+ *	device (&lumen_spec_params.draft).
+ * @LUMEN_SPEC_MTP: the model's own multi-token-prediction head (llama.cpp's
+ *	nextn tensors); refused with a reason when the model has none.
+ */
+enum lumen_spec_kind {
+	LUMEN_SPEC_NONE = 0,
+	LUMEN_SPEC_NGRAM = 1,
+	LUMEN_SPEC_DRAFT = 2,
+	LUMEN_SPEC_MTP = 3,
+};
+
+/**
+ * struct lumen_spec_params - speculative decoding for lumen_generate().
+ * Greedy output is token for token that of plain decoding; with sampling
+ * the speculative-sampling acceptance rule keeps the model's distribution.
+ * @kind: &enum lumen_spec_kind.
+ * @draft_max: draft tokens per verification (0: lumen_model_max_draft()).
+ * @ngram_min, @ngram_max: n-gram lengths tried, longest first (0: 1, 4).
+ * @draft: LUMEN_SPEC_DRAFT: the draft model.
+ * @always_draft: draft every round; by default greedy generation stops
+ *	drafting for a while when verification has cost more per token than
+ *	plain decode (timed as it goes: a compute-bound host CPU pays each
+ *	verified row, an NPU bound by memory bandwidth hardly).
+ */
+struct lumen_spec_params {
+	enum lumen_spec_kind kind;
+	uint32_t draft_max;
+	uint32_t ngram_min, ngram_max;
+	struct lumen_model *draft;
+	bool always_draft;
+};
+
+/* "none" / "ngram" / "draft" / "mtp" -> enum lumen_spec_kind; LUMEN_E_INVAL */
+int lumen_spec_from_name(const char *name);
+
 /* ---- generation ---- */
 
 /*
@@ -265,6 +358,7 @@ typedef int (*lumen_token_cb)(void *data, int32_t id, const char *piece,
  * @stop_at_eos: stop after the end-of-sequence token (not passed on).
  * @on_token: streaming callback, or NULL.
  * @data: passed to @on_token.
+ * @spec: speculative decoding, or NULL for plain decode.
  * @stop_ids, @n_stop_ids: more tokens that end the generation as EOS
  *	does (not passed on), e.g. a chat template's end of turn
  *	(lumen_chat_stop_ids()); honoured whatever @stop_at_eos says.
@@ -275,6 +369,7 @@ struct lumen_generate_params {
 	bool stop_at_eos;
 	lumen_token_cb on_token;
 	void *data;
+	const struct lumen_spec_params *spec;
 	const int32_t *stop_ids;
 	size_t n_stop_ids;
 };
@@ -290,6 +385,11 @@ struct lumen_generate_params {
  * @submissions: device submissions made (prefill chunks + decodes).
  * @hit_context: stopped because the KV cache was full.
  * @hit_eos: stopped at the end-of-sequence token or one of @stop_ids.
+ * @n_drafted, @n_accepted: speculative decoding: draft tokens verified,
+ *	and those the model agreed with (acceptance = n_accepted / n_drafted).
+ * @n_verify: verification submissions (each also yields one token of
+ *	the model's own); tokens per decode submission is n_generated over
+ *	the submissions after the prefill.
  */
 struct lumen_generate_stats {
 	uint32_t n_prompt;
@@ -300,6 +400,9 @@ struct lumen_generate_stats {
 	uint64_t submissions;
 	bool hit_context;
 	bool hit_eos;
+	uint32_t n_drafted;
+	uint32_t n_accepted;
+	uint32_t n_verify;
 };
 
 struct lumen_generate_params lumen_generate_default_params(void);

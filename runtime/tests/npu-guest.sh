@@ -12,6 +12,8 @@
 L=/lumen
 failed=0
 export LUMEN_MODEL_DIR=$L/models SHARED=$L
+# speculative decoding's golden checks: each model's first prompt only
+export LUMEN_GOLDEN_SPEC_FIRST=1
 
 check() {
 	desc=$1
@@ -105,6 +107,19 @@ check "two lumen run at once on the NPU: the first gives its golden text" \
 	same_text /tmp/run1 $L/expect/text1
 check "two lumen run at once on the NPU: the second gives its golden text" \
 	same_text /tmp/run4 $L/expect/text4
+
+# speculative decoding on the NPU: one verify job per round, the same text
+# shellcheck disable=SC2317 # called through check
+run_spec() {
+	$L/bin/lumen run --device npu -m "$f32" -p "$(cat "$L/expect/prompt1")" -n 64 \
+		--temp 0 --ignore-eos "$@" >/tmp/spec.out 2>/tmp/spec.err
+	rc=$?
+	grep -E "speculative|tokens/submission" /tmp/spec.err | sed 's/^/# /'
+	[ "$rc" -eq 0 ] && same_text /tmp/spec.out "$L/expect/text1"
+}
+check "lumen run --spec ngram on the NPU gives the golden text" run_spec --spec ngram
+check "lumen run --draft (Q4_0 for F32) on the NPU gives the golden text" \
+	run_spec --draft "$L/models/stories260K-q4_0.lnpu"
 
 # the NPU hangs under lumen run: the driver resets it, lumen says so and exits 1
 for hook in /sys/kernel/debug/accel/*/hang_next; do echo 1 >"$hook"; done

@@ -317,7 +317,7 @@ TEST(programs_are_private_copies_on_the_cpu)
 		progs++;
 	}
 	fsync(fd);
-	CHECK_EQ(progs, 2);	/* prefill and decode */
+	CHECK_EQ(progs, 3);	/* decode, prefill and verify */
 
 	p = greedy(24, &b);
 	REQUIRE_EQ(lumen_session_create(f.m, 0, &s), 0);
@@ -325,6 +325,17 @@ TEST(programs_are_private_copies_on_the_cpu)
 	lumen_session_free(s);
 	CHECK_EQ(b.n, a.n);
 	CHECK(!memcmp(a.ids, b.ids, a.n * sizeof(a.ids[0])));
+	{	/* the verify program too */
+		struct lumen_spec_params sp = { .kind = LUMEN_SPEC_NGRAM };
+
+		b.n = 0;
+		p.spec = &sp;
+		REQUIRE_EQ(lumen_session_create(f.m, 0, &s), 0);
+		CHECK_EQ(lumen_generate(s, prompt, strlen(prompt), &p, NULL), 0);
+		lumen_session_free(s);
+		CHECK_EQ(b.n, a.n);
+		CHECK(!memcmp(a.ids, b.ids, a.n * sizeof(a.ids[0])));
+	}
 	close_fixture(&f);
 	close(fd);
 	unlink(path);

@@ -7,8 +7,14 @@
  * first near tie, the first step's top-5 logits within a tolerance
  * (golden-arch/README.md: 0.05 for F16 files, 1.0 for quantized ones).
  *
+ * Each case also generates with speculative decoding, the model drafting
+ * for itself (every row of the verify program against decode) and with
+ * n-gram lookup (rejections and rollbacks): the greedy ids must be the
+ * plain loop's token for token, up to a near tie (SPEC_TIE below).
+ *
  * The binary's --device npu runs the same cases on the NPU, through
- * lumen.ko (runtime/tests/npu-guest.sh does, in the QEMU guest).
+ * lumen.ko (runtime/tests/npu-guest.sh does, in the QEMU guest); there the
+ * speculative runs are limited to each model's first prompt (guest time).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,6 +72,95 @@ static void follow_reference(struct lumen_session *s, const struct golden *g,
 		}
 	}
 	fprintf(stderr, "# %zu of %zu steps compared\n", s_i, g->n_steps);
+}
+
+/*
+ * The verify program runs several rows through the executor's multi-row
+ * kernels, which sum in another order than the one-row decode path: its
+ * logits differ from decode's by up to SPEC_TIE (the bound prefill vs
+ * decode is held to, compiler/tests/test_prefill.c). Where the plain
+ * run's top two logits are closer than that, either token is right.
+ * The random-weight quantized files amplify such differences (one 8-bit
+ * activation rounded the other way moves their logits by 0.15-0.8,
+ * golden-arch/README.md), and the cache the verify program writes carries
+ * them on: for them the README's near tie, 1.0, is the bound, as against
+ * llama.cpp. Measured: diverging steps led by 0.011 to 0.23 there; none
+ * on F16/F32 files or on the trained stories260K in every quantization.
+ */
+#define SPEC_TIE 1e-2
+
+struct plain_run {
+	int32_t ids[GOLDEN_MAX_STEPS];
+	double margin[GOLDEN_MAX_STEPS];	/* top-1 minus top-2 logit */
+};
+
+/* greedy, step by step through the decode program, with each margin */
+static void plain_steps(struct lumen_session *s, const struct golden *g,
+			struct plain_run *r)
+{
+	uint32_t n_vocab = 0;
+
+	lumen_session_reset(s);
+	REQUIRE_EQ(lumen_session_prefill(s, g->prompt_ids, g->n_prompt_ids), 0);
+	for (size_t i = 0; i < g->n_steps; i++) {
+		const float *l = lumen_session_logits(s);
+		double top = -1e30, second = -1e30;
+
+		REQUIRE(l);
+		if (!n_vocab)
+			n_vocab = 512;	/* every golden model: stories260K's vocabulary */
+		for (uint32_t v = 0; v < n_vocab; v++) {
+			if (l[v] > top) {
+				second = top;
+				top = l[v];
+			} else if (l[v] > second) {
+				second = l[v];
+			}
+		}
+		r->ids[i] = lumen_session_argmax(s);
+		r->margin[i] = top - second;
+		if (i + 1 < g->n_steps)
+			REQUIRE_EQ(lumen_session_decode(s, r->ids[i]), 0);
+	}
+}
+
+/* speculative greedy generation gives the plain loop's ids */
+static void speculative_equals_plain(struct lumen_session *s,
+				     const struct golden *g,
+				     const struct plain_run *want, double tie,
+				     enum lumen_spec_kind kind,
+				     struct lumen_model *draft)
+{
+	struct lumen_generate_params gp = lumen_generate_default_params();
+	struct lumen_spec_params sp = { .kind = kind, .draft = draft,
+					.always_draft = true };
+	struct lumen_generate_stats st;
+	struct recorder rec = { .n = 0 };
+	const char *what = kind == LUMEN_SPEC_NGRAM ? "n-gram" : "self-draft";
+	size_t same = 0;
+
+	lumen_session_reset(s);
+	gp.sampling.temperature = 0;
+	gp.n_predict = (uint32_t)g->n_steps;
+	gp.stop_at_eos = false;
+	gp.on_token = record;
+	gp.data = &rec;
+	gp.spec = &sp;
+	REQUIRE_MSG(!lumen_generate_ids(s, g->prompt_ids, g->n_prompt_ids, &gp, &st),
+		    "%s: %s", what, lumen_last_error());
+	CHECK_EQ(rec.n, g->n_steps);
+	while (same < rec.n && rec.ids[same] == want->ids[same])
+		same++;
+	if (same < rec.n)
+		CHECK_MSG(want->margin[same] < tie,
+			  "%s, step %zu: token %d, plain decode %d, whose lead is %.4f",
+			  what, same, rec.ids[same], want->ids[same],
+			  want->margin[same]);
+	fprintf(stderr, "# %s: %u of %u drafts accepted, %u verifies, %u tokens, %zu equal%s\n",
+		what, st.n_accepted, st.n_drafted, st.n_verify, st.n_generated,
+		same, same < rec.n ? " up to a near tie" : "");
+	if (kind == LUMEN_SPEC_DRAFT)	/* it must have exercised the verify rows */
+		CHECK(st.n_verify > 0 && st.n_accepted > 0);
 }
 
 /* @ref_dir/@name.jsonl line @line against $LUMEN_MODEL_DIR/@name.lnpu */
@@ -139,6 +234,19 @@ static void golden_case_in(const char *ref_dir, const char *name,
 			  i, rec.ids[i], g.steps[i].id, agree);
 		if (rec.ids[i] != g.steps[i].id)
 			break;
+	}
+	/* every prompt on the host's CPU; the first of each model on the NPU
+	 * and under $LUMEN_GOLDEN_SPEC_FIRST (the guest's slow CPU) */
+	if ((golden_backend == LUMEN_BACKEND_CPU &&
+	     !getenv("LUMEN_GOLDEN_SPEC_FIRST")) || line == 0) {
+		static struct plain_run plain;
+		double tie = near_tie >= 1.0 ? 1.0 : SPEC_TIE;
+
+		plain_steps(s, &g, &plain);
+		for (size_t i = 0; i < agree && i < rec.n; i++)
+			CHECK_EQ(plain.ids[i], rec.ids[i]);
+		speculative_equals_plain(s, &g, &plain, tie, LUMEN_SPEC_DRAFT, m);
+		speculative_equals_plain(s, &g, &plain, tie, LUMEN_SPEC_NGRAM, NULL);
 	}
 	lumen_session_free(s);
 	lumen_model_free(m);

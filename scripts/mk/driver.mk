@@ -31,6 +31,7 @@ DRIVER_CHECKPATCH := $(DRIVER_ISA) $(wildcard $(KSELFTEST_DIR)/*.[ch])
 
 KSELFTEST_BUILD := $(DRIVER_BUILD)/kselftest
 KSELFTEST_NAMES := bo program query submit uring isolation recovery lifetime \
+	race reset unplug \
 	pm concurrency
 LUMEN_KSELFTESTS := $(KSELFTEST_NAMES:%=$(KSELFTEST_BUILD)/lumen_%_test)
 LUMEN_BENCH := $(KSELFTEST_BUILD)/lumen_bench

@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		"                                                 compile for the NPU (runs lumenc)\n"
 		"  models                                         the compiled models of the cache\n"
 		"  rm      NAME|ID... | --all                     remove compiled models from the cache\n"
+		"  serve   -m MODEL [--host 127.0.0.1] [--port 8080] [--parallel N]\n"
+		"                                                 an OpenAI-compatible HTTP endpoint\n"
 		"\n"
 		"MODEL is a .lnpu, or a .gguf compiled on first use into $LUMEN_CACHE/models.\n"
 		"`lumen <command> --help` lists a command's options; man lumen(1) explains them.\n");
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 		{ "compile", cmd_compile },
 		{ "models", cmd_models },
 		{ "rm", cmd_rm },
+		{ "serve", cmd_serve },
 	};
 
 	find_own_dir();
@@ -76,9 +79,15 @@ int main(int argc, char **argv)
 		printf("lumen %s\n", LUMEN_VERSION_STRING);
 		return CLI_OK;
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		if (cmds[i].fn)
 			return cmds[i].fn(argc - 1, argv + 1);
-	cli_error("'%s' is not a command (info, run, chat, bench, compile, models, rm)", argv[1]);
+		cli_error("'%s' is not in this build of lumen (the static one, without libmicrohttpd)",
+			  argv[1]);
+		return CLI_USAGE;
+	}
+	cli_error("'%s' is not a command (info, run, chat, bench, compile, models, rm, serve)", argv[1]);
 	return CLI_USAGE;
 }

@@ -101,5 +101,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
+/* tools/lumen/serve/; weak: the static guest build goes without it */
+int cmd_serve(int argc, char **argv) __attribute__((weak));
 
 #endif /* LUMEN_CLI_H */

@@ -7,8 +7,10 @@
  * conversation's. A full context ends the conversation with a message
  * (/clear starts a new one): lumen does not shift the cache.
  */
+#define _GNU_SOURCE	/* ppoll */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "lumen_cli.h"
+#include "lumen_cli_spec.h"
 
 static void usage(FILE *f)
 {
@@ -33,6 +36,7 @@ static void usage(FILE *f)
 		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
 		"  -c, --ctx N             context positions (default: the model's)\n"
 		"      --stats             statistics after each answer\n"
+		CLI_SPEC_HELP
 		"In the conversation: /bye ends it (or Ctrl-D, or Ctrl-C twice at the prompt),\n"
 		"/clear starts a new one, /stats shows the last answer's statistics, /? lists them.\n"
 		"A line ending in \\ continues on the next; \"\"\" opens and closes a block of lines.\n"
@@ -42,6 +46,7 @@ static void usage(FILE *f)
 struct chat_opts {
 	const char *model, *system, *tmpl;
 	struct lumen_generate_params gen;
+	struct cli_spec spec;
 	enum lumen_backend backend;
 	uint32_t threads, ctx;
 	bool seed_given, stats, n_given;
@@ -172,12 +177,27 @@ static void print_stats(const struct lumen_generate_stats *st,
  */
 static int read_line(char **line, size_t *cap, const char *prompt, bool tty)
 {
+	sigset_t block, orig;
+	struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
 	ssize_t n;
+	int r;
 
 	if (tty) {
 		fputs(prompt, stdout);
 		fflush(stdout);
 	}
+	/*
+	 * A Ctrl-C between the prompt and the read must not be lost: wait
+	 * for input with SIGINT blocked and let ppoll() take it atomically
+	 * (stdin is unbuffered, so no line can wait in stdio's buffer)
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	r = interrupted ? -1 : ppoll(&in, 1, NULL, &orig);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	if (r < 0 && (interrupted || errno == EINTR))
+		return -1;
 	errno = 0;
 	n = getline(line, cap, stdin);
 	if (n < 0) {
@@ -324,6 +344,7 @@ static int parse(int argc, char **argv, struct chat_opts *o)
 		{ "threads", required_argument, 0, 't' },
 		{ "ctx", required_argument, 0, 'c' },
 		{ "stats", no_argument, 0, O_STATS },
+		CLI_SPEC_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -332,6 +353,8 @@ static int parse(int argc, char **argv, struct chat_opts *o)
 	while ((c = getopt_long(argc, argv, "m:s:n:t:c:h", longopts, NULL)) != -1) {
 		r = cli_sampling_option(c, optarg, &o->gen.sampling,
 					&o->seed_given);
+		if (!r)	/* --spec, --draft, --draft-max */
+			r = cli_spec_option(c, optarg, &o->spec);
 		if (r < 0)
 			return -1;
 		if (r)
@@ -510,8 +533,10 @@ static int turn(struct lumen_session *s, struct lumen_model *m,
 	if (st->hit_context)
 		fprintf(stderr, "lumen: the context is full (%u positions): the answer was cut; /clear starts a new conversation\n",
 			lumen_session_ctx(s));
-	if (o->stats)
+	if (o->stats) {
 		print_stats(st, s);
+		cli_spec_print_stats(&o->spec, m, st);
+	}
 	interrupted = 0;
 	return 0;
 }
@@ -555,9 +580,10 @@ static int converse(struct lumen_session *s, struct lumen_model *m,
 			continue;
 		}
 		if (!strcmp(msg, "/stats")) {
-			if (have_stats)
+			if (have_stats) {
 				print_stats(&st, s);
-			else
+				cli_spec_print_stats(&o->spec, m, &st);
+			} else
 				printf("No answer yet.\n");
 			continue;
 		}
@@ -601,6 +627,8 @@ int cmd_chat(int argc, char **argv)
 	if (!o.seed_given)
 		o.gen.sampling.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	c.tty = isatty(STDIN_FILENO);
+	/* see read_line(): what was read is in our buffers, none in stdio's */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	if (cli_open_device(o.backend, o.threads, &dev))
 		return CLI_FAIL;
 	if (cli_load_model(dev, o.model, o.ctx, &m, NULL))
@@ -610,6 +638,8 @@ int cmd_chat(int argc, char **argv)
 		goto out;
 	o.gen.stop_ids = stops;
 	o.gen.n_stop_ids = n_stops;
+	if (cli_spec_setup(&o.spec, dev, o.ctx, &o.gen))
+		goto out;
 	err = lumen_session_create(m, o.ctx, &s);
 	if (err) {
 		cli_lib_error("--ctx", err);
@@ -637,6 +667,7 @@ out:
 	free(c.kv_text);
 	free(c.answer);
 	lumen_session_free(s);
+	cli_spec_free(&o.spec);
 	lumen_model_free(m);
 	lumen_device_close(dev);
 	return ret;

@@ -163,7 +163,12 @@ int cli_load_model(struct lumen_device *dev, const char *path, uint32_t ctx,
 	uint64_t t0;
 	int ret;
 
-	if (cli_resolve_model(path, ctx, lnpu, sizeof(lnpu)))
+	/*
+	 * A .gguf is compiled once for its default context: sessions size
+	 * their KV cache to what they ask for. Only a longer context than
+	 * that default needs a compile of its own.
+	 */
+	if (cli_resolve_model(path, 0, lnpu, sizeof(lnpu)))
 		return CLI_FAIL;
 	if (isatty(STDERR_FILENO)) {
 		opt.progress = progress_bar;
@@ -171,6 +176,18 @@ int cli_load_model(struct lumen_device *dev, const char *path, uint32_t ctx,
 	}
 	t0 = lumen_now_ns();
 	ret = lumen_model_load(dev, lnpu, &opt, model);
+	if (!ret && ctx && strcmp(lnpu, path)) {
+		struct lumen_model_info mi;
+
+		lumen_model_get_info(*model, &mi);
+		if (ctx > mi.ctx) {
+			lumen_model_free(*model);
+			*model = NULL;
+			if (cli_resolve_model(path, ctx, lnpu, sizeof(lnpu)))
+				return CLI_FAIL;
+			ret = lumen_model_load(dev, lnpu, &opt, model);
+		}
+	}
 	if (ret) {
 		if (opt.progress)
 			fputs("\r\033[K", stderr);

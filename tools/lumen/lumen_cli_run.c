@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lumen_cli.h"
+#include "lumen_cli_spec.h"
 
 static void usage(FILE *f)
 {
@@ -25,7 +26,8 @@ static void usage(FILE *f)
 		"  -c, --ctx N             context positions (default: the model's)\n"
 		"      --ignore-eos        go on after the end-of-sequence token\n"
 		"      --no-stats          no statistics on stderr\n"
-		"      --silicon NAME      the modeled NPU of the statistics: glasses (default), phone\n");
+		"      --silicon NAME      the modeled NPU of the statistics: glasses (default), phone\n"
+		CLI_SPEC_HELP);
 }
 
 struct run_opts {
@@ -34,6 +36,7 @@ struct run_opts {
 	enum lumen_backend backend;
 	uint32_t threads, ctx;
 	bool seed_given, stats;
+	struct cli_spec spec;
 };
 
 /* the prompt is echoed with the first token: not at all if it cannot run */
@@ -65,6 +68,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "ignore-eos", no_argument, 0, O_IGNORE_EOS },
 		{ "no-stats", no_argument, 0, O_NO_STATS },
 		{ "silicon", required_argument, 0, O_SILICON },
+		CLI_SPEC_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -72,6 +76,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "m:p:f:n:s:t:c:h", longopts, NULL)) != -1) {
+		r = cli_spec_option(c, optarg, &o->spec);
+		if (r < 0)
+			return -1;
+		if (r)	/* --spec, --draft, --draft-max */
+			continue;
 		r = cli_sampling_option(c == 's' ? CLI_O_SEED : c, optarg, sp,
 					&o->seed_given);
 		if (r < 0)
@@ -236,6 +245,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	o.ctx = lumen_session_ctx(s);
+	if (cli_spec_setup(&o.spec, dev, o.ctx, &o.gen))
+		goto out;
 	lumen_device_get_info(dev, &di);
 	lumen_device_get_counters(dev, &c0);
 	err = lumen_generate(s, o.prompt, strlen(o.prompt), &o.gen, &st);
@@ -251,9 +262,11 @@ int cmd_run(int argc, char **argv)
 	if (o.stats) {
 		print_stats(&o, load_ms, &st, &c0, &c1, &di);
 		cli_print_modeled(s, &di, st.n_generated);
+		cli_spec_print_stats(&o.spec, m, &st);
 	}
 	ret = CLI_OK;
 out:
+	cli_spec_free(&o.spec);
 	lumen_session_free(s);
 	lumen_model_free(m);
 	lumen_device_close(dev);

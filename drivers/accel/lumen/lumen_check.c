@@ -20,7 +20,8 @@
  * lumen_submit_check() - check a &struct drm_lumen_submit.
  * @args: the submission.
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, -E2BIG for an element size above
+ * %DRM_LUMEN_MAX_ELEMENT_SIZE, else -EINVAL for anything wrong.
  */
 int lumen_submit_check(const struct drm_lumen_submit *args)
 {
@@ -37,6 +38,10 @@ int lumen_submit_check(const struct drm_lumen_submit *args)
 		return -EINVAL;
 	if (args->priority > DRM_LUMEN_PRIORITY_HIGH)
 		return -EINVAL;
+	/* Each element's tail is checked for zeros: bound that work. */
+	if (args->region_size > DRM_LUMEN_MAX_ELEMENT_SIZE ||
+	    args->sync_size > DRM_LUMEN_MAX_ELEMENT_SIZE)
+		return -E2BIG;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(lumen_submit_check);
@@ -69,6 +74,7 @@ EXPORT_SYMBOL_IF_KUNIT(lumen_region_check);
 static const u32 lumen_query_size_ver0[] = {
 	[DRM_LUMEN_QUERY_INFO] = DRM_LUMEN_DEV_INFO_SIZE_VER0,
 	[DRM_LUMEN_QUERY_COUNTERS] = DRM_LUMEN_COUNTERS_SIZE_VER0,
+	[DRM_LUMEN_QUERY_HEALTH] = DRM_LUMEN_HEALTH_SIZE_VER0,
 };
 
 /**

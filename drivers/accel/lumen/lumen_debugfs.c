@@ -12,11 +12,13 @@
 #include <linux/seq_file.h>
 
 #include <drm/drm_debugfs.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
 
 #include "lumen_debugfs.h"
 #include "lumen_drv.h"
+#include "lumen_job.h"
 
 static const struct {
 	const char *name;
@@ -40,6 +42,7 @@ static int lumen_debugfs_state(struct seq_file *m, void *data)
 	unsigned long flags;
 	u64 last, done;
 	u32 tail;
+	int idx;
 
 	spin_lock_irqsave(&ldev->hw_lock, flags);
 	last = ldev->last_seqno;
@@ -49,9 +52,17 @@ static int lumen_debugfs_state(struct seq_file *m, void *data)
 
 	seq_printf(m, "last_seqno:\t%llu\ncompleted:\t%llu\nring_tail:\t%u\n",
 		   last, done, tail);
-	seq_printf(m, "resets:\t%d\n", atomic_read(&ldev->resets));
+	seq_printf(m, "resets:\t%d\nfailed_resets:\t%d\n",
+		   atomic_read(&ldev->resets), atomic_read(&ldev->failed_resets));
+	seq_printf(m, "wedged:\t%d\nkept_jobs:\t%u\n",
+		   READ_ONCE(ldev->wedged), lumen_jobs_kept(ldev));
+	if (!drm_dev_enter(&ldev->drm, &idx)) {
+		seq_puts(m, "power:\tunplugged\n");
+		return 0;
+	}
 	if (pm_runtime_get_if_in_use(ldev->drm.dev) <= 0) {
 		seq_puts(m, "power:\tsuspended\n");
+		drm_dev_exit(idx);
 		return 0;
 	}
 	seq_printf(m, "power:\t%u\nstatus:\t%#x\nring_head:\t%u\n",
@@ -64,6 +75,7 @@ static int lumen_debugfs_state(struct seq_file *m, void *data)
 		   lumen_read(ldev, LUMEN_REG_FAULT_DETAIL),
 		   lumen_read64(ldev, LUMEN_REG_FAULT_ADDR));
 	pm_runtime_put_autosuspend(ldev->drm.dev);
+	drm_dev_exit(idx);
 	return 0;
 }
 
@@ -71,12 +83,19 @@ static int lumen_debugfs_counters(struct seq_file *m, void *data)
 {
 	struct drm_debugfs_entry *entry = m->private;
 	struct lumen_device *ldev = to_lumen_device(entry->dev);
-	int i;
+	int i, idx;
 
-	/* Counters are readable in every power state. */
+	if (!drm_dev_enter(&ldev->drm, &idx))
+		return -ENODEV;
+	/*
+	 * Counters are readable in every power state (hardware.rst), and the
+	 * device has no PCI power management capability that could put it
+	 * in D3hot: no PM reference needed.
+	 */
 	for (i = 0; i < ARRAY_SIZE(lumen_counters); i++)
 		seq_printf(m, "%s:\t%llu\n", lumen_counters[i].name,
 			   lumen_read64(ldev, lumen_counters[i].reg));
+	drm_dev_exit(idx);
 	return 0;
 }
 
@@ -107,19 +126,23 @@ static const struct drm_debugfs_info lumen_debugfs_list[] = {
 static int lumen_hook_delay_us(void *data, u64 val)
 {
 	struct lumen_device *ldev = data;
-	int ret;
+	int ret, idx;
 
 	if (val > U32_MAX)
 		return -EINVAL;
+	if (!drm_dev_enter(&ldev->drm, &idx))
+		return -ENODEV;
 	ret = pm_runtime_resume_and_get(ldev->drm.dev);
 	if (ret)
-		return ret;
+		goto out;
 	scoped_guard(mutex, &ldev->reset_lock) {
 		ldev->hooks.delay_us = val;
 		lumen_write(ldev, LUMEN_REG_DBG_DELAY_US, val);
 	}
 	pm_runtime_put_autosuspend(ldev->drm.dev);
-	return 0;
+out:
+	drm_dev_exit(idx);
+	return ret;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(lumen_hook_delay_us_fops, NULL, lumen_hook_delay_us,
 			 "%llu\n");
@@ -138,7 +161,17 @@ DEFINE_DEBUGFS_ATTRIBUTE(lumen_hook_##name##_fops, NULL,		\
 
 LUMEN_HOOK(hang_next);
 LUMEN_HOOK(fault_next);
-LUMEN_HOOK(fail_reset);
+
+/* 1: the recovery reset fails once and its retry succeeds; 2: both fail. */
+static int lumen_hook_fail_reset(void *data, u64 val)
+{
+	struct lumen_device *ldev = data;
+
+	atomic_set(&ldev->hooks.fail_reset, min_t(u64, val, 2));
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(lumen_hook_fail_reset_fops, NULL,
+			 lumen_hook_fail_reset, "%llu\n");
 
 static int lumen_hook_region0_va_next(void *data, u64 val)
 {

@@ -54,11 +54,13 @@ static int lumen_device_power(struct lumen_device *ldev, u32 req, u32 state)
 				  LUMEN_POLL_US, LUMEN_POWER_TIMEOUT_US);
 }
 
-static int lumen_device_reset_once(struct lumen_device *ldev)
+static int lumen_device_reset_once(struct lumen_device *ldev, bool fail)
 {
 	u32 status;
 	int ret;
 
+	if (fail)
+		lumen_write(ldev, LUMEN_REG_DBG_FAIL_RESET, 1);
 	lumen_write(ldev, LUMEN_REG_RESET, LUMEN_RESET_GO);
 	ret = readl_poll_timeout(ldev->regs + LUMEN_REG_STATUS, status,
 				 !(status & LUMEN_STATUS_RESETTING),
@@ -71,20 +73,21 @@ static int lumen_device_reset_once(struct lumen_device *ldev)
 /**
  * lumen_device_reset() - reset the device and set it up again.
  * @ldev: the device, its ring drained by the caller.
+ * @fail: attempts to make fail through the device's test hook (0 to 2).
  *
  * A failed reset is tried once more, as hardware.rst asks.
  *
  * Return: 0, or a negative errno when the device stays broken.
  */
-int lumen_device_reset(struct lumen_device *ldev)
+int lumen_device_reset(struct lumen_device *ldev, unsigned int fail)
 {
 	int ret;
 
 	guard(mutex)(&ldev->reset_lock);
 	atomic_inc(&ldev->resets);
-	ret = lumen_device_reset_once(ldev);
+	ret = lumen_device_reset_once(ldev, fail > 0);
 	if (ret)
-		ret = lumen_device_reset_once(ldev);
+		ret = lumen_device_reset_once(ldev, fail > 1);
 	if (ret)
 		return ret;
 	ldev->ring_tail = 0;
@@ -153,15 +156,21 @@ int lumen_device_init(struct lumen_device *ldev)
 	ret = lumen_device_power(ldev, LUMEN_POWER_REQ_ON, LUMEN_POWER_IDLE);
 	if (ret)
 		return ret;
-	return lumen_device_reset(ldev);
+	return lumen_device_reset(ldev, 0);
 }
 
-/** lumen_device_fini() - stop the device fetching and power it down. */
-void lumen_device_fini(struct lumen_device *ldev)
+/**
+ * lumen_device_fini() - stop the device fetching and power it down.
+ * @ldev: the device.
+ *
+ * Return: 0 once the device is off, so no job runs on it any more;
+ * -ETIMEDOUT while it still computes.
+ */
+int lumen_device_fini(struct lumen_device *ldev)
 {
 	lumen_write(ldev, LUMEN_REG_IRQ_MASK, 0);
 	lumen_write(ldev, LUMEN_REG_CONTROL, 0);
-	lumen_device_power(ldev, LUMEN_POWER_REQ_OFF, LUMEN_POWER_OFF);
+	return lumen_device_power(ldev, LUMEN_POWER_REQ_OFF, LUMEN_POWER_OFF);
 }
 
 static irqreturn_t lumen_irq(int irq, void *data)
@@ -251,6 +260,12 @@ int lumen_runtime_suspend(struct device *dev)
 	guard(mutex)(&ldev->reset_lock);
 	ret = lumen_device_power(ldev, LUMEN_POWER_REQ_OFF, LUMEN_POWER_OFF);
 	/*
+	 * Still on: translations invalidated while the PM core counted it as
+	 * suspending were skipped (lumen_vm_flush()); drop them all now.
+	 */
+	if (ret)
+		lumen_vm_restore(ldev);
+	/*
 	 * Cores still finishing a job are busy, not broken: -EBUSY lets the
 	 * PM core try again later, where any other error would disable
 	 * runtime PM, and with it every job, until the driver is rebound.
@@ -275,5 +290,5 @@ int lumen_runtime_resume(struct device *dev)
 		if (ret)
 			return ret;
 	}
-	return lumen_device_reset(ldev);
+	return lumen_device_reset(ldev, 0);
 }

@@ -9,8 +9,8 @@ struct drm_lumen_counters;
 struct lumen_device;
 
 int lumen_device_init(struct lumen_device *ldev);
-void lumen_device_fini(struct lumen_device *ldev);
-int lumen_device_reset(struct lumen_device *ldev);
+int lumen_device_fini(struct lumen_device *ldev);
+int lumen_device_reset(struct lumen_device *ldev, unsigned int fail);
 int lumen_device_irq_init(struct lumen_device *ldev);
 void lumen_device_counters(struct lumen_device *ldev,
 			   struct drm_lumen_counters *c);

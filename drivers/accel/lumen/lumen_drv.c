@@ -143,6 +143,7 @@ static int lumen_ioctl_dev_query(struct drm_device *drm, void *data,
 	union {
 		struct drm_lumen_dev_info info;
 		struct drm_lumen_counters counters;
+		struct drm_lumen_health health;
 	} answer = {};
 	u32 ksize;
 	int ret, idx;
@@ -164,6 +165,14 @@ static int lumen_ioctl_dev_query(struct drm_device *drm, void *data,
 			return -ENODEV;
 		lumen_device_counters(ldev, &answer.counters);
 		drm_dev_exit(idx);
+		break;
+	case DRM_LUMEN_QUERY_HEALTH:
+		ksize = sizeof(answer.health);
+		if (READ_ONCE(ldev->wedged))
+			answer.health.flags |= DRM_LUMEN_HEALTH_WEDGED;
+		answer.health.resets = atomic_read(&ldev->resets);
+		answer.health.failed_resets = atomic_read(&ldev->failed_resets);
+		answer.health.kept_jobs = lumen_jobs_kept(ldev);
 		break;
 	default:
 		return -EINVAL;
@@ -207,7 +216,7 @@ static int lumen_open(struct drm_device *drm, struct drm_file *file)
 	struct lumen_file *lfile;
 	int i, ret;
 
-	lfile = kzalloc(sizeof(*lfile), GFP_KERNEL);
+	lfile = kzalloc(sizeof(*lfile), GFP_KERNEL_ACCOUNT);
 	if (!lfile)
 		return -ENOMEM;
 	kref_init(&lfile->ref);
@@ -300,8 +309,14 @@ static const struct drm_driver lumen_drm_driver = {
 	.name = "lumen",
 	.desc = "Lumen NPU",
 	.major = 1,
-	.minor = 0,
+	.minor = 1,
 };
+
+/* After the last file is closed: no entity is left to use the run queues. */
+static void lumen_sched_release(struct drm_device *drm, void *data)
+{
+	lumen_sched_fini(to_lumen_device(drm));
+}
 
 static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -322,6 +337,11 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = drmm_mutex_init(&ldev->drm, &ldev->reset_lock);
 	if (ret)
 		return ret;
+	ret = drmm_mutex_init(&ldev->drm, &ldev->live_lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&ldev->live_vms);
+	INIT_LIST_HEAD(&ldev->live_bos);
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -344,6 +364,9 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = lumen_sched_init(ldev);
 	if (ret)
 		goto err_fini;
+	ret = drmm_add_action_or_reset(&ldev->drm, lumen_sched_release, NULL);
+	if (ret)
+		goto err_fini;
 
 	pm_runtime_set_autosuspend_delay(&pdev->dev, LUMEN_AUTOSUSPEND_MS);
 	pm_runtime_use_autosuspend(&pdev->dev);
@@ -363,22 +386,41 @@ static int lumen_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_pm:
 	pm_runtime_get_noresume(&pdev->dev);
 	pm_runtime_forbid(&pdev->dev);
-	lumen_sched_fini(ldev);
 err_fini:
 	lumen_device_fini(ldev);
 	return ret;
 }
 
+/*
+ * Unbind or hot-unplug, possibly with files open and jobs on the device.
+ * After drm_dev_unplug() no ioctl, job start, reset or register access
+ * runs (all sit in drm_dev_enter() sections); the device is stopped, jobs
+ * on it fail with -ENODEV, and their memory is freed only if the device
+ * confirmed it is off. The scheduler lives on until the last file is
+ * closed (lumen_sched_release()): open files' entities still use it.
+ */
 static void lumen_remove(struct pci_dev *pdev)
 {
 	struct lumen_device *ldev = pci_get_drvdata(pdev);
+	int ret;
 
 	drm_dev_unplug(&ldev->drm);
 	/* The PCI core resumed the device; take back the reference probe gave up. */
 	pm_runtime_get_noresume(&pdev->dev);
 	pm_runtime_forbid(&pdev->dev);
-	lumen_sched_fini(ldev);
-	lumen_device_fini(ldev);
+	ret = lumen_device_fini(ldev);
+	if (!ret)
+		lumen_jobs_release_kept(ldev);
+	else
+		drm_err(&ldev->drm,
+			"device still busy at removal (%d): keeping its jobs' memory\n",
+			ret);
+	lumen_job_abandon(ldev, NULL, -ENODEV);
+	/* Off for good: what open files still hold needs no DMA any more. */
+	if (!ret) {
+		lumen_vms_unplug(ldev);
+		lumen_bos_unplug(ldev);
+	}
 }
 
 static const struct dev_pm_ops lumen_pm_ops = {

@@ -6,6 +6,7 @@
 
 #include <linux/io.h>
 #include <linux/kref.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
@@ -47,7 +48,8 @@ struct lumen_objects {
  *	power-up, which clear it in the device.
  * @hang_next: written to the device with the next job run.
  * @fault_next: written to the device with the next job run.
- * @fail_reset: written to the device before the next recovery reset.
+ * @fail_reset: recovery reset attempts still to be made to fail: 1 fails
+ *	the first attempt (the retry succeeds), 2 both (the device wedges).
  * @region0_va_next: when not 0, the next job submitted gets this NPU
  *	address for region slot 0 instead of its buffer's, to show that an
  *	address outside the job's own space faults in the MMU.
@@ -97,6 +99,22 @@ struct lumen_hooks {
  * @ctx_owner: the address space each MMU context slot holds, or NULL.
  * @reset_lock: serialises resets with power transitions.
  * @resets: resets done since probe.
+ * @failed_resets: recoveries whose reset failed.
+ * @wedged: a recovery reset failed; no job runs again until the driver is
+ *	bound anew (DRM_LUMEN_HEALTH_WEDGED).
+ * @kept_lock: protects @kept and @stopped.
+ * @kept: freed jobs whose memory the device may still be writing, held
+ *	until the device is known to have stopped.
+ * @kept_count: jobs on @kept.
+ * @stopped: the device has been powered off for good (remove); kept jobs
+ *	are released from then on.
+ * @release_list: freed jobs waiting for @release_work.
+ * @release_work: drops what freed jobs hold, outside the scheduler's
+ *	fence-signalling path.
+ * @live_lock: protects @live_vms and @live_bos.
+ * @live_vms: every address space, for unplug to give back their page
+ *	tables' DMA memory while files still hold them.
+ * @live_bos: every buffer, likewise for their DMA mappings.
  * @objects: live objects, for debugfs.
  * @hooks: armed test hooks.
  */
@@ -130,6 +148,19 @@ struct lumen_device {
 
 	struct mutex reset_lock; /* resets against power changes */
 	atomic_t resets;
+	atomic_t failed_resets;
+	bool wedged;
+
+	spinlock_t kept_lock; /* kept, kept_count, stopped */
+	struct list_head kept;
+	u32 kept_count;
+	bool stopped;
+	struct llist_head release_list;
+	struct work_struct release_work;
+
+	struct mutex live_lock; /* live_vms, live_bos */
+	struct list_head live_vms;
+	struct list_head live_bos;
 
 	struct lumen_objects objects;
 	struct lumen_hooks hooks;

@@ -5,19 +5,51 @@
  * Buffer objects: shmem GEM objects mapped into the NPU address space of
  * every file holding a handle to them. A mapping lives while the handle
  * does and while a job uses it, so closing a handle during a job leaves
- * the job's memory in place.
+ * the job's memory in place. Only a handle's creation maps a buffer into a
+ * file's space (lumen_gem_open()); everything else finds that mapping, so
+ * a handle closed under a lookup cannot leave a mapping nobody unmaps.
  */
 
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_print.h>
 
 #include "lumen_drv.h"
 #include "lumen_gem.h"
+
+static unsigned int lumen_file_mem_mb;
+module_param_named(file_mem_mb, lumen_file_mem_mb, uint, 0644);
+MODULE_PARM_DESC(file_mem_mb,
+		 "memory the buffers and programs one open file maps may pin (MiB, default 0: half of RAM)");
+
+static u64 lumen_file_mem_limit(void)
+{
+	unsigned int mb = READ_ONCE(lumen_file_mem_mb);
+
+	return mb ? (u64)mb << 20 : (u64)(totalram_pages() / 2) << PAGE_SHIFT;
+}
+
+/*
+ * Buffers are pinned while mapped: charge them to the address space, and
+ * refuse one that would take it past its limit (-EDQUOT).
+ */
+static int lumen_vm_charge(struct lumen_vm *vm, u64 size)
+{
+	if (atomic64_add_return(size, &vm->mapped_bytes) >
+	    lumen_file_mem_limit()) {
+		atomic64_sub(size, &vm->mapped_bytes);
+		return -EDQUOT;
+	}
+	return 0;
+}
 
 static void lumen_mapping_release(struct kref *ref)
 {
@@ -26,11 +58,13 @@ static void lumen_mapping_release(struct kref *ref)
 
 	scoped_guard(mutex, &vm->lock) {
 		/* Whole pages of one buffer: never a split, cannot fail. */
-		WARN_ON(lumen_pt_unmap(&vm->pt, map->node.start,
-				       map->node.size));
+		if (!vm->unplugged)
+			WARN_ON(lumen_pt_unmap(&vm->pt, map->node.start,
+					       map->node.size));
 		drm_mm_remove_node(&map->node);
 	}
 	lumen_vm_flush(vm);
+	atomic64_sub(map->bo->base.base.size, &vm->mapped_bytes);
 	atomic_dec(&vm->ldev->objects.mappings);
 	lumen_vm_put(vm);
 	drm_gem_object_put(&map->bo->base.base);
@@ -97,6 +131,10 @@ static struct lumen_mapping *lumen_bo_lookup_locked(struct lumen_bo *bo,
 	return NULL;
 }
 
+static struct lumen_mapping *lumen_bo_map_entered(struct lumen_bo *bo,
+						  struct lumen_vm *vm,
+						  bool writable);
+
 /**
  * lumen_bo_map() - map @bo into @vm, or find the mapping already there.
  * @bo: the buffer.
@@ -112,6 +150,22 @@ struct lumen_mapping *lumen_bo_map(struct lumen_bo *bo, struct lumen_vm *vm,
 {
 	struct drm_gem_object *obj = &bo->base.base;
 	struct lumen_mapping *map;
+	int idx;
+
+	/* Unplug gives the DMA mappings back: none may be made after it. */
+	if (!drm_dev_enter(obj->dev, &idx))
+		return ERR_PTR(-ENODEV);
+	map = lumen_bo_map_entered(bo, vm, writable);
+	drm_dev_exit(idx);
+	return map;
+}
+
+static struct lumen_mapping *lumen_bo_map_entered(struct lumen_bo *bo,
+						  struct lumen_vm *vm,
+						  bool writable)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct lumen_mapping *map;
 	struct sg_table *sgt;
 	int ret;
 
@@ -122,13 +176,20 @@ struct lumen_mapping *lumen_bo_map(struct lumen_bo *bo, struct lumen_vm *vm,
 		return map;
 	}
 
+	ret = lumen_vm_charge(vm, obj->size);
+	if (ret)
+		return ERR_PTR(ret);
 	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
-	if (IS_ERR(sgt))
+	if (IS_ERR(sgt)) {
+		atomic64_sub(obj->size, &vm->mapped_bytes);
 		return ERR_CAST(sgt);
+	}
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL);
-	if (!map)
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map) {
+		atomic64_sub(obj->size, &vm->mapped_bytes);
 		return ERR_PTR(-ENOMEM);
+	}
 	kref_init(&map->ref);
 	map->bo = bo;
 	map->vm = vm;
@@ -143,6 +204,7 @@ struct lumen_mapping *lumen_bo_map(struct lumen_bo *bo, struct lumen_vm *vm,
 		}
 	}
 	if (ret) {
+		atomic64_sub(obj->size, &vm->mapped_bytes);
 		kfree(map);
 		return ERR_PTR(ret);
 	}
@@ -200,6 +262,8 @@ static void lumen_gem_free(struct drm_gem_object *obj)
 
 	/* Every mapping holds the object: none can be left. */
 	WARN_ON(!list_empty(&bo->mappings));
+	scoped_guard(mutex, &to_lumen_device(obj->dev)->live_lock)
+		list_del_init(&bo->live_link);
 	mutex_destroy(&bo->lock);
 	atomic_dec(&to_lumen_device(obj->dev)->objects.bos);
 	drm_gem_shmem_free(&bo->base);
@@ -231,7 +295,7 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm,
 {
 	struct lumen_bo *bo;
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&bo->lock);
@@ -239,8 +303,37 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm,
 	/* NPU memory is written by the device: never write-combined. */
 	bo->base.map_wc = false;
 	bo->base.base.funcs = &lumen_gem_funcs;
+	INIT_LIST_HEAD(&bo->live_link);
 	atomic_inc(&to_lumen_device(drm)->objects.bos);
 	return &bo->base.base;
+}
+
+/**
+ * lumen_bos_unplug() - give back the DMA mappings of every buffer.
+ * @ldev: the device, unplugged and known to be off.
+ *
+ * Files, mmaps and dma-bufs may keep buffers long after the device is
+ * gone; their pages stay, their mappings for the device go with it.
+ */
+void lumen_bos_unplug(struct lumen_device *ldev)
+{
+	struct lumen_bo *bo;
+
+	guard(mutex)(&ldev->live_lock);
+	list_for_each_entry(bo, &ldev->live_bos, live_link) {
+		struct drm_gem_shmem_object *shmem = &bo->base;
+
+		dma_resv_lock(shmem->base.resv, NULL);
+		if (shmem->sgt) {
+			/* The pages' reference stays for drm_gem_shmem_free(). */
+			dma_unmap_sgtable(ldev->drm.dev, shmem->sgt,
+					  DMA_BIDIRECTIONAL, 0);
+			sg_free_table(shmem->sgt);
+			kfree(shmem->sgt);
+			shmem->sgt = NULL;
+		}
+		dma_resv_unlock(shmem->base.resv);
+	}
 }
 
 /**
@@ -253,11 +346,16 @@ struct drm_gem_object *lumen_gem_create_object(struct drm_device *drm,
 struct lumen_bo *lumen_bo_create(struct lumen_device *ldev, size_t size)
 {
 	struct drm_gem_shmem_object *shmem;
+	struct lumen_bo *bo;
 
 	shmem = drm_gem_shmem_create(&ldev->drm, size);
 	if (IS_ERR(shmem))
 		return ERR_CAST(shmem);
-	return to_lumen_bo(&shmem->base);
+	/* Not in gem_create_object(): a failed create frees without .free. */
+	bo = to_lumen_bo(&shmem->base);
+	scoped_guard(mutex, &ldev->live_lock)
+		list_add_tail(&bo->live_link, &ldev->live_bos);
+	return bo;
 }
 
 int lumen_ioctl_bo_create(struct drm_device *drm, void *data,
@@ -276,6 +374,10 @@ int lumen_ioctl_bo_create(struct drm_device *drm, void *data,
 		return -E2BIG;
 	if (args->size >> PAGE_SHIFT >= totalram_pages())
 		return -ENOMEM;
+	/* Checked again, atomically, when the handle maps it. */
+	if (atomic64_read(&lfile->vm->mapped_bytes) + args->size >
+	    lumen_file_mem_limit())
+		return -EDQUOT;
 
 	bo = lumen_bo_create(to_lumen_device(drm), args->size);
 	if (IS_ERR(bo))
@@ -330,12 +432,16 @@ int lumen_ioctl_bo_info(struct drm_device *drm, void *data,
 	obj = drm_gem_object_lookup(file, args->handle);
 	if (!obj)
 		return -ENOENT;
-	map = lumen_bo_map(to_lumen_bo(obj), lfile->vm, true);
-	if (!IS_ERR(map)) {
+	/*
+	 * Only the handle's lumen_gem_open() makes the mapping: a handle
+	 * closed since the lookup has taken it away for good.
+	 */
+	map = lumen_bo_find_mapping(to_lumen_bo(obj), lfile->vm);
+	if (map) {
 		args->size = obj->size;
 		args->npu_addr = map->node.start;
 		lumen_mapping_put(map);
 	}
 	drm_gem_object_put(obj);
-	return PTR_ERR_OR_ZERO(map);
+	return map ? 0 : -ENOENT;
 }

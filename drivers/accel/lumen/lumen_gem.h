@@ -26,6 +26,10 @@ struct lumen_device;
  * @ctx: MMU context slot holding this space, or -1 (under ldev->ctx_lock).
  * @active: jobs of this space on the device; the slot is not stolen while
  *	non-zero (under ldev->ctx_lock).
+ * @mapped_bytes: bytes of the buffers mapped here, all pinned; bounded by
+ *	the module parameter file_mem_mb.
+ * @live_link: in &lumen_device.live_vms.
+ * @unplugged: the device is gone and the page tables with it (under @lock).
  */
 struct lumen_vm {
 	struct kref ref;
@@ -35,6 +39,9 @@ struct lumen_vm {
 	struct lumen_pt pt;
 	int ctx;
 	unsigned int active;
+	atomic64_t mapped_bytes;
+	struct list_head live_link;
+	bool unplugged;
 };
 
 /**
@@ -42,11 +49,13 @@ struct lumen_vm {
  * @base: shmem GEM object.
  * @lock: protects @mappings.
  * @mappings: &struct lumen_mapping of this buffer, one per address space.
+ * @live_link: in &lumen_device.live_bos.
  */
 struct lumen_bo {
 	struct drm_gem_shmem_object base;
 	struct mutex lock; /* mappings */
 	struct list_head mappings;
+	struct list_head live_link;
 };
 
 /**
@@ -77,6 +86,7 @@ struct lumen_mapping *lumen_bo_map(struct lumen_bo *bo, struct lumen_vm *vm,
 				   bool writable);
 struct lumen_mapping *lumen_bo_find_mapping(struct lumen_bo *bo,
 					    struct lumen_vm *vm);
+void lumen_bos_unplug(struct lumen_device *ldev);
 void lumen_bo_unmap(struct lumen_bo *bo, struct lumen_vm *vm);
 void lumen_mapping_put(struct lumen_mapping *map);
 

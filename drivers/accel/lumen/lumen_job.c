@@ -7,7 +7,20 @@
  *
  * A job holds everything it touches (program, buffer mappings, address
  * space, file state) until free_job(), so closing handles or the file while
- * it runs cannot pull memory from under the device.
+ * it runs cannot pull memory from under the device. When a reset fails, or
+ * the device goes away without confirming it stopped, the jobs it held are
+ * kept past free_job() (&lumen_device.kept) until it is known to be idle.
+ *
+ * A job runs at most once. After a timeout the job the device was running
+ * fails (-ETIMEDOUT, or -ECANCELED when it was not the one that timed out)
+ * and only jobs the device never fetched go back on the ring, with the same
+ * fences: drm_sched_resubmit_jobs() would run a partly run job again.
+ *
+ * run_job() and the timeout handler are fence-signalling critical sections
+ * (dma_fence_begin_signalling()), checked by lockdep on the debug kernel:
+ * they allocate nothing and take no lock that is held while allocating.
+ * The runtime PM reference is taken at submission, and everything a freed
+ * job held is dropped from a work item, not from free_job().
  */
 
 #include <linux/dma-fence.h>
@@ -17,6 +30,7 @@
 #include <linux/uaccess.h>
 #include <linux/unaligned.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_syncobj.h>
@@ -55,14 +69,17 @@ struct lumen_hw_fence {
  * @region_count: slots described.
  * @priority: &enum drm_lumen_priority.
  * @id: job id in its file.
- * @seqno: device seqno of the current run.
- * @ring_slot: ring entry of the current run.
- * @hw_fence: fence of the current run.
- * @prealloc: fence for the first run, allocated where sleeping is fine.
- * @link: in &lumen_device.running.
+ * @seqno: device seqno.
+ * @ring_slot: ring entry.
+ * @ctx: MMU context slot of its address space.
+ * @hw_fence: signalled when the device completes the job.
+ * @prealloc: that fence, allocated at submission where sleeping is fine.
+ * @link: in &lumen_device.running while on the device, then in
+ *	&lumen_device.kept if @kept.
+ * @release_node: in &lumen_device.release_list.
  * @powered: holds a runtime PM reference.
  * @active: counted in its address space's active jobs.
- * @hung: timed out; must not run again.
+ * @kept: the device may still use its memory: keep it past free_job().
  */
 struct lumen_job {
 	struct drm_sched_job base;
@@ -77,12 +94,14 @@ struct lumen_job {
 	u64 id;
 	u64 seqno;
 	u32 ring_slot;
+	int ctx;
 	struct dma_fence *hw_fence;
 	struct lumen_hw_fence *prealloc;
 	struct list_head link;
+	struct llist_node release_node;
 	bool powered;
 	bool active;
-	bool hung;
+	bool kept;
 };
 
 static struct lumen_job *to_lumen_job(struct drm_sched_job *job)
@@ -111,7 +130,8 @@ static DEFINE_SPINLOCK(lumen_fence_lock);
  * lumen_job_status() - the errno a finished fence reports.
  * @done: a signalled job fence.
  *
- * Return: 0, -EIO (fault), -ETIMEDOUT (hang), -ECANCELED (never ran).
+ * Return: 0, -EIO (fault), -ETIMEDOUT (hang), -ENODEV (the device went
+ * away), -ECANCELED (not run, or stopped by a reset).
  */
 int lumen_job_status(struct dma_fence *done)
 {
@@ -119,7 +139,7 @@ int lumen_job_status(struct dma_fence *done)
 
 	if (err == 1)
 		return 0;
-	if (err == -EIO || err == -ETIMEDOUT)
+	if (err == -EIO || err == -ETIMEDOUT || err == -ENODEV)
 		return err;
 	return -ECANCELED;
 }
@@ -166,10 +186,11 @@ static int lumen_job_bind(struct lumen_job *job, struct drm_file *file,
 			drm_gem_object_put(obj);
 			return ret;
 		}
-		map = lumen_bo_map(to_lumen_bo(obj), lfile->vm, true);
+		/* The handle may have been closed since the lookup. */
+		map = lumen_bo_find_mapping(to_lumen_bo(obj), lfile->vm);
 		drm_gem_object_put(obj);
-		if (IS_ERR(map))
-			return PTR_ERR(map);
+		if (!map)
+			return -ENOENT;
 		job->map[i] = map;
 		job->region_va[i] = map->node.start + r.offset;
 		if (i == 0)
@@ -298,8 +319,15 @@ static void lumen_out_syncs_signal(struct lumen_out_sync *out, u32 count,
 
 static void lumen_job_release(struct lumen_job *job)
 {
+	struct lumen_device *ldev = job->ldev;
 	int i;
 
+	if (job->active)
+		lumen_vm_idle(job->lfile->vm);
+	if (job->powered) {
+		pm_runtime_mark_last_busy(ldev->drm.dev);
+		pm_runtime_put_autosuspend(ldev->drm.dev);
+	}
 	for (i = 0; i < LUMEN_MAX_REGIONS; i++)
 		if (job->map[i])
 			lumen_mapping_put(job->map[i]);
@@ -356,8 +384,10 @@ int lumen_submit(struct drm_file *file, const struct drm_lumen_submit *args,
 	if (args->priority == DRM_LUMEN_PRIORITY_HIGH &&
 	    !capable(CAP_SYS_NICE))
 		return -EACCES;
+	if (READ_ONCE(lfile->ldev->wedged))
+		return -EIO;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
 	if (!job)
 		return -ENOMEM;
 	job->ldev = lfile->ldev;
@@ -371,6 +401,11 @@ int lumen_submit(struct drm_file *file, const struct drm_lumen_submit *args,
 		ret = -ENOMEM;
 		goto err_release;
 	}
+	/* Here, not in run_job(): resuming may sleep and allocate. */
+	ret = pm_runtime_resume_and_get(job->ldev->drm.dev);
+	if (ret)
+		goto err_release;
+	job->powered = true;
 
 	job->prog = lumen_program_get(lfile, args->program);
 	if (!job->prog) {
@@ -464,67 +499,76 @@ static void lumen_job_hooks_arm(struct lumen_device *ldev)
 		lumen_write(ldev, LUMEN_REG_DBG_FAULT_NEXT, 1);
 }
 
-static struct dma_fence *lumen_job_run(struct drm_sched_job *sched_job)
+/* Put @job on the ring at the tail; the caller rings the doorbell. */
+static void lumen_job_ring(struct lumen_device *ldev, struct lumen_job *job)
 {
-	struct lumen_job *job = to_lumen_job(sched_job);
+	lockdep_assert_held(&ldev->hw_lock);
+	job->ring_slot = ldev->ring_tail % LUMEN_RING_ENTRIES;
+	lumen_job_describe(job, job->ctx);
+	list_add_tail(&job->link, &ldev->running);
+	ldev->ring_tail++;
+}
+
+static void lumen_job_doorbell(struct lumen_device *ldev)
+{
+	lockdep_assert_held(&ldev->hw_lock);
+	/* Descriptors and status records reach memory before the doorbell. */
+	wmb();
+	lumen_write(ldev, LUMEN_REG_RING_TAIL, ldev->ring_tail);
+}
+
+static struct dma_fence *lumen_job_start(struct lumen_job *job)
+{
 	struct lumen_device *ldev = job->ldev;
 	struct lumen_hw_fence *fence;
 	unsigned long flags;
-	int ctx, ret;
+	int ctx;
 
-	if (job->hung) {
-		/* The reset after its timeout: report it, do not run it again. */
-		fence = kzalloc(sizeof(*fence), GFP_NOWAIT);
-		if (!fence)
-			return ERR_PTR(-ETIMEDOUT);
-		dma_fence_init(&fence->base, &lumen_fence_ops, &lumen_fence_lock,
-			       ldev->fence_context, 0);
-		dma_fence_set_error(&fence->base, -ETIMEDOUT);
-		dma_fence_signal(&fence->base);
-		return &fence->base;
-	}
-	if (unlikely(sched_job->s_fence->finished.error))
-		return NULL;
-
-	if (!job->powered) {
-		ret = pm_runtime_resume_and_get(ldev->drm.dev);
-		if (ret)
-			return ERR_PTR(ret);
-		job->powered = true;
-	}
+	/* Queued before the device wedged: it would never complete. */
+	if (READ_ONCE(ldev->wedged))
+		return ERR_PTR(-ECANCELED);
+	/* A job runs once: only jobs never fetched go back on the ring. */
+	fence = job->prealloc;
+	if (WARN_ON(!fence))
+		return ERR_PTR(-EINVAL);
 	ctx = lumen_vm_activate(job->lfile->vm);
 	if (ctx < 0)
 		return ERR_PTR(ctx);
-	if (job->active)
-		lumen_vm_idle(job->lfile->vm);	/* a rerun counts once */
 	job->active = true;
-
-	fence = job->prealloc;
+	job->ctx = ctx;
 	job->prealloc = NULL;
-	if (!fence) {
-		fence = kzalloc(sizeof(*fence), GFP_NOWAIT);
-		if (!fence)
-			return ERR_PTR(-ENOMEM);
-	}
-	dma_fence_put(job->hw_fence);
 	job->hw_fence = &fence->base;
 
 	spin_lock_irqsave(&ldev->hw_lock, flags);
 	job->seqno = ++ldev->last_seqno;
-	job->ring_slot = ldev->ring_tail % LUMEN_RING_ENTRIES;
 	dma_fence_init(&fence->base, &lumen_fence_ops, &lumen_fence_lock,
 		       ldev->fence_context, job->seqno);
-	lumen_job_describe(job, ctx);
 	lumen_job_hooks_arm(ldev);
-	list_add_tail(&job->link, &ldev->running);
-	ldev->ring_tail++;
-	/* Descriptor and status record reach memory before the doorbell. */
-	wmb();
-	lumen_write(ldev, LUMEN_REG_RING_TAIL, ldev->ring_tail);
+	lumen_job_ring(ldev, job);
+	lumen_job_doorbell(ldev);
 	spin_unlock_irqrestore(&ldev->hw_lock, flags);
 
 	trace_lumen_job_run(ldev, job->id, job->seqno, ctx);
 	return dma_fence_get(&fence->base);
+}
+
+static struct dma_fence *lumen_job_run(struct drm_sched_job *sched_job)
+{
+	struct lumen_job *job = to_lumen_job(sched_job);
+	struct dma_fence *fence;
+	bool cookie;
+	int idx;
+
+	if (unlikely(sched_job->s_fence->finished.error))
+		return NULL;
+	/* The ring and the registers are gone once the device is unplugged. */
+	if (!drm_dev_enter(&job->ldev->drm, &idx))
+		return ERR_PTR(-ENODEV);
+	cookie = dma_fence_begin_signalling();
+	fence = lumen_job_start(job);
+	dma_fence_end_signalling(cookie);
+	drm_dev_exit(idx);
+	return fence;
 }
 
 static void lumen_job_record_fault(struct lumen_job *job, const u8 *rec)
@@ -593,41 +637,153 @@ void lumen_job_ring_error(struct lumen_device *ldev)
 	drm_sched_fault(&ldev->sched);
 }
 
-/* Take every job off the device after a reset; @bad is marked as hung. */
-static void lumen_job_drain(struct lumen_device *ldev, struct lumen_job *bad)
+/*
+ * After a successful reset: the first job on the device may have run in
+ * part and fails; the ones behind it were never fetched and go back on
+ * the ring, with their fences, to run once.
+ */
+static void lumen_job_requeue(struct lumen_device *ldev, struct lumen_job *bad)
 {
 	struct lumen_job *job, *tmp;
 	unsigned long flags;
+	LIST_HEAD(queued);
+	bool first = true;
 
+	spin_lock_irqsave(&ldev->hw_lock, flags);
+	list_splice_init(&ldev->running, &queued);
+	list_for_each_entry_safe(job, tmp, &queued, link) {
+		list_del_init(&job->link);
+		if (first || job == bad) {
+			first = false;
+			dma_fence_set_error(job->hw_fence, job == bad ?
+					    -ETIMEDOUT : -ECANCELED);
+			dma_fence_signal(job->hw_fence);
+			continue;
+		}
+		lumen_job_ring(ldev, job);
+	}
+	if (!list_empty(&ldev->running))
+		lumen_job_doorbell(ldev);
+	spin_unlock_irqrestore(&ldev->hw_lock, flags);
+}
+
+/**
+ * lumen_job_abandon() - fail every job on a device that is wedged or gone.
+ * @ldev: the device.
+ * @bad: the job that timed out, or NULL.
+ * @err: the others' error.
+ *
+ * Their fences signal, as fences must; their memory stays allocated until
+ * the device is known to have stopped (lumen_jobs_release_kept()).
+ */
+void lumen_job_abandon(struct lumen_device *ldev, struct lumen_job *bad,
+		       int err)
+{
+	struct lumen_job *job, *tmp;
+	unsigned long flags;
+	bool stopped;
+
+	scoped_guard(spinlock_irqsave, &ldev->kept_lock)
+		stopped = ldev->stopped;
 	spin_lock_irqsave(&ldev->hw_lock, flags);
 	list_for_each_entry_safe(job, tmp, &ldev->running, link) {
 		list_del_init(&job->link);
-		dma_fence_set_error(job->hw_fence,
-				    job == bad ? -ETIMEDOUT : -ECANCELED);
+		job->kept = !stopped;
+		dma_fence_set_error(job->hw_fence, job == bad ? -ETIMEDOUT : err);
 		dma_fence_signal(job->hw_fence);
 	}
-	ldev->ring_tail = 0;
 	spin_unlock_irqrestore(&ldev->hw_lock, flags);
-	bad->hung = true;
+}
+
+/*
+ * drm_sched_stop() unhooked the device fences of the jobs still pending;
+ * hook them again so that drm_sched_start() completes each job with its
+ * own fence's outcome, or waits for it when the job is back on the ring.
+ */
+static void lumen_job_restore_parents(struct lumen_device *ldev)
+{
+	struct drm_sched_job *s_job;
+
+	/* The scheduler is stopped: nothing else walks its list. */
+	list_for_each_entry(s_job, &ldev->sched.pending_list, list) {
+		struct lumen_job *job = to_lumen_job(s_job);
+
+		if (!s_job->s_fence->parent && job->hw_fence)
+			s_job->s_fence->parent = dma_fence_get(job->hw_fence);
+	}
+}
+
+static int lumen_job_recover(struct lumen_device *ldev, struct lumen_job *bad)
+{
+	int ret;
+
+	if (READ_ONCE(ldev->wedged))
+		return -EIO;
+	drm_warn(&ldev->drm, "job %llu (seqno %llu) timed out, resetting\n",
+		 bad->id, bad->seqno);
+	ret = lumen_device_reset(ldev, atomic_xchg(&ldev->hooks.fail_reset, 0));
+	if (ret) {
+		atomic_inc(&ldev->failed_resets);
+		WRITE_ONCE(ldev->wedged, true);
+		drm_err(&ldev->drm,
+			"reset failed (%d): device wedged, new jobs are refused and the memory of its jobs is kept; unbind and bind the driver to recover\n",
+			ret);
+		return ret;
+	}
+	lumen_job_requeue(ldev, bad);
+	return 0;
 }
 
 static enum drm_gpu_sched_stat lumen_job_timedout(struct drm_sched_job *sched_job)
 {
 	struct lumen_job *bad = to_lumen_job(sched_job);
 	struct lumen_device *ldev = bad->ldev;
+	int ret = -ENODEV, idx;
+	bool cookie;
 
-	drm_warn(&ldev->drm, "job %llu (seqno %llu) timed out, resetting\n",
-		 bad->id, bad->seqno);
+	cookie = dma_fence_begin_signalling();
 	drm_sched_stop(&ldev->sched, sched_job);
-	lumen_job_drain(ldev, bad);
-	if (atomic_xchg(&ldev->hooks.fail_reset, 0))
-		lumen_write(ldev, LUMEN_REG_DBG_FAIL_RESET, 1);
-	if (lumen_device_reset(ldev))
-		drm_err(&ldev->drm, "reset failed; jobs will time out\n");
-	/* The hung job is reported, the others run again in order. */
-	drm_sched_resubmit_jobs(&ldev->sched);
+	if (drm_dev_enter(&ldev->drm, &idx)) {
+		ret = lumen_job_recover(ldev, bad);
+		drm_dev_exit(idx);
+	}
+	if (ret)
+		lumen_job_abandon(ldev, bad, ret == -ENODEV ? -ENODEV : -ECANCELED);
+	lumen_job_restore_parents(ldev);
 	drm_sched_start(&ldev->sched);
-	return DRM_GPU_SCHED_STAT_NOMINAL;
+	dma_fence_end_signalling(cookie);
+	return ret ? DRM_GPU_SCHED_STAT_ENODEV : DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+/* Keep @job if the device may still use its memory. */
+static bool lumen_job_keep(struct lumen_job *job)
+{
+	struct lumen_device *ldev = job->ldev;
+	unsigned long flags;
+	bool keep;
+
+	if (!job->kept)
+		return false;
+	spin_lock_irqsave(&ldev->kept_lock, flags);
+	keep = !ldev->stopped;
+	if (keep) {
+		list_add_tail(&job->link, &ldev->kept);
+		ldev->kept_count++;
+	}
+	spin_unlock_irqrestore(&ldev->kept_lock, flags);
+	return keep;
+}
+
+static void lumen_job_release_work(struct work_struct *work)
+{
+	struct lumen_device *ldev = container_of(work, struct lumen_device,
+						 release_work);
+	struct llist_node *jobs = llist_del_all(&ldev->release_list);
+	struct lumen_job *job, *tmp;
+
+	llist_for_each_entry_safe(job, tmp, jobs, release_node)
+		if (!lumen_job_keep(job))
+			lumen_job_release(job);
 }
 
 static void lumen_job_free(struct drm_sched_job *sched_job)
@@ -636,13 +792,48 @@ static void lumen_job_free(struct drm_sched_job *sched_job)
 	struct lumen_device *ldev = job->ldev;
 
 	drm_sched_job_cleanup(sched_job);
-	if (job->active)
-		lumen_vm_idle(job->lfile->vm);
-	if (job->powered) {
-		pm_runtime_mark_last_busy(ldev->drm.dev);
-		pm_runtime_put_autosuspend(ldev->drm.dev);
+	/* Unmapping takes locks that allocate: not on the scheduler's queue. */
+	llist_add(&job->release_node, &ldev->release_list);
+	queue_work(system_unbound_wq, &ldev->release_work);
+}
+
+/**
+ * lumen_jobs_release_kept() - the device has stopped for good: free the
+ * jobs kept for it.
+ * @ldev: the device.
+ */
+void lumen_jobs_release_kept(struct lumen_device *ldev)
+{
+	struct lumen_job *job, *tmp;
+	LIST_HEAD(kept);
+
+	scoped_guard(spinlock_irqsave, &ldev->kept_lock) {
+		ldev->stopped = true;
+		list_splice_init(&ldev->kept, &kept);
+		ldev->kept_count = 0;
 	}
-	lumen_job_release(job);
+	list_for_each_entry_safe(job, tmp, &kept, link) {
+		list_del_init(&job->link);
+		lumen_job_release(job);
+	}
+}
+
+/**
+ * lumen_jobs_kept() - jobs whose memory is kept for a device that may
+ * still use it.
+ * @ldev: the device.
+ *
+ * Return: their number.
+ */
+u32 lumen_jobs_kept(struct lumen_device *ldev)
+{
+	unsigned long flags;
+	u32 n;
+
+	spin_lock_irqsave(&ldev->kept_lock, flags);
+	n = ldev->kept_count;
+	spin_unlock_irqrestore(&ldev->kept_lock, flags);
+	return n;
 }
 
 static const struct drm_sched_backend_ops lumen_sched_ops = {
@@ -671,13 +862,35 @@ int lumen_sched_init(struct lumen_device *ldev)
 	BUILD_BUG_ON(LUMEN_JOBS_IN_FLIGHT >= LUMEN_MMU_CONTEXTS);
 	BUILD_BUG_ON(LUMEN_JOBS_IN_FLIGHT >= LUMEN_RING_ENTRIES);
 	ldev->fence_context = dma_fence_context_alloc(1);
+	spin_lock_init(&ldev->kept_lock);
+	INIT_LIST_HEAD(&ldev->kept);
+	init_llist_head(&ldev->release_list);
+	INIT_WORK(&ldev->release_work, lumen_job_release_work);
 	return drm_sched_init(&ldev->sched, &args);
 }
 
-/** lumen_sched_fini() - stop the scheduler. */
+/**
+ * lumen_sched_fini() - stop the scheduler and free what its jobs held.
+ * @ldev: the device; every file is closed, so no entity is left, and
+ *	every job's device fence has signalled.
+ */
 void lumen_sched_fini(struct lumen_device *ldev)
 {
+	struct drm_sched_job *s_job, *tmp;
+
 	drm_sched_fini(&ldev->sched);
+	/* 6.12's drm_sched_fini() leaves finished jobs it had not freed yet. */
+	list_for_each_entry_safe(s_job, tmp, &ldev->sched.pending_list, list) {
+		list_del_init(&s_job->list);
+		lumen_job_free(s_job);
+	}
+	flush_work(&ldev->release_work);
+	scoped_guard(spinlock_irqsave, &ldev->kept_lock) {
+		if (ldev->kept_count)
+			drm_err(&ldev->drm,
+				"%u jobs' memory left allocated: the device never confirmed it stopped\n",
+				ldev->kept_count);
+	}
 }
 
 static u32 lumen_job_wait_status(int err)
@@ -731,6 +944,13 @@ int lumen_ioctl_job_wait(struct drm_device *drm, void *data,
 		goto out;
 	}
 	args->status = lumen_job_wait_status(lumen_job_status(done));
+	/*
+	 * The record may have been recycled by later jobs during the wait:
+	 * then the fault details are unknown (0), never the caller's input.
+	 */
+	args->fault_code = 0;
+	args->fault_op = 0;
+	args->fault_offset = 0;
 	spin_lock_irqsave(&lfile->history_lock, flags);
 	if (rec->id == args->job_id) {
 		args->fault_code = rec->fault_code;

@@ -13,6 +13,7 @@ struct drm_file;
 struct drm_lumen_submit;
 struct lumen_device;
 struct lumen_file;
+struct lumen_job;
 
 /**
  * lumen_seqno_passed() - has the device completed @seqno?
@@ -37,6 +38,10 @@ int lumen_sched_init(struct lumen_device *ldev);
 void lumen_sched_fini(struct lumen_device *ldev);
 void lumen_job_irq_done(struct lumen_device *ldev);
 void lumen_job_ring_error(struct lumen_device *ldev);
+void lumen_job_abandon(struct lumen_device *ldev, struct lumen_job *bad,
+		       int err);
+void lumen_jobs_release_kept(struct lumen_device *ldev);
+u32 lumen_jobs_kept(struct lumen_device *ldev);
 
 int lumen_ioctl_submit(struct drm_device *drm, void *data,
 		       struct drm_file *file);

@@ -10,6 +10,7 @@
 
 #include <linux/export.h>
 #include <linux/iosys-map.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -22,6 +23,11 @@
 #include "lumen_drv.h"
 #include "lumen_gem.h"
 #include "lumen_program.h"
+
+static unsigned int lumen_file_programs = 1024;
+module_param_named(file_programs, lumen_file_programs, uint, 0644);
+MODULE_PARM_DESC(file_programs,
+		 "program handles one open file may hold (default 1024)");
 
 static void lumen_program_release(struct kref *ref)
 {
@@ -140,7 +146,7 @@ int lumen_ioctl_program_create(struct drm_device *drm, void *data,
 	if (!args->size || args->size > LUMEN_MAX_PROGRAM_SIZE)
 		return -EINVAL;
 
-	prog = kzalloc(sizeof(*prog), GFP_KERNEL);
+	prog = kzalloc(sizeof(*prog), GFP_KERNEL_ACCOUNT);
 	if (!prog)
 		return -ENOMEM;
 	kref_init(&prog->ref);
@@ -179,11 +185,13 @@ int lumen_ioctl_program_create(struct drm_device *drm, void *data,
 	}
 	atomic_inc(&ldev->objects.programs);
 
-	ret = xa_alloc(&lfile->programs, &handle, prog, xa_limit_32b,
-		       GFP_KERNEL);
+	ret = xa_alloc(&lfile->programs, &handle, prog,
+		       XA_LIMIT(1, max(READ_ONCE(lumen_file_programs), 1U)),
+		       GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		lumen_program_put(prog);
-		return ret;
+		/* -EBUSY from a full range: this file holds its share. */
+		return ret == -EBUSY ? -EDQUOT : ret;
 	}
 	args->handle = handle;
 	return 0;

@@ -8,13 +8,20 @@
  *
  * The request lives from issue to CQE in a small allocation hung off the
  * command's pdu. Completion runs from the job fence's callback (interrupt
- * context) via io_uring task work; cancellation (ring exit, or
- * IORING_ASYNC_CANCEL) races with it through dma_fence_remove_callback():
- * whoever removes or runs the callback owns the CQE.
+ * context) via io_uring task work; cancellation (ring or task exit: 6.12's
+ * IORING_OP_ASYNC_CANCEL never reaches a uring_cmd) races with it through
+ * dma_fence_remove_callback(): whoever removes or runs the callback owns
+ * the CQE.
+ *
+ * The command is cancelable from io_uring_cmd_mark_cancelable() on, which
+ * for a submission from io-wq (IOSQE_ASYNC) is before the callback is
+ * armed: the callback's node starts out empty, so such a cancel finds
+ * nothing to remove and leaves the CQE to the callback.
  */
 
 #include <linux/dma-fence.h>
 #include <linux/io_uring/cmd.h>
+#include <linux/export.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
@@ -24,19 +31,7 @@
 #include "lumen_job.h"
 #include "lumen_uring.h"
 
-/**
- * struct lumen_uring_req - an io_uring submission waiting for its job.
- * @cmd: the io_uring command.
- * @done: the job's finished fence (referenced).
- * @cb: on @done.
- * @job_id: reported in big_cqe[0] of a 32-byte CQE.
- */
-struct lumen_uring_req {
-	struct io_uring_cmd *cmd;
-	struct dma_fence *done;
-	struct dma_fence_cb cb;
-	u64 job_id;
-};
+#include <kunit/visibility.h>
 
 struct lumen_uring_pdu {
 	struct lumen_uring_req *req;
@@ -74,13 +69,44 @@ static void lumen_uring_fence_done(struct dma_fence *fence,
 	io_uring_cmd_complete_in_task(req->cmd, lumen_uring_task_done);
 }
 
+/**
+ * lumen_uring_req_alloc() - a request whose callback is not armed yet.
+ * @cmd: its command.
+ *
+ * Return: the request, or NULL.
+ */
+VISIBLE_IF_KUNIT struct lumen_uring_req *lumen_uring_req_alloc(struct io_uring_cmd *cmd)
+{
+	struct lumen_uring_req *req = kzalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return NULL;
+	req->cmd = cmd;
+	/* A cancel before dma_fence_add_callback() must find nothing to remove. */
+	INIT_LIST_HEAD(&req->cb.node);
+	return req;
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_uring_req_alloc);
+
+/**
+ * lumen_uring_req_cancel() - end the wait of @req if its callback is armed.
+ * @req: the request.
+ *
+ * Return: true when the caller now owns the CQE.
+ */
+VISIBLE_IF_KUNIT bool lumen_uring_req_cancel(struct lumen_uring_req *req)
+{
+	return req->done && dma_fence_remove_callback(req->done, &req->cb);
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_uring_req_cancel);
+
 static int lumen_uring_cancel(struct io_uring_cmd *cmd,
 			      unsigned int issue_flags)
 {
 	struct lumen_uring_req *req = *lumen_uring_slot(cmd);
 
 	/* The job itself keeps running; only the wait for it ends. */
-	if (dma_fence_remove_callback(req->done, &req->cb))
+	if (lumen_uring_req_cancel(req))
 		lumen_uring_complete(cmd, -ECANCELED, issue_flags);
 	return 0;
 }
@@ -103,10 +129,9 @@ static int lumen_uring_submit(struct io_uring_cmd *cmd,
 	if (args.job_id)
 		return -EINVAL;
 
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	req = lumen_uring_req_alloc(cmd);
 	if (!req)
 		return -ENOMEM;
-	req->cmd = cmd;
 	/* drm_ioctl() refuses an unplugged device; this path must too. */
 	if (!drm_dev_enter(file->minor->dev, &idx)) {
 		kfree(req);

@@ -7,8 +7,11 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
+
+#include <drm/drm_drv.h>
 
 #include "lumen_drv.h"
 #include "lumen_gem.h"
@@ -19,7 +22,7 @@ static u64 *lumen_vm_table_alloc(struct lumen_pt *pt, dma_addr_t *dma)
 	struct lumen_vm *vm = pt->priv;
 
 	return dma_alloc_coherent(vm->ldev->drm.dev, LUMEN_PT_PAGE_4K, dma,
-				  GFP_KERNEL);
+				  GFP_KERNEL | __GFP_ACCOUNT);
 }
 
 static void lumen_vm_table_free(struct lumen_pt *pt, u64 *table,
@@ -46,7 +49,7 @@ struct lumen_vm *lumen_vm_create(struct lumen_device *ldev)
 	struct lumen_vm *vm;
 	int ret;
 
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&vm->ref);
@@ -61,22 +64,73 @@ struct lumen_vm *lumen_vm_create(struct lumen_device *ldev)
 		return ERR_PTR(ret);
 	}
 	atomic_inc(&ldev->objects.vms);
+	scoped_guard(mutex, &ldev->live_lock)
+		list_add_tail(&vm->live_link, &ldev->live_vms);
 	return vm;
+}
+
+/**
+ * lumen_vms_unplug() - free every address space's page tables.
+ * @ldev: the device, unplugged and known to be off: nothing walks them.
+ *
+ * Open files keep their address spaces, but the DMA memory of the page
+ * tables belongs to the device and goes with it.
+ */
+void lumen_vms_unplug(struct lumen_device *ldev)
+{
+	struct lumen_vm *vm;
+
+	guard(mutex)(&ldev->live_lock);
+	list_for_each_entry(vm, &ldev->live_vms, live_link) {
+		guard(mutex)(&vm->lock);
+		vm->unplugged = true;
+		lumen_pt_fini(&vm->pt);
+	}
+}
+
+/*
+ * Register access for MMU maintenance: only while the device is bound and
+ * powered. A device that is off, or suspending, reloads every context slot
+ * when it comes back (lumen_vm_restore(), also after a failed suspend),
+ * which is all a skipped write would have done. Powered but idle counts
+ * as powered: pm_runtime_get_if_in_use() would skip the invalidation of a
+ * device whose translation cache still holds freed pages.
+ */
+static bool lumen_vm_hw_enter(struct lumen_device *ldev, int *idx)
+{
+	if (!drm_dev_enter(&ldev->drm, idx))
+		return false;
+	if (pm_runtime_get_if_active(ldev->drm.dev) > 0)
+		return true;
+	drm_dev_exit(*idx);
+	return false;
+}
+
+static void lumen_vm_hw_exit(struct lumen_device *ldev, int idx)
+{
+	pm_runtime_put_autosuspend(ldev->drm.dev);
+	drm_dev_exit(idx);
 }
 
 static void lumen_vm_release(struct kref *ref)
 {
 	struct lumen_vm *vm = container_of(ref, struct lumen_vm, ref);
 	struct lumen_device *ldev = vm->ldev;
+	int idx;
 
 	scoped_guard(mutex, &ldev->ctx_lock) {
 		if (vm->ctx >= 0) {
-			lumen_write64(ldev, LUMEN_REG_CTX_ROOT(vm->ctx), 0);
-			lumen_write(ldev, LUMEN_REG_MMU_INVALIDATE,
-				    LUMEN_INVALIDATE_CONTEXT(vm->ctx));
+			if (lumen_vm_hw_enter(ldev, &idx)) {
+				lumen_write64(ldev, LUMEN_REG_CTX_ROOT(vm->ctx), 0);
+				lumen_write(ldev, LUMEN_REG_MMU_INVALIDATE,
+					    LUMEN_INVALIDATE_CONTEXT(vm->ctx));
+				lumen_vm_hw_exit(ldev, idx);
+			}
 			ldev->ctx_owner[vm->ctx] = NULL;
 		}
 	}
+	scoped_guard(mutex, &ldev->live_lock)
+		list_del(&vm->live_link);
 	lumen_pt_fini(&vm->pt);
 	drm_mm_takedown(&vm->mm);
 	mutex_destroy(&vm->lock);
@@ -99,11 +153,14 @@ void lumen_vm_put(struct lumen_vm *vm)
 void lumen_vm_flush(struct lumen_vm *vm)
 {
 	struct lumen_device *ldev = vm->ldev;
+	int idx;
 
 	guard(mutex)(&ldev->ctx_lock);
-	if (vm->ctx >= 0)
+	if (vm->ctx >= 0 && lumen_vm_hw_enter(ldev, &idx)) {
 		lumen_write(ldev, LUMEN_REG_MMU_INVALIDATE,
 			    LUMEN_INVALIDATE_CONTEXT(vm->ctx));
+		lumen_vm_hw_exit(ldev, idx);
+	}
 }
 
 static void lumen_ctx_load(struct lumen_device *ldev, int ctx,

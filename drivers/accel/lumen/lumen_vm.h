@@ -15,5 +15,6 @@ void lumen_vm_flush(struct lumen_vm *vm);
 int lumen_vm_activate(struct lumen_vm *vm);
 void lumen_vm_idle(struct lumen_vm *vm);
 void lumen_vm_restore(struct lumen_device *ldev);
+void lumen_vms_unplug(struct lumen_device *ldev);
 
 #endif /* __LUMEN_VM_H__ */

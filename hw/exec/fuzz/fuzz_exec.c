@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec_internal.h"
 #include "lumen_exec.h"
 #include "lumen_ops.h"
 
@@ -106,8 +107,11 @@ static double cost(const struct lumen_op *op)
 	return c;
 }
 
-/* scalar and AVX2 kernels, one and two threads */
-static struct lumen_exec *ex[4];
+/*
+ * each kernel level (scalar, AVX2, AVX-512 where the CPU has them: else
+ * the best it has), one and two threads; small loops shared out too
+ */
+static struct lumen_exec *ex[8];
 /* with LUMEN_FUZZ_STATS set: how many inputs became valid programs, and ran */
 static unsigned long n_inputs, n_valid, n_ran, n_faulted;
 
@@ -119,16 +123,19 @@ static void print_stats(void)
 
 static void make_executors(void)
 {
-	for (int i = 0; i < 4; i++) {
-		if (i < 2)
-			setenv("LUMEN_EXEC_SCALAR", "1", 1);
-		else
-			unsetenv("LUMEN_EXEC_SCALAR");
+	static const char *const levels[4] = { "scalar", "avx2", "avx512", "avx512" };
+
+	unsetenv(LUMEN_EXEC_SCALAR_ENV);
+	for (int i = 0; i < 8; i++) {
+		setenv(LUMEN_EXEC_KERNELS_ENV,
+		       lumen_kernels_named(levels[i / 2]) ? levels[i / 2] : "scalar", 1);
 		ex[i] = lumen_exec_create(1 + (i & 1));
 		if (!ex[i])
 			abort();
+		if (i & 1)
+			lumen_pool_set_serial_bytes(ex[i]->pool, 0);
 	}
-	unsetenv("LUMEN_EXEC_SCALAR");
+	unsetenv(LUMEN_EXEC_KERNELS_ENV);
 	if (getenv("LUMEN_FUZZ_STATS"))
 		atexit(print_stats);
 }
@@ -270,7 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	n_ran++;
-	if (lumen_exec_run_validated(ex[take(&s, 1) & 3], buf, &v, regs, LUMEN_MAX_REGIONS, &f))
+	if (lumen_exec_run_validated(ex[take(&s, 1) & 7], buf, &v, regs, LUMEN_MAX_REGIONS, &f))
 		n_faulted++;
 	for (uint32_t r = 0; r < nreg; r++)
 		free(owned[r]);

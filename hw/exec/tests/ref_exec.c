@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec_internal.h"
 #include "lumen_test.h"
 
 static uint64_t rng_state = 1;
@@ -86,13 +87,31 @@ float *reg_f32(struct regions *r, unsigned int slot, uint64_t offset)
 	return (float *)(r->mem[slot] + offset);
 }
 
+const char *kernel_level_name(int level)
+{
+	static const char *const names[KL_COUNT] = { "best", "scalar", "avx2", "avx512" };
+
+	return level >= 0 && level < KL_COUNT ? names[level] : "?";
+}
+
+int kernel_level_available(int level)
+{
+	return level == KL_BEST || lumen_kernels_named(kernel_level_name(level)) != NULL;
+}
+
 struct lumen_exec *exec_new(unsigned int threads, int scalar)
 {
-	if (scalar)
-		setenv("LUMEN_EXEC_SCALAR", "1", 1);
+	unsetenv(LUMEN_EXEC_SCALAR_ENV);
+	if (scalar == KL_BEST)
+		unsetenv(LUMEN_EXEC_KERNELS_ENV);
 	else
-		unsetenv("LUMEN_EXEC_SCALAR");
-	return lumen_exec_create(threads);
+		setenv(LUMEN_EXEC_KERNELS_ENV, kernel_level_name(scalar), 1);
+	struct lumen_exec *ex = lumen_exec_create(threads);
+
+	/* the tests' small ops share out their items as large ones do */
+	if (ex)
+		lumen_pool_set_serial_bytes(ex->pool, 0);
+	return ex;
 }
 
 int run_with(struct lumen_exec *ex, struct prog_builder *pb, struct regions *r,

@@ -39,7 +39,18 @@ void reg_bind(const struct regions *r, struct lumen_region *out);
 float *reg_f32(struct regions *r, unsigned int slot, uint64_t offset);
 
 /* ---- running ---- */
-/* an executor with the SIMD kernels or forced scalar ones */
+/*
+ * The kernel level an executor runs, the "scalar" argument of exec_new()
+ * and run_prog(): the best the CPU has (0), the portable kernels (1), or a
+ * named level (KL_AVX2, KL_AVX512), so each path is tested on a machine
+ * that has a faster one.
+ */
+enum { KL_BEST, KL_SCALAR, KL_AVX2, KL_AVX512, KL_COUNT };
+/* the kernel table name of a level ("best" for KL_BEST) */
+const char *kernel_level_name(int level);
+/* whether this CPU runs that level */
+int kernel_level_available(int level);
+/* an executor with the kernels of that level */
 struct lumen_exec *exec_new(unsigned int threads, int scalar);
 /* validate and run pb over r; the fault is returned */
 int run_prog(struct prog_builder *pb, struct regions *r, unsigned int threads,

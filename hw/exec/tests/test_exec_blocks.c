@@ -204,11 +204,10 @@ TEST(q8_k_activations_simd_scalar_reference_identical)
 
 TEST(kernel_tables_cover_every_weight_dtype)
 {
-	const struct lumen_kernels *ks[2] = { &lumen_kernels_scalar, lumen_kernels_avx2() };
+	const struct lumen_kernels *ks[LUMEN_KERNEL_LEVELS];
+	size_t n_ks = lumen_kernels_available(ks, LUMEN_KERNEL_LEVELS);
 
-	for (int i = 0; i < 2; i++) {
-		if (!ks[i])
-			continue;
+	for (size_t i = 0; i < n_ks; i++) {
 		for (size_t t = 0; t < N_BLK_TYPES; t++)
 			CHECK_MSG(ks[i]->dot_blk[blk_types[t]], "%s: no %s kernel", ks[i]->name,
 				  lumen_isa_dtype_name(blk_types[t]));
@@ -252,7 +251,7 @@ TEST(matmul_simd_and_scalar_agree_new_types)
 			else
 				lumen_kernels_scalar.quantize_act(x + r * k, qs + r * k, xd[r],
 								  sums[r], nb);
-			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r] };
+			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
 		}
 		lumen_kernels_scalar.dot_blk[dt](w, rows, 4, nb, s);
 		avx->dot_blk[dt](w, rows, 4, nb, a);
@@ -272,7 +271,8 @@ TEST(matmul_simd_and_scalar_agree_new_types)
  */
 TEST(dot_blk_four_rows_equal_one_row_bit_identical)
 {
-	const struct lumen_kernels *ks[2] = { &lumen_kernels_scalar, lumen_kernels_avx2() };
+	const struct lumen_kernels *ks[LUMEN_KERNEL_LEVELS];
+	size_t n_ks = lumen_kernels_available(ks, LUMEN_KERNEL_LEVELS);
 	const size_t k = 768;
 	float *x = malloc(sizeof(float) * k * 4), *wf = malloc(sizeof(float) * k);
 	uint8_t *w = malloc(k * 2);
@@ -283,9 +283,7 @@ TEST(dot_blk_four_rows_equal_one_row_bit_identical)
 	rng_seed(91);
 	rng_fill(x, k * 4, -1, 1);
 	rng_fill(wf, k, -1, 1);
-	for (int i = 0; i < 2; i++) {
-		if (!ks[i])
-			continue;
+	for (size_t i = 0; i < n_ks; i++) {
 		for (size_t t = 0; t < N_BLK_TYPES; t++) {
 			uint32_t dt = blk_types[t];
 			size_t nb = k / lumen_type_block(dt);
@@ -298,7 +296,7 @@ TEST(dot_blk_four_rows_equal_one_row_bit_identical)
 					ks[i]->quantize_act_k(x + r * k, qs + r * k, xd[r], bsums[r], nb);
 				else
 					ks[i]->quantize_act(x + r * k, qs + r * k, xd[r], sums[r], nb);
-				rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r] };
+				rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
 			}
 			ks[i]->dot_blk[dt](w, rows, 4, nb, four);
 			for (int r = 0; r < 4; r++)
@@ -316,6 +314,128 @@ TEST(dot_blk_four_rows_equal_one_row_bit_identical)
 		for (int r = 0; r < 4; r++)
 			ks[i]->dot_bf16(wb, &xr[r], 1, k - 3, &one[r]);
 		CHECK(memcmp(four, one, sizeof(four)) == 0);
+	}
+	free(x);
+	free(wf);
+	free(w);
+	free(qs);
+}
+
+/* LUMEN_EXEC_KERNELS picks a level; one this CPU lacks falls back to the best */
+TEST(kernel_level_env_picks_each_available_table)
+{
+	const struct lumen_kernels *ks[LUMEN_KERNEL_LEVELS];
+	size_t n_ks = lumen_kernels_available(ks, LUMEN_KERNEL_LEVELS);
+
+	REQUIRE(n_ks >= 1);
+	CHECK(ks[0] == &lumen_kernels_scalar);
+	unsetenv(LUMEN_EXEC_SCALAR_ENV);
+	for (size_t i = 0; i < n_ks; i++) {
+		setenv(LUMEN_EXEC_KERNELS_ENV, ks[i]->name, 1);
+		CHECK_MSG(lumen_kernels_pick() == ks[i], "%s", ks[i]->name);
+		CHECK(lumen_kernels_named(ks[i]->name) == ks[i]);
+	}
+	setenv(LUMEN_EXEC_KERNELS_ENV, "avx9000", 1);
+	CHECK(lumen_kernels_pick() == ks[n_ks - 1]);
+	CHECK(lumen_kernels_named("avx9000") == NULL);
+	setenv(LUMEN_EXEC_SCALAR_ENV, "1", 1);
+	CHECK(lumen_kernels_pick() == &lumen_kernels_scalar);
+	unsetenv(LUMEN_EXEC_SCALAR_ENV);
+	unsetenv(LUMEN_EXEC_KERNELS_ENV);
+	CHECK(lumen_kernels_pick() == ks[n_ks - 1]);
+}
+
+/*
+ * The AVX-512 Q4_0/Q8_0 kernels sum a row in one order whether it is a
+ * matvec (gemv) or one of four activation rows (dot): prefill == decode.
+ */
+TEST(avx512_q4_0_q8_0_matvec_equals_four_row_dot)
+{
+	const struct lumen_kernels *k = lumen_kernels_named("avx512");
+	const size_t kd = 32 * 11;	/* an odd block count */
+	static const uint32_t dts[] = { LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0 };
+	float x[4][32 * 11], wf[32 * 11], xd[4][11], xs[4][11];
+	int8_t qs[4][32 * 11];
+	int32_t bias[4][8 * 11];
+	uint8_t w[34 * 11];
+
+	if (!k)
+		SKIP("no AVX-512 VNNI on this CPU");
+	rng_seed(123);
+	rng_fill(&x[0][0], 4 * kd, -1, 1);
+	rng_fill(wf, kd, -1, 1);
+	for (size_t t = 0; t < 2; t++) {
+		struct lumen_qrow rows[4];
+		float four[4], one[4];
+
+		lumen_quantize_row(dts[t], wf, w, kd);
+		for (int r = 0; r < 4; r++) {
+			k->quantize_act(x[r], qs[r], xd[r], xs[r], 11);
+			REQUIRE(k->prep_q4_0);
+			k->prep_q4_0(qs[r], bias[r], 11);
+			rows[r] = (struct lumen_qrow){ qs[r], xd[r], xs[r], NULL, bias[r] };
+		}
+		if (dts[t] == LUMEN_DTYPE_Q4_0)
+			k->dot_q4_0(w, rows, 4, 11, four);
+		else
+			k->dot_q8_0(w, rows, 4, 11, four);
+		for (int r = 0; r < 4; r++) {
+			if (dts[t] == LUMEN_DTYPE_Q4_0)
+				k->gemv_q4_0(w, 0, 1, &rows[r], 11, &one[r]);
+			else
+				k->gemv_q8_0(w, 0, 1, &rows[r], 11, &one[r]);
+		}
+		CHECK_MSG(memcmp(four, one, sizeof(four)) == 0, "%s: %.9g vs %.9g",
+			  lumen_isa_dtype_name(dts[t]), four[0], one[0]);
+	}
+}
+
+/*
+ * The VNNI build of the other block types and the K-quants sums the same
+ * integers as the AVX2 one (vpdpbusd for maddubs + madd, vpdpwssd for
+ * madd + add) and does the same float arithmetic: bit for bit equal.
+ */
+TEST(avx512_block_kernels_equal_avx2_bit_for_bit)
+{
+	const struct lumen_kernels *v = lumen_kernels_named("avx512");
+	const struct lumen_kernels *a = lumen_kernels_named("avx2");
+	const size_t k = 768;
+	float *x = malloc(sizeof(float) * k * 4), *wf = malloc(sizeof(float) * k);
+	uint8_t *w = malloc(k * 2);
+	int8_t *qs = malloc(k * 4);
+	float xd[4][24], sums[4][24];
+	int16_t bsums[4][48];
+
+	if (!v || !a) {
+		free(x);
+		free(wf);
+		free(w);
+		free(qs);
+		SKIP("no AVX-512 VNNI on this CPU");
+	}
+	rng_seed(57);
+	rng_fill(x, k * 4, -1, 1);
+	rng_fill(wf, k, -1, 1);
+	for (size_t t = 0; t < N_BLK_TYPES; t++) {
+		uint32_t dt = blk_types[t];
+		size_t nb = k / lumen_type_block(dt);
+		struct lumen_qrow rows[4];
+		float fv[4], fa[4], ov, oa;
+
+		lumen_quantize_row(dt, wf, w, k);
+		for (int r = 0; r < 4; r++) {
+			if (ref_act_is_q8_k(dt))
+				v->quantize_act_k(x + r * k, qs + r * k, xd[r], bsums[r], nb);
+			else
+				v->quantize_act(x + r * k, qs + r * k, xd[r], sums[r], nb);
+			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
+		}
+		v->dot_blk[dt](w, rows, 4, nb, fv);
+		a->dot_blk[dt](w, rows, 4, nb, fa);
+		v->dot_blk[dt](w, rows, 1, nb, &ov);
+		a->dot_blk[dt](w, rows, 1, nb, &oa);
+		CHECK_MSG(memcmp(fv, fa, sizeof(fv)) == 0 && ov == oa, "%s: %.9g vs %.9g",
+			  lumen_isa_dtype_name(dt), fv[0], fa[0]);
 	}
 	free(x);
 	free(wf);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lumen_ops.h"
 #include "ref_exec.h"
 #include "lumen_test.h"
 
@@ -33,6 +34,9 @@ static int is_q(uint32_t dtype)
 
 static void check_matmul(const struct mm_case *tc)
 {
+	if (!kernel_level_available(tc->scalar))
+		SKIP("this CPU lacks that kernel level");
+
 	struct regions r = { 0 };
 	struct prog_builder pb;
 	struct lumen_fault f;
@@ -146,8 +150,9 @@ static void check_matmul(const struct mm_case *tc)
 			}
 		}
 	}
-	CHECK_EQ(bad, 0);
-	CHECK_EQ(bad_q, 0);
+	CHECK_MSG(bad == 0 && bad_q == 0, "%s k=%u n=%u m=%u, %s kernels, %u threads: %d outside "
+		  "the bound, %d off the rounded reference", lumen_isa_dtype_name(tc->dtype), k, n,
+		  m, kernel_level_name(tc->scalar), tc->threads, bad, bad_q);
 	CHECK(untouched);
 	pb_free(&pb);
 	reg_free(&r);
@@ -237,6 +242,43 @@ MM(matmul_q6_k_k2048_m5, LUMEN_DTYPE_Q6_K, 2048, 24, 5, 2, 0, 0, 0, 0, 0, 0)
 MM(matmul_q5_k_k2048_scalar, LUMEN_DTYPE_Q5_K, 2048, 24, 2, 1, 1, 0, 0, 0, 0, 0)
 MM(matmul_q5_1_k2048, LUMEN_DTYPE_Q5_1, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
 MM(matmul_bf16_k2056_m5, LUMEN_DTYPE_BF16, 2056, 16, 5, 2, 0, 0, 0, 0, 0, 0)
+
+/*
+ * Every weight dtype on every kernel level this CPU runs (scalar, AVX2,
+ * AVX-512 VNNI), matvec and M > 1 with a remainder row group, one and two
+ * threads, against the double-precision references.
+ */
+TEST(matmul_every_dtype_every_kernel_level)
+{
+	static const uint32_t dtypes[] = {
+		LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q8_0,
+		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
+		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K,
+	};
+	unsigned int levels = 0;
+
+	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {
+		if (!kernel_level_available(lv))
+			continue;
+		levels++;
+		for (size_t d = 0; d < sizeof(dtypes) / sizeof(dtypes[0]); d++) {
+			uint32_t blk = lumen_type_block(dtypes[d]);
+			/* an odd block count: the kernels' tail block */
+			uint32_t k = blk == 1 ? 200 : blk * (blk == LUMEN_QK_K ? 3 : 9);
+
+			for (uint32_t m = 1; m <= 7; m += 6) {
+				struct mm_case tc = {
+					.dtype = dtypes[d], .k = k, .n = 21, .m = m,
+					.threads = m == 1 ? 1 : 2, .scalar = lv,
+				};
+
+				check_matmul(&tc);
+			}
+		}
+	}
+	/* scalar and AVX2 run on any x86-64 CPU this suite runs on */
+	CHECK(levels >= 1);
+}
 
 TEST(matmul_simd_and_scalar_agree_q4_0)
 {

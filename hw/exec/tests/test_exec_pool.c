@@ -5,6 +5,7 @@
  * up. Every item must run exactly once, in its own loop.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "exec_internal.h"
@@ -54,3 +55,56 @@ static void stress(unsigned int threads, uint32_t loops)
 TEST(pool_tiny_loops_2_threads) { stress(2, 200000); }
 TEST(pool_tiny_loops_4_threads_oversubscribed) { stress(4, 100000); }
 TEST(pool_one_thread_runs_inline) { stress(1, 1000); }
+
+/* which thread ran each item, and a spin so a worker has time to claim some */
+struct who {
+	uint32_t ran[64];
+	uint32_t on_worker;
+};
+
+static void note_thread(void *p, size_t item, unsigned int ith)
+{
+	struct who *w = p;
+
+	__atomic_add_fetch(&w->ran[item], 1, __ATOMIC_SEQ_CST);
+	if (ith)
+		__atomic_add_fetch(&w->on_worker, 1, __ATOMIC_SEQ_CST);
+	usleep(200);
+}
+
+/*
+ * A loop over less than LUMEN_POOL_SERIAL_BYTES runs on the caller alone;
+ * a larger one is shared; threshold 0 shares every loop. Every item runs
+ * once either way.
+ */
+TEST(pool_small_loops_stay_on_the_caller)
+{
+	struct lumen_pool *pool = lumen_pool_create(2);
+	struct who w = { { 0 }, 0 };
+	int shared = 0;
+
+	REQUIRE(pool);
+	alarm(120);
+	lumen_pool_for_bytes(pool, 64, note_thread, &w, LUMEN_POOL_SERIAL_BYTES - 1);
+	CHECK_EQ(w.on_worker, 0);
+	for (int i = 0; i < 64; i++)
+		CHECK_EQ(w.ran[i], 1);
+	/* the worker may be descheduled for one loop; not for ten */
+	for (int t = 0; t < 10 && !shared; t++) {
+		memset(&w, 0, sizeof(w));
+		lumen_pool_for_bytes(pool, 64, note_thread, &w, LUMEN_POOL_SERIAL_BYTES);
+		shared = w.on_worker > 0;
+		for (int i = 0; i < 64; i++)
+			CHECK_EQ(w.ran[i], 1);
+	}
+	CHECK(shared);
+	lumen_pool_set_serial_bytes(pool, 0);
+	shared = 0;
+	for (int t = 0; t < 10 && !shared; t++) {
+		memset(&w, 0, sizeof(w));
+		lumen_pool_for_bytes(pool, 64, note_thread, &w, 1);
+		shared = w.on_worker > 0;
+	}
+	CHECK(shared);
+	lumen_pool_destroy(pool);
+}

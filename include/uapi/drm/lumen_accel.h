@@ -78,10 +78,12 @@ struct drm_lumen_get_param {
  * enum drm_lumen_query - structured queries for %DRM_LUMEN_DEV_QUERY.
  * @DRM_LUMEN_QUERY_INFO: &struct drm_lumen_dev_info.
  * @DRM_LUMEN_QUERY_COUNTERS: &struct drm_lumen_counters.
+ * @DRM_LUMEN_QUERY_HEALTH: &struct drm_lumen_health (since 1.1).
  */
 enum drm_lumen_query {
 	DRM_LUMEN_QUERY_INFO = 0,
 	DRM_LUMEN_QUERY_COUNTERS = 1,
+	DRM_LUMEN_QUERY_HEALTH = 2,
 };
 
 /**
@@ -139,6 +141,32 @@ struct drm_lumen_counters {
 #define DRM_LUMEN_COUNTERS_SIZE_VER0	32
 
 /**
+ * DRM_LUMEN_HEALTH_WEDGED - a reset failed: the device may still be running
+ * a job, so the driver refuses new jobs (SUBMIT: -EIO) and keeps every
+ * buffer such a job used until the device is known to have stopped.
+ * Unbinding and binding the driver again recovers it.
+ */
+#define DRM_LUMEN_HEALTH_WEDGED		(1 << 0)
+
+/**
+ * struct drm_lumen_health - answer to %DRM_LUMEN_QUERY_HEALTH.
+ * @flags: %DRM_LUMEN_HEALTH_WEDGED.
+ * @resets: device resets since the driver was bound.
+ * @failed_resets: recoveries whose reset did not succeed.
+ * @kept_jobs: finished jobs whose memory the driver keeps because the
+ *	device may still write it.
+ */
+struct drm_lumen_health {
+	__u32 flags;
+	__u32 resets;
+	__u32 failed_resets;
+	__u32 kept_jobs;
+};
+
+/** DRM_LUMEN_HEALTH_SIZE_VER0 - bytes of the first &struct drm_lumen_health. */
+#define DRM_LUMEN_HEALTH_SIZE_VER0	16
+
+/**
  * struct drm_lumen_dev_query - copy a structured description out.
  * @type: &enum drm_lumen_query; an unknown type gives -EINVAL.
  * @size: in: bytes at @pointer; out: bytes of the kernel's answer.
@@ -148,7 +176,8 @@ struct drm_lumen_counters {
  * built with: the kernel copies the smaller of the two sizes and zero-fills
  * the caller's bytes past its own answer, so older and newer callers both
  * work. @size must be at least the first version of the answer
- * (%DRM_LUMEN_DEV_INFO_SIZE_VER0, %DRM_LUMEN_COUNTERS_SIZE_VER0), else
+ * (%DRM_LUMEN_DEV_INFO_SIZE_VER0, %DRM_LUMEN_COUNTERS_SIZE_VER0,
+ * %DRM_LUMEN_HEALTH_SIZE_VER0), else
  * -EINVAL, and at most %DRM_LUMEN_QUERY_MAX_SIZE, else -E2BIG. An unwritable @pointer gives
  * -EFAULT. With @pointer 0, @size is not checked.
  */
@@ -176,7 +205,9 @@ struct drm_lumen_dev_query {
  * Errors: -EINVAL for size 0 or flags, -E2BIG for a size that does not fit
  * the NPU address space (%DRM_LUMEN_PARAM_VA_SIZE less its first 2 MiB),
  * -ENOMEM for one larger than the machine's memory (refused before any
- * page is allocated) or when memory runs out.
+ * page is allocated) or when memory runs out, -EDQUOT when the buffers and
+ * programs this file maps would pin more than its share (lumen.ko's
+ * file_mem_mb, by default half of RAM): close buffers, or raise it.
  */
 struct drm_lumen_bo_create {
 	__u64 size;
@@ -228,6 +259,10 @@ struct drm_lumen_bo_info {
  *	0 when valid). The ioctl then returns -EINVAL.
  * @error_op: out: the failing op, or ~0 for a header error.
  * @error_operand: out: 0 for dst, 1..3 for src[0..2], ~0 otherwise.
+ *
+ * -EDQUOT when the file already holds lumen.ko's file_programs handles
+ * (1024 by default), or its copy would take the file past file_mem_mb
+ * (see &drm_lumen_bo_create): destroy programs it no longer needs.
  * @pad: must be zero.
  *
  * The kernel keeps its own copy where userspace cannot reach it, so the
@@ -305,6 +340,13 @@ enum drm_lumen_priority {
 };
 
 /**
+ * DRM_LUMEN_MAX_ELEMENT_SIZE - the largest element a caller may declare in
+ * &drm_lumen_submit.region_size and .sync_size: the kernel reads and
+ * checks every byte of each element, so the size bounds that work.
+ */
+#define DRM_LUMEN_MAX_ELEMENT_SIZE	4096
+
+/**
  * struct drm_lumen_submit - run a program once.
  * @program: program handle from %DRM_LUMEN_PROGRAM_CREATE.
  * @flags: must be zero.
@@ -312,13 +354,14 @@ enum drm_lumen_priority {
  *	region slot starting at slot 0 (the args region is one of them).
  * @region_count: elements at @regions, 1..%LUMEN_MAX_REGIONS; slots past
  *	it are unbound.
- * @region_size: sizeof(struct drm_lumen_region) of the caller.
+ * @region_size: sizeof(struct drm_lumen_region) of the caller, at most
+ *	%DRM_LUMEN_MAX_ELEMENT_SIZE (else -E2BIG).
  * @in_syncs: user address of &struct drm_lumen_sync to wait for, or 0.
  * @out_syncs: user address of &struct drm_lumen_sync to signal, or 0.
  * @in_sync_count: elements at @in_syncs.
  * @out_sync_count: elements at @out_syncs.
  * @sync_size: sizeof(struct drm_lumen_sync) of the caller, or 0 when both
- *	counts are 0.
+ *	counts are 0; at most %DRM_LUMEN_MAX_ELEMENT_SIZE (else -E2BIG).
  * @priority: &enum drm_lumen_priority.
  * @job_id: out (ioctl only): the job's id in this file, for
  *	%DRM_LUMEN_JOB_WAIT. Ids start at 1 and grow by one per job, over

@@ -28,7 +28,9 @@ static void query_types(struct kunit *test)
 	q.type = DRM_LUMEN_QUERY_COUNTERS;
 	q.size = U32_MAX;
 	KUNIT_EXPECT_EQ(test, lumen_query_check(&q), 0);
-	q.type = DRM_LUMEN_QUERY_COUNTERS + 1;
+	q.type = DRM_LUMEN_QUERY_HEALTH;
+	KUNIT_EXPECT_EQ(test, lumen_query_check(&q), 0);
+	q.type = DRM_LUMEN_QUERY_HEALTH + 1;
 	KUNIT_EXPECT_EQ(test, lumen_query_check(&q), -EINVAL);
 	q.type = U32_MAX;
 	KUNIT_EXPECT_EQ(test, lumen_query_check(&q), -EINVAL);

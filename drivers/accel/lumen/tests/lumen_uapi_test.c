@@ -70,6 +70,23 @@ static void submit_rejects_bad(struct kunit *test)
 	EXPECT_REJECTED(priority = ~0U);
 }
 
+/* Review #12: element sizes are bounded, so is the zero check of tails. */
+static void submit_bounds_element_sizes(struct kunit *test)
+{
+	struct drm_lumen_submit s = good_submit();
+
+	s.region_size = DRM_LUMEN_MAX_ELEMENT_SIZE;
+	s.sync_size = DRM_LUMEN_MAX_ELEMENT_SIZE;
+	KUNIT_EXPECT_EQ(test, lumen_submit_check(&s), 0);
+	s.region_size = DRM_LUMEN_MAX_ELEMENT_SIZE + 1;
+	KUNIT_EXPECT_EQ(test, lumen_submit_check(&s), -E2BIG);
+	s.region_size = U32_MAX;
+	KUNIT_EXPECT_EQ(test, lumen_submit_check(&s), -E2BIG);
+	s.region_size = sizeof(struct drm_lumen_region);
+	s.sync_size = U32_MAX;
+	KUNIT_EXPECT_EQ(test, lumen_submit_check(&s), -E2BIG);
+}
+
 static void region_rules(struct kunit *test)
 {
 	struct drm_lumen_region r = { .handle = 1 };
@@ -142,6 +159,7 @@ static void seqno_wraps(struct kunit *test)
 static struct kunit_case lumen_uapi_cases[] = {
 	KUNIT_CASE(submit_accepts_good),
 	KUNIT_CASE(submit_rejects_bad),
+	KUNIT_CASE(submit_bounds_element_sizes),
 	KUNIT_CASE(region_rules),
 	KUNIT_CASE(layout_is_stable),
 	KUNIT_CASE(seqno_wraps),

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -205,6 +206,71 @@ TEST(no_device_state_after_close)
 	close(fd);
 	EXPECT_EQ(0, objects_wait_idle(&o, 10))
 		TH_LOG("%s", objects_str(&o));
+}
+
+static int module_param_set(const char *name, const char *value)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/lumen/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fputs(value, f) < 0 ? -EIO : 0;
+	return fclose(f) ? -errno : ret;
+}
+
+/* Review #13: what one file pins is bounded, with a precise errno. */
+TEST(file_mem_limit_edquot)
+{
+	struct drm_lumen_bo_create c = { .size = 4 << 20 };
+	struct drm_gem_close gc = {};
+	__u32 first;
+	int fd = lumen_open(), other = lumen_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, module_param_set("file_mem_mb", "8"));
+	ASSERT_EQ(0, xioctl(fd, DRM_IOCTL_LUMEN_BO_CREATE, &c));
+	first = c.handle;
+	ASSERT_EQ(0, xioctl(fd, DRM_IOCTL_LUMEN_BO_CREATE, &c));
+	EXPECT_EQ(-EDQUOT, xioctl(fd, DRM_IOCTL_LUMEN_BO_CREATE, &c));
+	/* Another file has its own share. */
+	EXPECT_EQ(0, xioctl(other, DRM_IOCTL_LUMEN_BO_CREATE, &c));
+	gc.handle = first;
+	ASSERT_EQ(0, xioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc));
+	EXPECT_EQ(0, xioctl(fd, DRM_IOCTL_LUMEN_BO_CREATE, &c));
+	EXPECT_EQ(0, module_param_set("file_mem_mb", "0"));
+	close(other);
+	close(fd);
+}
+
+TEST(file_program_limit_edquot)
+{
+	struct {
+		struct lumen_prog_header h;
+		struct lumen_op op;
+	} p = {};
+	struct drm_lumen_program_destroy d = {};
+	__u32 h[4];
+	int fd = lumen_open(), i;
+
+	ASSERT_LE(0, fd);
+	prog_header(&p.h, 1, 1, 0);
+	p.op.opcode = LUMEN_OP_NOP;
+	p.op.rows_arg = LUMEN_ARG_NONE;
+	p.op.pos_arg = LUMEN_ARG_NONE;
+	ASSERT_EQ(0, module_param_set("file_programs", "4"));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, prog_create(fd, &p, sizeof(p), &h[i]));
+	EXPECT_EQ(-EDQUOT, prog_create(fd, &p, sizeof(p), &d.handle));
+	d.handle = h[2];
+	ASSERT_EQ(0, xioctl(fd, DRM_IOCTL_LUMEN_PROGRAM_DESTROY, &d));
+	EXPECT_EQ(0, prog_create(fd, &p, sizeof(p), &h[2]));
+	EXPECT_EQ(0, module_param_set("file_programs", "1024"));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

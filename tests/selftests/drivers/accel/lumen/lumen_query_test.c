@@ -117,12 +117,12 @@ static void expect_refused(struct __test_metadata *_metadata, int fd,
 
 TEST(bad_queries_precise_errno)
 {
-	struct drm_lumen_dev_query q = { .type = 2 };
+	struct drm_lumen_dev_query q = { .type = DRM_LUMEN_QUERY_HEALTH + 1 };
 	int fd = lumen_open();
 
 	ASSERT_LE(0, fd);
 	/* Unknown types, also as a size probe. */
-	expect_refused(_metadata, fd, 2, 64, -EINVAL);
+	expect_refused(_metadata, fd, DRM_LUMEN_QUERY_HEALTH + 1, 64, -EINVAL);
 	expect_refused(_metadata, fd, 0xffffffff, 64, -EINVAL);
 	EXPECT_EQ(-EINVAL, xioctl(fd, DRM_IOCTL_LUMEN_DEV_QUERY, &q));
 	/* Shorter than the first version of the answer. */

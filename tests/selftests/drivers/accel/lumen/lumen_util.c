@@ -451,3 +451,105 @@ __u64 median_u64(__u64 *v, size_t n)
 {
 	return percentile_u64(v, n, 50);
 }
+
+int health_read(int fd, struct drm_lumen_health *h)
+{
+	struct drm_lumen_dev_query q = {
+		.type = DRM_LUMEN_QUERY_HEALTH,
+		.size = sizeof(*h),
+		.pointer = (__u64)(unsigned long)h,
+	};
+
+	memset(h, 0, sizeof(*h));
+	return xioctl(fd, DRM_IOCTL_LUMEN_DEV_QUERY, &q);
+}
+
+/* The PCI address of the device behind /dev/accel/accel0. */
+int device_bdf(char *bdf, size_t size)
+{
+	char link[512];
+	const char *base;
+	ssize_t n;
+
+	n = readlink("/sys/class/accel/accel0/device", link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	base = strrchr(link, '/');
+	snprintf(bdf, size, "%s", base ? base + 1 : link);
+	return 0;
+}
+
+static int sysfs_write(const char *path, const char *value)
+{
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	ret = n == (ssize_t)strlen(value) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+int driver_unbind(const char *bdf)
+{
+	return sysfs_write("/sys/bus/pci/drivers/lumen/unbind", bdf);
+}
+
+/* Bind the driver again and wait for its node (up to @seconds). */
+int driver_bind(const char *bdf, int seconds)
+{
+	__u64 end = now_ns() + seconds * 1000000000ULL;
+	int ret = sysfs_write("/sys/bus/pci/drivers/lumen/bind", bdf);
+
+	if (ret)
+		return ret;
+	while (access(LUMEN_DEVICE, F_OK)) {
+		if (now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void buf_unmap(struct buf *b)
+{
+	if (b->map && b->map != MAP_FAILED)
+		munmap(b->map, b->size);
+	b->map = NULL;
+}
+
+/* A mapping holds the file, and the device, open past close(). */
+void add_ctx_unmap(struct add_ctx *c)
+{
+	buf_unmap(&c->dst);
+	buf_unmap(&c->src);
+	buf_unmap(&c->args);
+}
+
+void nop_ctx_unmap(struct nop_ctx *c)
+{
+	buf_unmap(&c->bo);
+}
+
+int debugfs_read(const char *name, char *buf, size_t size)
+{
+	char path[512];
+	ssize_t n;
+	int fd, ret;
+
+	ret = debugfs_path(name, path, sizeof(path));
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	ret = n < 0 ? -errno : 0;
+	buf[n < 0 ? 0 : n] = 0;
+	close(fd);
+	return ret;
+}

@@ -78,6 +78,10 @@ struct nop_ctx {
 
 int nop_ctx_init(struct nop_ctx *c, int fd);
 
+/* Unmap the buffers of a context: mappings keep the file open. */
+void add_ctx_unmap(struct add_ctx *c);
+void nop_ctx_unmap(struct nop_ctx *c);
+
 __s64 deadline_ns(int seconds);
 __u64 now_ns(void);
 int wait_job(int fd, __u64 id, struct drm_lumen_job_wait *w);
@@ -90,6 +94,7 @@ int uring_queue(struct io_uring *ring, int fd, const struct drm_lumen_submit *s,
 
 /* The driver's debugfs directory of the device, and its files. */
 int debugfs_write(const char *name, const char *value);
+int debugfs_read(const char *name, char *buf, size_t size);
 bool hook(const char *name, const char *value);
 
 struct lumen_objects {
@@ -104,6 +109,14 @@ const char *objects_str(const struct lumen_objects *o);
 
 /* fdinfo: drm-engine-npu of @fd, or -1. */
 long long fdinfo_engine_ns(int fd);
+
+/* DRM_LUMEN_QUERY_HEALTH of @fd's device. */
+int health_read(int fd, struct drm_lumen_health *h);
+
+/* Unbinding and binding the driver (root; no other user of the device). */
+int device_bdf(char *bdf, size_t size);
+int driver_unbind(const char *bdf);
+int driver_bind(const char *bdf, int seconds);
 
 int cmp_u64(const void *a, const void *b);
 __u64 median_u64(__u64 *v, size_t n);

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Speculative decoding through liblumen's API on the CPU backend: the
+ * verify program's rows against token-by-token decode, rollback that
+ * copies nothing, greedy generation with each drafter token for token
+ * equal to plain generation, and the refusals (no verify program, another
+ * vocabulary, no MTP head).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lumen/lumen.h>
+#include "lumen_test.h"
+
+#define MAX_IDS 512
+
+static const char *path_of(const char *name)
+{
+	static char path[4][512];
+	static int k;
+	const char *dir = getenv("LUMEN_MODEL_DIR");
+
+	k = (k + 1) % 4;
+	snprintf(path[k], sizeof(path[k]), "%s/%s.lnpu", dir ? dir : ".", name);
+	return path[k];
+}
+
+static struct lumen_device *cpu(void)
+{
+	struct lumen_device_options o = { .backend = LUMEN_BACKEND_CPU,
+					  .threads = 1 };
+	struct lumen_device *d = NULL;
+
+	if (lumen_device_open(&d, &o))
+		printf("# %s\n", lumen_last_error());
+	return d;
+}
+
+static struct lumen_model *load(struct lumen_device *d, const char *name)
+{
+	struct lumen_model *m = NULL;
+
+	if (lumen_model_load(d, path_of(name), NULL, &m))
+		printf("# %s\n", lumen_last_error());
+	return m;
+}
+
+struct recorder {
+	int32_t ids[MAX_IDS];
+	size_t n;
+};
+
+static int record(void *data, int32_t id, const char *piece, size_t len)
+{
+	struct recorder *r = data;
+
+	if (r->n < MAX_IDS)
+		r->ids[r->n++] = id;
+	return 0;
+}
+
+/* greedy generation of @n tokens after @prompt, with @spec or without */
+static int run_greedy(struct lumen_model *m, const char *prompt, uint32_t n,
+		      const struct lumen_spec_params *spec, struct recorder *r,
+		      struct lumen_generate_stats *st)
+{
+	struct lumen_generate_params p = lumen_generate_default_params();
+	struct lumen_session *s;
+	int ret;
+
+	p.sampling.temperature = 0;
+	p.n_predict = n;
+	p.stop_at_eos = false;
+	p.on_token = record;
+	p.data = r;
+	p.spec = spec;
+	r->n = 0;
+	if (lumen_session_create(m, 0, &s))
+		return -1;
+	ret = lumen_generate(s, prompt, strlen(prompt), &p, st);
+	if (ret)
+		printf("# generate: %s\n", lumen_last_error());
+	lumen_session_free(s);
+	return ret;
+}
+
+static void check_same(const struct recorder *a, const struct recorder *b,
+		       const char *what)
+{
+	CHECK_MSG(a->n == b->n, "%s: %zu tokens, plain decode %zu", what, b->n, a->n);
+	for (size_t i = 0; i < a->n && i < b->n; i++) {
+		CHECK_MSG(a->ids[i] == b->ids[i],
+			  "%s: token %zu is %d, plain decode %d", what, i,
+			  b->ids[i], a->ids[i]);
+		if (a->ids[i] != b->ids[i])
+			break;
+	}
+}
+
+static const char *const prompts[] = {
+	"Once upon a time",
+	"Lily and Tom went to the park. Lily and Tom went to the park. Lily and",
+	"The cat sat on the mat. The dog",
+};
+
+static void verify_rows_match_decode(const char *model)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, model) : NULL;
+	struct lumen_session *a, *b;
+	int32_t ids[9] = { 1, 403, 407, 261, 378, 36, 401, 300, 263 };
+	int32_t am[9];
+	uint32_t n;
+
+	REQUIRE(m);
+	n = lumen_model_max_draft(m) + 1;
+	REQUIRE_MSG(n == 9, "the default verify program has 9 rows, not %u", n);
+	REQUIRE_EQ(lumen_session_create(m, 0, &a), 0);
+	REQUIRE_EQ(lumen_session_create(m, 0, &b), 0);
+	REQUIRE_EQ(lumen_session_prefill(a, ids, 2), 0);
+	REQUIRE_EQ(lumen_session_prefill(b, ids, 2), 0);
+	{
+		uint64_t before = lumen_session_submissions(a);
+
+		REQUIRE_MSG(!lumen_session_verify(a, ids + 2, 7, am), "%s",
+			    lumen_last_error());
+		CHECK_EQ(lumen_session_submissions(a) - before, 1);	/* one job */
+	}
+	CHECK_EQ(lumen_session_pos(a), 9);
+	for (uint32_t i = 0; i < 7; i++) {
+		const float *la = lumen_session_row_logits(a, i), *lb;
+		double worst = 0;
+
+		REQUIRE_EQ(lumen_session_decode(b, ids[2 + i]), 0);
+		CHECK_EQ(am[i], lumen_session_argmax(b));
+		lb = lumen_session_logits(b);
+		REQUIRE(la && lb);
+		for (uint32_t v = 0; v < 512; v++)
+			worst = fmax(worst, fabs(la[v] - lb[v]));
+		/* as prefill vs decode (compiler/tests/test_prefill.c) */
+		CHECK_MSG(worst < 1e-2, "row %u: logits differ by %g", i, worst);
+		if (i == 6)
+			printf("# %s: row 6 logits within %g of decode's\n", model, worst);
+	}
+	CHECK(lumen_session_row_logits(a, 7) == NULL);	/* 7 rows only */
+	CHECK_EQ(lumen_session_argmax(a), am[6]);	/* last row */
+	/* too many rows, past the context, bad ids: refused, nothing run */
+	CHECK_EQ(lumen_session_verify(a, ids, 10, am), LUMEN_E_INVAL);
+	CHECK_EQ(lumen_session_verify(a, ids, 0, am), LUMEN_E_INVAL);
+	ids[3] = 100000;
+	CHECK_EQ(lumen_session_verify(a, ids, 4, am), LUMEN_E_INVAL);
+	CHECK_EQ(lumen_session_pos(a), 9);
+	CHECK_EQ(lumen_session_rollback(a, 10), LUMEN_E_INVAL);
+	lumen_session_free(a);
+	lumen_session_free(b);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+TEST(verify_rows_match_decode_f32) { verify_rows_match_decode("stories260K-f32"); }
+TEST(verify_rows_match_decode_q8_0) { verify_rows_match_decode("stories260K-q8_0"); }
+TEST(verify_rows_match_decode_q4_0) { verify_rows_match_decode("stories260K-q4_0"); }
+
+/*
+ * Rejected tokens cost nothing to take back: after a verify of wrong
+ * tokens and a rollback, decoding gives bit for bit the logits of a
+ * session that never saw them.
+ */
+TEST(rollback_copies_nothing_and_forgets_rejected_tokens)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-q8_0") : NULL;
+	struct lumen_session *a, *b;
+	const int32_t prompt[] = { 1, 403, 407, 261, 378 };
+	const int32_t wrong[] = { 36, 7, 8, 9, 10, 11, 12, 13, 14 };
+	const int32_t right[] = { 401, 300, 263, 290 };
+	int32_t am[9];
+
+	REQUIRE(m);
+	REQUIRE_EQ(lumen_session_create(m, 64, &a), 0);
+	REQUIRE_EQ(lumen_session_create(m, 64, &b), 0);
+	REQUIRE_EQ(lumen_session_prefill(a, prompt, 5), 0);
+	REQUIRE_EQ(lumen_session_prefill(b, prompt, 5), 0);
+	REQUIRE_EQ(lumen_session_verify(a, wrong, 9, am), 0);
+	REQUIRE_EQ(lumen_session_rollback(a, 5), 0);
+	CHECK_EQ(lumen_session_pos(a), 5);
+	CHECK(lumen_session_logits(a) == NULL);	/* that output is gone */
+	for (int i = 0; i < 4; i++) {
+		const float *la, *lb;
+
+		REQUIRE_EQ(lumen_session_decode(a, right[i]), 0);
+		REQUIRE_EQ(lumen_session_decode(b, right[i]), 0);
+		la = lumen_session_logits(a);
+		REQUIRE(la);
+		{
+			float copy[512];
+
+			memcpy(copy, la, sizeof(copy));
+			lb = lumen_session_logits(b);
+			REQUIRE(lb);
+			CHECK_MSG(!memcmp(copy, lb, sizeof(copy)),
+				  "step %d: logits after rollback differ", i);
+		}
+	}
+	lumen_session_free(a);
+	lumen_session_free(b);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+static void ngram_equals_plain(const char *model)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, model) : NULL;
+	struct lumen_spec_params sp = { .kind = LUMEN_SPEC_NGRAM,
+					.always_draft = true };
+	static struct recorder plain, spec;
+	uint32_t verifies = 0, accepted = 0;
+
+	REQUIRE(m);
+	for (size_t i = 0; i < sizeof(prompts) / sizeof(prompts[0]); i++) {
+		struct lumen_generate_stats a, b;
+
+		REQUIRE_EQ(run_greedy(m, prompts[i], 120, NULL, &plain, &a), 0);
+		REQUIRE_EQ(run_greedy(m, prompts[i], 120, &sp, &spec, &b), 0);
+		check_same(&plain, &spec, model);
+		CHECK_EQ(b.n_generated, a.n_generated);
+		CHECK(b.n_accepted <= b.n_drafted);
+		/* every token came from a decode or a verify submission */
+		CHECK(b.submissions < a.submissions || !b.n_accepted);
+		printf("# %s prompt %zu: %u drafted, %u accepted, %u verifies, %llu submissions (plain %llu)\n",
+		       model, i, b.n_drafted, b.n_accepted, b.n_verify,
+		       (unsigned long long)b.submissions,
+		       (unsigned long long)a.submissions);
+		verifies += b.n_verify;
+		accepted += b.n_accepted;
+		/* the default, which may stop drafting by timing: same ids */
+		sp.always_draft = false;
+		REQUIRE_EQ(run_greedy(m, prompts[i], 120, &sp, &spec, &b), 0);
+		check_same(&plain, &spec, "timed drafting");
+		sp.always_draft = true;
+	}
+	/* stories repeat themselves: the lookup must have found something */
+	CHECK(verifies > 0 && accepted > 0);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+TEST(ngram_greedy_equals_plain_f32) { ngram_equals_plain("stories260K-f32"); }
+TEST(ngram_greedy_equals_plain_q8_0) { ngram_equals_plain("stories260K-q8_0"); }
+TEST(ngram_greedy_equals_plain_q4_0) { ngram_equals_plain("stories260K-q4_0"); }
+
+/* Q4_0 drafting for its F32 self: output still the F32 model's */
+TEST(draft_model_greedy_equals_plain)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *dm = d ? load(d, "stories260K-q4_0") : NULL;
+	struct lumen_spec_params sp = { .kind = LUMEN_SPEC_DRAFT, .draft = NULL };
+	static struct recorder plain, spec;
+
+	REQUIRE(m && dm);
+	sp.draft = dm;
+	for (size_t i = 0; i < sizeof(prompts) / sizeof(prompts[0]); i++) {
+		struct lumen_generate_stats a, b;
+
+		REQUIRE_EQ(run_greedy(m, prompts[i], 100, NULL, &plain, &a), 0);
+		REQUIRE_EQ(run_greedy(m, prompts[i], 100, &sp, &spec, &b), 0);
+		check_same(&plain, &spec, "q4_0 drafting for f32");
+		printf("# prompt %zu: %u drafted, %u accepted (%.0f%%), %u verifies for %u tokens\n",
+		       i, b.n_drafted, b.n_accepted,
+		       b.n_drafted ? 100.0 * b.n_accepted / b.n_drafted : 0.0,
+		       b.n_verify, b.n_generated);
+		/*
+		 * a quantisation of the same weights agrees often: over 2
+		 * tokens per verification (a round stops at the first
+		 * disagreement, so drafts after it count as rejected)
+		 */
+		CHECK(b.n_generated > 2 * b.n_verify);
+		CHECK(b.n_accepted * 3 > b.n_drafted);
+	}
+	sp.draft_max = 3;	/* fewer than the verify program's rows */
+	REQUIRE_EQ(run_greedy(m, prompts[0], 50, NULL, &plain, NULL), 0);
+	REQUIRE_EQ(run_greedy(m, prompts[0], 50, &sp, &spec, NULL), 0);
+	check_same(&plain, &spec, "--draft-max 3");
+	lumen_model_free(dm);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+/* the session's context ends in the middle of a round */
+TEST(speculation_stops_at_the_context_like_plain_decode)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-q8_0") : NULL;
+	struct lumen_spec_params sp = { .kind = LUMEN_SPEC_NGRAM,
+					.always_draft = true };
+	struct lumen_generate_params p = lumen_generate_default_params();
+	struct lumen_generate_stats a, b;
+	struct lumen_session *s;
+	static struct recorder plain, spec;
+	const char *prompt = prompts[1];
+
+	REQUIRE(m);
+	REQUIRE_EQ(lumen_session_create(m, 40, &s), 0);
+	p.sampling.temperature = 0;
+	p.n_predict = 200;
+	p.stop_at_eos = false;
+	p.on_token = record;
+	p.data = &plain;
+	REQUIRE_EQ(lumen_generate(s, prompt, strlen(prompt), &p, &a), 0);
+	lumen_session_reset(s);
+	p.data = &spec;
+	p.spec = &sp;
+	REQUIRE_EQ(lumen_generate(s, prompt, strlen(prompt), &p, &b), 0);
+	CHECK(a.hit_context && b.hit_context);
+	check_same(&plain, &spec, "at the context's end");
+	/* both leave every token but the last in the cache */
+	CHECK_EQ(lumen_session_pos(s), 40);
+	lumen_session_free(s);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+TEST(draft_with_another_vocabulary_is_refused_by_name)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *other = d ? load(d, "llama-2-tiny-random") : NULL;
+	struct lumen_spec_params sp = { .kind = LUMEN_SPEC_DRAFT };
+	struct recorder r;
+
+	REQUIRE(m && other);
+	sp.draft = other;
+	CHECK_EQ(run_greedy(m, prompts[0], 10, &sp, &r, NULL), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "same vocabulary") != NULL, "%s",
+		  lumen_last_error());
+	sp.draft = NULL;
+	CHECK_EQ(run_greedy(m, prompts[0], 10, &sp, &r, NULL), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "--draft") != NULL, "%s",
+		  lumen_last_error());
+	lumen_model_free(other);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+TEST(mtp_without_a_head_is_refused_naming_what_is_missing)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-q8_0") : NULL;
+	struct lumen_spec_params sp = { .kind = LUMEN_SPEC_MTP };
+	struct recorder r;
+
+	REQUIRE(m);
+	CHECK_EQ(run_greedy(m, prompts[0], 10, &sp, &r, NULL), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "multi-token-prediction") &&
+		  strstr(lumen_last_error(), "nextn"), "%s", lumen_last_error());
+	CHECK_EQ(r.n, 0);
+	CHECK_EQ(lumen_spec_from_name("mtp"), LUMEN_SPEC_MTP);
+	CHECK_EQ(lumen_spec_from_name("ngram"), LUMEN_SPEC_NGRAM);
+	CHECK_EQ(lumen_spec_from_name("medusa"), LUMEN_E_INVAL);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+/* lumenc --draft-max 0: no verify program; plain decode still works */
+TEST(model_without_verify_program_refuses_speculation)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-q8_0-noverify") : NULL;
+	struct lumen_spec_params sp = { .kind = LUMEN_SPEC_NGRAM };
+	struct lumen_session *s;
+	struct recorder r;
+	int32_t ids[2] = { 1, 403 };
+
+	REQUIRE(m);
+	CHECK_EQ(lumen_model_max_draft(m), 0);
+	CHECK_EQ(run_greedy(m, prompts[0], 10, NULL, &r, NULL), 0);
+	CHECK_EQ(r.n, 10);
+	CHECK_EQ(run_greedy(m, prompts[0], 10, &sp, &r, NULL), LUMEN_E_INVAL);
+	CHECK_MSG(strstr(lumen_last_error(), "--draft-max") != NULL, "%s",
+		  lumen_last_error());
+	REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+	CHECK_EQ(lumen_session_verify(s, ids, 2, NULL), LUMEN_E_INVAL);
+	lumen_session_free(s);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+/*
+ * Sampling with speculation: the acceptance rule runs on every row
+ * (its statistics: runtime/tests/test_speculative.c); the same seed
+ * gives the same tokens, with penalties too (the sampler sees each kept
+ * token in order).
+ */
+TEST(sampled_speculation_is_deterministic_per_seed)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *dm = d ? load(d, "stories260K-q4_0") : NULL;
+	struct lumen_spec_params kinds[2] = {
+		{ .kind = LUMEN_SPEC_NGRAM }, { .kind = LUMEN_SPEC_DRAFT },
+	};
+	static struct recorder a, b;
+
+	REQUIRE(m && dm);
+	kinds[1].draft = dm;
+	for (int k = 0; k < 2; k++) {
+		for (int pen = 0; pen < 2; pen++) {
+			struct lumen_generate_params p = lumen_generate_default_params();
+			struct lumen_generate_stats st;
+			struct lumen_session *s;
+
+			p.sampling.seed = 1234;
+			p.sampling.repeat_penalty = pen ? 1.3f : 1.0f;
+			p.n_predict = 80;
+			p.stop_at_eos = false;
+			p.on_token = record;
+			p.spec = &kinds[k];
+			REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+			a.n = b.n = 0;
+			p.data = &a;
+			REQUIRE_MSG(!lumen_generate(s, prompts[1], strlen(prompts[1]), &p, &st),
+				    "%s", lumen_last_error());
+			lumen_session_reset(s);
+			p.data = &b;
+			REQUIRE_EQ(lumen_generate(s, prompts[1], strlen(prompts[1]), &p, NULL), 0);
+			CHECK_EQ(a.n, 80);
+			check_same(&a, &b, "the same seed");
+			CHECK(st.n_accepted <= st.n_drafted);
+			printf("# sampled, %s%s: %u of %u drafts kept, %u verifies\n",
+			       k ? "draft model" : "n-gram", pen ? ", penalties" : "",
+			       st.n_accepted, st.n_drafted, st.n_verify);
+			if (k == 1)
+				CHECK(st.n_verify > 0 && st.n_accepted > 0);
+			lumen_session_free(s);
+		}
+	}
+	lumen_model_free(dm);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+/* a session continued by a second lumen_generate: the same ids either way */
+TEST(speculation_continues_a_session_like_plain_decode)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-q8_0") : NULL;
+	struct lumen_spec_params sp = { .kind = LUMEN_SPEC_NGRAM,
+					.always_draft = true };
+	static struct recorder rec[2];
+	uint32_t pos[2];
+
+	REQUIRE(m);
+	for (int k = 0; k < 2; k++) {
+		struct lumen_generate_params p = lumen_generate_default_params();
+		struct lumen_session *s;
+
+		p.sampling.temperature = 0;
+		p.n_predict = 30;
+		p.stop_at_eos = false;
+		p.on_token = record;
+		p.data = &rec[k];
+		p.spec = k ? &sp : NULL;
+		rec[k].n = 0;
+		REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+		REQUIRE_EQ(lumen_generate(s, prompts[1], strlen(prompts[1]), &p, NULL), 0);
+		REQUIRE_MSG(!lumen_generate(s, " Lily and", 9, &p, NULL), "%s",
+			    lumen_last_error());
+		pos[k] = lumen_session_pos(s);
+		lumen_session_free(s);
+	}
+	CHECK_EQ(rec[0].n, 60);
+	check_same(&rec[0], &rec[1], "continued session");
+	CHECK_EQ(pos[0], pos[1]);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
