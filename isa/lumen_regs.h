@@ -73,6 +73,33 @@
 #define LUMEN_REG_RING_MAX		0x020
 /** LUMEN_REG_VA_BITS - width of an NPU virtual address (%LUMEN_VA_BITS). */
 #define LUMEN_REG_VA_BITS		0x024
+/**
+ * LUMEN_CAP_RESET_STOPS_JOB - a reset (LUMEN_REG_RESET or a machine reset)
+ * stops a job computing ops between ops and within an op, and the reset is
+ * reported done (RESETTING clear, %LUMEN_IRQ_RESET_DONE) only once the job
+ * has stopped touching memory. Without it a reset waits for the program.
+ */
+#define LUMEN_CAP_RESET_STOPS_JOB	BIT(4)
+/** LUMEN_CAP_LIMITS - the LUMEN_REG_*_LIMIT registers below are present. */
+#define LUMEN_CAP_LIMITS		BIT(5)
+/**
+ * LUMEN_REG_JOB_COST_LIMIT - 64-bit: most work one job may do, counted
+ * per op before it runs as bytes read + bytes written + floating-point
+ * operations; a job going over faults %LUMEN_FAULT_COST_LIMIT. 0: none.
+ */
+#define LUMEN_REG_JOB_COST_LIMIT	0x028
+/**
+ * LUMEN_REG_SCRATCH_LIMIT - 64-bit: most scratch bytes one op may need (it
+ * grows with rows and the attention position); an op needing more faults
+ * %LUMEN_FAULT_NO_MEMORY.
+ */
+#define LUMEN_REG_SCRATCH_LIMIT		0x030
+/**
+ * LUMEN_REG_BOUNCE_LIMIT - 64-bit: most bytes of regions the device copies
+ * for one job (guest RAM it cannot map is copied in and out); a job needing
+ * more faults %LUMEN_FAULT_NO_MEMORY.
+ */
+#define LUMEN_REG_BOUNCE_LIMIT		0x038
 
 /* ---- Control and status ---- */
 /** LUMEN_REG_CONTROL - LUMEN_CONTROL_* bits (read-write). */

@@ -177,6 +177,8 @@ struct lumen_exec {
 	size_t scratch_peak;	/* most any op of the current run needed */
 	uint64_t scratch_limit;	/* an op needing more faults NO_MEMORY */
 	uint32_t cancel;	/* atomic: lumen_exec_cancel() was called */
+	uint64_t cost_limit;	/* most work per run; 0: none */
+	uint64_t run_cost;	/* work of the current run's ops so far */
 	struct lumen_exec_stats stats;
 };
 

@@ -120,6 +120,16 @@ void lumen_exec_cancel(struct lumen_exec *ex)
 	__atomic_store_n(&ex->cancel, 1, __ATOMIC_SEQ_CST);
 }
 
+void lumen_exec_cancel_clear(struct lumen_exec *ex)
+{
+	__atomic_store_n(&ex->cancel, 0, __ATOMIC_SEQ_CST);
+}
+
+void lumen_exec_set_cost_limit(struct lumen_exec *ex, uint64_t work)
+{
+	ex->cost_limit = work;
+}
+
 void lumen_exec_set_scratch_limit(struct lumen_exec *ex, uint64_t bytes)
 {
 	ex->scratch_limit = bytes ? bytes : LUMEN_EXEC_SCRATCH_LIMIT_DEFAULT;
@@ -193,36 +203,68 @@ static uint64_t row_bytes(const struct lumen_tensor *t)
 	return (uint64_t)t->dims[0] / lumen_type_block(t->dtype) * lumen_type_size(t->dtype);
 }
 
-static void account(struct lumen_exec *ex, const struct lumen_op *op,
-		    const uint32_t *rows, const struct lumen_op_ctx *c)
+/* saturating: a work count of a hostile program must not wrap below the limit */
+static uint64_t mul_sat(uint64_t a, uint64_t b)
 {
-	struct lumen_exec_stats *s = &ex->stats;
-	const struct lumen_tensor *d = &op->dst;
-	uint64_t planes = (uint64_t)d->dims[2] * d->dims[3];
+	uint64_t r;
 
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/*
+ * The work of one op at this run's rows and position, as counted in
+ * lumen_exec_stats; computed before the op runs, for the cost limit, and
+ * added to the stats after it.
+ */
+static void op_work(const struct lumen_op *op, const uint32_t *rows,
+		    uint32_t out_rows, uint32_t pos, struct lumen_exec_stats *w)
+{
+	const struct lumen_tensor *d = &op->dst;
+	uint64_t planes = mul_sat(d->dims[2], d->dims[3]);
+
+	memset(w, 0, sizeof(*w));
 	for (int i = 0; i < LUMEN_MAX_SRCS; i++)
 		if (lumen_op_info[op->opcode].row_kind[1 + i] != LUMEN_ROWS_NONE)
-			s->bytes_read += row_bytes(&op->src[i]) * rows[1 + i] *
-					 op->src[i].dims[2] * op->src[i].dims[3];
+			w->bytes_read = add_sat(w->bytes_read,
+				mul_sat(mul_sat(row_bytes(&op->src[i]), rows[1 + i]),
+					mul_sat(op->src[i].dims[2], op->src[i].dims[3])));
 	if (op->opcode == LUMEN_OP_KV_WRITE) {
-		s->bytes_written += row_bytes(d) * c->rows;
+		w->bytes_written = mul_sat(row_bytes(d), out_rows);
 		return;
 	}
-	s->bytes_written += row_bytes(d) * c->rows * planes;
+	w->bytes_written = mul_sat(mul_sat(row_bytes(d), out_rows), planes);
 	switch (op->opcode) {
 	case LUMEN_OP_MATMUL:
-		s->flops += 2ull * op->src[0].dims[0] * op->src[0].dims[1] * c->rows;
+		w->flops = mul_sat(mul_sat(2ull * op->src[0].dims[0], op->src[0].dims[1]),
+				   out_rows);
 		break;
 	case LUMEN_OP_ATTENTION: {
-		uint64_t keys = (uint64_t)c->rows * c->pos +
-				(uint64_t)c->rows * (c->rows + 1) / 2;
+		uint64_t keys = add_sat(mul_sat(out_rows, pos),
+					(uint64_t)out_rows * (out_rows + 1ull) / 2);
 
-		s->flops += 4ull * op->src[0].dims[0] * keys;
+		w->flops = mul_sat(4ull * op->src[0].dims[0], keys);
 		break;
 	}
 	default:
-		s->flops += (uint64_t)d->dims[0] * c->rows * planes;
+		w->flops = mul_sat(mul_sat(d->dims[0], out_rows), planes);
 	}
+}
+
+static uint64_t work_total(const struct lumen_exec_stats *w)
+{
+	return add_sat(add_sat(w->bytes_read, w->bytes_written), w->flops);
+}
+
+static void account(struct lumen_exec *ex, const struct lumen_exec_stats *w)
+{
+	ex->stats.bytes_read += w->bytes_read;
+	ex->stats.bytes_written += w->bytes_written;
+	ex->stats.flops += w->flops;
 }
 
 static int run_op(struct run *run, const struct lumen_op *op)
@@ -232,6 +274,7 @@ static int run_op(struct run *run, const struct lumen_op *op)
 	uint32_t cap = op->opcode == LUMEN_OP_EMBED ? row_t->dims[0] : row_t->dims[1];
 	uint32_t R = cap, pos = 0, out_rows, rows[1 + LUMEN_MAX_SRCS];
 	struct lumen_op_ctx c = { .ex = run->ex, .op = op };
+	struct lumen_exec_stats work;
 	uint8_t *ptr[1 + LUMEN_MAX_SRCS] = { 0 };
 	int last = !!(op->flags & LUMEN_OPF_LAST_ROW);
 	size_t scratch = 0;
@@ -304,6 +347,14 @@ static int run_op(struct run *run, const struct lumen_op *op)
 		scratch = lumen_rope_scratch(op);
 		break;
 	}
+	op_work(op, rows, out_rows, pos, &work);
+	if (run->ex->cost_limit) {
+		uint64_t total = add_sat(run->ex->run_cost, work_total(&work));
+
+		if (total > run->ex->cost_limit)
+			return fail(run, LUMEN_FAULT_COST_LIMIT, ~0u, total);
+		run->ex->run_cost = total;
+	}
 	if ((err = scratch_reserve(run->ex, scratch)))
 		return fail(run, err, ~0u, scratch);
 	if (op->opcode == LUMEN_OP_EMBED) {
@@ -331,7 +382,7 @@ static int run_op(struct run *run, const struct lumen_op *op)
 	c.rows = out_rows;
 	c.pos = pos;
 	op_fns[op->opcode](&c);
-	account(run->ex, op, rows, &c);
+	account(run->ex, &work);
 	/* a parallel op cancelled part way has skipped items: report it */
 	if (__atomic_load_n(&run->ex->cancel, __ATOMIC_SEQ_CST))
 		return fail(run, LUMEN_FAULT_CANCELLED, ~0u, 0);
@@ -355,6 +406,7 @@ int lumen_exec_run_validated(struct lumen_exec *ex, const void *prog,
 	int err = 0;
 
 	memset(fault, 0, sizeof(*fault));
+	ex->run_cost = 0;
 	for (uint32_t i = 0; i < v->op_count; i++) {
 		const struct lumen_op *op =
 			(const struct lumen_op *)(ops + (size_t)i * run.hdr->op_size);

@@ -114,6 +114,27 @@ int lumen_exec_run_validated(struct lumen_exec *ex, const void *prog,
  */
 void lumen_exec_cancel(struct lumen_exec *ex);
 
+/**
+ * lumen_exec_cancel_clear() - forget a lumen_exec_cancel() request that
+ * came after the run it was made for had returned (the device calls it
+ * when it drops a cancelled job, so the request cannot cancel the next
+ * one). Call only while no run is in progress.
+ * @ex: the executor.
+ */
+void lumen_exec_cancel_clear(struct lumen_exec *ex);
+
+/**
+ * lumen_exec_set_cost_limit() - most work one run may do. Each op's work
+ * (bytes read + bytes written + floating-point operations, as counted in
+ * &struct lumen_exec_stats) is computed from its operands and this run's
+ * rows and position before it runs; an op that would take the run's total
+ * past the limit faults %LUMEN_FAULT_COST_LIMIT (fault offset: that total)
+ * and writes nothing. Call between runs.
+ * @ex: the executor.
+ * @work: the limit; 0 (the default) means none.
+ */
+void lumen_exec_set_cost_limit(struct lumen_exec *ex, uint64_t work);
+
 /* Default of lumen_exec_set_scratch_limit(). */
 #define LUMEN_EXEC_SCRATCH_LIMIT_DEFAULT (1ull << 30)
 

@@ -279,7 +279,14 @@ struct lumen_prog_header {
  *	written their results.
  * @LUMEN_FAULT_NO_MEMORY: an op needs more executor scratch memory than the
  *	device allows (or can allocate); the fault offset is the bytes it
- *	needed.
+ *	needed. Also a job whose regions the device would have to copy
+ *	(guest RAM it cannot map) beyond its bounce limit; the fault region
+ *	is the slot that went over, the offset the bytes the job needed.
+ * @LUMEN_FAULT_COST_LIMIT: the job's work would exceed the device's cost
+ *	limit (LUMEN_REG_JOB_COST_LIMIT): the op that faulted, and the ops
+ *	after it, did not run; the fault offset is the job's work counted up
+ *	to and including that op. Work is counted per op, before it runs,
+ *	as bytes read + bytes written + floating-point operations.
  *
  * The numbers are ABI: new ones go at the end.
  */
@@ -294,6 +301,7 @@ enum lumen_fault_code {
 	LUMEN_FAULT_INJECTED = 7,
 	LUMEN_FAULT_CANCELLED = 8,
 	LUMEN_FAULT_NO_MEMORY = 9,
+	LUMEN_FAULT_COST_LIMIT = 10,
 };
 
 /**

@@ -13,10 +13,13 @@
  */
 #include "qemu/osdep.h"
 #include "qemu/bitops.h"
+#include "qemu/cutils.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
+#include "qemu/units.h"
 #include "qapi/error.h"
+#include "hw/boards.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci.h"
 #include "hw/qdev-properties.h"
@@ -28,6 +31,34 @@
 #define LUMEN_DEFAULT_CORES 2
 #define LUMEN_MAX_CORES     64
 
+/*
+ * Default cost limit of a job: 2^42 units of work (bytes moved + flops),
+ * about 4.4 TFLOP: a 1B-parameter model's prefill of 2048 tokens, or
+ * minutes of compute on a host core. Legitimate decode jobs are below it
+ * by orders of magnitude; what it stops is a job costing hours.
+ */
+#define LUMEN_DEFAULT_JOB_COST  (1ULL << 42)
+/* Default scratch per op: ATTENTION at a 64 Ki position on 64 cores fits. */
+#define LUMEN_DEFAULT_SCRATCH   (256 * MiB)
+/*
+ * Share of vm.max_map_count the window cache may use (half: 64 MiB of
+ * scattered 4 KiB pages stay zero-copy); QEMU itself needs the rest.
+ */
+#define LUMEN_MAP_COUNT_SHARE   2
+#define LUMEN_MAP_COUNT_DEFAULT 65530
+
+/*
+ * Ask the executor to stop the job it is computing (a reset or quit was
+ * just requested); with the lock held. Only while it computes: a request
+ * made outside a run would cancel the next one.
+ */
+static void cancel_job(LumenNpuState *s)
+{
+    if (s->computing) {
+        trace_lumen_npu_job_cancel();
+        lumen_exec_cancel(s->exec);
+    }
+}
 /* Mark @irq pending and have the main loop signal it; with the lock held. */
 void lumen_npu_raise(LumenNpuState *s, uint32_t irq)
 {
@@ -132,7 +163,7 @@ static uint64_t reg_read(LumenNpuState *s, hwaddr reg)
         return LUMEN_ISA_VERSION;
     case LUMEN_REG_CAPS:
         return LUMEN_CAP_PAGE_4K | LUMEN_CAP_PAGE_2M | LUMEN_CAP_MSIX |
-               LUMEN_CAP_DEBUG;
+               LUMEN_CAP_DEBUG | LUMEN_CAP_RESET_STOPS_JOB | LUMEN_CAP_LIMITS;
     case LUMEN_REG_CORES:
         return s->cores;
     case LUMEN_REG_MAX_REGIONS:
@@ -145,6 +176,12 @@ static uint64_t reg_read(LumenNpuState *s, hwaddr reg)
         return LUMEN_RING_MAX_ENTRIES;
     case LUMEN_REG_VA_BITS:
         return LUMEN_VA_BITS;
+    case LUMEN_REG_JOB_COST_LIMIT:
+        return s->job_cost_limit;
+    case LUMEN_REG_SCRATCH_LIMIT:
+        return s->scratch_limit;
+    case LUMEN_REG_BOUNCE_LIMIT:
+        return s->bounce_limit;
     case LUMEN_REG_CONTROL:
         return s->control;
     case LUMEN_REG_STATUS:
@@ -207,6 +244,9 @@ static bool is_64bit(hwaddr reg)
     unsigned i;
 
     switch (reg) {
+    case LUMEN_REG_JOB_COST_LIMIT:
+    case LUMEN_REG_SCRATCH_LIMIT:
+    case LUMEN_REG_BOUNCE_LIMIT:
     case LUMEN_REG_RING_BASE:
     case LUMEN_REG_COMPLETION_ADDR:
     case LUMEN_REG_LAST_SEQNO:
@@ -348,13 +388,10 @@ static uint32_t reg_write(LumenNpuState *s, hwaddr addr, uint64_t val,
             break;
         }
         trace_lumen_npu_reset_request("register", s->status);
-        if (s->status & LUMEN_STATUS_BUSY) {
-            qemu_log_mask(LOG_UNIMP,
-                          "lumen-npu: reset during a job: the op in flight "
-                          "is not interrupted, its completion is dropped\n");
-        }
+        /* RESET_DONE follows once the worker is back from the job. */
         s->reset_req = true;
         s->status |= LUMEN_STATUS_RESETTING;
+        cancel_job(s);
         kick_worker(s);
         break;
     case LUMEN_REG_POWER_CTRL:
@@ -476,6 +513,21 @@ static const MemoryRegionOps lumen_npu_mmio_ops = {
     },
 };
 
+/* vm.max_map_count: mappings a host process may hold. */
+static uint32_t host_map_count(void)
+{
+    g_autofree char *text = NULL;
+    uint64_t n;
+
+    if (!g_file_get_contents("/proc/sys/vm/max_map_count", &text, NULL,
+                             NULL) ||
+        qemu_strtou64(g_strstrip(text), NULL, 10, &n) || !n ||
+        n > UINT32_MAX) {
+        return LUMEN_MAP_COUNT_DEFAULT;
+    }
+    return n;
+}
+
 static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
 {
     LumenNpuState *s = LUMEN_NPU(pdev);
@@ -489,6 +541,19 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
     if (!s->exec) {
         error_setg(errp, "lumen-npu: cannot create the executor");
         return;
+    }
+    if (!s->scratch_limit) {
+        error_setg(errp, "lumen-npu: scratch-limit must not be 0");
+        lumen_exec_destroy(s->exec);
+        return;
+    }
+    lumen_exec_set_cost_limit(s->exec, s->job_cost_limit);
+    lumen_exec_set_scratch_limit(s->exec, s->scratch_limit);
+    if (!s->bounce_limit) {
+        s->bounce_limit = current_machine->ram_size;
+    }
+    if (!s->window_maps) {
+        s->window_maps = host_map_count() / LUMEN_MAP_COUNT_SHARE;
     }
 
     pci_config_set_interrupt_pin(pdev->config, 1);
@@ -508,6 +573,7 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
     s->power_state = LUMEN_POWER_IDLE;
     qemu_mutex_init(&s->lock);
     qemu_cond_init(&s->cond);
+    qemu_cond_init(&s->idle_cond);
     s->irq_bh = qemu_bh_new(lumen_npu_irq_bh, s);
     qemu_thread_create(&s->thread, "lumen-npu", lumen_npu_worker, s,
                        QEMU_THREAD_JOINABLE);
@@ -519,11 +585,13 @@ static void lumen_npu_exit(PCIDevice *pdev)
 
     qemu_mutex_lock(&s->lock);
     s->quit = true;
+    cancel_job(s);      /* device_del must not wait for a long job */
     qemu_cond_signal(&s->cond);
     qemu_mutex_unlock(&s->lock);
     qemu_thread_join(&s->thread);
 
     qemu_bh_delete(s->irq_bh);
+    qemu_cond_destroy(&s->idle_cond);
     qemu_cond_destroy(&s->cond);
     qemu_mutex_destroy(&s->lock);
     lumen_exec_destroy(s->exec);
@@ -532,9 +600,15 @@ static void lumen_npu_exit(PCIDevice *pdev)
 }
 
 /*
- * A machine reset asks the worker for a device reset and does not wait: a
- * job in flight finishes on its own, its completion is dropped. Software
- * sees STATUS.RESETTING until then, as after a register-initiated reset.
+ * A machine reset asks the worker for a device reset, cancels the job it
+ * computes and waits until the executor has returned: after the reset the
+ * guest's RAM belongs to the next boot, and the job writes it through host
+ * windows that bus mastering does not gate. The wait is short (the
+ * executor stops at its next op or work item) and cannot deadlock: the
+ * executor never takes the BQL, and the worker starts no run once a reset
+ * is pending. What the worker does outside a run is DMA, which the PCI
+ * reset's bus-master disable stops. Software sees STATUS.RESETTING until
+ * the worker has carried the reset out, as after a register reset.
  */
 static void lumen_npu_reset(DeviceState *dev)
 {
@@ -546,7 +620,11 @@ static void lumen_npu_reset(DeviceState *dev)
     s->status |= LUMEN_STATUS_RESETTING;
     s->irq_mask = 0;
     s->arm_hooks = true;
+    cancel_job(s);
     qemu_cond_signal(&s->cond);
+    while (s->computing) {
+        qemu_cond_wait(&s->idle_cond, &s->lock);
+    }
     qemu_mutex_unlock(&s->lock);
 }
 
@@ -565,6 +643,12 @@ static Property lumen_npu_properties[] = {
     DEFINE_PROP_BOOL("fail-next-reset", LumenNpuState, prop.fail_next_reset,
                      false),
     DEFINE_PROP_UINT32("delay-us", LumenNpuState, prop.delay_us, 0),
+    DEFINE_PROP_UINT64("job-cost-limit", LumenNpuState, job_cost_limit,
+                       LUMEN_DEFAULT_JOB_COST),
+    DEFINE_PROP_UINT64("scratch-limit", LumenNpuState, scratch_limit,
+                       LUMEN_DEFAULT_SCRATCH),
+    DEFINE_PROP_UINT64("bounce-limit", LumenNpuState, bounce_limit, 0),
+    DEFINE_PROP_UINT32("window-maps", LumenNpuState, window_maps, 0),
     DEFINE_PROP_END_OF_LIST(),
 };
 

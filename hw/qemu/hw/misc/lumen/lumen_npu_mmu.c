@@ -11,6 +11,13 @@
  * mappings) makes the worker fall back to copying the region
  * (lumen_mmu_copy), counted as bounce bytes.
  *
+ * Every run of pages is one host mapping, and a process may hold only
+ * vm.max_map_count of them (65530 by default) before mmap, and with it
+ * malloc and thread creation anywhere in QEMU, fails. The windows together
+ * hold at most the window-maps budget (half of vm.max_map_count): a
+ * window that would pass it first evicts the windows no job is using, and
+ * is copied instead when that is not enough.
+ *
  * Runs on the worker thread only; windows live until an invalidation of
  * their context, an eviction or a reset.
  *
@@ -151,13 +158,32 @@ bool lumen_mmu_translate(LumenNpuState *s, LumenWalkCache *wc,
     g_assert_not_reached();
 }
 
+/* Pages walked between checks for a pending reset. */
+#define WALK_RESET_CHECK    4096
+
+/*
+ * The offset in the RAMBlock's file of its byte @offset. QEMU 8.2 gave
+ * RAMBlocks a file offset of their own (memory-backend-file offset=);
+ * in 7.2 a block always starts at byte 0 of its file.
+ */
+static uint64_t ram_file_offset(RAMBlock *rb, ram_addr_t offset)
+{
+#if QEMU_VERSION_MAJOR > 8 || \
+    (QEMU_VERSION_MAJOR == 8 && QEMU_VERSION_MINOR >= 2)
+    return qemu_ram_get_fd_offset(rb) + offset;
+#else
+    return offset;
+#endif
+}
+
 /*
  * Map guest-physical [pa, pa + len) at host address @dst, sharing the
- * memfd pages that hold guest RAM.
+ * memfd pages that hold guest RAM. Each mapping counts against @w's maps
+ * and the window-maps budget.
  */
-static bool map_guest_run(LumenNpuState *s, uint8_t *dst, uint64_t pa,
-                          uint64_t len, bool writable, uint64_t va,
-                          LumenMmuFault *f)
+static bool map_guest_run(LumenNpuState *s, LumenWindow *w, uint8_t *dst,
+                          uint64_t pa, uint64_t len, bool writable,
+                          uint64_t va, LumenMmuFault *f)
 {
     int prot = PROT_READ | (writable ? PROT_WRITE : 0);
 
@@ -167,8 +193,14 @@ static bool map_guest_run(LumenNpuState *s, uint8_t *dst, uint64_t pa,
         ram_addr_t offset;
         RAMBlock *rb;
         void *host;
+        void *mapped;
         int fd;
 
+        if (s->window_maps_used >= s->window_maps) {
+            f->over_budget = true;
+            return mmu_fail(f, LUMEN_MMU_FAULT_NOT_RAM, va);
+        }
+        /* The fd stays valid only inside the RCU critical section. */
         rcu_read_lock();
         mr = address_space_translate(pci_get_address_space(PCI_DEVICE(s)),
                                      pa, &xlat, &l, writable,
@@ -184,8 +216,8 @@ static bool map_guest_run(LumenNpuState *s, uint8_t *dst, uint64_t pa,
         fd = memory_region_get_fd(mr);
         host = memory_region_get_ram_ptr(mr) + xlat;
         rb = qemu_ram_block_from_host(host, false, &offset);
-        rcu_read_unlock();
         if (fd < 0 || !rb || !qemu_ram_is_shared(rb)) {
+            rcu_read_unlock();
             warn_report_once("lumen-npu: guest RAM is not a shared memfd, "
                              "copying regions; use -object memory-backend-"
                              "memfd,share=on with -machine memory-backend=");
@@ -193,8 +225,10 @@ static bool map_guest_run(LumenNpuState *s, uint8_t *dst, uint64_t pa,
             return mmu_fail(f, LUMEN_MMU_FAULT_NOT_RAM, va);
         }
         l = MIN(l, len);
-        if (mmap(dst, l, prot, MAP_SHARED | MAP_FIXED, fd, offset)
-            == MAP_FAILED) {
+        mapped = mmap(dst, l, prot, MAP_SHARED | MAP_FIXED, fd,
+                      ram_file_offset(rb, offset));
+        rcu_read_unlock();
+        if (mapped == MAP_FAILED) {
             /* Typically vm.max_map_count: one mapping per page run. */
             warn_report_once("lumen-npu: cannot map guest RAM (%s), copying "
                              "regions instead; raise vm.max_map_count",
@@ -202,6 +236,8 @@ static bool map_guest_run(LumenNpuState *s, uint8_t *dst, uint64_t pa,
             f->copy_instead = true;
             return mmu_fail(f, LUMEN_MMU_FAULT_NOT_RAM, va);
         }
+        w->maps++;
+        s->window_maps_used++;
         dst += l;
         pa += l;
         va += l;
@@ -210,11 +246,12 @@ static bool map_guest_run(LumenNpuState *s, uint8_t *dst, uint64_t pa,
     return true;
 }
 
-static void window_free(LumenWindow *w)
+static void window_free(LumenNpuState *s, LumenWindow *w)
 {
     if (w->host) {
         munmap(w->host, w->map_len);
     }
+    s->window_maps_used -= w->maps;
     memset(w, 0, sizeof(*w));
 }
 
@@ -223,7 +260,7 @@ static bool window_build(LumenNpuState *s, LumenWindow *w, uint64_t root,
                          uint64_t va, uint64_t size, LumenMmuFault *f)
 {
     uint64_t len = ROUND_UP(size, PAGE_4K);
-    uint64_t off = 0, run_off = 0, run_pa = 0, run_len = 0;
+    uint64_t off = 0, run_off = 0, run_pa = 0, run_len = 0, walked = 0;
     bool run_w = false, all_w = true;
     g_autofree LumenWalkCache *wc = g_new(LumenWalkCache, 1);
 
@@ -244,12 +281,18 @@ static bool window_build(LumenNpuState *s, LumenWindow *w, uint64_t root,
         return mmu_fail(f, LUMEN_MMU_FAULT_NOT_RAM, va);
     }
     w->map_len = len;
+    w->maps = 1;        /* the reservation */
+    s->window_maps_used++;
     wc->table[0] = wc->table[1] = wc->table[2] = WALK_NONE;
 
     while (off < len) {
         uint64_t pa, psize, chunk;
         bool wr;
 
+        /* A walk of a huge, aliased range must not hold up a reset. */
+        if (++walked % WALK_RESET_CHECK == 0 && qatomic_read(&s->reset_req)) {
+            return mmu_fail(f, LUMEN_MMU_FAULT_RANGE, va + off);
+        }
         if (!lumen_mmu_translate(s, wc, root, va + off, &pa, &psize, &wr,
                                  f)) {
             return false;
@@ -259,7 +302,7 @@ static bool window_build(LumenNpuState *s, LumenWindow *w, uint64_t root,
         if (run_len && pa == run_pa + run_len && wr == run_w) {
             run_len += chunk;
         } else {
-            if (run_len && !map_guest_run(s, (uint8_t *)w->host + run_off,
+            if (run_len && !map_guest_run(s, w, (uint8_t *)w->host + run_off,
                                           run_pa, run_len, run_w,
                                           va + run_off, f)) {
                 return false;
@@ -271,12 +314,33 @@ static bool window_build(LumenNpuState *s, LumenWindow *w, uint64_t root,
         }
         off += chunk;
     }
-    if (!map_guest_run(s, (uint8_t *)w->host + run_off, run_pa, run_len,
+    if (!map_guest_run(s, w, (uint8_t *)w->host + run_off, run_pa, run_len,
                        run_w, va + run_off, f)) {
         return false;
     }
     w->writable = all_w;
     return true;
+}
+
+/*
+ * Free the windows the current job does not use, to make room in the
+ * map budget. Returns how many were freed.
+ */
+static uint32_t evict_idle(LumenNpuState *s)
+{
+    uint32_t evicted = 0;
+    int i;
+
+    for (i = 0; i < LUMEN_WINDOW_CACHE; i++) {
+        LumenWindow *w = &s->windows[i];
+
+        if (w->host && w->last_use != s->use_clock) {
+            window_free(s, w);
+            evicted++;
+        }
+    }
+    trace_lumen_npu_mmu_budget(s->window_maps_used, s->window_maps, evicted);
+    return evicted;
 }
 
 LumenWindow *lumen_mmu_window(LumenNpuState *s, uint32_t ctx, uint64_t root,
@@ -303,12 +367,27 @@ LumenWindow *lumen_mmu_window(LumenNpuState *s, uint32_t ctx, uint64_t root,
     qemu_mutex_unlock(&s->lock);
 
     w = victim;
-    window_free(w);
+    window_free(s, w);
     if (!window_build(s, w, root, va, size, f)) {
+        window_free(s, w);
+        if (f->over_budget && evict_idle(s)) {
+            f->over_budget = false;
+            if (window_build(s, w, root, va, size, f)) {
+                goto built;
+            }
+            window_free(s, w);
+        }
+        if (f->over_budget) {
+            f->over_budget = false;
+            f->copy_instead = true;
+            warn_report_once("lumen-npu: a region needs more than the "
+                             "%u host mappings of the window-maps budget; "
+                             "copying it instead", s->window_maps);
+        }
         trace_lumen_npu_mmu_window(ctx, va, size, false);
-        window_free(w);
         return NULL;
     }
+built:
     trace_lumen_npu_mmu_window(ctx, va, size, true);
     w->ctx = ctx;
     w->va = va;
@@ -332,6 +411,10 @@ bool lumen_mmu_copy(LumenNpuState *s, uint64_t root, uint64_t va,
         MemTxResult res;
         bool wr;
 
+        /* Copies go up to the bounce limit: a reset must not wait for it. */
+        if (qatomic_read(&s->reset_req)) {
+            return mmu_fail(f, LUMEN_MMU_FAULT_RANGE, va);
+        }
         if (!lumen_mmu_translate(s, wc, root, va, &pa, &psize, &wr, f)) {
             return false;
         }
@@ -363,7 +446,7 @@ void lumen_mmu_drop_stale(LumenNpuState *s, const uint32_t *gens)
         LumenWindow *w = &s->windows[i];
 
         if (w->host && w->gen != gens[w->ctx]) {
-            window_free(w);
+            window_free(s, w);
         }
     }
 }
@@ -373,6 +456,6 @@ void lumen_mmu_drop_all(LumenNpuState *s)
     int i;
 
     for (i = 0; i < LUMEN_WINDOW_CACHE; i++) {
-        window_free(&s->windows[i]);
+        window_free(s, &s->windows[i]);
     }
 }

@@ -7,7 +7,10 @@
  * status record and the seqno back, and ask the main loop for an interrupt.
  *
  * Resets and power-off requests are carried out here too, between jobs, so
- * that windows are never unmapped under a running job.
+ * that windows are never unmapped under a running job. A reset cancels the
+ * job being computed (lumen_exec_cancel(), from the MMIO or reset handler):
+ * the executor stops at its next op or work item, the job is dropped, and
+ * only then is the reset carried out and reported.
  *
  * What the guest got wrong (ring setup, descriptors, contexts, programs,
  * addresses) is logged with LOG_GUEST_ERROR, then reported to it as the
@@ -18,6 +21,7 @@
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
 #include "qemu/log.h"
+#include "qemu/rcu.h"
 #include "qemu/timer.h"
 #include "sysemu/dma.h"
 
@@ -197,6 +201,7 @@ static bool bind_regions(LumenNpuState *s, const LumenJob *job,
                          void **bounce, LumenResult *r)
 {
     unsigned count = job->desc[LUMEN_JOB_REGION_COUNT];
+    uint64_t bounced = 0;
     unsigned i;
 
     for (i = 0; i < count; i++) {
@@ -212,6 +217,22 @@ static bool bind_regions(LumenNpuState *s, const LumenJob *job,
         w = lumen_mmu_window(s, job->ctx, job->root, job->gen, va, size, &f);
         if (!w && f.copy_instead) {
             f.copy_instead = false;
+            /*
+             * Copies cost host memory the guest does not pay for (one
+             * buffer bound to all slots is copied once per slot): cap it.
+             */
+            if (size > s->bounce_limit - MIN(bounced, s->bounce_limit)) {
+                qemu_log_mask(LOG_GUEST_ERROR,
+                              "lumen-npu: job seqno %" PRIu64 ": copying "
+                              "region %u (0x%" PRIx64 " bytes) would pass "
+                              "the device's bounce limit of 0x%" PRIx64
+                              " bytes per job\n", job->seqno, i, size,
+                              s->bounce_limit);
+                result_fault(r, LUMEN_FAULT_NO_MEMORY, LUMEN_FAULT_NO_OP, i,
+                             0, bounced + MIN(size, UINT64_MAX - bounced));
+                return false;
+            }
+            bounced += size;
             if (!bounce_in(s, job, i, va, size, written, bounce, &f)) {
                 result_mmu_fault(r, i, &f);
                 return false;
@@ -236,15 +257,51 @@ static bool bind_regions(LumenNpuState *s, const LumenJob *job,
     return true;
 }
 
+/* A reset or quit is pending: the job is dropped, nothing more written. */
+static bool job_dropped(LumenNpuState *s)
+{
+    bool dropped;
+
+    qemu_mutex_lock(&s->lock);
+    dropped = s->reset_req || s->quit;
+    qemu_mutex_unlock(&s->lock);
+    return dropped;
+}
+
+/*
+ * Run the program unless a reset is pending. While it runs, @computing
+ * tells a reset to cancel it (and a machine reset to wait for it); a
+ * cancel request that came after the run returned is cleared here, under
+ * the lock, so that it cannot cancel the next job.
+ */
 static void run_program(LumenNpuState *s, const LumenProgram *p,
                         const struct lumen_region *regions, LumenResult *r)
 {
     struct lumen_exec_stats before, after;
     struct lumen_fault fault = { 0 };
+    int err;
+
+    qemu_mutex_lock(&s->lock);
+    if (s->reset_req || s->quit) {
+        qemu_mutex_unlock(&s->lock);
+        result_fault(r, LUMEN_FAULT_CANCELLED, LUMEN_FAULT_NO_OP,
+                     LUMEN_FAULT_NO_REGION, 0, 0);
+        return;
+    }
+    s->computing = true;
+    qemu_mutex_unlock(&s->lock);
 
     lumen_exec_get_stats(s->exec, &before);
-    if (lumen_exec_run_validated(s->exec, p->bytes, &p->v, regions,
-                                 LUMEN_MAX_REGIONS, &fault)) {
+    err = lumen_exec_run_validated(s->exec, p->bytes, &p->v, regions,
+                                   LUMEN_MAX_REGIONS, &fault);
+
+    qemu_mutex_lock(&s->lock);
+    s->computing = false;
+    lumen_exec_cancel_clear(s->exec);
+    qemu_cond_broadcast(&s->idle_cond);
+    qemu_mutex_unlock(&s->lock);
+
+    if (err) {
         result_fault(r, fault.code, fault.op_index, fault.region,
                      fault.detail, fault.offset);
     }
@@ -300,7 +357,9 @@ static void run_job(LumenNpuState *s, const LumenJob *job, LumenResult *r)
     p = load_program(s, job, r);
     if (p && bind_regions(s, job, p, regions, bounce, r)) {
         run_program(s, p, regions, r);
-        bounce_out(s, job, p, bounce);
+        if (!job_dropped(s)) {
+            bounce_out(s, job, p, bounce);
+        }
     }
     for (i = 0; i < LUMEN_MAX_REGIONS; i++) {
         g_free(bounce[i]);
@@ -619,6 +678,14 @@ void *lumen_npu_worker(void *opaque)
 {
     LumenNpuState *s = opaque;
 
+    /*
+     * DMA (address_space_rw) and the MMU's translations read the memory
+     * map (FlatView) under rcu_read_lock(), which protects only from a
+     * registered thread: unregistered, a memory map change frees the
+     * FlatView under the worker's feet (found by lumen-npu-fuzz under
+     * ASan: heap-use-after-free in flatview_to_dispatch).
+     */
+    rcu_register_thread();
     qemu_mutex_lock(&s->lock);
     while (!s->quit) {
         if (s->reset_req) {
@@ -637,5 +704,6 @@ void *lumen_npu_worker(void *opaque)
     qemu_mutex_unlock(&s->lock);
     lumen_mmu_drop_all(s);
     drop_programs(s);
+    rcu_unregister_thread();
     return NULL;
 }

@@ -41,6 +41,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(LumenNpuState, LUMEN_NPU)
  * @gen: the context's invalidation generation when it was built.
  * @writable: every page is mapped writable.
  * @last_use: job counter at the last use, for LRU eviction.
+ * @maps: host mappings it holds (counted against the map budget).
  */
 typedef struct LumenWindow {
     void *host;
@@ -51,6 +52,7 @@ typedef struct LumenWindow {
     uint32_t gen;
     bool writable;
     uint64_t last_use;
+    uint32_t maps;
 } LumenWindow;
 
 /** LumenProgram - a program read through the MMU and validated once. */
@@ -77,6 +79,7 @@ typedef struct LumenMmuFault {
     uint32_t detail;        /* LUMEN_MMU_FAULT_* */
     uint64_t addr;          /* the NPU address that failed */
     bool copy_instead;      /* RAM that cannot be mapped, only copied */
+    bool over_budget;       /* mapping it would pass the map budget */
 } LumenMmuFault;
 
 enum lumen_counter {
@@ -98,11 +101,16 @@ struct LumenNpuState {
     QemuThread thread;
     QemuMutex lock;
     QemuCond cond;          /* wakes the worker */
+    QemuCond idle_cond;     /* signalled when @computing goes false */
     QEMUBH *irq_bh;
 
     /* Properties; @prop arms the test hooks at every machine reset. */
     uint32_t cores;
     LumenHooks prop;
+    uint64_t job_cost_limit;    /* work per job, 0: none */
+    uint64_t scratch_limit;     /* scratch bytes per op */
+    uint64_t bounce_limit;      /* bytes copied per job; 0: guest RAM size */
+    uint32_t window_maps;       /* host mappings of all windows; 0: auto */
 
     /* Registers, under @lock. */
     uint32_t control;
@@ -134,6 +142,7 @@ struct LumenNpuState {
     bool arm_hooks;             /* the reset is a machine reset */
     bool power_off_req;
     bool quit;
+    bool computing;             /* the executor runs a job's program */
     uint32_t irq_notify;        /* events the BH must signal */
 
     /* Worker-private. */
@@ -141,6 +150,7 @@ struct LumenNpuState {
     LumenWindow windows[LUMEN_WINDOW_CACHE];
     LumenProgram programs[LUMEN_PROG_CACHE];
     uint64_t use_clock;
+    uint32_t window_maps_used;  /* sum of the windows' @maps */
 };
 
 /* lumen_npu.c */
