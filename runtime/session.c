@@ -184,6 +184,7 @@ static const char *fault_name(uint32_t code)
 	case LUMEN_FAULT_INJECTED:		return "injected by a test hook";
 	case LUMEN_FAULT_CANCELLED:		return "cancelled";
 	case LUMEN_FAULT_NO_MEMORY:		return "scratch memory limit";
+	case LUMEN_FAULT_COST_LIMIT:		return "job cost limit";
 	}
 	return "fault";
 }
