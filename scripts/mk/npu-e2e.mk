@@ -106,9 +106,9 @@ $(BENCH_MODEL_DIR)/%.lnpu: $(LUMEN_CACHE)/synthetic/%.gguf $(LUMENC)
 	$(LUMENC) $< -o $@ --quiet
 
 .PHONY: bench-models
-bench-models: $(BENCH_MODELS) $(LUMEN_CLI) $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_KO)
+bench-models: $(BENCH_MODELS) $(LUMEN_CLI) $(LUMENC) $(EXEC_BENCH) $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_KO)
 	@scripts/bench-models --lumen $(LUMEN_CLI) --guest-lumen $(RUNTIME_GUEST_BIN)/lumen \
-		--ko $(LUMEN_KO) $(BENCH_MODELS)
+		--ko $(LUMEN_KO) --bench-hw $(EXEC_BENCH) --lumenc $(LUMENC) $(BENCH_MODELS)
 
 # ---- make demo: a story from the NPU in the QEMU guest ----
 # stories260K from $(SHARED)/models; without it, a synthetic model of the
