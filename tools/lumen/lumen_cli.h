@@ -55,6 +55,26 @@ int cli_sampling_option(int c, const char *arg, struct lumen_sampler_params *sp,
 			bool *seed_given);
 
 /*
+ * The device options run, chat and serve share, the same way:
+ * CLI_DEVICE_LONGOPTS in the table ("t:c:" among the short ones),
+ * cli_device_option() for each (1: one of them, 0: not, -1: bad, printed).
+ * --silicon goes to cli_silicon.
+ */
+enum { CLI_O_DEVICE = 0x1100, CLI_O_SILICON };
+#define CLI_DEVICE_LONGOPTS \
+	{ "device", required_argument, 0, CLI_O_DEVICE }, \
+	{ "threads", required_argument, 0, 't' }, \
+	{ "ctx", required_argument, 0, 'c' }, \
+	{ "silicon", required_argument, 0, CLI_O_SILICON }
+#define CLI_DEVICE_HELP \
+	"      --device D          npu, cpu or auto (default: the NPU when there is one)\n" \
+	"  -t, --threads N         CPU backend threads (default: all CPUs)\n" \
+	"  -c, --ctx N             context positions (default: the model's)\n" \
+	"      --silicon NAME      the modeled NPU of the statistics: glasses (default), phone\n"
+int cli_device_option(int c, const char *arg, enum lumen_backend *backend,
+		      uint32_t *threads, uint32_t *ctx);
+
+/*
  * The whole text of file @path ("-": standard input), NUL-terminated, in
  * a buffer to free(); NULL after a message.
  */

@@ -32,9 +32,7 @@ static void usage(FILE *f)
 		"  -n, --n-predict N       at most N tokens an answer (default: until the end of the turn)\n"
 		CLI_SAMPLING_HELP
 		"      --seed S            of the sampler (default: random)\n"
-		"      --device D          npu, cpu or auto (default: the NPU when there is one)\n"
-		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
-		"  -c, --ctx N             context positions (default: the model's)\n"
+		CLI_DEVICE_HELP
 		"      --stats             statistics after each answer\n"
 		CLI_SPEC_HELP
 		"In the conversation: /bye ends it (or Ctrl-D, or Ctrl-C twice at the prompt),\n"
@@ -332,7 +330,7 @@ struct last_token {
 
 static int parse(int argc, char **argv, struct chat_opts *o)
 {
-	enum { O_DEVICE = 256, O_TEMPLATE, O_LIST, O_STATS };
+	enum { O_TEMPLATE = 256, O_LIST, O_STATS };
 	static const struct option longopts[] = {
 		{ "model", required_argument, 0, 'm' },
 		{ "system", required_argument, 0, 's' },
@@ -340,9 +338,7 @@ static int parse(int argc, char **argv, struct chat_opts *o)
 		{ "list-templates", no_argument, 0, O_LIST },
 		{ "n-predict", required_argument, 0, 'n' },
 		CLI_SAMPLING_LONGOPTS,
-		{ "device", required_argument, 0, O_DEVICE },
-		{ "threads", required_argument, 0, 't' },
-		{ "ctx", required_argument, 0, 'c' },
+		CLI_DEVICE_LONGOPTS,
 		{ "stats", no_argument, 0, O_STATS },
 		CLI_SPEC_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
@@ -355,6 +351,9 @@ static int parse(int argc, char **argv, struct chat_opts *o)
 					&o->seed_given);
 		if (!r)	/* --spec, --draft, --draft-max */
 			r = cli_spec_option(c, optarg, &o->spec);
+		if (!r)
+			r = cli_device_option(c, optarg, &o->backend, &o->threads,
+					      &o->ctx);
 		if (r < 0)
 			return -1;
 		if (r)
@@ -377,18 +376,6 @@ static int parse(int argc, char **argv, struct chat_opts *o)
 			if (cli_u32("-n", optarg, 1, 1u << 24, &o->gen.n_predict))
 				return -1;
 			o->n_given = true;
-			break;
-		case O_DEVICE:
-			if (cli_backend(optarg, &o->backend))
-				return -1;
-			break;
-		case 't':
-			if (cli_u32("--threads", optarg, 1, 256, &o->threads))
-				return -1;
-			break;
-		case 'c':
-			if (cli_u32("--ctx", optarg, 1, 1u << 20, &o->ctx))
-				return -1;
 			break;
 		case O_STATS:
 			o->stats = true;

@@ -218,6 +218,23 @@ void cli_format_count(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%.2f K", (double)n / 1e3);
 }
 
+int cli_device_option(int c, const char *arg, enum lumen_backend *backend,
+		      uint32_t *threads, uint32_t *ctx)
+{
+	switch (c) {
+	case CLI_O_DEVICE:
+		return cli_backend(arg, backend) ? -1 : 1;
+	case 't':
+		return cli_u32("--threads", arg, 1, 256, threads) ? -1 : 1;
+	case 'c':
+		return cli_u32("--ctx", arg, 1, 1u << 20, ctx) ? -1 : 1;
+	case CLI_O_SILICON:
+		cli_silicon = arg;
+		return 1;
+	}
+	return 0;
+}
+
 int cli_sampling_option(int c, const char *arg, struct lumen_sampler_params *sp,
 			bool *seed_given)
 {

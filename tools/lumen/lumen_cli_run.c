@@ -21,12 +21,9 @@ static void usage(FILE *f)
 		"  -n, --n-predict N       tokens to generate (default 128)\n"
 		CLI_SAMPLING_HELP
 		"  -s, --seed S            of the sampler (default: random)\n"
-		"      --device D          npu, cpu or auto (default: the NPU when there is one)\n"
-		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
-		"  -c, --ctx N             context positions (default: the model's)\n"
+		CLI_DEVICE_HELP
 		"      --ignore-eos        go on after the end-of-sequence token\n"
 		"      --no-stats          no statistics on stderr\n"
-		"      --silicon NAME      the modeled NPU of the statistics: glasses (default), phone\n"
 		CLI_SPEC_HELP);
 }
 
@@ -55,19 +52,16 @@ static int stream(void *data, int32_t id, const char *piece, size_t len)
 
 static int parse(int argc, char **argv, struct run_opts *o)
 {
-	enum { O_DEVICE = 256, O_IGNORE_EOS, O_NO_STATS, O_SILICON };
+	enum { O_IGNORE_EOS = 256, O_NO_STATS };
 	static const struct option longopts[] = {
 		{ "model", required_argument, 0, 'm' },
 		{ "prompt", required_argument, 0, 'p' },
 		{ "file", required_argument, 0, 'f' },
 		{ "n-predict", required_argument, 0, 'n' },
 		CLI_SAMPLING_LONGOPTS,
-		{ "device", required_argument, 0, O_DEVICE },
-		{ "threads", required_argument, 0, 't' },
-		{ "ctx", required_argument, 0, 'c' },
+		CLI_DEVICE_LONGOPTS,
 		{ "ignore-eos", no_argument, 0, O_IGNORE_EOS },
 		{ "no-stats", no_argument, 0, O_NO_STATS },
-		{ "silicon", required_argument, 0, O_SILICON },
 		CLI_SPEC_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
@@ -83,6 +77,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			continue;
 		r = cli_sampling_option(c == 's' ? CLI_O_SEED : c, optarg, sp,
 					&o->seed_given);
+		if (!r)
+			r = cli_device_option(c, optarg, &o->backend, &o->threads,
+					      &o->ctx);
 		if (r < 0)
 			return -1;
 		if (r)
@@ -101,26 +98,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			if (cli_u32("-n", optarg, 1, 1u << 24, &o->gen.n_predict))
 				return -1;
 			break;
-		case O_DEVICE:
-			if (cli_backend(optarg, &o->backend))
-				return -1;
-			break;
-		case 't':
-			if (cli_u32("--threads", optarg, 1, 256, &o->threads))
-				return -1;
-			break;
-		case 'c':
-			if (cli_u32("--ctx", optarg, 1, 1u << 20, &o->ctx))
-				return -1;
-			break;
 		case O_IGNORE_EOS:
 			o->gen.stop_at_eos = false;
 			break;
 		case O_NO_STATS:
 			o->stats = false;
-			break;
-		case O_SILICON:
-			cli_silicon = optarg;
 			break;
 		case 'h':
 			usage(stdout);

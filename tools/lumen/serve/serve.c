@@ -30,9 +30,8 @@ static void usage(FILE *f)
 		"      --api-key KEY       require 'Authorization: Bearer KEY' on /v1/\n"
 		"                          (default: $LUMEN_API_KEY, else no key)\n"
 		"      --alias NAME        the model's id in the API (default: the file's name)\n"
-		"      --device D          npu, cpu or auto (default: the NPU when there is one)\n"
-		"  -t, --threads N         CPU backend threads (default: all CPUs)\n"
-		"  -c, --ctx N             context positions of each session (default: the model's)\n");
+		CLI_DEVICE_HELP
+		"  (-c, --ctx: the positions of each session)\n");
 }
 
 struct serve_opts {
@@ -45,7 +44,7 @@ struct serve_opts {
 static int parse(int argc, char **argv, struct serve_opts *o)
 {
 	enum { O_HOST = 256, O_PORT, O_PARALLEL, O_QUEUE, O_MAX_TOKENS,
-	       O_MAX_BODY, O_API_KEY, O_ALIAS, O_DEVICE };
+	       O_MAX_BODY, O_API_KEY, O_ALIAS };
 	static const struct option longopts[] = {
 		{ "model", required_argument, 0, 'm' },
 		{ "host", required_argument, 0, O_HOST },
@@ -56,9 +55,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{ "max-body", required_argument, 0, O_MAX_BODY },
 		{ "api-key", required_argument, 0, O_API_KEY },
 		{ "alias", required_argument, 0, O_ALIAS },
-		{ "device", required_argument, 0, O_DEVICE },
-		{ "threads", required_argument, 0, 't' },
-		{ "ctx", required_argument, 0, 'c' },
+		CLI_DEVICE_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -66,6 +63,13 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "m:t:c:h", longopts, NULL)) != -1) {
+		int r = cli_device_option(c, optarg, &o->backend, &o->threads,
+					  &o->ctx);
+
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
 		switch (c) {
 		case 'm':
 			o->model = optarg;
@@ -100,18 +104,6 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 			break;
 		case O_ALIAS:
 			o->alias = optarg;
-			break;
-		case O_DEVICE:
-			if (cli_backend(optarg, &o->backend))
-				return -1;
-			break;
-		case 't':
-			if (cli_u32("--threads", optarg, 1, 256, &o->threads))
-				return -1;
-			break;
-		case 'c':
-			if (cli_u32("--ctx", optarg, 1, 1u << 20, &o->ctx))
-				return -1;
 			break;
 		case 'h':
 			usage(stdout);
