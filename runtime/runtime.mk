@@ -277,7 +277,7 @@ CHECK_SUITES += runtime-fuzz
 
 $(RUNTIME_FUZZ_TOK): $(RUNTIME_FUZZ_TOK_SRCS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(TOP)/runtime -o $@ $^ -pthread -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(TOP)/runtime -I$(TOP)/hw/exec -o $@ $^ -pthread -lm
 
 .PHONY: fuzz-tokenizer suite-runtime-fuzz
 # a long run: make fuzz-tokenizer FUZZ_SECONDS=3600
