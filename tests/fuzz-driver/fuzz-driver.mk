@@ -40,7 +40,8 @@ $(LUMEN_FUZZ): $(LUMEN_FUZZ_DEPS)
 	@mkdir -p $(@D)
 	$(CC) -static -std=gnu11 $(WARN) -Wno-sign-compare -O2 -g \
 		-I$(TOP)/include/uapi -I$(TOP)/isa -I/usr/include/libdrm \
-		-o $@ $(LUMEN_FUZZ_SRCS) isa/lumen_validate.c isa/lumen_ops.c -luring
+		-pthread -o $@ $(LUMEN_FUZZ_SRCS) isa/lumen_validate.c isa/lumen_ops.c \
+		-luring
 
 # The debug kernel's lumen.ko with KCOV call sites (Kbuild instruments an
 # external module only when asked) and line tables for addr2line (the

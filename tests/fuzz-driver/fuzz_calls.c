@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <pthread.h>
 #include <linux/dma-buf.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ static const char *const kind_names[FZ_KIND_COUNT] = {
 	[FZ_SYNCOBJ_WAIT] = "SYNCOBJ_WAIT", [FZ_SYNCOBJ_MISC] = "SYNCOBJ_MISC",
 	[FZ_MMAP_RAW] = "MMAP_RAW", [FZ_FDINFO] = "FDINFO",
 	[FZ_DEBUGFS] = "DEBUGFS", [FZ_HOOK] = "HOOK",
-	[FZ_RAW_IOCTL] = "RAW_IOCTL",
+	[FZ_RAW_IOCTL] = "RAW_IOCTL", [FZ_RACE] = "RACE",
 };
 
 /* Relative weights of fresh calls: most of the surface is in these. */
@@ -67,6 +68,7 @@ static const uint8_t kind_weight[FZ_KIND_COUNT] = {
 	[FZ_SYNCOBJ_CREATE] = 4, [FZ_SYNCOBJ_DESTROY] = 1,
 	[FZ_SYNCOBJ_WAIT] = 3, [FZ_SYNCOBJ_MISC] = 3, [FZ_MMAP_RAW] = 1,
 	[FZ_FDINFO] = 1, [FZ_DEBUGFS] = 1, [FZ_HOOK] = 1, [FZ_RAW_IOCTL] = 2,
+	[FZ_RACE] = 4,
 };
 
 const char *fz_kind_name(uint32_t kind)
@@ -1233,6 +1235,162 @@ static void do_raw_ioctl(const struct fz_call *c)
 	S.st->kind_ok[FZ_RAW_IOCTL] += !fz_ioctl(S.file[f].fd, req, S.scratch);
 }
 
+/* One ioctl in a second thread, after a spin, against the main thread's. */
+struct racer {
+	pthread_t thread;
+	int fd;
+	unsigned long req;
+	void *arg;
+	unsigned int spin;
+	int ret;
+};
+
+static void spin(unsigned int n)
+{
+	volatile unsigned int i;
+
+	for (i = 0; i < n; i++)
+		;
+}
+
+static void *racer_main(void *p)
+{
+	struct racer *r = p;
+
+	spin(r->spin);
+	r->ret = ioctl(r->fd, r->req, r->arg) ? -errno : 0;
+	return NULL;
+}
+
+static bool racer_start(struct racer *r, int fd, unsigned long req, void *arg,
+			unsigned int spins)
+{
+	*r = (struct racer){ .fd = fd, .req = req, .arg = arg, .spin = spins };
+	return !pthread_create(&r->thread, NULL, racer_main, r);
+}
+
+static int racer_join(struct racer *r)
+{
+	pthread_join(r->thread, NULL);
+	S.st->syscalls++;
+	return r->ret;
+}
+
+static void forget_handle(int f, uint32_t handle)
+{
+	int i;
+
+	for (i = 0; i < FZ_BOS; i++)
+		if (S.bo[i].file == f && S.bo[i].handle == handle)
+			S.bo[i].file = -1;
+}
+
+/*
+ * Two things at once on one file (the review's races): a submission
+ * against GEM_CLOSE of a buffer it binds or PROGRAM_DESTROY of its
+ * program, BO_INFO or mmap against GEM_CLOSE, and an IOSQE_ASYNC command
+ * whose ring is torn down at once (cancellation racing the issue).
+ */
+static void do_race(const struct fz_call *c)
+{
+	struct drm_lumen_region regs[LUMEN_MAX_REGIONS + 2];
+	struct drm_lumen_sync syncs[3] = { 0 };
+	unsigned int them = c->c % 4000, us = (c->c >> 16) % 4000;
+	struct drm_lumen_program_destroy pd = { 0 };
+	struct drm_lumen_bo_mmap_offset mo = { 0 };
+	struct drm_lumen_bo_info bi = { 0 };
+	struct drm_gem_close gc = { 0 };
+	struct io_uring_sqe *sqe;
+	struct drm_lumen_submit s;
+	struct racer r;
+	int f, i, ret, b;
+	void *p;
+
+	switch (c->b % 5) {
+	case 0:
+	case 1:
+		f = prepare_submit(c, &s, regs, syncs);
+		if (f < 0)
+			return;
+		if (c->b % 5 == 0) {
+			for (i = 0; i < LUMEN_MAX_REGIONS && !regs[i].handle; i++)
+				;
+			if (i == LUMEN_MAX_REGIONS)
+				return;
+			gc.handle = regs[i].handle;
+			if (!racer_start(&r, S.file[f].fd, DRM_IOCTL_GEM_CLOSE,
+					 &gc, them))
+				return;
+		} else {
+			pd.handle = s.program;
+			if (!racer_start(&r, S.file[f].fd,
+					 DRM_IOCTL_LUMEN_PROGRAM_DESTROY, &pd, them))
+				return;
+		}
+		spin(us);
+		ret = fz_ioctl(S.file[f].fd, DRM_IOCTL_LUMEN_SUBMIT, &s);
+		count_submit(ret);
+		if (!ret)
+			S.file[f].last_job = s.job_id;
+		if (!racer_join(&r)) {
+			S.st->kind_ok[FZ_RACE]++;
+			if (gc.handle)
+				forget_handle(f, gc.handle);
+			for (i = 0; pd.handle && i < FZ_PROGS; i++)
+				if (S.prog[i].file == f && S.prog[i].handle == pd.handle)
+					S.prog[i].file = -1;
+		}
+		break;
+	case 2:
+	case 3:
+		b = PICK(S.bo, FZ_BOS, BO_LIVE, c->a);
+		if (b < 0)
+			return;
+		f = S.bo[b].file;
+		gc.handle = bi.handle = mo.handle = S.bo[b].handle;
+		if (!racer_start(&r, S.file[f].fd, DRM_IOCTL_GEM_CLOSE, &gc, them))
+			return;
+		spin(us);
+		if (c->b % 5 == 2) {
+			fz_ioctl(S.file[f].fd, DRM_IOCTL_LUMEN_BO_INFO, &bi);
+		} else if (!fz_ioctl(S.file[f].fd, DRM_IOCTL_LUMEN_BO_MMAP_OFFSET,
+				     &mo)) {
+			p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 S.file[f].fd, mo.offset);
+			if (!sys_ret(p == MAP_FAILED ? -1 : 0)) {
+				*(volatile uint8_t *)p = 1;
+				munmap(p, 4096);
+			}
+		}
+		if (!racer_join(&r)) {
+			S.st->kind_ok[FZ_RACE]++;
+			forget_handle(f, gc.handle);
+		}
+		break;
+	default:
+		f = prepare_submit(c, &s, regs, syncs);
+		if (f < 0 || ring_of(f))
+			return;
+		sqe = io_uring_get_sqe(&S.file[f].ring);
+		if (!sqe)
+			return;
+		memset(sqe, 0, 2 * sizeof(*sqe));
+		sqe->opcode = IORING_OP_URING_CMD;
+		sqe->fd = S.file[f].fd;
+		sqe->cmd_op = LUMEN_URING_CMD_SUBMIT;
+		sqe->flags = IOSQE_ASYNC;
+		memcpy(sqe->cmd, &s, sizeof(s));
+		S.st->uring_cmds++;
+		S.st->uring_async++;
+		S.st->kind_ok[FZ_RACE] += io_uring_submit(&S.file[f].ring) == 1;
+		spin(us);
+		io_uring_queue_exit(&S.file[f].ring);
+		S.st->syscalls += 2;
+		S.file[f].ring_ok = false;
+		break;
+	}
+}
+
 static void run_call(const struct fz_call *c)
 {
 	switch (c->kind % FZ_KIND_COUNT) {
@@ -1265,6 +1423,7 @@ static void run_call(const struct fz_call *c)
 	case FZ_DEBUGFS: do_debugfs(c); break;
 	case FZ_HOOK: do_hook(c); break;
 	case FZ_RAW_IOCTL: do_raw_ioctl(c); break;
+	case FZ_RACE: do_race(c); break;
 	}
 }
 

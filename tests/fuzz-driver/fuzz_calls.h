@@ -45,6 +45,7 @@ enum fz_kind {
 	FZ_DEBUGFS,
 	FZ_HOOK,
 	FZ_RAW_IOCTL,
+	FZ_RACE,
 	FZ_KIND_COUNT
 };
 
@@ -85,6 +86,7 @@ struct fz_stats {
 	uint64_t job_status[5];		/* DRM_LUMEN_JOB_* seen by JOB_WAIT */
 	uint64_t hangs;			/* inputs killed by the watchdog */
 	uint64_t child_crashes;		/* inputs whose process died */
+	uint64_t leaks;			/* batches after which objects stayed */
 	uint64_t new_pcs;		/* of the last input */
 	char mismatch[256];		/* the first disagreement */
 };

@@ -255,6 +255,78 @@ static const char *kmsg_report(int fd)
 	}
 }
 
+/*
+ * The driver's live objects (debugfs "objects": files, vms, bos,
+ * mappings, programs, jobs); return 0 or -1.
+ */
+#define OBJECT_KINDS	6
+
+static int objects_read(long v[OBJECT_KINDS])
+{
+	static char path[300];
+	char name[32];
+	struct dirent *e;
+	long x;
+	int n = 0;
+	DIR *d;
+	FILE *f;
+
+	if (!path[0]) {
+		d = opendir("/sys/kernel/debug/accel");
+		if (!d)
+			return -1;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.') {
+				snprintf(path, sizeof(path),
+					 "/sys/kernel/debug/accel/%.64s/objects",
+					 e->d_name);
+				break;
+			}
+		closedir(d);
+	}
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (n < OBJECT_KINDS && fscanf(f, "%31s %ld", name, &x) == 2)
+		v[n++] = x;
+	fclose(f);
+	return n == OBJECT_KINDS ? 0 : -1;
+}
+
+/*
+ * Every input closes what it opened: once its jobs and io_uring teardown
+ * are done, the objects are back where they were. Objects that stay for
+ * LEAK_WAIT_S are a leak (reported; later batches compare to the new
+ * counts). Return: true on a leak.
+ */
+#define LEAK_WAIT_S	10
+
+static bool objects_leaked(long base[OBJECT_KINDS])
+{
+	static const char *const names[OBJECT_KINDS] = {
+		"files", "vms", "bos", "mappings", "programs", "jobs",
+	};
+	long now[OBJECT_KINDS];
+	double until = now_s() + LEAK_WAIT_S;
+	int k;
+
+	for (;;) {
+		if (objects_read(now))
+			return false;
+		if (!memcmp(now, base, sizeof(now)))
+			return false;
+		if (now_s() > until)
+			break;
+		usleep(50000);
+	}
+	printf("FUZZ-LEAK objects after %d s:", LEAK_WAIT_S);
+	for (k = 0; k < OBJECT_KINDS; k++)
+		printf(" %s %ld (was %ld)", names[k], now[k], base[k]);
+	printf("\n");
+	memcpy(base, now, sizeof(now));
+	return true;
+}
+
 static void print_stats(const struct shared *sh, double secs,
 			unsigned int corpus_size)
 {
@@ -283,6 +355,7 @@ static void print_stats(const struct shared *sh, double secs,
 	printf("FUZZ-STAT jobs_timeout=%llu\n", (unsigned long long)st->job_status[3]);
 	printf("FUZZ-STAT hangs=%llu\n", (unsigned long long)st->hangs);
 	printf("FUZZ-STAT child_crashes=%llu\n", (unsigned long long)st->child_crashes);
+	printf("FUZZ-STAT leaks=%llu\n", (unsigned long long)st->leaks);
 	printf("FUZZ-STAT pcs=%llu\n", (unsigned long long)sh->pcs.count);
 	printf("FUZZ-STAT corpus=%u\n", corpus_size);
 	for (k = 0; k < FZ_KIND_COUNT; k++)
@@ -449,7 +522,8 @@ int main(int argc, char **argv)
 	double start, last_progress;
 	const char *report;
 	uint64_t index;
-	int kmsg, ret;
+	long objects[OBJECT_KINDS];
+	int kmsg, ret, watch_objects;
 
 	parse(argc, argv, &o);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -489,6 +563,7 @@ int main(int argc, char **argv)
 	if (kmsg >= 0)
 		lseek(kmsg, 0, SEEK_END);
 	fz_seed(&rng, o.seed, 0x6d61696e);	/* "main" */
+	watch_objects = !objects_read(objects);
 	start = last_progress = now_s();
 
 	/* The kept corpus first: what it reaches is the starting point. */
@@ -541,6 +616,15 @@ int main(int argc, char **argv)
 		for (j = 0; j < sh->started; j++)
 			if (sh->new_pcs[j] && o.feedback)
 				corpus_add(&rng, &sh->batch[j]);
+		if (watch_objects && objects_leaked(objects)) {
+			sh->st.leaks++;
+			printf("FUZZ-LEAK after inputs %llu..%llu (seed %llu)\n",
+			       (unsigned long long)index,
+			       (unsigned long long)(index + sh->started - 1),
+			       (unsigned long long)o.seed);
+			for (j = 0; j < sh->started; j++)
+				input_print(stdout, "FUZZ-LEAKED ", &sh->batch[j]);
+		}
 		report = kmsg_report(kmsg);
 		if (report) {
 			printf("FUZZ-REPORT inputs %llu..%llu (seed %llu): %s\n",
