@@ -7,6 +7,9 @@
 #   make fuzz-driver [FUZZ_TIME=s] [FUZZ_SEED=n] [FUZZ_CORPUS=dir]
 #                           fuzz for FUZZ_TIME seconds (600); the corpus
 #                           is kept in FUZZ_CORPUS, outside the checkout
+#   make fuzz-driver-replay FUZZ_REPLAY=file
+#                           run the inputs a report printed (its FUZZ-REPRO
+#                           lines) again, tracing every call
 #   suite-fuzz-driver-gen   host: the program generator against the
 #                           validator (valid programs, >= 20% accepted)
 #   suite-fuzz-driver       a seeded slice of FUZZ_SLICE_INPUTS inputs
@@ -57,11 +60,16 @@ $(FUZZ_PROG_TEST): $(FUZZ_DRIVER_DIR)/fuzz_prog_test.c $(FUZZ_DRIVER_DIR)/fuzz_p
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -o $@ $(FUZZ_DRIVER_DIR)/fuzz_prog_test.c \
 		$(FUZZ_DRIVER_DIR)/fuzz_prog.c $(TEST_LIB_SAN) $(ISA_LIB_SAN)
 
-.PHONY: fuzz-driver suite-fuzz-driver-gen suite-fuzz-driver
+.PHONY: fuzz-driver fuzz-driver-replay suite-fuzz-driver-gen suite-fuzz-driver
 fuzz-driver: $(LUMEN_KO_KCOV) $(LUMEN_FUZZ)
 	@$(FUZZ_DRIVER_DIR)/run-fuzz-driver --time $(FUZZ_TIME) --seed $(FUZZ_SEED) \
 		--corpus $(FUZZ_CORPUS) $(LUMEN_KO_KCOV) $(LUMEN_FUZZ) \
 		$(FUZZ_DRIVER_BUILD)/run
+
+fuzz-driver-replay: $(LUMEN_KO_KCOV) $(LUMEN_FUZZ)
+	@test -n "$(FUZZ_REPLAY)" || { echo "usage: make fuzz-driver-replay FUZZ_REPLAY=file" >&2; exit 2; }
+	@$(FUZZ_DRIVER_DIR)/run-fuzz-driver --replay $(abspath $(FUZZ_REPLAY)) \
+		$(LUMEN_KO_KCOV) $(LUMEN_FUZZ) $(FUZZ_DRIVER_BUILD)/replay
 
 suite-fuzz-driver-gen: $(FUZZ_PROG_TEST)
 	@$(FUZZ_PROG_TEST)
