@@ -420,8 +420,9 @@ static void do_bo_mmap(const struct fz_call *c)
 		memset(p, (int)c->c, len < 64 ? len : 64);
 	else
 		S.scratch[0] ^= p[0];
+	/* Kept only writable: the args of a later SUBMIT are written there. */
 	if (!bo->map && len == bo->size && !(c->b & 16) && (c->c & 1) &&
-	    S.nmaps < FZ_BOS)
+	    (prot & PROT_WRITE) && S.nmaps < FZ_BOS)
 		keep_map(bo, p);
 	else
 		munmap(p, len);

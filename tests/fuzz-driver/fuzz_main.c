@@ -493,7 +493,9 @@ static int replay(const char *path, struct shared *sh, struct fz_kcov *kcov,
 		  const struct fz_text *text)
 {
 	static char line[FZ_MAX_CALLS * 52 + 64];
+	long objects[OBJECT_KINDS];
 	FILE *f = fopen(path, "r");
+	int watch, ret;
 	char *hex;
 
 	if (!f) {
@@ -509,7 +511,13 @@ static int replay(const char *path, struct shared *sh, struct fz_kcov *kcov,
 			sh->batch_n++;
 	}
 	fclose(f);
-	return run_batch(sh, kcov, text, stdout) ? 2 : 0;
+	watch = !objects_read(objects);
+	ret = run_batch(sh, kcov, text, stdout) ? 2 : 0;
+	if (watch && objects_leaked(objects)) {
+		printf("FUZZ-LEAK after the replay\n");
+		ret = 4;
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
