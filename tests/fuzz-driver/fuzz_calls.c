@@ -1464,7 +1464,7 @@ void fz_run_input(const struct fz_input *in, struct fz_stats *st,
 		st->kind[kind]++;
 		if (cov->kcov)
 			st->new_pcs += fz_kcov_collect(cov->kcov, cov->text,
-						       cov->pcs);
+						       cov->pcs, cov->edges);
 		if (trace)
 			fprintf(trace, "  %2u %-16s odd=%-2u a=%016llx b=%016llx c=%016llx: %llu syscalls, %s\n",
 				i, fz_kind_name(kind), c->odd,
@@ -1499,7 +1499,8 @@ void fz_run_input(const struct fz_input *in, struct fz_stats *st,
 	for (i = 0; i < S.nmaps; i++)
 		munmap(S.maps[i].p, S.maps[i].len);
 	if (cov->kcov)
-		st->new_pcs += fz_kcov_collect(cov->kcov, cov->text, cov->pcs);
+		st->new_pcs += fz_kcov_collect(cov->kcov, cov->text, cov->pcs,
+					       cov->edges);
 	if (S.delay_set)
 		hook_write("delay_us", 0);
 }

@@ -87,7 +87,7 @@ struct fz_stats {
 	uint64_t hangs;			/* inputs killed by the watchdog */
 	uint64_t child_crashes;		/* inputs whose process died */
 	uint64_t leaks;			/* batches after which objects stayed */
-	uint64_t new_pcs;		/* of the last input */
+	uint64_t new_pcs;		/* new PCs + edges of the last input */
 	char mismatch[256];		/* the first disagreement */
 };
 
@@ -104,6 +104,7 @@ struct fz_cover {
 	struct fz_kcov *kcov;		/* NULL: no KCOV */
 	const struct fz_text *text;
 	struct fz_pcset *pcs;
+	struct fz_pcset *edges;
 };
 
 /*

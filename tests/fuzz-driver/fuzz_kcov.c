@@ -154,9 +154,9 @@ int fz_kcov_enable(struct fz_kcov *k)
 }
 
 unsigned int fz_kcov_collect(struct fz_kcov *k, const struct fz_text *t,
-			     struct fz_pcset *set)
+			     struct fz_pcset *pcs, struct fz_pcset *edges)
 {
-	uint64_t n, i, pc;
+	uint64_t n, i, pc, prev = 0;
 	unsigned int fresh = 0;
 
 	if (!k->area)
@@ -166,8 +166,12 @@ unsigned int fz_kcov_collect(struct fz_kcov *k, const struct fz_text *t,
 		n = k->words - 1;
 	for (i = 0; i < n; i++) {
 		pc = k->area[i + 1];
-		if (fz_text_find(t, pc) >= 0 && fz_pcset_add(set, pc))
-			fresh++;
+		if (fz_text_find(t, pc) < 0)
+			continue;
+		fresh += fz_pcset_add(pcs, pc);
+		/* Never 0: 0 marks a free slot. */
+		fresh += fz_pcset_add(edges, ((prev * 0x9e3779b97f4a7c15ULL) ^ pc) | 1);
+		prev = pc;
 	}
 	fz_kcov_reset(k);
 	return fresh;

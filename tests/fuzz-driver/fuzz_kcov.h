@@ -61,9 +61,10 @@ static inline void fz_kcov_reset(struct fz_kcov *k)
 
 /*
  * fz_kcov_collect() - add the module PCs traced since the last reset to
- * @set. Return: how many were new.
+ * @pcs, and the edges between consecutive ones (a hash of the pair) to
+ * @edges. Return: how many PCs and edges were new (the feedback signal).
  */
 unsigned int fz_kcov_collect(struct fz_kcov *k, const struct fz_text *t,
-			     struct fz_pcset *set);
+			     struct fz_pcset *pcs, struct fz_pcset *edges);
 
 #endif

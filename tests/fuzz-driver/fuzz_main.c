@@ -5,9 +5,9 @@
  *
  * Inputs (fuzz_calls.h) run in batches of up to BATCH in a forked child
  * with KCOV enabled, each input closing all it opened; the PCs they
- * reach in the lumen module's text go into a set shared with the parent,
- * and an input that adds PCs joins the corpus later inputs are mutated
- * from. The parent reads /dev/kmsg after every batch: a kernel report
+ * reach in the lumen module's text, and the edges between consecutive
+ * ones, go into sets shared with the parent, and an input that adds to
+ * them joins the corpus later inputs are mutated from. The parent reads /dev/kmsg after every batch: a kernel report
  * stops the run and prints the batch's inputs up to the last one run.
  *
  *   lumen_fuzz [--seed N] [--time S] [--inputs N] [--sections FILE]
@@ -54,6 +54,7 @@ struct shared {
 	uint64_t new_pcs[BATCH];
 	struct fz_input batch[BATCH];
 	struct fz_pcset pcs;
+	struct fz_pcset edges;		/* the feedback: PCs alone plateau early */
 };
 
 static struct fz_input *corpus;
@@ -357,6 +358,7 @@ static void print_stats(const struct shared *sh, double secs,
 	printf("FUZZ-STAT child_crashes=%llu\n", (unsigned long long)st->child_crashes);
 	printf("FUZZ-STAT leaks=%llu\n", (unsigned long long)st->leaks);
 	printf("FUZZ-STAT pcs=%llu\n", (unsigned long long)sh->pcs.count);
+	printf("FUZZ-STAT edges=%llu\n", (unsigned long long)sh->edges.count);
 	printf("FUZZ-STAT corpus=%u\n", corpus_size);
 	for (k = 0; k < FZ_KIND_COUNT; k++)
 		printf("FUZZ-KIND %s %llu %llu %llu\n", fz_kind_name(k),
@@ -399,7 +401,7 @@ struct options {
 static int run_batch(struct shared *sh, struct fz_kcov *kcov,
 		     const struct fz_text *text, FILE *trace)
 {
-	struct fz_cover cov = { NULL, text, &sh->pcs };
+	struct fz_cover cov = { NULL, text, &sh->pcs, &sh->edges };
 	uint32_t j;
 	int status;
 	pid_t pid;
@@ -648,12 +650,13 @@ int main(int argc, char **argv)
 		index += sh->batch_n;
 		if (t - last_progress >= PROGRESS_S) {
 			last_progress = t;
-			printf("# %.0f s: %llu inputs, %llu calls, %llu/%llu programs accepted, %llu PCs, corpus %u\n",
+			printf("# %.0f s: %llu inputs, %llu calls, %llu/%llu programs accepted, %llu PCs, %llu edges, corpus %u\n",
 			       t - start, (unsigned long long)sh->st.inputs,
 			       (unsigned long long)sh->st.syscalls,
 			       (unsigned long long)sh->st.progs_accepted,
 			       (unsigned long long)sh->st.progs_generated,
-			       (unsigned long long)sh->pcs.count, corpus_n);
+			       (unsigned long long)sh->pcs.count,
+			       (unsigned long long)sh->edges.count, corpus_n);
 		}
 	}
 	print_stats(sh, now_s() - start, corpus_n);
