@@ -606,6 +606,47 @@ static void fill_args(struct fz_bo *bo, const struct fz_call *c)
 		w[c->c % 16] = (c->c & 16) ? 0 : (c->c & 32) ? 0xffffffff : 1000;
 }
 
+#define FZ_HUGE_ELEMENT	(1U << 20)
+
+/*
+ * Elements of a megabyte, the tail of each zero (untouched anonymous
+ * memory reads as the zero page: nothing is allocated): the kernel must
+ * bound how much it scans for the zero tail of a bigger element.
+ */
+static void huge_elements(struct drm_lumen_submit *s,
+			  const struct drm_lumen_region *regs,
+			  const struct drm_lumen_sync *syncs, bool regions)
+{
+	static uint8_t *area;
+	uint32_t i, n = regions ? s->region_count : 1;
+
+	if (!area) {
+		area = mmap(NULL, (size_t)(LUMEN_MAX_REGIONS + 1) * FZ_HUGE_ELEMENT,
+			    PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (area == MAP_FAILED) {
+			area = NULL;
+			return;
+		}
+	}
+	for (i = 0; i < n && i <= LUMEN_MAX_REGIONS; i++) {
+		if (regions)
+			memcpy(area + (size_t)i * FZ_HUGE_ELEMENT, &regs[i],
+			       sizeof(*regs));
+		else
+			memcpy(area + (size_t)i * FZ_HUGE_ELEMENT, &syncs[0],
+			       sizeof(*syncs));
+	}
+	if (regions) {
+		s->regions = (uintptr_t)area;
+		s->region_size = FZ_HUGE_ELEMENT;
+	} else {
+		s->in_syncs = (uintptr_t)area;
+		s->in_sync_count = 1;
+		s->sync_size = FZ_HUGE_ELEMENT;
+	}
+}
+
 /*
  * Fill @s for program slot @p (or a made-up handle), binding buffers it
  * needs; @regs and @syncs are its arrays. Return: the file, or -1.
@@ -676,7 +717,7 @@ static int prepare_submit(const struct fz_call *c, struct drm_lumen_submit *s,
 	if (s->in_sync_count || s->out_sync_count)
 		s->sync_size = sizeof(*syncs);
 	if (odd(c)) {
-		switch ((q >> 6) % 10) {
+		switch ((q >> 6) % 12) {
 		case 0: s->region_count = 0; break;
 		case 1: s->region_count = LUMEN_MAX_REGIONS + 1; break;
 		case 2: s->region_count = regions > 1 ? regions - 1 : 2; break;
@@ -686,6 +727,10 @@ static int prepare_submit(const struct fz_call *c, struct drm_lumen_submit *s,
 		case 6: s->priority = 3; break;
 		case 7: s->reserved[q & 1] = 1; break;
 		case 8: s->sync_size = s->sync_size ? 4 : sizeof(*syncs); break;
+		case 9:
+		case 10:
+			huge_elements(s, regs, syncs, (q >> 6) % 12 == 9);
+			break;
 		default:
 			s->in_syncs = (uintptr_t)&syncs[0];
 			syncs[0] = (struct drm_lumen_sync){ .handle = 999,
