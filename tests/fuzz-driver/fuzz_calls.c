@@ -170,14 +170,15 @@ static int sys_ret(int ret)
 	return ret < 0 ? -errno : ret;
 }
 
+/* Interrupted calls are retried, a bounded number of times. */
 static int fz_ioctl(int fd, unsigned long req, void *arg)
 {
-	int ret;
+	int ret, tries = 0;
 
 	do {
 		ret = ioctl(fd, req, arg);
 	} while (ret < 0 && (errno == EINTR || errno == EAGAIN) &&
-		 req != DRM_IOCTL_LUMEN_JOB_WAIT);
+		 req != DRM_IOCTL_LUMEN_JOB_WAIT && ++tries < 100);
 	return sys_ret(ret);
 }
 
