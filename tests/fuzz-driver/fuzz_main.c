@@ -11,7 +11,7 @@
  * stops the run and prints the batch's inputs up to the last one run.
  *
  *   lumen_fuzz [--seed N] [--time S] [--inputs N] [--sections FILE]
- *              [--corpus DIR] [--dump-corpus] [--no-feedback]
+ *              [--corpus DIR] [--dump-corpus] [--no-feedback] [--log-batches]
  *   lumen_fuzz --replay FILE	run the inputs in FILE (one per line, at most
  *				16, in one process, in order), traced
  *   lumen_fuzz --seed N --print-input K   input K of a --no-feedback run
@@ -392,6 +392,7 @@ struct options {
 	long print_input;
 	int dump_corpus;
 	int feedback;
+	int log_batches;
 };
 
 /*
@@ -468,6 +469,7 @@ static void parse(int argc, char **argv, struct options *o)
 		{ "no-feedback", no_argument, NULL, 'F' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "print-input", required_argument, NULL, 'p' },
+		{ "log-batches", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -484,6 +486,7 @@ static void parse(int argc, char **argv, struct options *o)
 		case 'F': o->feedback = 0; break;
 		case 'r': o->replay = optarg; break;
 		case 'p': o->print_input = strtol(optarg, NULL, 0); break;
+		case 'L': o->log_batches = 1; break;
 		default: usage();
 		}
 	}
@@ -621,6 +624,15 @@ int main(int argc, char **argv)
 				*in = corpus[fz_below(&rng, corpus_n)];
 				input_mutate(&rng, in);
 			}
+		}
+		/*
+		 * A report that kills the guest leaves no FUZZ-REPRO: with
+		 * --log-batches each batch is printed before it runs.
+		 */
+		if (o.log_batches) {
+			printf("FUZZ-BATCH %llu\n", (unsigned long long)index);
+			for (j = 0; j < sh->batch_n; j++)
+				input_print(stdout, "FUZZ-RUN ", &sh->batch[j]);
 		}
 		run_batch(sh, kcov, &text, NULL);
 		for (j = 0; j < sh->started; j++)
