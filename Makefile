@@ -63,6 +63,7 @@ include tools/lumen/lumen.mk
 include tests/guest/guest.mk
 include scripts/mk/npu-e2e.mk
 include scripts/mk/debug-kernel.mk
+include tests/fuzz-driver/fuzz-driver.mk
 
 build-all: $(ALL_TARGETS)
 
