@@ -91,7 +91,8 @@ suite-runtime-npu-big: $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_CLI) $(LUMEN_KO) $(RUN
 
 # ---- make bench-models: real shapes, host executor and NPU, one table ----
 # scripts/bench-models: tg64/pp64 on the host at 1 and 2 threads and on
-# the NPU in a 2 GiB guest reading the models from disk.
+# the NPU in a 2 GiB guest reading the models from disk. PEER_BENCH=path
+# of a llama-bench built outside the checkout adds a side-by-side table.
 BENCH_MODEL_DIR := $(BUILD)/runtime/bench-models-lnpu
 BENCH_MODEL_NAMES := stories15M-q8_0 stories15M-q4_0 \
 	SmolLM2-135M-q8_0 SmolLM2-135M-q4_0 SmolLM2-135M-q4_k_m \
@@ -105,10 +106,17 @@ $(BENCH_MODEL_DIR)/%.lnpu: $(LUMEN_CACHE)/synthetic/%.gguf $(LUMENC)
 	@mkdir -p $(@D)
 	$(LUMENC) $< -o $@ --quiet
 
+# The peer reads the GGUFs, which make otherwise deletes once compiled.
+BENCH_GGUFS := $(BENCH_MODEL_NAMES:%=$(LUMEN_CACHE)/synthetic/%.gguf)
+
 .PHONY: bench-models
-bench-models: $(BENCH_MODELS) $(LUMEN_CLI) $(LUMENC) $(EXEC_BENCH) $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_KO)
+bench-models: $(BENCH_MODELS) $(LUMEN_CLI) $(LUMENC) $(EXEC_BENCH) $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_KO) \
+		$(if $(PEER_BENCH),$(BENCH_GGUFS))
 	@scripts/bench-models --lumen $(LUMEN_CLI) --guest-lumen $(RUNTIME_GUEST_BIN)/lumen \
-		--ko $(LUMEN_KO) --bench-hw $(EXEC_BENCH) --lumenc $(LUMENC) $(BENCH_MODELS)
+		--ko $(LUMEN_KO) --bench-hw $(EXEC_BENCH) --lumenc $(LUMENC) \
+		$(if $(PEER_BENCH),--peer $(PEER_BENCH)) \
+		--gguf-dir $(SHARED)/models --gguf-dir $(LUMEN_CACHE)/synthetic \
+		$(BENCH_MODELS)
 
 # ---- make demo: a story from the NPU in the QEMU guest ----
 # stories260K from $(SHARED)/models; without it, a synthetic model of the
