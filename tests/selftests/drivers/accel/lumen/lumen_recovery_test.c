@@ -6,11 +6,13 @@
  * suite loads lumen.ko with a short job_timeout_ms), the device is reset,
  * the hung job reports a timeout and the jobs behind it and after it
  * succeed; the same when the first reset fails; an injected fault fails
- * only its own job.
+ * only its own job, and its fault details never come from the caller.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lumen_util.h"
@@ -150,6 +152,108 @@ TEST_F_TIMEOUT(recovery, job_wait_deadline, 60)
 	EXPECT_EQ(DRM_LUMEN_JOB_DONE, w.status);
 	EXPECT_TRUE(add_sums_ok(&self->c, 4));
 	ASSERT_TRUE(hook("delay_us", "0"));
+}
+
+/* A JOB_WAIT blocked in the kernel while its job's history record is reused. */
+struct stale_wait {
+	int fd;
+	struct drm_lumen_job_wait w;
+	int ret;
+	volatile pid_t tid;
+};
+
+static void *stale_waiter(void *arg)
+{
+	struct stale_wait *sw = arg;
+
+	sw->tid = syscall(SYS_gettid);
+	sw->ret = xioctl(sw->fd, DRM_IOCTL_LUMEN_JOB_WAIT, &sw->w);
+	return NULL;
+}
+
+/* True once thread @tid sleeps (state S in /proc): in JOB_WAIT's wait. */
+static bool thread_sleeps(pid_t tid, int seconds)
+{
+	__u64 end = now_ns() + seconds * 1000000000ULL;
+	char path[64], stat[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	while (now_ns() < end) {
+		f = fopen(path, "r");
+		p = f && fgets(stat, sizeof(stat), f) ? strrchr(stat, ')') : NULL;
+		if (f)
+			fclose(f);
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * Review item 15: the fault details of a job whose record was reused by
+ * DRM_LUMEN_JOB_HISTORY later jobs during the wait are unknown (0) —
+ * never what the caller passed in. The faulting job is slowed down by
+ * the delay hook so that the later submissions reuse its record before it
+ * ends; on a loaded machine the job may end first (its record intact,
+ * the real fault reported), and the round is tried again with a longer
+ * delay.
+ */
+TEST_F_TIMEOUT(recovery, job_wait_reused_record_reports_no_stale_fault, 120)
+{
+	static const char *const delays[] = { "200000", "500000", "1000000" };
+	struct nop_ctx nop;
+	bool reused = false;
+	unsigned int round;
+	int i;
+
+	ASSERT_EQ(0, nop_ctx_init(&nop, self->fd));
+	for (round = 0; round < 3 && !reused; round++) {
+		struct stale_wait sw = { .fd = self->fd };
+		struct drm_lumen_job_wait w;
+		struct drm_lumen_submit *s;
+		pthread_t t;
+
+		ASSERT_TRUE(hook("delay_us", delays[round]));
+		ASSERT_TRUE(hook("fault_next", "1"));
+		s = add_prepare(&self->c, 4);
+		ASSERT_EQ(0, xioctl(self->fd, DRM_IOCTL_LUMEN_SUBMIT, s));
+		sw.w.job_id = s->job_id;
+		sw.w.timeout_ns = deadline_ns(60);
+		sw.w.fault_code = 0xdeadbeef;
+		sw.w.fault_op = 0xdeadbeef;
+		sw.w.fault_offset = 0xdeadbeefdeadbeefULL;
+		ASSERT_EQ(0, pthread_create(&t, NULL, stale_waiter, &sw));
+		while (!sw.tid)
+			usleep(100);
+		EXPECT_TRUE(thread_sleeps(sw.tid, 20));
+		for (i = 0; i < DRM_LUMEN_JOB_HISTORY; i++)
+			ASSERT_EQ(0, xioctl(self->fd, DRM_IOCTL_LUMEN_SUBMIT,
+					    &nop.s));
+		pthread_join(t, NULL);
+		ASSERT_TRUE(hook("delay_us", "0"));
+		ASSERT_EQ(0, sw.ret);
+		EXPECT_EQ(DRM_LUMEN_JOB_FAULT, sw.w.status);
+		EXPECT_NE(0xdeadbeef, sw.w.fault_code);
+		EXPECT_NE(0xdeadbeef, sw.w.fault_op);
+		EXPECT_NE(0xdeadbeefdeadbeefULL, sw.w.fault_offset);
+		/* Intact: the real fault. Reused: nothing known. */
+		if (sw.w.fault_code != LUMEN_FAULT_INJECTED) {
+			reused = true;
+			EXPECT_EQ(0, sw.w.fault_code);
+			EXPECT_EQ(0, sw.w.fault_op);
+			EXPECT_EQ(0, sw.w.fault_offset);
+		}
+		/* The reused record answers for the newest job now. */
+		w = (struct drm_lumen_job_wait){ .job_id = s->job_id,
+						 .timeout_ns = deadline_ns(1) };
+		EXPECT_EQ(-ENOENT, xioctl(self->fd, DRM_IOCTL_LUMEN_JOB_WAIT, &w));
+		ASSERT_EQ(0, wait_job(self->fd, nop.s.job_id, &w));
+		EXPECT_EQ(DRM_LUMEN_JOB_DONE, w.status);
+	}
+	EXPECT_TRUE(reused) TH_LOG("the faulting job ended before its record was reused, 3 times");
+	nop_ctx_unmap(&nop);
 }
 
 TEST_HARNESS_MAIN
