@@ -159,14 +159,14 @@ struct stale_wait {
 	int fd;
 	struct drm_lumen_job_wait w;
 	int ret;
-	volatile pid_t tid;
+	pid_t tid;
 };
 
 static void *stale_waiter(void *arg)
 {
 	struct stale_wait *sw = arg;
 
-	sw->tid = syscall(SYS_gettid);
+	__atomic_store_n(&sw->tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	sw->ret = xioctl(sw->fd, DRM_IOCTL_LUMEN_JOB_WAIT, &sw->w);
 	return NULL;
 }
@@ -225,7 +225,7 @@ TEST_F_TIMEOUT(recovery, job_wait_reused_record_reports_no_stale_fault, 120)
 		sw.w.fault_op = 0xdeadbeef;
 		sw.w.fault_offset = 0xdeadbeefdeadbeefULL;
 		ASSERT_EQ(0, pthread_create(&t, NULL, stale_waiter, &sw));
-		while (!sw.tid)
+		while (!__atomic_load_n(&sw.tid, __ATOMIC_ACQUIRE))
 			usleep(100);
 		EXPECT_TRUE(thread_sleeps(sw.tid, 20));
 		for (i = 0; i < DRM_LUMEN_JOB_HISTORY; i++)
