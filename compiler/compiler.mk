@@ -66,7 +66,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=gnu11 $(FLOOR_INCLUDES) -I$(TOP)/compiler -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(FUZZ_EXTRA_FLAGS)
 FUZZ_GGUF := $(BUILD)/compiler/fuzz-gguf
 FUZZ_LNPU := $(BUILD)/compiler/fuzz-lnpu
 FUZZ_SEEDS := $(BUILD)/compiler/fuzz-seeds
@@ -111,6 +111,12 @@ $(FUZZ_SEEDS)/.stamp: $(COMPILER_TEST)
 	suite-compiler-golden suite-compiler-fuzz bench-compile
 
 fuzz: fuzz-gguf fuzz-lnpu fuzz-llama2c fuzz-lower fuzz-exec fuzz-tokenizer
+
+# the lines and branches the host fuzzers reach, per directory
+# (make fuzz-coverage FUZZ_SECONDS=600: each target that long)
+.PHONY: fuzz-coverage
+fuzz-coverage:
+	@scripts/fuzz-coverage --seconds $(FUZZ_SECONDS) $(BUILD)/fuzz-coverage
 
 # long runs: make fuzz-llama2c FUZZ_SECONDS=3600 (new inputs stay in $(BUILD))
 fuzz-llama2c fuzz-lower: fuzz-%: $(BUILD)/compiler/fuzz-% $(FUZZ_SEEDS)/.stamp
