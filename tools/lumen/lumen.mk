@@ -70,9 +70,13 @@ CHECK_SUITES += serve
 
 .PHONY: suite-serve bench-serve
 # the server under ASan+UBSan; it must stop cleanly (and leak nothing)
-suite-serve: $(LUMEN_CLI_SAN) $(LUMEN_CLI) $(SERVE_MODEL)
+# (--spec: drafts from stories260K's other quantizations; another
+# vocabulary and a file without a verify program are refused)
+suite-serve: $(LUMEN_CLI_SAN) $(LUMEN_CLI) $(SERVE_MODEL) $(RUNTIME_MODELS) \
+		$(RUNTIME_SPEC_MODELS)
 	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
 		LUMEN=$(LUMEN_CLI_SAN) LUMEN_MODEL=$(SERVE_MODEL) LUMEN_OPENAI_DIR=$$dir \
+		LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		node --test --test-timeout=120000 --test-reporter=tap $(SERVE_TEST_DIR)/serve-tests.mjs
 
