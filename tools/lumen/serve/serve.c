@@ -112,22 +112,12 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		case O_ALIAS:
 			o->alias = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			exit(CLI_OK);
 		default:
-			usage(stderr);
-			return -1;
+			return cli_finish_parse("serve", c, argc, argv, o->model, usage);
 		}
 	}
-	if (optind != argc) {
-		cli_error("serve: unexpected argument '%s'", argv[optind]);
+	if (cli_finish_parse("serve", c, argc, argv, o->model, usage))
 		return -1;
-	}
-	if (!o->model) {
-		cli_error("serve: no model (-m MODEL)");
-		return -1;
-	}
 	if (o->api_key && !o->api_key[0]) {
 		cli_error("serve: --api-key: the key is empty");
 		return -1;
