@@ -25,6 +25,7 @@
  * the device and stop a stream exactly where plain decoding would;
  * lumen_generate() with params.spec is the same calls in a loop.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,12 @@ struct lumen_speculator {
 	int32_t *hist;		/* the prompt, then the tokens handed out */
 	size_t n_hist, cap_hist;
 	float *pdense;		/* SAMPLED: the model's distribution of a row */
+	/*
+	 * SAMPLED with top_k <= the verify program's top-k and no penalties:
+	 * n_vocab logits, -inf but for a row's top-k, which are all the
+	 * sampler's top_k filter can keep
+	 */
+	float *sparse;
 	int32_t *buf, *argmax;	/* [t, drafts], and the rows' argmax */
 	uint32_t k;		/* draft length now, adapted to what is kept */
 	uint32_t max_draft;
@@ -124,16 +131,54 @@ static int choose(struct lumen_speculator *sp, int32_t *id)
 	return 0;
 }
 
+/*
+ * Row @row's logits as the sampler's filters see them: with the device's
+ * top-k, only 8k bytes are read back (the rest stays -inf, which top_k
+ * drops: the candidates and their probabilities are those of the full
+ * row); else the whole row.
+ */
+static int row_logits(struct lumen_speculator *sp, size_t row,
+		      const float **out)
+{
+	const struct lnpu_meta *m = &sp->s->model->file.meta;
+	const uint8_t *top;
+	const int32_t *ids;
+	const float *vals;
+	uint32_t k = m->verify_topk;
+
+	if (!sp->sparse) {
+		*out = lumen_session_row_logits(sp->s, row);
+		return *out ? 0 : LUMEN_E_INVAL;
+	}
+	top = (const uint8_t *)sp->s->out.host + m->out_verify_topk +
+	      8ull * k * row;
+	ids = (const int32_t *)top;
+	vals = (const float *)(top + 4ull * k);
+	for (uint32_t i = 0; i < m->n_vocab; i++)
+		sp->sparse[i] = -INFINITY;
+	for (uint32_t i = 0; i < k; i++) {
+		if (ids[i] < 0 || (uint32_t)ids[i] >= m->n_vocab)
+			return lumen_fail(LUMEN_E_FAULT,
+					  "the device's top-k id %d is not a token id",
+					  ids[i]);
+		sp->sparse[ids[i]] = vals[i];
+	}
+	sp->st.n_topk_rows++;
+	*out = sp->sparse;
+	return 0;
+}
+
 /* SAMPLED: row @row's distribution after the sampler's filters, dense */
 static int row_distribution(struct lumen_speculator *sp, size_t row)
 {
-	const float *logits = lumen_session_row_logits(sp->s, row);
+	const float *logits = NULL;
 	const int32_t *ids;
 	const float *probs;
 	size_t n;
+	int ret = row_logits(sp, row, &logits);
 
-	if (!logits)
-		return LUMEN_E_INVAL;
+	if (ret)
+		return ret;
 	n = lumen_sampler_candidates(sp->smp, logits, &ids, &probs);
 	memset(sp->pdense, 0, 4ull * sp->s->model->file.meta.n_vocab);
 	for (size_t c = 0; c < n; c++)
@@ -251,6 +296,19 @@ int lumen_speculator_create(struct lumen_session *s,
 		if (ret)
 			goto fail;
 	}
+	/* sampled rows judged from the device's top-k: see row_logits() */
+	if (sp->choice == SAMPLED && s->model->file.meta.verify_topk &&
+	    sampling->top_k > 0 &&
+	    (uint32_t)sampling->top_k <= s->model->file.meta.verify_topk &&
+	    (sampling->repeat_penalty == 1 || sampling->repeat_last_n == 0) &&
+	    ((sampling->frequency_penalty == 0 && sampling->presence_penalty == 0) ||
+	     sampling->repeat_last_n == 0) && sp->spec.kind != LUMEN_SPEC_NONE) {
+		sp->sparse = malloc(4ull * n_vocab);
+		if (!sp->sparse) {
+			ret = lumen_fail(LUMEN_E_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	sp->buf = malloc(4ull * (sp->max_draft + 1));
 	sp->argmax = malloc(4ull * (sp->max_draft + 1));
 	if (sp->choice == SAMPLED)
@@ -280,6 +338,7 @@ void lumen_speculator_free(struct lumen_speculator *sp)
 	lumen_sampler_destroy(sp->smp);
 	free(sp->hist);
 	free(sp->pdense);
+	free(sp->sparse);
 	free(sp->buf);
 	free(sp->argmax);
 	free(sp);

@@ -380,6 +380,10 @@ typedef int (*lumen_spec_token_cb)(void *data, int32_t id);
  * @n_tokens: tokens handed out by lumen_speculator_step() (tokens per
  *	submission = n_tokens / n_rounds).
  * @draft_submissions: submissions of the draft model (LUMEN_SPEC_DRAFT).
+ * @n_topk_rows: sampled verification rows judged from the top-k logits
+ *	the verify program leaves per row (lumenc --verify-topk, 40 by
+ *	default), read back instead of the row's n_vocab logits: when the
+ *	sampler's top_k is 1 .. that k and it has no penalties.
  */
 struct lumen_spec_stats {
 	uint32_t n_rounds;
@@ -388,6 +392,7 @@ struct lumen_spec_stats {
 	uint32_t n_accepted;
 	uint32_t n_tokens;
 	uint64_t draft_submissions;
+	uint32_t n_topk_rows;
 };
 
 struct lumen_speculator;

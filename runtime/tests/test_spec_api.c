@@ -637,3 +637,95 @@ TEST(speculator_rounds_equal_plain_and_stop_where_asked)
 	lumen_model_free(m);
 	lumen_device_close(d);
 }
+
+/* the tokens of a sampled speculative run, and the speculator's figures */
+static void sampled_run(struct lumen_model *m, const struct lumen_spec_params *spec,
+			const struct lumen_sampler_params *sampling,
+			struct recorder *rec, struct lumen_spec_stats *ss)
+{
+	static struct stopper st;
+	int32_t ids[MAX_IDS];
+	long n = lumen_tokenize(lumen_model_tokenizer(m), prompts[1],
+				strlen(prompts[1]), LUMEN_TOKENIZE_BOS, ids, MAX_IDS);
+	struct lumen_speculator *sp = NULL;
+	struct lumen_session *s = NULL;
+	int ret = n > 0 ? lumen_session_create(m, 0, &s) : -1;
+
+	memset(ss, 0, sizeof(*ss));
+	rec->n = 0;
+	if (!ret)
+		ret = lumen_speculator_create(s, spec, sampling, &sp);
+	st.rec.n = 0;
+	st.s = s;
+	st.stop_at = 0;
+	if (!ret)
+		ret = lumen_speculator_start(sp, ids, (size_t)n, collect, &st);
+	while (ret > 0 && st.rec.n < 80)
+		ret = lumen_speculator_step(sp, 80 - (uint32_t)st.rec.n, collect, &st);
+	CHECK_MSG(ret > 0, "%s", lumen_last_error());
+	if (sp)
+		lumen_speculator_get_stats(sp, ss);
+	*rec = st.rec;
+	lumen_speculator_free(sp);
+	lumen_session_free(s);
+}
+
+/*
+ * Sampled verification reads each row's top-k from the device instead of
+ * its n_vocab logits when the sampler's top_k fits (and it has no
+ * penalties); the tokens are those of whole rows, draw for draw, on a
+ * file whose verify program leaves no top-k: the candidates, their
+ * probabilities and so the acceptance rule's p are the same.
+ */
+TEST(sampled_verification_reads_the_device_topk)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *whole = d ? load(d, "stories260K-f32-notopk") : NULL;
+	struct lumen_model *dm = d ? load(d, "stories260K-q4_0") : NULL;
+	struct lumen_spec_params kinds[] = {
+		{ .kind = LUMEN_SPEC_NGRAM },
+		{ .kind = LUMEN_SPEC_DRAFT },
+	};
+	static struct recorder a, b;
+
+	REQUIRE(m && whole && dm);
+	kinds[1].draft = dm;
+	for (int k = 0; k < 2; k++) {
+		for (int32_t top_k = 0; top_k <= 50; top_k += 10) {
+			struct lumen_sampler_params sp = lumen_sampler_default_params();
+			struct lumen_spec_stats sa, sb;
+			bool fits = top_k > 0 && top_k <= 40;
+
+			sp.temperature = 0.9f;
+			sp.top_k = top_k;
+			sp.seed = 1234 + (uint64_t)top_k;
+			sampled_run(m, &kinds[k], &sp, &a, &sa);
+			sampled_run(whole, &kinds[k], &sp, &b, &sb);
+			check_same(&b, &a, "top-k rows vs whole rows");
+			CHECK_EQ(a.n, 80);
+			CHECK(sa.n_verify > 0);
+			CHECK_MSG(fits ? sa.n_topk_rows >= sa.n_verify : sa.n_topk_rows == 0,
+				  "kind %d, top_k %d: %u rows from the top-k, %u verifications",
+				  k, top_k, sa.n_topk_rows, sa.n_verify);
+			CHECK_EQ(sb.n_topk_rows, 0);
+			CHECK_EQ(sa.n_accepted, sb.n_accepted);
+		}
+		/* penalties can lift a token from beyond the top-k: whole rows */
+		{
+			struct lumen_sampler_params sp = lumen_sampler_default_params();
+			struct lumen_spec_stats sa, sb;
+
+			sp.temperature = 0.9f;
+			sp.repeat_penalty = 1.3f;
+			sampled_run(m, &kinds[k], &sp, &a, &sa);
+			sampled_run(whole, &kinds[k], &sp, &b, &sb);
+			check_same(&b, &a, "with penalties");
+			CHECK_EQ(sa.n_topk_rows, 0);
+		}
+	}
+	lumen_model_free(dm);
+	lumen_model_free(whole);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}

@@ -93,6 +93,17 @@ bench-serve: $(LUMEN_CLI) $(LUMENC) $(SERVE_MODEL) $(SERVE_BENCH_15M)
 		LUMEN_OPENAI_DIR=$$dir node $(SERVE_TEST_DIR)/load.mjs $(LUMEN_CLI) $(SERVE_BENCH_15M) \
 		--clients 8 --requests 20 --max-tokens 16 --parallel 4 -- --device cpu -t 1 --ctx 256
 
+# lumen serve decoding plainly, with n-gram lookup and with a Q4_0 draft,
+# chosen per request on one server, alternating (bench-spec.mjs)
+BENCH_TARGETS += bench-serve-spec
+.PHONY: bench-serve-spec
+bench-serve-spec: $(LUMEN_CLI) $(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu \
+		$(RUNTIME_MODEL_DIR)/stories260K-q4_0.lnpu
+	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
+		LUMEN_OPENAI_DIR=$$dir node $(SERVE_TEST_DIR)/bench-spec.mjs $(LUMEN_CLI) \
+		$(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu $(RUNTIME_MODEL_DIR)/stories260K-q4_0.lnpu \
+		-- --device cpu -t 1
+
 # fuzz-serve-request: the request parser and the UTF-8 repair, alone (no
 # model, no HTTP); seeded by the committed corpus
 SERVE_FUZZ := $(BUILD)/tools/lumen/fuzz-serve-request
