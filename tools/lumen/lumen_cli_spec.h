@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Speculative-decoding options of lumen run (and of chat/serve when they
- * take them): --spec ngram|draft|mtp, --draft MODEL, --draft-max N. A
+ * Speculative-decoding options of lumen run, chat and serve: --spec
+ * ngram|draft|mtp, --draft MODEL, --draft-max N, --draft-always. A
  * subcommand adds CLI_SPEC_LONGOPTS to its options, CLI_SPEC_HELP to its
  * usage, hands each option to cli_spec_option(), calls cli_spec_setup()
  * once its model is loaded (which sets params->spec) and cli_spec_free()
