@@ -184,8 +184,9 @@ void lc_print_info(FILE *f, const struct lnpu_file *lf)
 		}
 		lc_program_stats(lf->prog[p], &st[p]);
 		if (p == 2)
-			fprintf(f, "verify program: %u rows (up to %u draft tokens per submission)\n",
-				m->verify_rows, m->verify_rows - 1);
+			fprintf(f, "verify program: %u rows (up to %u draft tokens per submission), each row's top-%u logits%s\n",
+				m->verify_rows, m->verify_rows - 1, m->verify_topk,
+				m->verify_topk ? "" : " (none: lumenc --verify-topk K)");
 		fprintf(f, "%s program: %u ops:", prog_name[p],
 			((const struct lumen_prog_header *)lf->prog[p])->op_count);
 		for (int op = 0; op < LUMEN_OP_COUNT; op++)

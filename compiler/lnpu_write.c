@@ -79,6 +79,8 @@ static void build_meta(const struct lc_out *o, struct lc_buf *b)
 	meta.verify_rows = o->verify_rows;
 	meta.out_verify_logits = o->out_verify_logits;
 	meta.out_verify_argmax = o->out_verify_argmax;
+	meta.verify_topk = o->verify_topk;
+	meta.out_verify_topk = o->out_verify_topk;
 	lc_put(b, &meta, sizeof(meta));
 }
 

@@ -527,6 +527,16 @@ static void head(struct emit *e, const struct model_w *mw, struct act x,
 		e->rows_arg = LUMEN_ARG_NONE;	/* one row from here on */
 	matmul(e, weight(o, mw->output), xf, logits, 0);
 	EMIT(e, LUMEN_OP_ARGMAX, best, logits);
+	if (all_rows && o->verify_topk) {
+		struct act top = not_act(lumen_tensor_2d(LUMEN_DTYPE_I32, LNPU_SLOT_OUT,
+							 o->out_verify_topk,
+							 2 * o->verify_topk, rows,
+							 8 * (uint64_t)o->verify_topk));
+
+		op = EMIT(e, LUMEN_OP_TOPK, top, logits);
+		if (op)
+			op->params[LUMEN_P_K] = o->verify_topk;
+	}
 }
 
 static void patch_offsets(struct lc_program *p)
@@ -607,6 +617,14 @@ static int check_options(struct lc_out *o, const struct lm_model *m,
 	o->verify_rows = opt->draft_max == LC_NO_VERIFY ? 0 : opt->draft_max + 1;
 	if (o->verify_rows > opt->ctx)
 		o->verify_rows = opt->ctx < 2 ? 0 : opt->ctx;
+	if (!opt->verify_topk)
+		opt->verify_topk = LC_VERIFY_TOPK_DEFAULT;
+	if (opt->verify_topk != LC_NO_VERIFY && opt->verify_topk > LUMEN_MAX_TOPK)
+		return lc_fail(err, errlen,
+			       "--verify-topk %u: must be 0..%u (0: none)",
+			       opt->verify_topk, LUMEN_MAX_TOPK);
+	o->verify_topk = !o->verify_rows || opt->verify_topk == LC_NO_VERIFY ? 0 :
+			 opt->verify_topk < m->n_vocab ? opt->verify_topk : m->n_vocab;
 	return 0;
 }
 
@@ -644,6 +662,11 @@ int lc_lower(struct lc_out *o, const struct lm_model *m,
 					4 * (uint64_t)m->n_vocab * o->verify_rows, 64);
 		o->region_size[LNPU_SLOT_OUT] = o->out_verify_argmax +
 			lc_align_up(4 * (uint64_t)o->verify_rows, 64);
+	}
+	if (o->verify_topk) {	/* then the rows' top-k */
+		o->out_verify_topk = (uint32_t)o->region_size[LNPU_SLOT_OUT];
+		o->region_size[LNPU_SLOT_OUT] = o->out_verify_topk +
+			lc_align_up(8 * (uint64_t)o->verify_topk * o->verify_rows, 64);
 	}
 	if (o->region_size[LNPU_SLOT_OUT] > UINT32_MAX ||
 	    build_program(o, &mw, &o->prog[LC_DECODE], 1, 0) ||

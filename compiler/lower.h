@@ -28,9 +28,17 @@ struct lc_options {
 	 * verify program (lumenc --draft-max 0)
 	 */
 	uint32_t draft_max;
+	/*
+	 * the verify program also writes each row's top verify_topk logits
+	 * (ids and values), for sampled verification; 0:
+	 * LC_VERIFY_TOPK_DEFAULT (at most the vocabulary); LC_NO_VERIFY: none
+	 */
+	uint32_t verify_topk;
 };
 
 #define LC_DRAFT_MAX_DEFAULT	8
+/* llama.cpp's default top-k: a sampler at top_k <= 40 needs no full row */
+#define LC_VERIFY_TOPK_DEFAULT	40
 #define LC_NO_VERIFY		0xffffffffU
 
 /* One tensor of the weights blob: rows of up to three source weights stacked. */
@@ -81,6 +89,7 @@ struct lc_out {
 	uint64_t region_size[LNPU_SLOT_COUNT];
 	uint32_t out_logits, out_argmax;
 	uint32_t verify_rows, out_verify_logits, out_verify_argmax;
+	uint32_t verify_topk, out_verify_topk;
 };
 
 int lc_lower(struct lc_out *o, const struct lm_model *m,

@@ -20,6 +20,9 @@ static void usage(FILE *f)
 		"              [--prefill-chunk N] [--kv f16|f32] [--draft-max N] [--quiet]\n"
 		"              (--draft-max: draft tokens one speculative-decoding\n"
 		"              submission verifies, default 8; 0: no verify program)\n"
+		"              [--verify-topk K] (the verify program also gives each\n"
+		"              row's K largest logits for sampled verification,\n"
+		"              default 40; 0: none)\n"
 		"       lumenc MODEL.bin --tokenizer TOKENIZER.bin -o MODEL.lnpu ...\n"
 		"              (a llama2.c checkpoint)\n"
 		"       lumenc --info FILE.lnpu\n"
@@ -72,6 +75,7 @@ int main(int argc, char **argv)
 		{ "prefill-chunk", required_argument, 0, 'p' },
 		{ "kv", required_argument, 0, 'k' },
 		{ "draft-max", required_argument, 0, 'D' },
+		{ "verify-topk", required_argument, 0, 'K' },
 		{ "tokenizer", required_argument, 0, 't' },
 		{ "info", required_argument, 0, 'i' },
 		{ "dump", required_argument, 0, 'd' },
@@ -126,6 +130,13 @@ int main(int argc, char **argv)
 			if (!strcmp(optarg, "0")) {
 				opt.draft_max = LC_NO_VERIFY;
 			} else if (parse_u32("--draft-max", optarg, &opt.draft_max)) {
+				return 2;
+			}
+			break;
+		case 'K':
+			if (!strcmp(optarg, "0")) {
+				opt.verify_topk = LC_NO_VERIFY;
+			} else if (parse_u32("--verify-topk", optarg, &opt.verify_topk)) {
 				return 2;
 			}
 			break;

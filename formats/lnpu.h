@@ -125,7 +125,16 @@ struct lnpu_meta {
 	uint32_t verify_rows;
 	uint32_t out_verify_logits;
 	uint32_t out_verify_argmax;
-	uint32_t reserved[13];
+	/*
+	 * The verify program's top-k (both 0 in files without one, which load
+	 * as before): each row's verify_topk largest logits, I32 ids then F32
+	 * values, [verify_rows][2 * verify_topk] words at out_verify_topk in
+	 * OUT, so that a sampled verification reads 8k bytes a row back rather
+	 * than the row's n_vocab logits.
+	 */
+	uint32_t verify_topk;
+	uint32_t out_verify_topk;
+	uint32_t reserved[11];
 };
 
 /*

@@ -241,7 +241,8 @@ static int check_verify_meta(const struct lnpu_file *f, int have,
 	uint64_t out_size = out ? out->size : 0;
 
 	if (!have) {
-		if (m->verify_rows || m->out_verify_logits || m->out_verify_argmax)
+		if (m->verify_rows || m->out_verify_logits || m->out_verify_argmax ||
+		    m->verify_topk || m->out_verify_topk)
 			return fail(err, errlen, at, "meta.verify_rows",
 				    "verify fields set without a verify program");
 		return 0;
@@ -256,6 +257,17 @@ static int check_verify_meta(const struct lnpu_file *f, int have,
 	    (uint64_t)m->out_verify_argmax + 4ull * m->verify_rows > out_size)
 		return fail(err, errlen, at + 4, "meta.out_verify_logits",
 			    "verify logits/argmax outside the %llu-byte out region",
+			    (unsigned long long)out_size);
+	at = meta_offset + offsetof(struct lnpu_meta, verify_topk);
+	if (m->verify_topk > LUMEN_MAX_TOPK || m->verify_topk > m->n_vocab)
+		return fail(err, errlen, at, "meta.verify_topk",
+			    "top-%u of %u logits; at most %u", m->verify_topk,
+			    m->n_vocab, LUMEN_MAX_TOPK);
+	if (!m->verify_topk ? m->out_verify_topk != 0 :
+	    m->out_verify_topk % 4 ||
+	    (uint64_t)m->out_verify_topk + 8ull * m->verify_topk * m->verify_rows > out_size)
+		return fail(err, errlen, at + 4, "meta.out_verify_topk",
+			    "verify top-k outside the %llu-byte out region, or set without a k",
 			    (unsigned long long)out_size);
 	return 0;
 }

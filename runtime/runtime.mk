@@ -105,9 +105,11 @@ RUNTIME_MODEL_DIR := $(BUILD)/runtime/models
 RUNTIME_SYNTH_DIR := $(BUILD)/runtime/synthetic
 RUNTIME_MODELS := $(RUNTIME_QUANTS:%=$(RUNTIME_MODEL_DIR)/stories260K-%.lnpu)
 # for the speculative-decoding API tests: a file without a verify program,
-# and a model of another vocabulary
+# a model of another vocabulary, and one whose verify program leaves no
+# top-k (sampled verification then reads whole rows)
 RUNTIME_SPEC_MODELS := $(RUNTIME_MODEL_DIR)/stories260K-q8_0-noverify.lnpu \
-	$(RUNTIME_MODEL_DIR)/llama-2-tiny-random.lnpu
+	$(RUNTIME_MODEL_DIR)/llama-2-tiny-random.lnpu \
+	$(RUNTIME_MODEL_DIR)/stories260K-f32-notopk.lnpu
 # every model of $(SHARED)/golden-arch, from the one list the golden
 # tests use (tests/lib/golden_arch.h)
 RUNTIME_ARCH_MODELS := $(patsubst %,$(RUNTIME_MODEL_DIR)/%.lnpu,$(shell \
@@ -212,6 +214,11 @@ $(RUNTIME_MODEL_DIR)/stories260K-q8_0-noverify.lnpu: \
 		$(SHARED)/models/stories260K-q8_0.gguf $(LUMENC)
 	@mkdir -p $(@D)
 	$(LUMENC) $< -o $@ --quiet --draft-max 0
+
+$(RUNTIME_MODEL_DIR)/stories260K-f32-notopk.lnpu: \
+		$(SHARED)/models/stories260K-f32.gguf $(LUMENC)
+	@mkdir -p $(@D)
+	$(LUMENC) $< -o $@ --quiet --verify-topk 0
 
 $(RUNTIME_MODEL_DIR)/llama-2-tiny-random.lnpu: \
 		$(SHARED)/models/llama-2-tiny-random.gguf $(LUMENC)

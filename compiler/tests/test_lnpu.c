@@ -423,8 +423,8 @@ static const char *compile_stories_opt(const struct lc_options *opt)
 
 /*
  * The verify program: the prefill graph at draft_max + 1 rows whose head
- * keeps every row: RMSNORM without LAST_ROW, logits and one argmax per row
- * where the meta says.
+ * keeps every row: RMSNORM without LAST_ROW, logits, one argmax per row
+ * and each row's top-k logits (ids and values) where the meta says.
  */
 TEST(lnpu_verify_program_keeps_every_row)
 {
@@ -444,11 +444,12 @@ TEST(lnpu_verify_program_keeps_every_row)
 	CHECK_EQ(f.meta.verify_rows, 6);
 	h = (const void *)f.prog[2];
 	ops = (const void *)(f.prog[2] + h->header_size);
-	REQUIRE(h->op_count >= 3);
+	REQUIRE(h->op_count >= 4);
 	{
-		const struct lumen_op *norm = &ops[h->op_count - 3];
-		const struct lumen_op *mm = &ops[h->op_count - 2];
-		const struct lumen_op *am = &ops[h->op_count - 1];
+		const struct lumen_op *norm = &ops[h->op_count - 4];
+		const struct lumen_op *mm = &ops[h->op_count - 3];
+		const struct lumen_op *am = &ops[h->op_count - 2];
+		const struct lumen_op *top = &ops[h->op_count - 1];
 
 		CHECK_EQ(norm->opcode, LUMEN_OP_RMSNORM);
 		CHECK_EQ(norm->flags & LUMEN_OPF_LAST_ROW, 0);
@@ -460,6 +461,16 @@ TEST(lnpu_verify_program_keeps_every_row)
 		CHECK_EQ(am->dst.dims[1], 6);
 		CHECK_EQ(am->dst.offset, f.meta.out_verify_argmax);
 		CHECK_EQ(am->rows_arg, LNPU_ARG_ROWS);
+		/* llama.cpp's default top-k, 40 of stories260K's 512 */
+		CHECK_EQ(f.meta.verify_topk, LC_VERIFY_TOPK_DEFAULT);
+		CHECK_EQ(top->opcode, LUMEN_OP_TOPK);
+		CHECK_EQ(top->params[LUMEN_P_K], f.meta.verify_topk);
+		CHECK_EQ(top->src[0].offset, f.meta.out_verify_logits);
+		CHECK_EQ(top->dst.offset, f.meta.out_verify_topk);
+		CHECK_EQ(top->dst.dims[0], 2 * f.meta.verify_topk);
+		CHECK_EQ(top->dst.dims[1], 6);
+		CHECK_EQ(top->rows_arg, LNPU_ARG_ROWS);
+		CHECK(f.meta.out_verify_topk >= f.meta.out_verify_argmax + 4 * 6);
 	}
 	/* decode's and prefill's outputs stay where they were */
 	CHECK(f.meta.out_verify_logits >= f.meta.out_argmax + 4);
@@ -538,6 +549,83 @@ TEST(lnpu_rejects_verify_fields_without_a_program)
 	reseal(p, 4);
 	CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
 	CHECK_MSG(strstr(err, "meta.verify_rows") != NULL, "%s", err);
+	free(p);
+	unlink(path);
+}
+
+/*
+ * lumenc --verify-topk: K top logits per verify row (at most the
+ * vocabulary), 0 for none (a file like those written before, which
+ * loads); top-k fields the reader cannot trust are refused.
+ */
+TEST(lnpu_verify_topk_is_chosen_and_checked)
+{
+	struct lc_options opt = default_options();
+	const char *path;
+	struct lnpu_file f;
+	struct lnpu_header h;
+	struct lnpu_section s;
+	struct lnpu_meta m;
+	size_t n;
+	uint8_t *p;
+	char err[512];
+
+	opt.verify_topk = LC_NO_VERIFY;
+	path = compile_stories_opt(&opt);
+	REQUIRE(path);
+	REQUIRE_MSG(!lnpu_open(&f, path, 0, err, sizeof(err)), "%s", err);
+	CHECK(f.prog[2] != NULL);
+	CHECK_EQ(f.meta.verify_topk, 0);
+	CHECK_EQ(f.meta.out_verify_topk, 0);
+	{
+		const struct lumen_prog_header *ph = (const void *)f.prog[2];
+		const struct lumen_op *ops = (const void *)(f.prog[2] + ph->header_size);
+
+		for (uint32_t i = 0; i < ph->op_count; i++)
+			CHECK(ops[i].opcode != LUMEN_OP_TOPK);
+	}
+	lnpu_close(&f);
+	unlink(path);
+
+	opt = default_options();
+	opt.verify_topk = 64;
+	path = compile_stories_opt(&opt);
+	REQUIRE(path);
+	REQUIRE_MSG(!lnpu_open(&f, path, 0, err, sizeof(err)), "%s", err);
+	CHECK_EQ(f.meta.verify_topk, 64);
+	lnpu_close(&f);
+	unlink(path);
+
+	opt = default_options();
+	opt.verify_topk = 65;
+	CHECK(compile_stories_opt(&opt) == NULL);
+
+	/* a k above LUMEN_MAX_TOPK, then an offset past OUT, are refused */
+	opt = default_options();
+	path = compile_stories_opt(&opt);
+	REQUIRE(path);
+	p = read_file(path, &n);
+	REQUIRE(p);
+	memcpy(&h, p, sizeof(h));
+	for (int bad = 0; bad < 2; bad++) {
+		for (uint32_t i = 0; i < h.section_count; i++) {
+			memcpy(&s, p + h.table_offset + i * sizeof(s), sizeof(s));
+			if (s.type != LNPU_SEC_META)
+				continue;
+			memcpy(&m, p + s.offset, sizeof(m));
+			if (bad == 0)
+				m.verify_topk = LUMEN_MAX_TOPK + 1;
+			else
+				m.verify_topk = 40, m.out_verify_topk = 0x7ffffff0;
+			memcpy(p + s.offset, &m, sizeof(m));
+			s.crc = lnpu_crc32c(0, p + s.offset, s.size);
+			memcpy(p + h.table_offset + i * sizeof(s), &s, sizeof(s));
+		}
+		reseal(p, 4);
+		CHECK(parse_copy(p, n, 0, err, sizeof(err)) == -1);
+		CHECK_MSG(strstr(err, bad ? "meta.out_verify_topk" : "meta.verify_topk") != NULL,
+			  "%s", err);
+	}
 	free(p);
 	unlink(path);
 }

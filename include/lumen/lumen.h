@@ -341,6 +341,98 @@ struct lumen_spec_params {
 /* "none" / "ngram" / "draft" / "mtp" -> enum lumen_spec_kind; LUMEN_E_INVAL */
 int lumen_spec_from_name(const char *name);
 
+/* ---- speculative decoding one round at a time ---- */
+
+/*
+ * lumen_generate() runs its own loop. A program that runs the loop itself
+ * (a server that shares one device among requests and takes a turn on it
+ * for each round) drives a speculator instead:
+ *
+ *   lumen_speculator_create(session, spec, sampling, &sp)
+ *   lumen_speculator_start(sp, prompt ids, cb, data)      the prefill
+ *   while (going on) lumen_speculator_step(sp, max, cb, data)
+ *   lumen_speculator_free(sp)
+ *
+ * Each call is one device turn: the prefill, or one round (the drafter's
+ * k tokens, the model scoring them all in one verify submission, the
+ * agreeing ones kept and the rest rolled back; a plain decode when there
+ * is nothing to draft), and hands the round's tokens to @cb one by one as
+ * they are accepted. lumen_generate() with &lumen_generate_params.spec is
+ * this loop, so both give the same tokens.
+ */
+
+/*
+ * Called with each token a round accepts, in order, before the next one
+ * is judged; lumen_session_pos() then counts every earlier token and not
+ * this one. Return non-zero to stop there: the round's later tokens are
+ * dropped (rolled back) and this one stays the session's last token,
+ * not yet run, as after lumen_generate().
+ */
+typedef int (*lumen_spec_token_cb)(void *data, int32_t id);
+
+/**
+ * struct lumen_spec_stats - what a speculator did so far.
+ * @n_rounds: device submissions of the model after the prompt: plain
+ *	decodes and verifications (the draft model's are not counted).
+ * @n_verify: verifications among them.
+ * @n_drafted, @n_accepted: draft tokens verified, and those kept
+ *	(acceptance = n_accepted / n_drafted).
+ * @n_tokens: tokens handed out by lumen_speculator_step() (tokens per
+ *	submission = n_tokens / n_rounds).
+ * @draft_submissions: submissions of the draft model (LUMEN_SPEC_DRAFT).
+ * @n_topk_rows: sampled verification rows judged from the top-k logits
+ *	the verify program leaves per row (lumenc --verify-topk, 40 by
+ *	default), read back instead of the row's n_vocab logits: when the
+ *	sampler's top_k is 1 .. that k and it has no penalties.
+ */
+struct lumen_spec_stats {
+	uint32_t n_rounds;
+	uint32_t n_verify;
+	uint32_t n_drafted;
+	uint32_t n_accepted;
+	uint32_t n_tokens;
+	uint64_t draft_submissions;
+	uint32_t n_topk_rows;
+};
+
+struct lumen_speculator;
+
+/*
+ * A speculator generating on @s with drafts from @spec (NULL or
+ * LUMEN_SPEC_NONE: none, every round is a plain decode) and tokens chosen
+ * by @sampling (temperature <= 0: greedy, the device's argmax, and the
+ * output is plain decoding's token for token; else the acceptance rule
+ * keeps the model's distribution). @spec is copied; its draft model must
+ * outlive the speculator, which opens a session of its own on it.
+ * LUMEN_E_INVAL, with the reason, for a model without a verify program,
+ * a draft model with another vocabulary or on another device, mtp
+ * without a head.
+ */
+int lumen_speculator_create(struct lumen_session *s,
+			    const struct lumen_spec_params *spec,
+			    const struct lumen_sampler_params *sampling,
+			    struct lumen_speculator **out);
+void lumen_speculator_free(struct lumen_speculator *sp);
+/*
+ * Prefill @n ids after what the session holds (the drafter looks for
+ * n-grams in them and in what follows) and hand the model's first token
+ * to @cb. Once per speculator. Returns 1, or a negative error
+ * (LUMEN_E_CONTEXT when they do not fit: nothing is run).
+ */
+int lumen_speculator_start(struct lumen_speculator *sp, const int32_t *ids,
+			   size_t n, lumen_spec_token_cb cb, void *data);
+/*
+ * One round after the last token handed out: at most @max (>= 1) tokens,
+ * drafts included, go to @cb. Returns how many did (>= 1), or a negative
+ * error: LUMEN_E_CONTEXT when the session is full, LUMEN_E_INVAL before
+ * lumen_speculator_start(). After @cb asked to stop, a step goes on from
+ * the token it stopped at.
+ */
+int lumen_speculator_step(struct lumen_speculator *sp, uint32_t max,
+			  lumen_spec_token_cb cb, void *data);
+void lumen_speculator_get_stats(const struct lumen_speculator *sp,
+				struct lumen_spec_stats *st);
+
 /* ---- generation ---- */
 
 /*

@@ -478,3 +478,254 @@ TEST(speculation_continues_a_session_like_plain_decode)
 	lumen_model_free(m);
 	lumen_device_close(d);
 }
+
+/* ---- the speculator: the same rounds, driven one at a time ---- */
+
+struct stopper {
+	struct recorder rec;
+	struct lumen_session *s;
+	size_t stop_at;		/* stop after this many tokens */
+	uint32_t pos_at_stop;
+};
+
+static int collect(void *data, int32_t id)
+{
+	struct stopper *st = data;
+
+	record(&st->rec, id, NULL, 0);
+	if (st->rec.n == st->stop_at) {
+		st->pos_at_stop = lumen_session_pos(st->s);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Tokens of @prompt through a speculator: rounds of at most @max tokens
+ * until @st->stop_at; the per-round counts must add up to the stats.
+ */
+static void speculate(struct lumen_model *m, struct lumen_session *s,
+		      const char *prompt, const struct lumen_spec_params *spec,
+		      uint32_t max, struct stopper *st, struct lumen_spec_stats *ss,
+		      int *result)
+{
+	int32_t ids[MAX_IDS];
+	long n = lumen_tokenize(lumen_model_tokenizer(m), prompt, strlen(prompt),
+				LUMEN_TOKENIZE_BOS, ids, MAX_IDS);
+	struct lumen_sampler_params greedy = lumen_sampler_default_params();
+	struct lumen_speculator *sp;
+	uint32_t handed = 0;
+	int ret;
+
+	greedy.temperature = 0;
+	st->s = s;
+	st->rec.n = 0;
+	*result = -1;
+	if (n <= 0 || lumen_speculator_create(s, spec, &greedy, &sp))
+		return;
+	CHECK_EQ(lumen_speculator_step(sp, 4, collect, st), LUMEN_E_INVAL);
+	ret = lumen_speculator_start(sp, ids, (size_t)n, collect, st);
+	CHECK_EQ(ret, 1);
+	CHECK_EQ(lumen_speculator_start(sp, ids, (size_t)n, collect, st),
+		 LUMEN_E_INVAL);
+	while (ret > 0 && st->rec.n < st->stop_at) {
+		size_t before = st->rec.n;
+
+		ret = lumen_speculator_step(sp, max, collect, st);
+		if (ret > 0) {
+			CHECK_MSG((uint32_t)ret <= max, "a round of %d tokens, at most %u asked",
+				  ret, max);
+			CHECK_EQ((size_t)ret, st->rec.n - before);
+			handed += (uint32_t)ret;
+		}
+	}
+	lumen_speculator_get_stats(sp, ss);
+	CHECK_EQ(ss->n_tokens, handed);
+	/* the prefill, then one submission a round */
+	CHECK_EQ(lumen_session_submissions(s), 1 + ss->n_rounds);
+	lumen_speculator_free(sp);
+	*result = ret < 0 ? ret : 0;
+}
+
+/*
+ * Rounds driven by hand give plain decoding's tokens, no more than asked
+ * per round; a callback that stops mid-round leaves the session holding
+ * exactly the tokens before it, and a lumen_generate continuing it gives
+ * what plain decoding continued at that point gives.
+ */
+TEST(speculator_rounds_equal_plain_and_stop_where_asked)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *dm = d ? load(d, "stories260K-q4_0") : NULL;
+	struct lumen_spec_params kinds[] = {
+		{ .kind = LUMEN_SPEC_NONE },
+		{ .kind = LUMEN_SPEC_NGRAM, .always_draft = true },
+		{ .kind = LUMEN_SPEC_DRAFT, .always_draft = true },
+	};
+	static struct recorder plain, cont_plain, cont_spec;
+	static struct stopper st;
+	int32_t bos_len;
+
+	REQUIRE(m && dm);
+	kinds[2].draft = dm;
+	REQUIRE_EQ(run_greedy(m, prompts[1], 80, NULL, &plain, NULL), 0);
+	bos_len = (int32_t)lumen_tokenize(lumen_model_tokenizer(m), prompts[1],
+					  strlen(prompts[1]), LUMEN_TOKENIZE_BOS,
+					  (int32_t[MAX_IDS]){ 0 }, MAX_IDS);
+	for (size_t k = 0; k < 3; k++) {
+		for (uint32_t max = 1; max <= 9; max += 4) {
+			struct lumen_spec_stats ss;
+			struct lumen_session *s;
+
+			int r;
+
+			REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+			st.stop_at = 80;
+			speculate(m, s, prompts[1], &kinds[k], max, &st, &ss, &r);
+			REQUIRE_MSG(!r, "%s", lumen_last_error());
+			check_same(&plain, &st.rec, "speculator rounds");
+			printf("# kind %d, rounds of at most %u: %u rounds, %u verifies, %u of %u drafts kept\n",
+			       kinds[k].kind, max, ss.n_rounds, ss.n_verify,
+			       ss.n_accepted, ss.n_drafted);
+			if (kinds[k].kind == LUMEN_SPEC_NONE || max == 1)
+				CHECK_EQ(ss.n_verify, 0);
+			if (kinds[k].kind == LUMEN_SPEC_DRAFT && max > 1)
+				CHECK(ss.n_tokens > ss.n_rounds);	/* > 1 a round */
+			if (kinds[k].kind == LUMEN_SPEC_DRAFT)
+				CHECK_EQ(ss.draft_submissions > 0, max > 1);
+			lumen_session_free(s);
+		}
+	}
+	/* stopped inside rounds at every count from 20 to 27, then continued */
+	for (size_t stop = 20; stop < 28; stop++) {
+		struct lumen_generate_params p = lumen_generate_default_params();
+		struct lumen_session *s;
+		struct lumen_spec_stats ss;
+		int r;
+
+		p.sampling.temperature = 0;
+		p.n_predict = 20;
+		p.stop_at_eos = false;
+		p.on_token = record;
+		REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+		st.stop_at = stop;
+		speculate(m, s, prompts[1], &kinds[2], 9, &st, &ss, &r);
+		REQUIRE_MSG(!r, "%s", lumen_last_error());
+		REQUIRE_EQ(st.rec.n, stop);
+		CHECK_MSG(!memcmp(st.rec.ids, plain.ids, 4 * stop),
+			  "stopped after %zu: not plain decoding's first tokens", stop);
+		CHECK_EQ(lumen_session_pos(s), (uint32_t)bos_len + stop - 1);
+		CHECK_EQ(st.pos_at_stop, lumen_session_pos(s));
+		cont_spec.n = 0;
+		p.data = &cont_spec;
+		REQUIRE_EQ(lumen_generate(s, " Then", 5, &p, NULL), 0);
+		lumen_session_free(s);
+		/* plain: the same tokens, the last one pending, the same text */
+		REQUIRE_EQ(lumen_session_create(m, 0, &s), 0);
+		p.n_predict = (uint32_t)stop;
+		p.data = &cont_plain;
+		cont_plain.n = 0;
+		REQUIRE_EQ(lumen_generate(s, prompts[1], strlen(prompts[1]), &p, NULL), 0);
+		p.n_predict = 20;
+		cont_plain.n = 0;
+		REQUIRE_EQ(lumen_generate(s, " Then", 5, &p, NULL), 0);
+		lumen_session_free(s);
+		check_same(&cont_plain, &cont_spec, "continued after a stop mid-round");
+	}
+	lumen_model_free(dm);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
+/* the tokens of a sampled speculative run, and the speculator's figures */
+static void sampled_run(struct lumen_model *m, const struct lumen_spec_params *spec,
+			const struct lumen_sampler_params *sampling,
+			struct recorder *rec, struct lumen_spec_stats *ss)
+{
+	static struct stopper st;
+	int32_t ids[MAX_IDS];
+	long n = lumen_tokenize(lumen_model_tokenizer(m), prompts[1],
+				strlen(prompts[1]), LUMEN_TOKENIZE_BOS, ids, MAX_IDS);
+	struct lumen_speculator *sp = NULL;
+	struct lumen_session *s = NULL;
+	int ret = n > 0 ? lumen_session_create(m, 0, &s) : -1;
+
+	memset(ss, 0, sizeof(*ss));
+	rec->n = 0;
+	if (!ret)
+		ret = lumen_speculator_create(s, spec, sampling, &sp);
+	st.rec.n = 0;
+	st.s = s;
+	st.stop_at = 0;
+	if (!ret)
+		ret = lumen_speculator_start(sp, ids, (size_t)n, collect, &st);
+	while (ret > 0 && st.rec.n < 80)
+		ret = lumen_speculator_step(sp, 80 - (uint32_t)st.rec.n, collect, &st);
+	CHECK_MSG(ret > 0, "%s", lumen_last_error());
+	if (sp)
+		lumen_speculator_get_stats(sp, ss);
+	*rec = st.rec;
+	lumen_speculator_free(sp);
+	lumen_session_free(s);
+}
+
+/*
+ * Sampled verification reads each row's top-k from the device instead of
+ * its n_vocab logits when the sampler's top_k fits (and it has no
+ * penalties); the tokens are those of whole rows, draw for draw, on a
+ * file whose verify program leaves no top-k: the candidates, their
+ * probabilities and so the acceptance rule's p are the same.
+ */
+TEST(sampled_verification_reads_the_device_topk)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *whole = d ? load(d, "stories260K-f32-notopk") : NULL;
+	struct lumen_model *dm = d ? load(d, "stories260K-q4_0") : NULL;
+	struct lumen_spec_params kinds[] = {
+		{ .kind = LUMEN_SPEC_NGRAM },
+		{ .kind = LUMEN_SPEC_DRAFT },
+	};
+	static struct recorder a, b;
+
+	REQUIRE(m && whole && dm);
+	kinds[1].draft = dm;
+	for (int k = 0; k < 2; k++) {
+		for (int32_t top_k = 0; top_k <= 50; top_k += 10) {
+			struct lumen_sampler_params sp = lumen_sampler_default_params();
+			struct lumen_spec_stats sa, sb;
+			bool fits = top_k > 0 && top_k <= 40;
+
+			sp.temperature = 0.9f;
+			sp.top_k = top_k;
+			sp.seed = 1234 + (uint64_t)top_k;
+			sampled_run(m, &kinds[k], &sp, &a, &sa);
+			sampled_run(whole, &kinds[k], &sp, &b, &sb);
+			check_same(&b, &a, "top-k rows vs whole rows");
+			CHECK_EQ(a.n, 80);
+			CHECK(sa.n_verify > 0);
+			CHECK_MSG(fits ? sa.n_topk_rows >= sa.n_verify : sa.n_topk_rows == 0,
+				  "kind %d, top_k %d: %u rows from the top-k, %u verifications",
+				  k, top_k, sa.n_topk_rows, sa.n_verify);
+			CHECK_EQ(sb.n_topk_rows, 0);
+			CHECK_EQ(sa.n_accepted, sb.n_accepted);
+		}
+		/* penalties can lift a token from beyond the top-k: whole rows */
+		{
+			struct lumen_sampler_params sp = lumen_sampler_default_params();
+			struct lumen_spec_stats sa, sb;
+
+			sp.temperature = 0.9f;
+			sp.repeat_penalty = 1.3f;
+			sampled_run(m, &kinds[k], &sp, &a, &sa);
+			sampled_run(whole, &kinds[k], &sp, &b, &sb);
+			check_same(&b, &a, "with penalties");
+			CHECK_EQ(sa.n_topk_rows, 0);
+		}
+	}
+	lumen_model_free(dm);
+	lumen_model_free(whole);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}

@@ -70,9 +70,13 @@ CHECK_SUITES += serve
 
 .PHONY: suite-serve bench-serve
 # the server under ASan+UBSan; it must stop cleanly (and leak nothing)
-suite-serve: $(LUMEN_CLI_SAN) $(LUMEN_CLI) $(SERVE_MODEL)
+# (--spec: drafts from stories260K's other quantizations; another
+# vocabulary and a file without a verify program are refused)
+suite-serve: $(LUMEN_CLI_SAN) $(LUMEN_CLI) $(SERVE_MODEL) $(RUNTIME_MODELS) \
+		$(RUNTIME_SPEC_MODELS)
 	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
 		LUMEN=$(LUMEN_CLI_SAN) LUMEN_MODEL=$(SERVE_MODEL) LUMEN_OPENAI_DIR=$$dir \
+		LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		node --test --test-timeout=120000 --test-reporter=tap $(SERVE_TEST_DIR)/serve-tests.mjs
 
@@ -88,6 +92,17 @@ bench-serve: $(LUMEN_CLI) $(LUMENC) $(SERVE_MODEL) $(SERVE_BENCH_15M)
 		--clients 8 --requests 20 --max-tokens 32 --parallel 4 -- --device cpu -t 1 && \
 		LUMEN_OPENAI_DIR=$$dir node $(SERVE_TEST_DIR)/load.mjs $(LUMEN_CLI) $(SERVE_BENCH_15M) \
 		--clients 8 --requests 20 --max-tokens 16 --parallel 4 -- --device cpu -t 1 --ctx 256
+
+# lumen serve decoding plainly, with n-gram lookup and with a Q4_0 draft,
+# chosen per request on one server, alternating (bench-spec.mjs)
+BENCH_TARGETS += bench-serve-spec
+.PHONY: bench-serve-spec
+bench-serve-spec: $(LUMEN_CLI) $(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu \
+		$(RUNTIME_MODEL_DIR)/stories260K-q4_0.lnpu
+	@dir=$$($(SERVE_TEST_DIR)/setup-client) && \
+		LUMEN_OPENAI_DIR=$$dir node $(SERVE_TEST_DIR)/bench-spec.mjs $(LUMEN_CLI) \
+		$(RUNTIME_MODEL_DIR)/stories260K-f32.lnpu $(RUNTIME_MODEL_DIR)/stories260K-q4_0.lnpu \
+		-- --device cpu -t 1
 
 # fuzz-serve-request: the request parser and the UTF-8 repair, alone (no
 # model, no HTTP); seeded by the committed corpus

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <lumen/lumen.h>
 
@@ -73,6 +74,17 @@ enum { CLI_O_DEVICE = 0x1100, CLI_O_SILICON };
 	"      --silicon NAME      the modeled NPU of the statistics: glasses (default), phone\n"
 int cli_device_option(int c, const char *arg, enum lumen_backend *backend,
 		      uint32_t *threads, uint32_t *ctx);
+
+/*
+ * The end of a subcommand's option parsing, the same for each: call it in
+ * the switch's default with the option @c that none of the command's
+ * cases took ('h': @usage on stdout and exit 0; anything else: @usage on
+ * stderr, -1), and once more after the loop, @c being -1 then: an
+ * argument left over, or no -m MODEL (@model NULL), is an error named
+ * after @cmd (-1, printed); else 0.
+ */
+int cli_finish_parse(const char *cmd, int c, int argc, char **argv,
+		     const char *model, void (*usage)(FILE *f));
 
 /*
  * The whole text of file @path ("-": standard input), NUL-terminated, in

@@ -98,22 +98,12 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		case O_JSON:
 			o->json = true;
 			break;
-		case 'h':
-			usage(stdout);
-			exit(CLI_OK);
 		default:
-			usage(stderr);
-			return -1;
+			return cli_finish_parse("bench", c, argc, argv, o->model, usage);
 		}
 	}
-	if (optind != argc) {
-		cli_error("bench: unexpected argument '%s'", argv[optind]);
+	if (cli_finish_parse("bench", c, argc, argv, o->model, usage))
 		return -1;
-	}
-	if (!o->model) {
-		cli_error("bench: no model (-m MODEL)");
-		return -1;
-	}
 	return 0;
 }
 

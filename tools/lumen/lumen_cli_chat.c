@@ -380,22 +380,12 @@ static int parse(int argc, char **argv, struct chat_opts *o)
 		case O_STATS:
 			o->stats = true;
 			break;
-		case 'h':
-			usage(stdout);
-			exit(CLI_OK);
 		default:
-			usage(stderr);
-			return -1;
+			return cli_finish_parse("chat", c, argc, argv, o->model, usage);
 		}
 	}
-	if (optind != argc) {
-		cli_error("chat: unexpected argument '%s'", argv[optind]);
+	if (cli_finish_parse("chat", c, argc, argv, o->model, usage))
 		return -1;
-	}
-	if (!o->model) {
-		cli_error("chat: no model (-m MODEL)");
-		return -1;
-	}
 	if (o->tmpl && !lumen_chat_template_detect(o->tmpl)) {
 		lumen_chat_apply_template(NULL, o->tmpl, NULL, 0, true, NULL, 0);
 		cli_error("chat: --chat-template: %s", lumen_last_error());

@@ -235,6 +235,28 @@ int cli_device_option(int c, const char *arg, enum lumen_backend *backend,
 	return 0;
 }
 
+int cli_finish_parse(const char *cmd, int c, int argc, char **argv,
+		     const char *model, void (*usage)(FILE *f))
+{
+	if (c == 'h') {
+		usage(stdout);
+		exit(CLI_OK);
+	}
+	if (c != -1) {
+		usage(stderr);
+		return -1;
+	}
+	if (optind != argc) {
+		cli_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+		return -1;
+	}
+	if (!model) {
+		cli_error("%s: no model (-m MODEL)", cmd);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_sampling_option(int c, const char *arg, struct lumen_sampler_params *sp,
 			bool *seed_given)
 {

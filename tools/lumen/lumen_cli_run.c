@@ -104,18 +104,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case O_NO_STATS:
 			o->stats = false;
 			break;
-		case 'h':
-			usage(stdout);
-			exit(CLI_OK);
 		default:
-			usage(stderr);
-			return -1;
+			return cli_finish_parse("run", c, argc, argv, o->model, usage);
 		}
 	}
-	if (optind != argc) {
-		cli_error("run: unexpected argument '%s'", argv[optind]);
+	if (cli_finish_parse("run", c, argc, argv, o->model, usage))
 		return -1;
-	}
 	if (o->prompt && o->file) {
 		cli_error("run: -p and -f both give the prompt: use one");
 		return -1;
@@ -124,9 +118,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		o->file = "-";
 		o->prompt = NULL;
 	}
-	if (!o->model || (!o->prompt && !o->file)) {
-		cli_error("run: %s", !o->model ? "no model (-m MODEL)" :
-			  "no prompt (-p PROMPT or -f FILE)");
+	if (!o->prompt && !o->file) {
+		cli_error("run: no prompt (-p PROMPT or -f FILE)");
 		return -1;
 	}
 	return 0;

@@ -23,6 +23,9 @@ int cli_spec_option(int c, const char *arg, struct cli_spec *sp)
 		if (sp->params.kind == LUMEN_SPEC_NONE)
 			sp->params.kind = LUMEN_SPEC_DRAFT;
 		return 1;
+	case CLI_O_DRAFT_ALWAYS:
+		sp->params.always_draft = true;
+		return 1;
 	case CLI_O_DRAFT_MAX:
 		return cli_u32("--draft-max", arg, 1, 255,
 			       &sp->params.draft_max) ? -1 : 1;
@@ -36,8 +39,8 @@ int cli_spec_setup(struct cli_spec *sp, struct lumen_device *dev,
 	double ms;
 
 	if (sp->params.kind == LUMEN_SPEC_NONE) {
-		if (sp->draft_path || sp->params.draft_max)
-			cli_error("--draft/--draft-max without --spec: decoding plainly");
+		if (sp->draft_path || sp->params.draft_max || sp->params.always_draft)
+			cli_error("--draft/--draft-max/--draft-always without --spec: decoding plainly");
 		return 0;
 	}
 	if (sp->params.kind == LUMEN_SPEC_DRAFT && !sp->draft_path) {

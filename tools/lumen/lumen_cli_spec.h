@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Speculative-decoding options of lumen run (and of chat/serve when they
- * take them): --spec ngram|draft|mtp, --draft MODEL, --draft-max N. A
+ * Speculative-decoding options of lumen run, chat and serve: --spec
+ * ngram|draft|mtp, --draft MODEL, --draft-max N, --draft-always. A
  * subcommand adds CLI_SPEC_LONGOPTS to its options, CLI_SPEC_HELP to its
  * usage, hands each option to cli_spec_option(), calls cli_spec_setup()
  * once its model is loaded (which sets params->spec) and cli_spec_free()
@@ -14,19 +14,23 @@
 
 #include "lumen_cli.h"
 
-enum { CLI_O_SPEC = 0x5300, CLI_O_DRAFT, CLI_O_DRAFT_MAX };
+enum { CLI_O_SPEC = 0x5300, CLI_O_DRAFT, CLI_O_DRAFT_MAX, CLI_O_DRAFT_ALWAYS };
 
 #define CLI_SPEC_LONGOPTS \
 	{ "spec", required_argument, 0, CLI_O_SPEC }, \
 	{ "draft", required_argument, 0, CLI_O_DRAFT }, \
-	{ "draft-max", required_argument, 0, CLI_O_DRAFT_MAX }
+	{ "draft-max", required_argument, 0, CLI_O_DRAFT_MAX }, \
+	{ "draft-always", no_argument, 0, CLI_O_DRAFT_ALWAYS }
 
 #define CLI_SPEC_HELP \
 	"      --spec KIND         speculative decoding: ngram (prompt lookup), draft\n" \
 	"                          (a draft model, --draft), mtp (the model's own\n" \
 	"                          multi-token-prediction head), none (default)\n" \
 	"      --draft MODEL       the draft model (same vocabulary); implies --spec draft\n" \
-	"      --draft-max N       draft tokens per verification (default: the model's, 8)\n"
+	"      --draft-max N       draft tokens per verification (default: the model's, 8)\n" \
+	"      --draft-always      draft every round; by default greedy decoding pauses\n" \
+	"                          drafting while verifying costs more per token than\n" \
+	"                          decoding (a compute-bound CPU)\n"
 
 struct cli_spec {
 	struct lumen_spec_params params;

@@ -31,6 +31,7 @@ static void check_request(const uint8_t *data, size_t size)
 	}
 	if (req.max_tokens > limits.max_tokens || req.n_stop > SERVE_MAX_STOPS ||
 	    req.priority < -1 || req.priority > SERVE_PRIORITY_HIGH ||
+	    req.spec < -1 || req.spec > SERVE_SPEC_DRAFT ||
 	    !(req.temperature >= 0 && req.temperature <= 2) ||
 	    !(req.top_p >= 0 && req.top_p <= 1))
 		abort();

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "lumen_cli.h"
+#include "lumen_cli_spec.h"
 #include "serve_http.h"
 
 static void usage(FILE *f)
@@ -31,7 +32,9 @@ static void usage(FILE *f)
 		"                          (default: $LUMEN_API_KEY, else no key)\n"
 		"      --alias NAME        the model's id in the API (default: the file's name)\n"
 		CLI_DEVICE_HELP
-		"  (-c, --ctx: the positions of each session)\n");
+		"  (-c, --ctx: the positions of each session)\n"
+		CLI_SPEC_HELP
+		"  (a request may choose with {\"lumen\": {\"spec\": \"none\"|\"ngram\"|\"draft\"}})\n");
 }
 
 struct serve_opts {
@@ -39,6 +42,7 @@ struct serve_opts {
 	struct serve_http_options http;
 	enum lumen_backend backend;
 	uint32_t threads, ctx, parallel, queue, max_tokens;
+	struct cli_spec spec;
 };
 
 static int parse(int argc, char **argv, struct serve_opts *o)
@@ -56,6 +60,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{ "api-key", required_argument, 0, O_API_KEY },
 		{ "alias", required_argument, 0, O_ALIAS },
 		CLI_DEVICE_LONGOPTS,
+		CLI_SPEC_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -63,9 +68,11 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "m:t:c:h", longopts, NULL)) != -1) {
-		int r = cli_device_option(c, optarg, &o->backend, &o->threads,
-					  &o->ctx);
+		int r = cli_spec_option(c, optarg, &o->spec);
 
+		if (!r)
+			r = cli_device_option(c, optarg, &o->backend, &o->threads,
+					      &o->ctx);
 		if (r < 0)
 			return -1;
 		if (r)
@@ -105,22 +112,12 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		case O_ALIAS:
 			o->alias = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			exit(CLI_OK);
 		default:
-			usage(stderr);
-			return -1;
+			return cli_finish_parse("serve", c, argc, argv, o->model, usage);
 		}
 	}
-	if (optind != argc) {
-		cli_error("serve: unexpected argument '%s'", argv[optind]);
+	if (cli_finish_parse("serve", c, argc, argv, o->model, usage))
 		return -1;
-	}
-	if (!o->model) {
-		cli_error("serve: no model (-m MODEL)");
-		return -1;
-	}
 	if (o->api_key && !o->api_key[0]) {
 		cli_error("serve: --api-key: the key is empty");
 		return -1;
@@ -165,6 +162,35 @@ static bool driver_takes_high(struct serve_state *st)
 	lumen_session_set_priority(s, LUMEN_PRIORITY_NORMAL);
 	lumen_session_reset(s);
 	return ok;
+}
+
+/*
+ * --spec/--draft: the draft model loaded, and every check a request's
+ * speculator would make (a verify program, the same vocabulary, mtp)
+ * made now on a speculator of the first session, so that a bad choice
+ * stops the server at start rather than failing each request.
+ */
+static int setup_spec(struct serve_state *st, struct cli_spec *spec)
+{
+	struct lumen_generate_params gen = { 0 };
+	struct lumen_sampler_params greedy = lumen_sampler_default_params();
+	struct lumen_speculator *probe;
+	int err;
+
+	if (cli_spec_setup(spec, st->dev, lumen_session_ctx(st->sessions[0]), &gen))
+		return -1;
+	if (!gen.spec)
+		return 0;
+	greedy.temperature = 0;
+	err = lumen_speculator_create(st->sessions[0], gen.spec, &greedy, &probe);
+	if (err) {
+		cli_lib_error(spec->params.kind == LUMEN_SPEC_DRAFT ?
+			      "serve: --draft" : "serve: --spec", err);
+		return -1;
+	}
+	lumen_speculator_free(probe);
+	st->spec = *gen.spec;
+	return 0;
 }
 
 static bool is_loopback(const char *host)
@@ -230,6 +256,8 @@ int cmd_serve(int argc, char **argv)
 		}
 	}
 
+	if (setup_spec(&st, &o.spec))
+		goto out;
 	st.high_to_driver = driver_takes_high(&st);
 	if (!strcmp(st.dev_info.backend, "npu") && !st.high_to_driver)
 		cli_error("serve: the driver runs no high-priority job for this process (no CAP_SYS_NICE): \"high\" requests go first here, as \"normal\" jobs there");
@@ -242,9 +270,12 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (serve_http_start(&st, &o.http, &daemon, &port))
 		goto out;
-	printf("lumen: serving %s on %s (%u session%s) at http://%s%s%s:%u/v1\n",
+	printf("lumen: serving %s on %s (%u session%s%s%s) at http://%s%s%s:%u/v1\n",
 	       st.model_id, st.dev_info.backend, o.parallel,
-	       o.parallel == 1 ? "" : "s", strchr(o.http.host, ':') ? "[" : "",
+	       o.parallel == 1 ? "" : "s",
+	       st.spec.kind != LUMEN_SPEC_NONE ? ", speculative " : "",
+	       st.spec.kind != LUMEN_SPEC_NONE ? serve_spec_name((int)st.spec.kind) : "",
+	       strchr(o.http.host, ':') ? "[" : "",
 	       o.http.host, strchr(o.http.host, ':') ? "]" : "", port);
 	fflush(stdout);
 	sigwait(&stop_signals, &sig);
@@ -256,6 +287,7 @@ out:
 		lumen_session_free(st.sessions[i]);
 	free(st.sessions);
 	free(st.session_busy);
+	cli_spec_free(&o.spec);
 	lumen_model_free(st.model);
 	lumen_device_close(st.dev);
 	serve_gate_destroy(&st.slots);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * One request's generation, token by token, on a session it holds, taking
- * the device for each job (serve_gen.h says why). The loop is
- * lumen_generate()'s, written out so that the device can be given up
- * between two tokens and a stream can end when its client goes away.
+ * One request's generation, turn by turn, on a session it holds, taking
+ * the device for each turn (serve_gen.h says why). The loop is
+ * lumen_generate()'s, written out with a speculator (the prefill, then a
+ * round per turn, plain or speculative) so that the device can be given
+ * up between two rounds and a stream can end when its client goes away.
  */
 #define _GNU_SOURCE	/* memmem */
 #include <stdlib.h>
@@ -98,7 +99,13 @@ int serve_gen_init(struct serve_gen *g, struct serve_state *st,
 	g->priority = priority;
 	g->session = -1;
 	g->t_start = lumen_now_ns();
-	g->greedy = req->temperature <= 0;
+	g->spec_kind = req->spec >= 0 ? req->spec : (int)st->spec.kind;
+	if (g->spec_kind == SERVE_SPEC_DRAFT && !st->spec.draft)
+		return serve_fail(err, 400, "invalid_request_error", "lumen.spec", NULL,
+				  "this server has no draft model (lumen serve --draft MODEL): use \"ngram\" or \"none\"");
+	if (g->spec_kind != SERVE_SPEC_NONE && !lumen_model_max_draft(st->model))
+		return serve_fail(err, 400, "invalid_request_error", "lumen.spec", NULL,
+				  "the model has no verify program for speculative decoding (compile it with lumenc --draft-max N): use \"none\"");
 	g->ids = malloc(cap * sizeof(*g->ids));
 	if (!g->ids)
 		return serve_fail(err, 500, "server_error", NULL, NULL, "out of memory");
@@ -160,9 +167,8 @@ static int device_error(struct serve_error *err, const char *what, int ret)
 static int take_session(struct serve_gen *g, struct serve_error *err)
 {
 	struct serve_state *st = g->st;
-	struct lumen_sampler_params sp = lumen_sampler_default_params();
+	struct lumen_sampler_params *sp = &g->sampling;
 	struct lumen_session *s;
-	struct lumen_model_info mi;
 	int driver_priority = g->priority;
 	int ret;
 
@@ -186,21 +192,14 @@ static int take_session(struct serve_gen *g, struct serve_error *err)
 	ret = lumen_session_set_priority(s, (enum lumen_priority)driver_priority);
 	if (ret)
 		return device_error(err, "priority", ret);
-	if (!g->greedy) {
-		/* OpenAI's sampling: temperature and top_p, nothing else */
-		sp.temperature = g->req->temperature;
-		sp.top_p = g->req->top_p;
-		sp.top_k = 0;
-		sp.min_p = 0;
-		sp.seed = g->req->seed_given ? g->req->seed :
-			  (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ g->t_start;
-		lumen_model_get_info(st->model, &mi);
-		ret = lumen_sampler_create(mi.n_vocab, &sp, &g->smp);
-		if (ret)
-			return device_error(err, "sampler", ret);
-		for (size_t i = 0; i < g->n_prompt; i++)
-			lumen_sampler_accept(g->smp, g->ids[i]);
-	}
+	*sp = lumen_sampler_default_params();
+	/* OpenAI's sampling: temperature and top_p, nothing else */
+	sp->temperature = g->req->temperature;
+	sp->top_p = g->req->top_p;
+	sp->top_k = 0;
+	sp->min_p = 0;
+	sp->seed = g->req->seed_given ? g->req->seed :
+		   (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ g->t_start;
 	return 0;
 }
 
@@ -253,51 +252,86 @@ static bool cut_at_stop(struct serve_gen *g, size_t old_len)
 	return true;
 }
 
-/* run one job (prefill when @prefill, else decode g->last) and pick a token */
-static int device_turn(struct serve_gen *g, bool prefill, int32_t *id,
-		       struct serve_error *err)
+/*
+ * A token the speculator accepted (@data: the generation): 1 when the
+ * answer ends with it, which stops the round there.
+ */
+static int take_token(void *data, int32_t id)
+{
+	struct serve_gen *g = data;
+	struct serve_state *st = g->st;
+	struct lumen_session *s = st->sessions[g->session];
+	char piece[256];
+	size_t old_len;
+	long n;
+
+	g->last = id;
+	if (is_stop_id(g, id)) {
+		g->finish = SERVE_FINISH_STOP;
+		return 1;
+	}
+	g->n_generated++;
+	n = lumen_token_to_piece(lumen_model_tokenizer(st->model), id, 0,
+				 piece, sizeof(piece));
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(piece))
+		n = sizeof(piece);
+	old_len = g->len;
+	if (append(g, piece, (size_t)n)) {
+		g->out_of_memory = true;
+		return 1;
+	}
+	if (cut_at_stop(g, old_len))
+		g->finish = SERVE_FINISH_STOP;
+	else if (g->n_generated >= g->max_tokens ||
+		 lumen_session_pos(s) >= lumen_session_ctx(s))
+		g->finish = SERVE_FINISH_LENGTH;
+	return g->finish != SERVE_RUNNING;
+}
+
+/*
+ * One turn on the device: the prompt (@first: the speculator is made
+ * then, on the device too, as a draft model's session is), else a round;
+ * its tokens go through take_token().
+ */
+static int device_turn(struct serve_gen *g, bool first, struct serve_error *err)
 {
 	struct serve_state *st = g->st;
 	struct lumen_session *s = st->sessions[g->session];
+	struct lumen_spec_params spec = st->spec;
 	struct lumen_counters c0, c1;
-	const float *logits;
-	int ret;
+	int ret = 0;
 
+	spec.kind = (enum lumen_spec_kind)g->spec_kind;
 	serve_gate_enter(&st->device, g->priority);
 	lumen_device_get_counters(st->dev, &c0);
-	ret = prefill ? lumen_session_prefill(s, g->ids, g->n_prompt) :
-			lumen_session_decode(s, g->last);
+	if (first && !g->spec)
+		ret = lumen_speculator_create(s, &spec, &g->sampling, &g->spec);
+	if (!ret && first)
+		ret = lumen_speculator_start(g->spec, g->ids, g->n_prompt,
+					     take_token, g);
+	else if (!ret)
+		ret = lumen_speculator_step(g->spec, g->max_tokens - g->n_generated,
+					    take_token, g);
 	lumen_device_get_counters(st->dev, &c1);
+	serve_gate_leave(&st->device);
 	g->busy_ns += c1.busy_ns - c0.busy_ns;
 	g->energy_uj += c1.energy_uj - c0.energy_uj;
 	g->submissions += c1.submissions - c0.submissions;
-	if (ret) {
-		serve_gate_leave(&st->device);
-		return device_error(err, prefill ? "prefill" : "decode", ret);
-	}
-	if (g->greedy) {
-		*id = lumen_session_argmax(s);
-	} else {
-		logits = lumen_session_logits(s);
-		*id = logits ? lumen_sampler_sample(g->smp, logits) : -1;
-		if (logits)
-			lumen_sampler_accept(g->smp, *id);
-	}
-	serve_gate_leave(&st->device);
-	if (*id < 0)
-		return device_error(err, "sampling", LUMEN_E_FAULT);
+	if (g->spec)
+		lumen_speculator_get_stats(g->spec, &g->spec_st);
+	if (ret < 0)
+		return device_error(err, first ? "prefill" : "decode", ret);
+	if (g->out_of_memory)
+		return serve_fail(err, 500, "server_error", NULL, NULL, "out of memory");
 	return 0;
 }
 
 int serve_gen_step(struct serve_gen *g, struct serve_error *err)
 {
 	struct serve_state *st = g->st;
-	const struct lumen_tokenizer *tok = lumen_model_tokenizer(st->model);
 	struct lumen_session *s;
-	char piece[256];
-	size_t old_len;
-	int32_t id = -1;
-	long n;
 	bool first = g->session < 0;
 
 	if (g->finish != SERVE_RUNNING)
@@ -309,29 +343,10 @@ int serve_gen_step(struct serve_gen *g, struct serve_error *err)
 		g->finish = SERVE_FINISH_LENGTH;
 		return 0;
 	}
-	if (device_turn(g, first, &id, err))
+	if (device_turn(g, first, err))
 		return -1;
 	if (first)
 		g->t_first = lumen_now_ns();
-	g->last = id;
-	if (is_stop_id(g, id)) {
-		g->finish = SERVE_FINISH_STOP;
-		return 0;
-	}
-	g->n_generated++;
-	n = lumen_token_to_piece(tok, id, 0, piece, sizeof(piece));
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof(piece))
-		n = sizeof(piece);
-	old_len = g->len;
-	if (append(g, piece, (size_t)n))
-		return serve_fail(err, 500, "server_error", NULL, NULL, "out of memory");
-	if (cut_at_stop(g, old_len))
-		g->finish = SERVE_FINISH_STOP;
-	else if (g->n_generated >= g->max_tokens ||
-		 lumen_session_pos(s) >= lumen_session_ctx(s))
-		g->finish = SERVE_FINISH_LENGTH;
 	return 0;
 }
 
@@ -342,8 +357,26 @@ void serve_gen_fini(struct serve_gen *g)
 	if (!st)
 		return;
 	g->t_end = lumen_now_ns();
-	lumen_sampler_destroy(g->smp);
-	g->smp = NULL;
+	if (g->spec) {
+		/* a draft model's session is given back to the device */
+		bool device = g->spec_kind == SERVE_SPEC_DRAFT;
+
+		if (device)
+			serve_gate_enter(&st->device, g->priority);
+		lumen_speculator_free(g->spec);
+		if (device)
+			serve_gate_leave(&st->device);
+		g->spec = NULL;
+		pthread_mutex_lock(&st->mu);
+		st->spec_requests += g->spec_kind != SERVE_SPEC_NONE;
+		st->spec_total.n_rounds += g->spec_st.n_rounds;
+		st->spec_total.n_verify += g->spec_st.n_verify;
+		st->spec_total.n_drafted += g->spec_st.n_drafted;
+		st->spec_total.n_accepted += g->spec_st.n_accepted;
+		st->spec_total.n_tokens += g->spec_st.n_tokens;
+		st->spec_total.draft_submissions += g->spec_st.draft_submissions;
+		pthread_mutex_unlock(&st->mu);
+	}
 	if (g->session >= 0) {
 		pthread_mutex_lock(&st->mu);
 		st->session_busy[g->session] = false;

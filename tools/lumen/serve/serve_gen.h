@@ -13,6 +13,10 @@
  * sessions interleave token by token and a high-priority one goes first
  * at every turn; on the NPU its jobs also carry the priority to the
  * driver's scheduler (lumen_session_set_priority()).
+ *
+ * A turn is one lumen_speculator_step(): with speculative decoding
+ * (lumen serve --spec) a round of drafting and one verification, which
+ * hands out one or more tokens; without, a plain decode and one token.
  */
 #ifndef SERVE_GEN_H
 #define SERVE_GEN_H
@@ -43,6 +47,9 @@ void serve_gate_leave(struct serve_gate *g);
  * @admitted: requests holding or waiting for a session; a request beyond
  *	@parallel + @queue is refused (429).
  * @high_to_driver: the driver may be asked for HIGH (CAP_SYS_NICE).
+ * @spec: speculative decoding for requests that do not choose (kind
+ *	LUMEN_SPEC_NONE: plain decode); @spec.draft the draft model or NULL.
+ * @spec_total: the speculators' figures summed over finished requests.
  */
 struct serve_state {
 	struct lumen_device *dev;
@@ -60,6 +67,9 @@ struct serve_state {
 	uint64_t served, cancelled, rejected, failed;
 	bool high_to_driver;
 	const char *api_key;
+	struct lumen_spec_params spec;
+	struct lumen_spec_stats spec_total;
+	uint64_t spec_requests;
 };
 
 /* admission: false when the queue is full */
@@ -78,14 +88,20 @@ enum serve_finish {
  * @sent: bytes of @text already streamed.
  * @busy_ns, @energy_uj, @submissions: the device counters' deltas over
  *	this request's own jobs.
+ * @spec_kind: enum lumen_spec_kind this request decodes with.
+ * @spec: its speculator (also the sampler), from its first device turn.
+ * @spec_st: the speculator's figures after the last turn.
  */
 struct serve_gen {
 	struct serve_state *st;
 	const struct serve_request *req;
 	int priority;
 	int session;			/* index, -1 before one is held */
-	struct lumen_sampler *smp;
-	bool greedy;
+	struct lumen_sampler_params sampling;
+	int spec_kind;
+	struct lumen_speculator *spec;
+	struct lumen_spec_stats spec_st;
+	bool out_of_memory;
 	int32_t *ids;
 	size_t n_prompt;
 	uint32_t max_tokens;

@@ -112,6 +112,26 @@ static json_t *usage_object(const struct serve_gen *g)
 			 "total_tokens", (json_int_t)(g->n_prompt + g->n_generated));
 }
 
+/*
+ * Speculative decoding's figures: drafts verified and kept, and tokens per
+ * submission of the model after the prompt (plain decode: 1).
+ */
+static json_t *spec_object(const char *kind, const struct lumen_spec_stats *ss)
+{
+	return json_pack("{s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:o, s:I}",
+			 "kind", kind,
+			 "drafted", (json_int_t)ss->n_drafted,
+			 "accepted", (json_int_t)ss->n_accepted,
+			 "acceptance", ss->n_drafted ?
+			 json_real((double)ss->n_accepted / ss->n_drafted) : json_null(),
+			 "verifications", (json_int_t)ss->n_verify,
+			 "submissions", (json_int_t)ss->n_rounds,
+			 "tokens", (json_int_t)ss->n_tokens,
+			 "tokens_per_submission", ss->n_rounds ?
+			 json_real((double)ss->n_tokens / ss->n_rounds) : json_null(),
+			 "draft_submissions", (json_int_t)ss->draft_submissions);
+}
+
 /* the extension: what the device did for this request, and when */
 static json_t *lumen_object(const struct serve_gen *g)
 {
@@ -119,7 +139,7 @@ static json_t *lumen_object(const struct serve_gen *g)
 	bool counters = st->dev_info.has_counters;
 	uint64_t end = g->t_end ? g->t_end : lumen_now_ns();
 
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
 			 "backend", st->dev_info.backend,
 			 "priority", serve_priority_name(g->priority),
 			 "queue_ns", (json_int_t)(g->t_session - g->t_start),
@@ -127,7 +147,8 @@ static json_t *lumen_object(const struct serve_gen *g)
 			 "total_ns", (json_int_t)(end - g->t_start),
 			 "device_submissions", (json_int_t)g->submissions,
 			 "device_busy_ns", counters ? json_integer((json_int_t)g->busy_ns) : json_null(),
-			 "energy_uj", counters ? json_integer((json_int_t)g->energy_uj) : json_null());
+			 "energy_uj", counters ? json_integer((json_int_t)g->energy_uj) : json_null(),
+			 "speculative", spec_object(serve_spec_name(g->spec_kind), &g->spec_st));
 }
 
 /* @text[0..len) as a JSON string (invalid UTF-8 becomes U+FFFD) */
@@ -374,7 +395,7 @@ static enum MHD_Result send_health(struct serve_conn *conn,
 	json_t *o;
 
 	pthread_mutex_lock(&st->mu);
-	o = json_pack("{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
+	o = json_pack("{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:o}",
 		      "status", "ok", "model", st->model_id,
 		      "backend", st->dev_info.backend,
 		      "slots", "parallel", (json_int_t)st->parallel,
@@ -384,7 +405,12 @@ static enum MHD_Result send_health(struct serve_conn *conn,
 		      "requests", "served", (json_int_t)st->served,
 		      "cancelled", (json_int_t)st->cancelled,
 		      "rejected", (json_int_t)st->rejected,
-		      "failed", (json_int_t)st->failed);
+		      "failed", (json_int_t)st->failed,
+		      "speculative", spec_object(serve_spec_name((int)st->spec.kind),
+						 &st->spec_total));
+	if (o)	/* the finished requests that drafted, whatever their kind */
+		json_object_set_new(json_object_get(o, "speculative"), "requests",
+				    json_integer((json_int_t)st->spec_requests));
 	pthread_mutex_unlock(&st->mu);
 	return send_json(c, 200, o);
 }

@@ -58,6 +58,21 @@ int serve_priority_from_name(const char *name)
 	return -1;
 }
 
+static const char *const spec_names[] = { "none", "ngram", "draft" };
+
+int serve_spec_from_name(const char *name)
+{
+	for (int i = 0; i < 3; i++)
+		if (name && !strcmp(name, spec_names[i]))
+			return i;
+	return -1;
+}
+
+const char *serve_spec_name(int spec)
+{
+	return spec >= 0 && spec < 3 ? spec_names[spec] : "none";
+}
+
 const char *serve_priority_name(int priority)
 {
 	return priority >= 0 && priority < 3 ? priority_names[priority] : "normal";
@@ -228,6 +243,30 @@ static int read_number(json_t *body, const char *key, double min, double max,
 	return 0;
 }
 
+/* the extension object: {"spec": "none" | "ngram" | "draft"} */
+static int read_lumen(json_t *v, struct serve_request *req,
+		      struct serve_error *err)
+{
+	const char *key;
+	json_t *f;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return bad(err, "lumen", "'lumen' must be an object, e.g. {\"spec\": \"none\"}");
+	json_object_foreach(v, key, f) {
+		if (strcmp(key, "spec"))
+			return bad(err, "lumen", "'lumen.%.32s' is not a field: 'lumen' takes \"spec\"",
+				   key);
+		req->spec = json_is_string(f) ?
+			serve_spec_from_name(json_string_value(f)) : -1;
+		if (req->spec < 0)
+			return bad(err, "lumen.spec",
+				   "'lumen.spec' must be \"none\", \"ngram\" or \"draft\"");
+	}
+	return 0;
+}
+
 static int read_fields(json_t *body, const struct serve_limits *lim,
 		       struct serve_request *req, struct serve_error *err)
 {
@@ -303,7 +342,7 @@ static int read_fields(json_t *body, const struct serve_limits *lim,
 			return bad(err, "priority",
 				   "'priority' must be \"low\", \"normal\" or \"high\"");
 	}
-	return 0;
+	return read_lumen(json_object_get(body, "lumen"), req, err);
 }
 
 int serve_parse_request(enum serve_kind kind, const char *body, size_t len,
@@ -319,6 +358,7 @@ int serve_parse_request(enum serve_kind kind, const char *body, size_t len,
 	req->temperature = 1.0f;	/* OpenAI's defaults */
 	req->top_p = 1.0f;
 	req->priority = -1;
+	req->spec = -1;
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return bad(err, NULL,

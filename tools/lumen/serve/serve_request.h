@@ -26,6 +26,11 @@ enum serve_kind {
 #define SERVE_PRIORITY_NORMAL 1
 #define SERVE_PRIORITY_HIGH 2
 
+/* the values of enum lumen_spec_kind a request may ask for */
+#define SERVE_SPEC_NONE 0
+#define SERVE_SPEC_NGRAM 1
+#define SERVE_SPEC_DRAFT 2
+
 /**
  * struct serve_limits - what a request may ask for.
  * @max_tokens: the largest max_tokens accepted (and the default).
@@ -48,6 +53,8 @@ struct serve_message {
  * @prompt: completion prompt.
  * @max_tokens: 0 when not given (the server's limit then).
  * @priority: SERVE_PRIORITY_*, or -1 when the body does not say.
+ * @spec: SERVE_SPEC_* from the extension {"lumen": {"spec": ...}}, or -1
+ *	when the body does not say (the server's --spec then).
  */
 struct serve_request {
 	enum serve_kind kind;
@@ -65,6 +72,7 @@ struct serve_request {
 	char *stop[SERVE_MAX_STOPS];
 	size_t n_stop;
 	int priority;
+	int spec;
 };
 
 /**
@@ -97,5 +105,8 @@ void serve_request_free(struct serve_request *req);
 /* "low" / "normal" / "high" -> SERVE_PRIORITY_*, -1 for anything else */
 int serve_priority_from_name(const char *name);
 const char *serve_priority_name(int priority);
+/* "none" / "ngram" / "draft" -> SERVE_SPEC_*, -1 for anything else */
+int serve_spec_from_name(const char *name);
+const char *serve_spec_name(int spec);
 
 #endif /* SERVE_REQUEST_H */

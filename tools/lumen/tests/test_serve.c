@@ -141,6 +141,43 @@ TEST(request_defaults_are_openai_s)
 	CHECK(!strcmp(err.param, "messages"));
 }
 
+/* {"lumen": {"spec": ...}}: a request's own speculative decoding */
+TEST(request_reads_the_lumen_extension)
+{
+	static const char *const bad[][2] = {
+		{ "{\"prompt\": \"hi\", \"lumen\": 3}", "lumen" },
+		{ "{\"prompt\": \"hi\", \"lumen\": {\"spek\": \"ngram\"}}", "lumen" },
+		{ "{\"prompt\": \"hi\", \"lumen\": {\"spec\": \"medusa\"}}", "lumen.spec" },
+		{ "{\"prompt\": \"hi\", \"lumen\": {\"spec\": 1}}", "lumen.spec" },
+	};
+	struct serve_limits lim = { .max_tokens = 64, .max_messages = 8 };
+	struct serve_request req;
+	struct serve_error err;
+	char body[128];
+
+	for (int k = 0; k < 3; k++) {
+		snprintf(body, sizeof(body), "{\"prompt\": \"hi\", \"lumen\": {\"spec\": \"%s\"}}",
+			 serve_spec_name(k));
+		REQUIRE(!serve_parse_request(SERVE_COMPLETION, body, strlen(body), &lim,
+					     &req, &err));
+		CHECK_EQ(req.spec, k);
+		serve_request_free(&req);
+	}
+	CHECK_EQ(SERVE_SPEC_NGRAM, LUMEN_SPEC_NGRAM);
+	CHECK_EQ(SERVE_SPEC_DRAFT, LUMEN_SPEC_DRAFT);
+	snprintf(body, sizeof(body), "{\"prompt\": \"hi\", \"lumen\": null}");
+	REQUIRE(!serve_parse_request(SERVE_COMPLETION, body, strlen(body), &lim, &req, &err));
+	CHECK_EQ(req.spec, -1);
+	serve_request_free(&req);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ(serve_parse_request(SERVE_COMPLETION, bad[i][0], strlen(bad[i][0]),
+					     &lim, &req, &err), -1);
+		CHECK_EQ(err.status, 400);
+		CHECK_MSG(err.param && !strcmp(err.param, bad[i][1]), "%s: param %s",
+			  bad[i][0], err.param ? err.param : "(null)");
+	}
+}
+
 TEST(session_priority_is_checked_and_kept)
 {
 	const char *dir = getenv("LUMEN_MODEL_DIR");

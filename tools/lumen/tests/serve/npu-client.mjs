@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The client of suite serve-npu: the openai client against lumen serve
 // running on the NPU, both in the QEMU guest (npu-guest.sh). Prints
-// "ok - " / "not ok - " lines; makes exactly 4 generation requests.
+// "ok - " / "not ok - " lines; makes exactly 5 generation requests.
 //   SERVE_URL, SERVE_KEY; GOLDEN_DIR with prompt1/text1, prompt4/text4
 //   (llama.cpp's greedy texts for stories260K-f32)
 import { readFileSync } from 'node:fs';
@@ -61,6 +61,17 @@ try {
 	const [a, b] = await Promise.all([stream(g1, 'low'), stream(g4, 'high')]);
 	check('two streams at once (low, high), each in its own session, give their golden texts',
 		sameAsGolden(g1, a.t, a.f) && sameAsGolden(g4, b.t, b.f), JSON.stringify({ a, b }));
+
+	// speculative decoding on the NPU, asked for by the request: the
+	// verify program scores n-gram drafts; greedy text unchanged
+	const s = await client.completions.create({ model, prompt: g4.prompt, max_tokens: 64, temperature: 0,
+		lumen: { spec: 'ngram' } });
+	console.log(`# n-gram lookup on the NPU: ${JSON.stringify(s.lumen.speculative)}`);
+	check('--spec ngram (per request) on the NPU gives llama.cpp\'s greedy text, with its figures',
+		sameAsGolden(g4, s.choices[0].text, s.choices[0].finish_reason) &&
+		s.lumen.speculative.kind === 'ngram' && s.lumen.speculative.tokens >= s.usage.completion_tokens - 1 &&
+		s.lumen.device_submissions === 1 + s.lumen.speculative.submissions,
+		`${JSON.stringify(s.choices[0].text)}\nvs ${JSON.stringify(g4.text)}\n${JSON.stringify(s.lumen)}`);
 } catch (e) {
 	check('the client ran to its end', false, e.stack);
 }

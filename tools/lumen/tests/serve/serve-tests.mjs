@@ -373,3 +373,165 @@ test('--ctx bounds the prompt and the answer', async () => {
 		assert.equal(code, 0, stderr);
 	}
 });
+
+// ---- speculative decoding (lumen serve --spec ngram / --draft) ----
+// Greedy speculative output is plain decoding's token for token, so every
+// answer below is compared with the plain server's (or lumen run's) text.
+const DIR = process.env.LUMEN_MODEL_DIR;
+const REPEAT = 'Lily and Tom went to the park. Lily and Tom went to the park. Lily and';
+
+async function answers(c, model, prompt, max_tokens, extra = {}) {
+	const r = await c.completions.create({ model, prompt, max_tokens, temperature: 0, ...extra });
+	const s = await streamText(await c.completions.create({
+		model, prompt, max_tokens, temperature: 0, stream: true, ...extra,
+	}), completionText);
+	return { r, s };
+}
+
+async function stopAt(c, model, prompt, full, extra = {}) {
+	const words = full.split(' ').filter((w) => w.length > 3);
+	const stopWord = ' ' + words[Math.floor(words.length / 2)];
+	const cut = full.slice(0, full.indexOf(stopWord));
+	assert.ok(cut.length > 0 && cut.length < full.length);
+	const r = await c.completions.create({ model, prompt, max_tokens: 60, temperature: 0, stop: stopWord, ...extra });
+	const s = await streamText(await c.completions.create({
+		model, prompt, max_tokens: 60, temperature: 0, stop: [stopWord], stream: true, ...extra,
+	}), completionText);
+	return { cut, r, s };
+}
+
+test('--spec ngram: the plain greedy text, plain and streamed, with stop strings and two requests at once', async () => {
+	const spec = await startServer(LUMEN, [...COMMON, '--spec', 'ngram', '--draft-always', '--parallel', '2']);
+	try {
+		const c = new OpenAI({ baseURL: spec.url, apiKey: 'x', maxRetries: 0, timeout: 60000 });
+		for (const prompt of [PROMPT, REPEAT]) {
+			const plain = (await client.completions.create({
+				model: modelId, prompt, max_tokens: 60, temperature: 0,
+			})).choices[0].text;
+			const { r, s } = await answers(c, modelId, prompt, 60);
+			assert.equal(r.choices[0].text, plain, `${prompt}: not streamed`);
+			assert.equal(s.text, plain, `${prompt}: streamed`);
+			assert.equal(r.usage.completion_tokens, 60);
+			assert.deepEqual(s.usage, r.usage);
+			const x = r.lumen.speculative;
+			assert.equal(x.kind, 'ngram');
+			assert.ok(x.verifications > 0, JSON.stringify(x));
+			assert.ok(x.accepted <= x.drafted);
+			assert.equal(x.tokens, 59, 'every token after the prefill\'s came from a round');
+			assert.equal(x.submissions, r.lumen.device_submissions - 1, 'one prefill, then one job a round');
+			assert.ok(Math.abs(x.tokens_per_submission - x.tokens / x.submissions) < 1e-9);
+			if (prompt === REPEAT) {
+				assert.ok(x.accepted > 0 && x.tokens_per_submission > 1, JSON.stringify(x));
+				assert.ok(Math.abs(x.acceptance - x.accepted / x.drafted) < 1e-9);
+			}
+			const st = await stopAt(c, modelId, prompt, plain);
+			assert.equal(st.r.choices[0].text, st.cut);
+			assert.equal(st.r.choices[0].finish_reason, 'stop');
+			assert.equal(st.s.text, st.cut);
+			assert.equal(st.s.finish, 'stop');
+		}
+		// two at once, interleaved round by round on the device
+		const solo = await Promise.all([PROMPT, REPEAT].map((prompt) => client.completions.create({
+			model: modelId, prompt, max_tokens: 48, temperature: 0 }).then((r) => r.choices[0].text)));
+		const both = await Promise.all([PROMPT, REPEAT].map(async (prompt) => (await streamText(
+			await c.completions.create({ model: modelId, prompt, max_tokens: 48, temperature: 0, stream: true }),
+			completionText)).text));
+		assert.deepEqual(both, solo);
+		// a request may decode plainly on a speculative server
+		const none = await c.completions.create({ model: modelId, prompt: REPEAT, max_tokens: 24, temperature: 0,
+			lumen: { spec: 'none' } });
+		assert.equal(none.lumen.speculative.kind, 'none');
+		assert.equal(none.lumen.speculative.verifications, 0);
+		assert.equal(none.lumen.device_submissions, 24);
+		assert.equal(none.choices[0].text, solo[1].slice(0, none.choices[0].text.length));
+		const h = await health(spec.base);
+		assert.equal(h.speculative.kind, 'ngram');
+		assert.ok(h.speculative.verifications > 0 && h.speculative.requests >= 8, JSON.stringify(h.speculative));
+		// seeded sampling through the acceptance rule: the same seed, the same text
+		const ask = () => c.completions.create({ model: modelId, prompt: REPEAT, max_tokens: 40,
+			temperature: 1, top_p: 0.95, seed: 42 }).then((r) => r.choices[0].text);
+		assert.equal(await ask(), await ask());
+	} finally {
+		const { code, stderr } = await spec.stop();
+		assert.equal(code, 0, stderr);
+	}
+});
+
+test('--draft: a Q4_0 draft for the F32 model gives lumen run\'s plain text; a client that leaves frees both sessions', async () => {
+	const F32 = `${DIR}/stories260K-f32.lnpu`, Q4 = `${DIR}/stories260K-q4_0.lnpu`;
+	const dev = ['--device', 'cpu', '-t', '1'];
+	const spec = await startServer(LUMEN, ['-m', F32, ...dev, '--draft', Q4, '--parallel', '2']);
+	try {
+		const c = new OpenAI({ baseURL: spec.url, apiKey: 'x', maxRetries: 0, timeout: 60000 });
+		const model = 'stories260K-f32';
+		const texts = [];
+		for (const prompt of [PROMPT, REPEAT]) {
+			const run = execFileSync(LUMEN, ['run', '-m', F32, ...dev, '--temp', '0', '-n', '60',
+				'--no-stats', '-p', prompt], { encoding: 'utf8' });
+			const { r, s } = await answers(c, model, prompt, 60);
+			assert.equal(prompt + r.choices[0].text + '\n', run, `${prompt}: not streamed`);
+			assert.equal(prompt + s.text + '\n', run, `${prompt}: streamed`);
+			texts.push(r.choices[0].text);
+			const x = r.lumen.speculative;
+			assert.equal(x.kind, 'draft');
+			assert.ok(x.verifications > 0 && x.accepted > 0 && x.tokens_per_submission > 1, JSON.stringify(x));
+			assert.ok(x.draft_submissions > 0);
+			assert.equal(r.lumen.device_submissions, 1 + x.submissions + x.draft_submissions,
+				'the prefill, the rounds and the draft model\'s jobs');
+			const st = await stopAt(c, model, prompt, r.choices[0].text);
+			assert.equal(st.r.choices[0].text, st.cut);
+			assert.equal(st.s.text, st.cut);
+			assert.equal(st.s.finish, 'stop');
+		}
+		const both = await Promise.all([PROMPT, REPEAT].map(async (prompt) => (await streamText(
+			await c.completions.create({ model, prompt, max_tokens: 60, temperature: 0, stream: true }),
+			completionText)).text));
+		assert.deepEqual(both, texts);
+		// cancellation: the stream's generation ends, its sessions are freed
+		const before = await health(spec.base);
+		const stream = await c.completions.create({ model, prompt: REPEAT, max_tokens: 256, temperature: 0, stream: true });
+		let n = 0;
+		for await (const chunk of stream) {
+			if (chunk.choices.length && ++n === 3)
+				break;
+		}
+		const h = await waitHealth(spec.base, (x) => x.requests.cancelled > before.requests.cancelled && x.slots.active === 0);
+		assert.equal(h.requests.cancelled, before.requests.cancelled + 1, JSON.stringify(h));
+		assert.equal(h.slots.active, 0);
+		const again = await c.completions.create({ model, prompt: PROMPT, max_tokens: 60, temperature: 0 });
+		assert.equal(again.choices[0].text, texts[0], 'served as before after the cancellation');
+	} finally {
+		const { code, stderr } = await spec.stop();
+		assert.equal(code, 0, `exit ${code} (a leaked draft session fails here under ASan): ${stderr}`);
+	}
+});
+
+test('--spec refusals: another vocabulary, no verify program, mtp, --spec draft without --draft; per request', async () => {
+	const refused = async (args, pattern) => {
+		await assert.rejects(startServer(LUMEN, [...COMMON.slice(2), ...args]), (e) => {
+			assert.match(e.message, /exited with 1/);
+			assert.match(e.message, pattern);
+			return true;
+		});
+	};
+	await refused(['-m', MODEL, '--draft', `${DIR}/llama-2-tiny-random.lnpu`],
+		/--draft: draft model .* has 32000 tokens, the model .* 512: a draft model needs the same vocabulary/);
+	await refused(['-m', `${DIR}/stories260K-q8_0-noverify.lnpu`, '--spec', 'ngram'],
+		/no verify program for speculative decoding: compile it again/);
+	await refused(['-m', MODEL, '--spec', 'mtp'], /no multi-token-prediction head/);
+	await refused(['-m', MODEL, '--spec', 'draft'], /--spec draft needs the draft model: --draft MODEL/);
+	await assert.rejects(startServer(LUMEN, [...COMMON, '--spec', 'medusa']), /exited with 2/);
+	// on the plain server: no draft model to ask for, and a wrong name
+	const expect400 = (body, pattern) => assert.rejects(client.completions.create(
+		{ model: modelId, prompt: PROMPT, max_tokens: 4, ...body }), (e) => {
+		assert.equal(e.status, 400);
+		assert.equal(e.param, 'lumen.spec');
+		assert.match(e.message, pattern);
+		return true;
+	});
+	await expect400({ lumen: { spec: 'draft' } }, /no draft model/);
+	await expect400({ lumen: { spec: 'eagle' } }, /"none", "ngram" or "draft"/);
+	const r = await client.completions.create({ model: modelId, prompt: REPEAT, max_tokens: 24, temperature: 0,
+		lumen: { spec: 'ngram' } });
+	assert.equal(r.lumen.speculative.kind, 'ngram', 'a plain server speculates when asked');
+});
