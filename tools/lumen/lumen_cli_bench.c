@@ -61,7 +61,7 @@ static void usage(FILE *f)
 		"speculative decoding (each tg row then runs plainly and speculatively,\n"
 		"after a prompt, side by side; greedy):\n"
 		CLI_SPEC_HELP
-		"      --prompt-file FILE the tg rows' prompt (default: %d tokens spread over\n"
+		"      --prompt-file FILE  the tg rows' prompt (default: %d tokens spread over\n"
 		"                          the vocabulary, no n-gram repeated in them)\n",
 		SPEC_DEFAULT_DEPTH);
 }
