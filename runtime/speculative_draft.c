@@ -20,6 +20,7 @@ struct draft_model {
 	int32_t *kv_ids;		/* the tokens in s's cache */
 	float *q;			/* max_draft rows of n_vocab */
 	uint32_t n_vocab, max_draft;
+	bool borrowed;			/* s is the caller's: kept at the end */
 };
 
 /* the vocabularies must be the same token for token */
@@ -115,7 +116,8 @@ static void draft_destroy(struct spec_drafter *d)
 {
 	struct draft_model *dm = (struct draft_model *)d;
 
-	lumen_session_free(dm->s);
+	if (!dm->borrowed)
+		lumen_session_free(dm->s);
 	lumen_sampler_destroy(dm->smp);
 	free(dm->kv_ids);
 	free(dm->q);
@@ -140,6 +142,10 @@ int spec_draft_model_create(const struct lumen_spec_params *p,
 		return lumen_fail(LUMEN_E_INVAL,
 				  "the draft model \"%.64s\" is loaded on another device than the model: load both on one",
 				  p->draft->file.meta.name);
+	if (p->draft_session && p->draft_session->model != p->draft)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "the draft session is not a session of the draft model \"%.64s\"",
+				  p->draft->file.meta.name);
 	ret = check_vocab(tm, p->draft);
 	if (ret)
 		return ret;
@@ -152,9 +158,18 @@ int spec_draft_model_create(const struct lumen_spec_params *p,
 	dm->max_draft = max_draft;
 	ctx = target->ctx < p->draft->file.meta.ctx ? target->ctx :
 	      p->draft->file.meta.ctx;
+	if (p->draft_session) {
+		/* what it holds is another generation's: kv_ids starts empty */
+		dm->borrowed = true;
+		dm->s = p->draft_session;
+		lumen_session_reset(dm->s);
+		ctx = dm->s->ctx;
+	}
 	dm->kv_ids = malloc(4ull * (ctx + 1));
-	ret = dm->kv_ids ? lumen_session_create(p->draft, ctx, &dm->s) :
-			   lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	if (!dm->kv_ids)
+		ret = lumen_fail(LUMEN_E_NOMEM, "out of memory");
+	else if (!dm->borrowed)
+		ret = lumen_session_create(p->draft, ctx, &dm->s);
 	dm->base.session = dm->s;
 	if (!ret && sampling) {
 		struct lumen_sampler_params sp = *sampling;

@@ -329,6 +329,10 @@ enum lumen_spec_kind {
  *	drafting for a while when verification has cost more per token than
  *	plain decode (timed as it goes: a compute-bound host CPU pays each
  *	verified row, an NPU bound by memory bandwidth hardly).
+ * @draft_session: LUMEN_SPEC_DRAFT: a session on @draft to draft in, kept
+ *	from one generation to the next (a server's pool); NULL: each
+ *	speculator opens its own and frees it. It is emptied when a
+ *	speculator takes it, and serves one speculator at a time.
  */
 struct lumen_spec_params {
 	enum lumen_spec_kind kind;
@@ -336,6 +340,7 @@ struct lumen_spec_params {
 	uint32_t ngram_min, ngram_max;
 	struct lumen_model *draft;
 	bool always_draft;
+	struct lumen_session *draft_session;
 };
 
 /* "none" / "ngram" / "draft" / "mtp" -> enum lumen_spec_kind; LUMEN_E_INVAL */

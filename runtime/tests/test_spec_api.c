@@ -290,6 +290,55 @@ TEST(draft_model_greedy_equals_plain)
 	lumen_device_close(d);
 }
 
+/*
+ * A draft session kept by the caller (lumen serve's per-slot one): each
+ * generation empties it first, so the drafts are those of a fresh
+ * session, generation after generation, and it outlives them.
+ */
+TEST(a_borrowed_draft_session_is_reused_as_if_fresh)
+{
+	struct lumen_device *d = cpu();
+	struct lumen_model *m = d ? load(d, "stories260K-f32") : NULL;
+	struct lumen_model *dm = d ? load(d, "stories260K-q4_0") : NULL;
+	struct lumen_spec_params own = { .kind = LUMEN_SPEC_DRAFT, .always_draft = true };
+	struct lumen_spec_params kept;
+	struct lumen_session *ds = NULL, *wrong = NULL;
+	struct lumen_generate_stats a, b, c, x;
+	static struct recorder plain, fresh, first, again;
+
+	REQUIRE(m && dm);
+	own.draft = dm;
+	kept = own;
+	REQUIRE_EQ(lumen_session_create(dm, 0, &ds), 0);
+	kept.draft_session = ds;
+	REQUIRE_EQ(run_greedy(m, prompts[1], 60, NULL, &plain, NULL), 0);
+	REQUIRE_EQ(run_greedy(m, prompts[1], 60, &own, &fresh, &a), 0);
+	REQUIRE_EQ(run_greedy(m, prompts[1], 60, &kept, &first, &b), 0);
+	CHECK(lumen_session_pos(ds) > 0);	/* it drafted there, and is still ours */
+	REQUIRE_EQ(run_greedy(m, prompts[0], 60, &kept, &again, &x), 0);
+	REQUIRE_EQ(run_greedy(m, prompts[1], 60, &kept, &again, &c), 0);
+	check_same(&plain, &fresh, "own draft session");
+	check_same(&plain, &first, "kept draft session");
+	check_same(&plain, &again, "kept draft session, third generation");
+	CHECK(a.n_drafted > 0 && a.n_accepted > 0);
+	CHECK_EQ(b.n_drafted, a.n_drafted);
+	CHECK_EQ(b.n_accepted, a.n_accepted);
+	CHECK_EQ(b.n_verify, a.n_verify);
+	CHECK_EQ(c.n_drafted, a.n_drafted);
+	CHECK_EQ(c.n_accepted, a.n_accepted);
+	CHECK_EQ(c.submissions, a.submissions);
+	/* a session of another model than the draft model */
+	REQUIRE_EQ(lumen_session_create(m, 0, &wrong), 0);
+	kept.draft_session = wrong;
+	CHECK(run_greedy(m, prompts[0], 8, &kept, &again, NULL) == LUMEN_E_INVAL);
+	CHECK(strstr(lumen_last_error(), "not a session of the draft model") != NULL);
+	lumen_session_free(wrong);
+	lumen_session_free(ds);
+	lumen_model_free(dm);
+	lumen_model_free(m);
+	lumen_device_close(d);
+}
+
 /* the session's context ends in the middle of a round */
 TEST(speculation_stops_at_the_context_like_plain_decode)
 {

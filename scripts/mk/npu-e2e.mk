@@ -118,6 +118,24 @@ bench-models: $(BENCH_MODELS) $(LUMEN_CLI) $(LUMENC) $(EXEC_BENCH) $(RUNTIME_GUE
 		--gguf-dir $(SHARED)/models --gguf-dir $(LUMEN_CACHE)/synthetic \
 		$(BENCH_MODELS)
 
+# ---- make bench-spec: speculative decoding against plain decoding ----
+# scripts/bench-spec: lumen bench --spec rows (plain and speculative side
+# by side) for stories260K F32/F16/Q8_0 with its Q4_0 draft and n-gram
+# lookup, and the Llama-3.2-1B shape's Q8_0 with its Q4_0 self-draft; on
+# the host, on the NPU in the guest (the 1B pair in a 4 GiB one) and on
+# the modeled glasses NPU. BENCH_SPEC_ARGS="--reps 3 --no-guest ..." to
+# shorten it.
+BENCH_TARGETS += bench-spec
+BENCH_SPEC_BIG := $(BENCH_MODEL_DIR)/Llama-3.2-1B-q8_0.lnpu:$(BENCH_MODEL_DIR)/Llama-3.2-1B-q4_0.lnpu
+BENCH_SPEC_ARGS ?=
+
+.PHONY: bench-spec
+bench-spec: $(RUNTIME_MODELS) $(subst :, ,$(BENCH_SPEC_BIG)) $(LUMEN_CLI) \
+		$(RUNTIME_GUEST_BIN)/lumen $(LUMEN_KO)
+	@scripts/bench-spec --lumen $(LUMEN_CLI) --guest-lumen $(RUNTIME_GUEST_BIN)/lumen \
+		--ko $(LUMEN_KO) --models $(RUNTIME_MODEL_DIR) --big $(BENCH_SPEC_BIG) \
+		$(BENCH_SPEC_ARGS)
+
 # ---- make demo: a story from the NPU in the QEMU guest ----
 # stories260K from $(SHARED)/models; without it, a synthetic model of the
 # same shape (random weights: its text is noise).

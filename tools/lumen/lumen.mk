@@ -41,7 +41,7 @@ suite-lumen-cli-unit: $(LUMEN_CLI_TEST) $(RUNTIME_MODEL_DIR)/stories260K-q8_0.ln
 
 # the CLI's error paths under ASan+UBSan, its output with the normal build
 suite-runtime-cli: $(LUMEN_CLI) $(LUMEN_CLI_SAN) $(LUMENC) $(RUNTIME_MODELS) \
-		$(GEN_SYNTHETIC)
+		$(RUNTIME_SPEC_MODELS) $(GEN_SYNTHETIC)
 	SHARED=$(SHARED) LUMEN=$(LUMEN_CLI) LUMEN_SAN=$(LUMEN_CLI_SAN) \
 		LUMENC=$(LUMENC) LUMEN_MODEL_DIR=$(RUNTIME_MODEL_DIR) \
 		GEN_SYNTHETIC=$(GEN_SYNTHETIC) tools/lumen/tests/cli-tests

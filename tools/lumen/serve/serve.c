@@ -244,7 +244,8 @@ int cmd_serve(int argc, char **argv)
 	lumen_device_get_info(st.dev, &st.dev_info);
 	st.sessions = calloc(o.parallel, sizeof(*st.sessions));
 	st.session_busy = calloc(o.parallel, sizeof(*st.session_busy));
-	if (!st.sessions || !st.session_busy) {
+	st.draft_sessions = calloc(o.parallel, sizeof(*st.draft_sessions));
+	if (!st.sessions || !st.session_busy || !st.draft_sessions) {
 		cli_error("serve: out of memory");
 		goto out;
 	}
@@ -285,7 +286,10 @@ int cmd_serve(int argc, char **argv)
 out:
 	for (uint32_t i = 0; st.sessions && i < o.parallel; i++)
 		lumen_session_free(st.sessions[i]);
+	for (uint32_t i = 0; st.draft_sessions && i < o.parallel; i++)
+		lumen_session_free(st.draft_sessions[i]);
 	free(st.sessions);
+	free(st.draft_sessions);
 	free(st.session_busy);
 	cli_spec_free(&o.spec);
 	lumen_model_free(st.model);

@@ -291,6 +291,34 @@ static int take_token(void *data, int32_t id)
 }
 
 /*
+ * The slot's draft session (on the device: called holding its gate),
+ * made by the slot's first drafting request; the slot is this request's
+ * alone, so is the session until serve_gen_fini()
+ */
+static int slot_draft_session(struct serve_gen *g, struct lumen_session *s,
+			      struct lumen_session **out)
+{
+	struct serve_state *st = g->st;
+	struct lumen_session **ds = &st->draft_sessions[g->session];
+	struct lumen_model_info info;
+	uint32_t ctx = lumen_session_ctx(s);
+	int ret;
+
+	if (!*ds) {
+		lumen_model_get_info(st->spec.draft, &info);
+		ret = lumen_session_create(st->spec.draft,
+					   info.ctx < ctx ? info.ctx : ctx, ds);
+		if (ret)
+			return ret;
+		pthread_mutex_lock(&st->mu);
+		st->draft_sessions_made++;
+		pthread_mutex_unlock(&st->mu);
+	}
+	*out = *ds;
+	return 0;
+}
+
+/*
  * One turn on the device: the prompt (@first: the speculator is made
  * then, on the device too, as a draft model's session is), else a round;
  * its tokens go through take_token().
@@ -306,7 +334,9 @@ static int device_turn(struct serve_gen *g, bool first, struct serve_error *err)
 	spec.kind = (enum lumen_spec_kind)g->spec_kind;
 	serve_gate_enter(&st->device, g->priority);
 	lumen_device_get_counters(st->dev, &c0);
-	if (first && !g->spec)
+	if (first && !g->spec && spec.kind == LUMEN_SPEC_DRAFT)
+		ret = slot_draft_session(g, s, &spec.draft_session);
+	if (!ret && first && !g->spec)
 		ret = lumen_speculator_create(s, &spec, &g->sampling, &g->spec);
 	if (!ret && first)
 		ret = lumen_speculator_start(g->spec, g->ids, g->n_prompt,
@@ -358,14 +388,8 @@ void serve_gen_fini(struct serve_gen *g)
 		return;
 	g->t_end = lumen_now_ns();
 	if (g->spec) {
-		/* a draft model's session is given back to the device */
-		bool device = g->spec_kind == SERVE_SPEC_DRAFT;
-
-		if (device)
-			serve_gate_enter(&st->device, g->priority);
+		/* the draft session stays with the slot (slot_draft_session()) */
 		lumen_speculator_free(g->spec);
-		if (device)
-			serve_gate_leave(&st->device);
 		g->spec = NULL;
 		pthread_mutex_lock(&st->mu);
 		st->spec_requests += g->spec_kind != SERVE_SPEC_NONE;

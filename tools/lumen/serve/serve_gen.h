@@ -50,6 +50,10 @@ void serve_gate_leave(struct serve_gate *g);
  * @spec: speculative decoding for requests that do not choose (kind
  *	LUMEN_SPEC_NONE: plain decode); @spec.draft the draft model or NULL.
  * @spec_total: the speculators' figures summed over finished requests.
+ * @draft_sessions: a draft model's session per slot, made by the slot's
+ *	first request that drafts with it and kept for the next ones (a
+ *	session's allocation and the device's address space for it are
+ *	not paid per request); @draft_sessions_made counts them.
  */
 struct serve_state {
 	struct lumen_device *dev;
@@ -70,6 +74,8 @@ struct serve_state {
 	struct lumen_spec_params spec;
 	struct lumen_spec_stats spec_total;
 	uint64_t spec_requests;
+	struct lumen_session **draft_sessions;
+	uint64_t draft_sessions_made;
 };
 
 /* admission: false when the queue is full */

@@ -408,9 +408,12 @@ static enum MHD_Result send_health(struct serve_conn *conn,
 		      "failed", (json_int_t)st->failed,
 		      "speculative", spec_object(serve_spec_name((int)st->spec.kind),
 						 &st->spec_total));
-	if (o)	/* the finished requests that drafted, whatever their kind */
+	if (o) {	/* the finished requests that drafted, whatever their kind */
 		json_object_set_new(json_object_get(o, "speculative"), "requests",
 				    json_integer((json_int_t)st->spec_requests));
+		json_object_set_new(json_object_get(o, "speculative"), "draft_sessions",
+				    json_integer((json_int_t)st->draft_sessions_made));
+	}
 	pthread_mutex_unlock(&st->mu);
 	return send_json(c, 200, o);
 }

@@ -457,7 +457,7 @@ test('--spec ngram: the plain greedy text, plain and streamed, with stop strings
 	}
 });
 
-test('--draft: a Q4_0 draft for the F32 model gives lumen run\'s plain text; a client that leaves frees both sessions', async () => {
+test('--draft: a Q4_0 draft for the F32 model gives lumen run\'s plain text; a client that leaves frees its slot', async () => {
 	const F32 = `${DIR}/stories260K-f32.lnpu`, Q4 = `${DIR}/stories260K-q4_0.lnpu`;
 	const dev = ['--device', 'cpu', '-t', '1'];
 	const spec = await startServer(LUMEN, ['-m', F32, ...dev, '--draft', Q4, '--parallel', '2']);
@@ -503,6 +503,36 @@ test('--draft: a Q4_0 draft for the F32 model gives lumen run\'s plain text; a c
 	} finally {
 		const { code, stderr } = await spec.stop();
 		assert.equal(code, 0, `exit ${code} (a leaked draft session fails here under ASan): ${stderr}`);
+	}
+});
+
+test('--draft: the slot keeps its draft session; later requests reuse it and give the same text and drafts', async () => {
+	const F32 = `${DIR}/stories260K-f32.lnpu`, Q4 = `${DIR}/stories260K-q4_0.lnpu`;
+	const spec = await startServer(LUMEN, ['-m', F32, '--device', 'cpu', '-t', '1', '--draft', Q4,
+		'--draft-always', '--parallel', '1']);
+	try {
+		const c = new OpenAI({ baseURL: spec.url, apiKey: 'x', maxRetries: 0, timeout: 60000 });
+		const ask = async (prompt) => c.completions.create({ model: 'stories260K-f32', prompt,
+			max_tokens: 40, temperature: 0 });
+		assert.equal((await health(spec.base)).speculative.draft_sessions, 0, 'none before a request');
+		const first = await ask(PROMPT);
+		assert.equal((await health(spec.base)).speculative.draft_sessions, 1);
+		const other = await ask(REPEAT);
+		const again = await ask(PROMPT);
+		const h = await waitHealth(spec.base, (z) => z.speculative.requests === 3);
+		assert.equal(h.speculative.draft_sessions, 1, `one draft session for three requests: ${JSON.stringify(h)}`);
+		assert.equal(h.speculative.requests, 3);
+		assert.equal(again.choices[0].text, first.choices[0].text);
+		assert.notEqual(other.choices[0].text, first.choices[0].text);
+		// a draft cache left from the request before would change the drafts
+		const x = first.lumen.speculative, y = again.lumen.speculative;
+		assert.ok(x.drafted > 0 && x.accepted > 0, JSON.stringify(x));
+		for (const k of ['drafted', 'accepted', 'verifications', 'draft_submissions'])
+			assert.equal(y[k], x[k], `${k}: ${JSON.stringify(y)} vs ${JSON.stringify(x)}`);
+		assert.equal(again.lumen.device_submissions, first.lumen.device_submissions);
+	} finally {
+		const { code, stderr } = await spec.stop();
+		assert.equal(code, 0, `exit ${code} (the kept draft session is freed at exit, else ASan fails here): ${stderr}`);
 	}
 });
 
