@@ -234,7 +234,6 @@ static void init_avx512(void)
 	    !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni"))
 		return;
 	/* this file's copy of the AVX2 table, whose dot products use VNNI */
-	pthread_once(&table_once, fill_f16_table);
 	kernels_avx512 = kernels_avx2;
 	kernels_avx512.name = "avx512";
 	kernels_avx512.gemv_q4_0 = vnni_gemv_q4_0;
