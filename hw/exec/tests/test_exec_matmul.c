@@ -471,3 +471,29 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 	}
 	CHECK(levels >= 1);
 }
+
+/*
+ * Long rows through the M > 1 tiles (four weight rows by four activation
+ * rows, each output's four block chains one after another): 67 blocks of
+ * 32, a tail of three, eight rows and a remainder group, against the
+ * double-precision references and bit for bit against the matvec, at
+ * every kernel level.
+ */
+TEST(matmul_q4_0_q8_0_long_rows_tiles_every_kernel_level)
+{
+	static const uint32_t dtypes[] = { LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0 };
+
+	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {
+		if (!kernel_level_available(lv))
+			continue;
+		for (size_t d = 0; d < 2; d++) {
+			struct mm_case tc = {
+				.dtype = dtypes[d], .k = 67 * LUMEN_QK, .n = 41, .m = 11,
+				.threads = 1, .scalar = lv,
+			};
+
+			check_matmul(&tc);
+			CHECK_EQ(rows_match_matvec(dtypes[d], 67 * LUMEN_QK, 8, lv), 0);
+		}
+	}
+}
