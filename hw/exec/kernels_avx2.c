@@ -270,6 +270,60 @@ TARGET static void name(const void *w, const struct lumen_qrow *x,		\
 DOT_Q(dot_q4_0, q4_0_xrows)
 DOT_Q(dot_q8_0, q8_0_xrows)
 
+/*
+ * M > 1, a tile of LUMEN_NR weight rows times LUMEN_MR activation rows,
+ * taken as two halves of two activation rows: each activation block
+ * loaded once for the four weight rows, each weight block decoded once
+ * for two activation rows. Every output keeps the matvec's sum: its four
+ * chains (blocks by number mod 4, the tail blocks at the end of chain 0)
+ * run one after another, so eight accumulators are live (what 16 ymm
+ * registers hold beside the blocks) and the chains meet as in XROWS_Q.
+ */
+#define TILE_Q(name, BLK, STEP)							\
+TARGET static void name(const void *wv, size_t ws, const struct lumen_qrow *x,	\
+			size_t nb, float *out)					\
+{										\
+	const BLK *w[LUMEN_NR];							\
+	size_t nb4 = nb & ~(size_t)3;						\
+										\
+	for (unsigned int j = 0; j < LUMEN_NR; j++)				\
+		w[j] = (const void *)((const uint8_t *)wv + j * ws);		\
+	for (unsigned int r0 = 0; r0 < LUMEN_MR; r0 += 2) {			\
+		__m256 part[4][LUMEN_NR][2];					\
+										\
+		for (unsigned int c = 0; c < 4; c++) {				\
+			__m256 acc[LUMEN_NR][2];				\
+										\
+			_Pragma("GCC unroll 4")					\
+			for (unsigned int j = 0; j < LUMEN_NR; j++)		\
+				acc[j][0] = acc[j][1] = _mm256_setzero_ps();	\
+			for (size_t b = c; b < nb4; b += 4) {			\
+				_Pragma("GCC unroll 4")				\
+				for (unsigned int j = 0; j < LUMEN_NR; j++) {	\
+					STEP(w[j], &x[r0], acc[j][0], b);	\
+					STEP(w[j], &x[r0 + 1], acc[j][1], b);	\
+				}						\
+			}							\
+			for (size_t b = nb4; c == 0 && b < nb; b++) {		\
+				_Pragma("GCC unroll 4")				\
+				for (unsigned int j = 0; j < LUMEN_NR; j++) {	\
+					STEP(w[j], &x[r0], acc[j][0], b);	\
+					STEP(w[j], &x[r0 + 1], acc[j][1], b);	\
+				}						\
+			}							\
+			memcpy(part[c], acc, sizeof(acc));			\
+		}								\
+		for (unsigned int j = 0; j < LUMEN_NR; j++)			\
+			for (unsigned int r = 0; r < 2; r++)			\
+				out[j * LUMEN_MR + r0 + r] = hsum(_mm256_add_ps( \
+					_mm256_add_ps(part[0][j][r], part[1][j][r]), \
+					_mm256_add_ps(part[2][j][r], part[3][j][r]))); \
+	}									\
+}
+
+TILE_Q(tile_q4_0, struct lumen_blk_q4_0, Q4_STEP)
+TILE_Q(tile_q8_0, struct lumen_blk_q8_0, Q8_STEP)
+
 /* NaN lanes to 0 (an ordered compare of a lane with itself is false for NaN) */
 TARGET static inline __m256 nan_to_zero(__m256 v)
 {
@@ -956,6 +1010,8 @@ static const struct lumen_kernels kernels_avx2 = {
 	.dot_f16 = dot_f16,
 	.dot_q8_0 = dot_q8_0,
 	.dot_q4_0 = dot_q4_0,
+	.tile_q4_0 = tile_q4_0,
+	.tile_q8_0 = tile_q8_0,
 	.quantize_act = quantize_act,
 	.quantize_act_k = quantize_act_k,
 	.dot_blk = {

@@ -299,6 +299,8 @@ static void init_avx512(void)
 	kernels_avx512.prep_q4_0 = vnni_prep_q4_0;
 	kernels_avx512.dot_q8_0 = vnni_dot_q8_0;
 	kernels_avx512.tile_q4_0 = vnni_tile_q4_0;
+	/* the AVX2 Q8_0 tile sums as the AVX2 matvec, not as this file's */
+	kernels_avx512.tile_q8_0 = NULL;
 	avx512_usable = 1;
 }
 

@@ -239,6 +239,7 @@ static void matmul_chunk(void *p, size_t item, unsigned int ith)
 
 	if (m->dtype == LUMEN_DTYPE_Q8_0) {
 		dot_q = m->k->dot_q8_0;
+		tile = m->k->tile_q8_0;
 	} else if (m->dtype == LUMEN_DTYPE_Q4_0) {
 		dot_q = m->k->dot_q4_0;
 		tile = m->k->tile_q4_0;

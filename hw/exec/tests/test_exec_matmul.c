@@ -372,7 +372,8 @@ TEST(matmul_pool_many_runs_4_threads_bit_identical)
  * if this holds. Odd block counts reach every kernel's tail blocks; M runs
  * through full groups of LUMEN_MR rows and every remainder.
  */
-static int rows_match_matvec(uint32_t dtype, uint32_t k, uint32_t m, int level)
+static int rows_match_matvec(uint32_t dtype, uint32_t k, uint32_t m, int level,
+			     struct lumen_exec *const ex[2])
 {
 	const uint32_t n = 37;
 	struct regions r = { 0 };
@@ -406,7 +407,7 @@ static int rows_match_matvec(uint32_t dtype, uint32_t k, uint32_t m, int level)
 				    n, rows);
 	}
 	for (unsigned int threads = 1; threads <= 2; threads++) {
-		if (run_prog(&pb, &r, threads, level, &f) != 0) {
+		if (run_with(ex[threads - 1], &pb, &r, &f) != 0) {
 			mismatch = -1;
 			break;
 		}
@@ -447,9 +448,14 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 	unsigned int levels = 0;
 
 	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {
+		struct lumen_exec *ex[2];
+
 		if (!kernel_level_available(lv))
 			continue;
 		levels++;
+		ex[0] = exec_new(1, lv);
+		ex[1] = exec_new(2, lv);
+		REQUIRE(ex[0] && ex[1]);
 		for (size_t d = 0; d < sizeof(dtypes) / sizeof(dtypes[0]); d++) {
 			uint32_t blk = lumen_type_block(dtypes[d]);
 
@@ -459,7 +465,7 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 					     blk * (blk == LUMEN_QK_K ? 3u + 2u * v : 9u + 2u * v);
 
 				for (uint32_t m = 2; m <= 9; m++) {
-					int bad = rows_match_matvec(dtypes[d], k, m, lv);
+					int bad = rows_match_matvec(dtypes[d], k, m, lv, ex);
 
 					CHECK_MSG(bad == 0, "%s k=%u M=%u, %s kernels: %d values "
 						  "differ from the M = 1 matvec",
@@ -468,6 +474,8 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 				}
 			}
 		}
+		lumen_exec_destroy(ex[0]);
+		lumen_exec_destroy(ex[1]);
 	}
 	CHECK(levels >= 1);
 }
@@ -484,8 +492,13 @@ TEST(matmul_q4_0_q8_0_long_rows_tiles_every_kernel_level)
 	static const uint32_t dtypes[] = { LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0 };
 
 	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {
+		struct lumen_exec *ex[2];
+
 		if (!kernel_level_available(lv))
 			continue;
+		ex[0] = exec_new(1, lv);
+		ex[1] = exec_new(2, lv);
+		REQUIRE(ex[0] && ex[1]);
 		for (size_t d = 0; d < 2; d++) {
 			struct mm_case tc = {
 				.dtype = dtypes[d], .k = 67 * LUMEN_QK, .n = 41, .m = 11,
@@ -493,7 +506,9 @@ TEST(matmul_q4_0_q8_0_long_rows_tiles_every_kernel_level)
 			};
 
 			check_matmul(&tc);
-			CHECK_EQ(rows_match_matvec(dtypes[d], 67 * LUMEN_QK, 8, lv), 0);
+			CHECK_EQ(rows_match_matvec(dtypes[d], 67 * LUMEN_QK, 8, lv, ex), 0);
 		}
+		lumen_exec_destroy(ex[0]);
+		lumen_exec_destroy(ex[1]);
 	}
 }
