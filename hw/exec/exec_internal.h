@@ -88,6 +88,8 @@ struct lumen_qrow {
 
 /* Most activation rows one weight row is multiplied with at a time. */
 #define LUMEN_MR 4
+/* weight rows of a tile_* kernel */
+#define LUMEN_NR 4
 
 /*
  * The compute kernels. gemv_* compute y[j] = W row j . x for n weight rows
@@ -112,6 +114,15 @@ struct lumen_kernels {
 			 unsigned int nx, size_t nb, float *out);
 	void (*dot_q4_0)(const void *w, const struct lumen_qrow *x,
 			 unsigned int nx, size_t nb, float *out);
+	/*
+	 * NULL, or: LUMEN_NR Q4_0 (Q8_0) weight rows ws bytes apart times
+	 * LUMEN_MR activation rows, out[j * LUMEN_MR + r]; each output bit
+	 * for bit what the table's matvec gives for it
+	 */
+	void (*tile_q4_0)(const void *w, size_t ws, const struct lumen_qrow *x,
+			  size_t nb, float *out);
+	void (*tile_q8_0)(const void *w, size_t ws, const struct lumen_qrow *x,
+			  size_t nb, float *out);
 	/* quantize nb blocks of x to Q8_0: values to qs, scales to d, sums to s */
 	void (*quantize_act)(const float *x, int8_t *qs, float *d, float *s,
 			     size_t nb);

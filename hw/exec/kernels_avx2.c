@@ -8,7 +8,6 @@
  * int16 pairs without saturating (|w| <= 128, |x| <= 127).
  */
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "exec_internal.h"
@@ -25,12 +24,6 @@
 #ifndef TARGET
 #define TARGET __attribute__((target("avx2,fma,f16c")))
 #endif
-
-/*
- * Every F16 value as F32: in the M > 1 kernels, where weight blocks are
- * reused from cache, a block scale costs one load instead of a conversion.
- */
-static float f16_table[1 << 16];
 
 TARGET static inline float hsum(__m256 v)
 {
@@ -167,58 +160,85 @@ TARGET static inline __m256i load_i8(const int8_t *p)
 }
 
 /*
+ * Q4_0: sum_i d_w (q_i - 8) d_x x_i = d_w (d_x sum_i q_i x_i - 8 s_x), so
+ * nibbles go to maddubs unsigned. Each of the 8 lanes subtracts s_x once:
+ * after the final horizontal sum that is the 8 s_x. Weight scales by
+ * F16C: a table lookup misses cache once the weights stream.
+ */
+#define Q4_STEP(wr, xr, acc, i) do {						\
+	__m256 t_ = _mm256_fmsub_ps(_mm256_broadcast_ss(&(xr)->d[i]),		\
+				    sum_u8_i8(q4_nibbles(wr[i].qs), load_i8((xr)->qs + (i) * LUMEN_QK)), \
+				    _mm256_broadcast_ss(&(xr)->s[i]));		\
+	acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(wr[i].d)), t_, acc);	\
+} while (0)
+
+#define Q8_STEP(wr, xr, acc, i) do {						\
+	__m256i q_ = load_i8(wr[i].qs);						\
+	__m256 t_ = _mm256_mul_ps(_mm256_broadcast_ss(&(xr)->d[i]),		\
+				  sum_i8_i8(q_, _mm256_sign_epi8(q_, q_),	\
+					    load_i8((xr)->qs + (i) * LUMEN_QK)));	\
+	acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(wr[i].d)), t_, acc);	\
+} while (0)
+
+/*
+ * One weight row times nx (1 or 2) activation rows. Every row is summed
+ * in one order whatever nx is: blocks round four accumulators by block
+ * number mod 4 (hiding the FMA latency), the tail into the first, then
+ * (a0 + a1) + (a2 + a3). So the M = 1 matvec and the M > 1 products agree
+ * bit for bit (prefill, speculative verification and decode). Two rows
+ * is what 16 ymm registers hold: eight accumulators beside the block's
+ * values.
+ */
+#define XROWS_Q(name, BLK, STEP)						\
+TARGET static inline __attribute__((always_inline)) void			\
+name(const void *wv, const struct lumen_qrow *x, unsigned int nx, size_t nb,	\
+     float *out)								\
+{										\
+	const BLK *w0 = wv;							\
+	__m256 acc[4][2];							\
+	size_t b = 0;								\
+										\
+	_Pragma("GCC unroll 2")							\
+	for (unsigned int r = 0; r < nx; r++)					\
+		acc[0][r] = acc[1][r] = acc[2][r] = acc[3][r] = _mm256_setzero_ps(); \
+	for (; b + 4 <= nb; b += 4) {						\
+		_Pragma("GCC unroll 2")						\
+		for (unsigned int r = 0; r < nx; r++) {				\
+			STEP(w0, &x[r], acc[0][r], b);				\
+			STEP(w0, &x[r], acc[1][r], b + 1);			\
+			STEP(w0, &x[r], acc[2][r], b + 2);			\
+			STEP(w0, &x[r], acc[3][r], b + 3);			\
+		}								\
+	}									\
+	for (; b < nb; b++) {							\
+		_Pragma("GCC unroll 2")						\
+		for (unsigned int r = 0; r < nx; r++)				\
+			STEP(w0, &x[r], acc[0][r], b);				\
+	}									\
+	_Pragma("GCC unroll 2")							\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = hsum(_mm256_add_ps(_mm256_add_ps(acc[0][r], acc[1][r]), \
+					    _mm256_add_ps(acc[2][r], acc[3][r]))); \
+}
+
+XROWS_Q(q4_0_xrows, struct lumen_blk_q4_0, Q4_STEP)
+XROWS_Q(q8_0_xrows, struct lumen_blk_q8_0, Q8_STEP)
+
+/*
  * GEMV one weight row at a time, so the weights stream through memory in
  * order: one stream keeps the hardware prefetcher ahead (four interleaved
- * rows measured 2-3x slower from DRAM). Four blocks are in flight on
- * separate accumulators to hide the FMA latency; the activation row sits
- * in L1. Unlike the F32/F16 kernels, quantized M = 1 and M > 1 results may
- * differ in the last bits (summation order).
+ * rows measured 2-3x slower from DRAM). The activation row sits in L1.
  */
-#define GEMV_Q(name, BLK, ROW_STEP)						\
+#define GEMV_Q(name, XROWS)							\
 TARGET static void name(const void *wv, size_t ws, size_t n,			\
 			const struct lumen_qrow *x, size_t nb, float *y)	\
 {										\
-	for (size_t j = 0; j < n; j++) {					\
-		const BLK *w0 = (const void *)((const uint8_t *)wv + j * ws);	\
-		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;	\
-		size_t b = 0;							\
-										\
-		for (; b + 4 <= nb; b += 4) {					\
-			ROW_STEP(w0, a0, b);					\
-			ROW_STEP(w0, a1, b + 1);				\
-			ROW_STEP(w0, a2, b + 2);				\
-			ROW_STEP(w0, a3, b + 3);				\
-		}								\
-		for (; b < nb; b++)						\
-			ROW_STEP(w0, a0, b);					\
-		y[j] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1),		\
-					  _mm256_add_ps(a2, a3)));		\
-	}									\
+	for (size_t j = 0; j < n; j++)						\
+		XROWS((const uint8_t *)wv + j * ws, x, 1, nb, &y[j]);		\
 }
 
-/*
- * Q4_0: sum_i d_w (q_i - 8) d_x x_i = d_w (d_x sum_i q_i x_i - 8 s_x), so
- * nibbles go to maddubs unsigned. Each of the 8 lanes subtracts s_x once:
- * after the final horizontal sum that is the 8 s_x.
- */
-/* weight scales by F16C: a table lookup misses cache once the weights stream */
-#define Q4_STEP(wr, acc, i) do {						\
-	__m256 t_ = _mm256_fmsub_ps(_mm256_broadcast_ss(&x->d[i]),		\
-				    sum_u8_i8(q4_nibbles(wr[i].qs), load_i8(x->qs + (i) * LUMEN_QK)), \
-				    _mm256_broadcast_ss(&x->s[i]));		\
-	acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(wr[i].d)), t_, acc);	\
-} while (0)
-
-#define Q8_STEP(wr, acc, i) do {						\
-	__m256i q_ = load_i8(wr[i].qs);						\
-	__m256 t_ = _mm256_mul_ps(_mm256_broadcast_ss(&x->d[i]),		\
-				  sum_i8_i8(q_, _mm256_sign_epi8(q_, q_),	\
-					    load_i8(x->qs + (i) * LUMEN_QK)));	\
-	acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(wr[i].d)), t_, acc);	\
-} while (0)
-
-GEMV_Q(gemv_q4_0, struct lumen_blk_q4_0, Q4_STEP)
-GEMV_Q(gemv_q8_0, struct lumen_blk_q8_0, Q8_STEP)
+GEMV_Q(gemv_q4_0, q4_0_xrows)
+GEMV_Q(gemv_q8_0, q8_0_xrows)
 
 TARGET static void gemv_f32(const void *w, size_t ws, size_t n, const float *x,
 			    size_t k, float *y)
@@ -234,70 +254,75 @@ TARGET static void gemv_f16(const void *w, size_t ws, size_t n, const float *x,
 		dot_f16_1((const uint16_t *)((const uint8_t *)w + j * ws), x, k, y + j);
 }
 
-/* one weight row against nx activation rows; the weight block decoded once */
-#define DOT4_STEP(r, acc, SUM) do {						\
-	__m256 xd_ = _mm256_broadcast_ss(&x[r].d[b]);				\
-	acc = _mm256_fmadd_ps(dw, SUM(r), acc);					\
-} while (0)
-
-TARGET static void dot_q4_0(const void *wv, const struct lumen_qrow *x,
-			    unsigned int nx, size_t nb, float *out)
-{
-	const struct lumen_blk_q4_0 *w = wv;
-
-	if (nx != 4) {
-		for (unsigned int r = 0; r < nx; r++)
-			gemv_q4_0(wv, 0, 1, &x[r], nb, &out[r]);
-		return;
-	}
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-
-	for (size_t b = 0; b < nb; b++) {
-		__m256i q = q4_nibbles(w[b].qs);
-		__m256 dw = _mm256_broadcast_ss(&f16_table[w[b].d]);
-		size_t o = b * LUMEN_QK;
-#define Q4_SUM(r) _mm256_fmsub_ps(xd_, sum_u8_i8(q, load_i8(x[r].qs + o)),	\
-				  _mm256_broadcast_ss(&x[r].s[b]))
-		DOT4_STEP(0, a0, Q4_SUM);
-		DOT4_STEP(1, a1, Q4_SUM);
-		DOT4_STEP(2, a2, Q4_SUM);
-		DOT4_STEP(3, a3, Q4_SUM);
-#undef Q4_SUM
-	}
-	out[0] = hsum(a0);
-	out[1] = hsum(a1);
-	out[2] = hsum(a2);
-	out[3] = hsum(a3);
+/* M > 1: the weight block decoded once per two activation rows */
+#define DOT_Q(name, XROWS)							\
+TARGET static void name(const void *w, const struct lumen_qrow *x,		\
+			unsigned int nx, size_t nb, float *out)			\
+{										\
+	unsigned int r = 0;							\
+										\
+	for (; r + 2 <= nx; r += 2)						\
+		XROWS(w, &x[r], 2, nb, &out[r]);				\
+	if (r < nx)								\
+		XROWS(w, &x[r], 1, nb, &out[r]);				\
 }
 
-TARGET static void dot_q8_0(const void *wv, const struct lumen_qrow *x,
-			    unsigned int nx, size_t nb, float *out)
-{
-	const struct lumen_blk_q8_0 *w = wv;
+DOT_Q(dot_q4_0, q4_0_xrows)
+DOT_Q(dot_q8_0, q8_0_xrows)
 
-	if (nx != 4) {
-		for (unsigned int r = 0; r < nx; r++)
-			gemv_q8_0(wv, 0, 1, &x[r], nb, &out[r]);
-		return;
-	}
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-
-	for (size_t b = 0; b < nb; b++) {
-		__m256i q = load_i8(w[b].qs), qa = _mm256_sign_epi8(q, q);
-		__m256 dw = _mm256_broadcast_ss(&f16_table[w[b].d]);
-		size_t o = b * LUMEN_QK;
-#define Q8_SUM(r) _mm256_mul_ps(xd_, sum_i8_i8(q, qa, load_i8(x[r].qs + o)))
-		DOT4_STEP(0, a0, Q8_SUM);
-		DOT4_STEP(1, a1, Q8_SUM);
-		DOT4_STEP(2, a2, Q8_SUM);
-		DOT4_STEP(3, a3, Q8_SUM);
-#undef Q8_SUM
-	}
-	out[0] = hsum(a0);
-	out[1] = hsum(a1);
-	out[2] = hsum(a2);
-	out[3] = hsum(a3);
+/*
+ * M > 1, a tile of LUMEN_NR weight rows times LUMEN_MR activation rows,
+ * taken as two halves of two activation rows: each activation block
+ * loaded once for the four weight rows, each weight block decoded once
+ * for two activation rows. Every output keeps the matvec's sum: its four
+ * chains (blocks by number mod 4, the tail blocks at the end of chain 0)
+ * run one after another, so eight accumulators are live (what 16 ymm
+ * registers hold beside the blocks) and the chains meet as in XROWS_Q.
+ */
+#define TILE_Q(name, BLK, STEP)							\
+TARGET static void name(const void *wv, size_t ws, const struct lumen_qrow *x,	\
+			size_t nb, float *out)					\
+{										\
+	const BLK *w[LUMEN_NR];							\
+	size_t nb4 = nb & ~(size_t)3;						\
+										\
+	for (unsigned int j = 0; j < LUMEN_NR; j++)				\
+		w[j] = (const void *)((const uint8_t *)wv + j * ws);		\
+	for (unsigned int r0 = 0; r0 < LUMEN_MR; r0 += 2) {			\
+		__m256 part[4][LUMEN_NR][2];					\
+										\
+		for (unsigned int c = 0; c < 4; c++) {				\
+			__m256 acc[LUMEN_NR][2];				\
+										\
+			_Pragma("GCC unroll 4")					\
+			for (unsigned int j = 0; j < LUMEN_NR; j++)		\
+				acc[j][0] = acc[j][1] = _mm256_setzero_ps();	\
+			for (size_t b = c; b < nb4; b += 4) {			\
+				_Pragma("GCC unroll 4")				\
+				for (unsigned int j = 0; j < LUMEN_NR; j++) {	\
+					STEP(w[j], &x[r0], acc[j][0], b);	\
+					STEP(w[j], &x[r0 + 1], acc[j][1], b);	\
+				}						\
+			}							\
+			for (size_t b = nb4; c == 0 && b < nb; b++) {		\
+				_Pragma("GCC unroll 4")				\
+				for (unsigned int j = 0; j < LUMEN_NR; j++) {	\
+					STEP(w[j], &x[r0], acc[j][0], b);	\
+					STEP(w[j], &x[r0 + 1], acc[j][1], b);	\
+				}						\
+			}							\
+			memcpy(part[c], acc, sizeof(acc));			\
+		}								\
+		for (unsigned int j = 0; j < LUMEN_NR; j++)			\
+			for (unsigned int r = 0; r < 2; r++)			\
+				out[j * LUMEN_MR + r0 + r] = hsum(_mm256_add_ps( \
+					_mm256_add_ps(part[0][j][r], part[1][j][r]), \
+					_mm256_add_ps(part[2][j][r], part[3][j][r]))); \
+	}									\
 }
+
+TILE_Q(tile_q4_0, struct lumen_blk_q4_0, Q4_STEP)
+TILE_Q(tile_q8_0, struct lumen_blk_q8_0, Q8_STEP)
 
 /* NaN lanes to 0 (an ordered compare of a lane with itself is false for NaN) */
 TARGET static inline __m256 nan_to_zero(__m256 v)
@@ -985,6 +1010,8 @@ static const struct lumen_kernels kernels_avx2 = {
 	.dot_f16 = dot_f16,
 	.dot_q8_0 = dot_q8_0,
 	.dot_q4_0 = dot_q4_0,
+	.tile_q4_0 = tile_q4_0,
+	.tile_q8_0 = tile_q8_0,
 	.quantize_act = quantize_act,
 	.quantize_act_k = quantize_act_k,
 	.dot_blk = {
@@ -1003,14 +1030,6 @@ static const struct lumen_kernels kernels_avx2 = {
 	.f32_to_f16 = f32_to_f16,
 };
 
-static pthread_once_t table_once = PTHREAD_ONCE_INIT;
-
-static void fill_f16_table(void)
-{
-	for (uint32_t h = 0; h < (1 << 16); h++)
-		f16_table[h] = lumen_f16_to_f32((uint16_t)h);
-}
-
 #ifndef LUMEN_X86_VNNI
 /* F16C from CPUID leaf 1 (clang before 15 has no __builtin_cpu_supports("f16c")) */
 static int has_f16c(void)
@@ -1026,7 +1045,6 @@ const struct lumen_kernels *lumen_kernels_avx2(void)
 	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
 	    !has_f16c())
 		return NULL;
-	pthread_once(&table_once, fill_f16_table);
 	return &kernels_avx2;
 }
 #endif /* LUMEN_X86_VNNI */

@@ -212,6 +212,63 @@ TARGET static void vnni_dot_q8_0(const void *w, const struct lumen_qrow *x,
 		vnni_q8_0_xrows(w, &x[r], 1, nb, &out[r]);
 }
 
+/*
+ * M > 1, a tile of LUMEN_NR weight rows times LUMEN_MR activation rows:
+ * each activation block loaded once for the four weight rows and each
+ * weight block decoded once for the four activation rows, so a block
+ * product costs about one load instead of three and a half. Every output
+ * keeps the matvec's sum: its four chains (blocks by number mod 4, the
+ * tail blocks at the end of chain 0) are run one after another, so one
+ * accumulator per output is live (16, not the 64 four chains at once
+ * would need) and the chains meet as in the matvec.
+ */
+#define VNNI_TILE(name, BLK, STEP)						\
+TARGET static void name(const void *wv, size_t ws, const struct lumen_qrow *x,	\
+			size_t nb, float *out)					\
+{										\
+	const BLK *w[LUMEN_NR];							\
+	__m256 part[4][LUMEN_NR][LUMEN_MR];					\
+	size_t nb4 = nb & ~(size_t)3;						\
+										\
+	for (unsigned int j = 0; j < LUMEN_NR; j++)				\
+		w[j] = (const void *)((const uint8_t *)wv + j * ws);		\
+	for (unsigned int c = 0; c < 4; c++) {					\
+		__m256 acc[LUMEN_NR][LUMEN_MR];					\
+										\
+		_Pragma("GCC unroll 4")						\
+		for (unsigned int j = 0; j < LUMEN_NR; j++)			\
+			_Pragma("GCC unroll 4")					\
+			for (unsigned int r = 0; r < LUMEN_MR; r++)		\
+				acc[j][r] = _mm256_setzero_ps();		\
+		for (size_t b = c; b < nb4; b += 4) {				\
+			_Pragma("GCC unroll 4")					\
+			for (unsigned int j = 0; j < LUMEN_NR; j++)		\
+				_Pragma("GCC unroll 4")				\
+				for (unsigned int r = 0; r < LUMEN_MR; r++)	\
+					acc[j][r] = STEP(w[j], &x[r], b, acc[j][r]); \
+		}								\
+		for (size_t b = nb4; c == 0 && b < nb; b++) {			\
+			_Pragma("GCC unroll 4")					\
+			for (unsigned int j = 0; j < LUMEN_NR; j++)		\
+				_Pragma("GCC unroll 4")				\
+				for (unsigned int r = 0; r < LUMEN_MR; r++)	\
+					acc[j][r] = STEP(w[j], &x[r], b, acc[j][r]); \
+		}								\
+		memcpy(part[c], acc, sizeof(acc));				\
+	}									\
+	for (unsigned int j = 0; j < LUMEN_NR; j++)				\
+		for (unsigned int r = 0; r < LUMEN_MR; r++)			\
+			out[j * LUMEN_MR + r] = hsum(_mm256_add_ps(		\
+				_mm256_add_ps(part[0][j][r], part[2][j][r]),	\
+				_mm256_add_ps(part[1][j][r], part[3][j][r])));	\
+}
+
+#define Q4_0_TILE_STEP(wj, xr, b, acc)						\
+	vnni_q4_0_acc(&(wj)[b], load_i8((xr)->qs + (b) * LUMEN_QK),		\
+		      (xr)->q4_bias + 8 * (b), _mm256_broadcast_ss(&(xr)->d[b]), acc)
+
+VNNI_TILE(vnni_tile_q4_0, struct lumen_blk_q4_0, Q4_0_TILE_STEP)
+
 static struct lumen_kernels kernels_avx512;
 static int avx512_usable;
 
@@ -234,7 +291,6 @@ static void init_avx512(void)
 	    !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni"))
 		return;
 	/* this file's copy of the AVX2 table, whose dot products use VNNI */
-	pthread_once(&table_once, fill_f16_table);
 	kernels_avx512 = kernels_avx2;
 	kernels_avx512.name = "avx512";
 	kernels_avx512.gemv_q4_0 = vnni_gemv_q4_0;
@@ -242,6 +298,9 @@ static void init_avx512(void)
 	kernels_avx512.dot_q4_0 = vnni_dot_q4_0;
 	kernels_avx512.prep_q4_0 = vnni_prep_q4_0;
 	kernels_avx512.dot_q8_0 = vnni_dot_q8_0;
+	kernels_avx512.tile_q4_0 = vnni_tile_q4_0;
+	/* the AVX2 Q8_0 tile sums as the AVX2 matvec, not as this file's */
+	kernels_avx512.tile_q8_0 = NULL;
 	avx512_usable = 1;
 }
 

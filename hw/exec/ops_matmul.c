@@ -216,9 +216,14 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 }
 
 /*
- * M > 1: an item is a chunk of weight rows; they stay in L1/L2 while the
- * activation rows stream past LUMEN_MR at a time, so the weights come
- * from memory once for all rows.
+ * M > 1: an item is a chunk of weight rows times a block of activation
+ * rows; the chunk stays in L1/L2 while the activation rows pass
+ * LUMEN_MR at a time, so the weights come from memory once for all
+ * rows. A group's quantized rows are looked up once and the kernel is
+ * called straight, its outputs stored after the chunk: in a small
+ * model's prefill (rows of 576, 18 blocks) building the rows per weight
+ * row took a tenth of the time. Each output is still the one kernel call
+ * a matvec makes for it, so the arithmetic is the same.
  */
 static void matmul_chunk(void *p, size_t item, unsigned int ith)
 {
@@ -227,17 +232,44 @@ static void matmul_chunk(void *p, size_t item, unsigned int ith)
 	size_t n1 = n0 + m->chunk < m->n ? n0 + m->chunk : m->n;
 	size_t r0 = item / m->n_chunks * ROW_BLOCK;
 	size_t r1 = r0 + ROW_BLOCK < m->rows ? r0 + ROW_BLOCK : m->rows;
+	void (*dot_q)(const void *w, const struct lumen_qrow *x, unsigned int nx,
+		      size_t nb, float *out) = NULL;
+	void (*tile)(const void *w, size_t ws, const struct lumen_qrow *x,
+		     size_t nb, float *out) = NULL;
 
+	if (m->dtype == LUMEN_DTYPE_Q8_0) {
+		dot_q = m->k->dot_q8_0;
+		tile = m->k->tile_q8_0;
+	} else if (m->dtype == LUMEN_DTYPE_Q4_0) {
+		dot_q = m->k->dot_q4_0;
+		tile = m->k->tile_q4_0;
+	} else if (is_quant(m->dtype)) {
+		dot_q = m->k->dot_blk[m->dtype];
+	}
 	for (size_t r = r0; r < r1; r += LUMEN_MR) {
 		unsigned int nx = r1 - r < LUMEN_MR ? r1 - r : LUMEN_MR;
+		float out[MAX_CHUNK][LUMEN_MR];
 
-		for (size_t n = n0; n < n1; n++) {
-			float out[LUMEN_MR];
+		if (dot_q) {
+			struct lumen_qrow q[LUMEN_MR];
+			const uint8_t *w = m->w + n0 * m->w_stride;
 
-			dot_rows(m, m->w + n * m->w_stride, r, nx, out);
+			size_t n = n0;
+
 			for (unsigned int i = 0; i < nx; i++)
-				store(m, r + i, n, out[i]);
+				q[i] = qrow(m, r + i);
+			if (tile && nx == LUMEN_MR)
+				for (; n + LUMEN_NR <= n1; n += LUMEN_NR, w += LUMEN_NR * m->w_stride)
+					tile(w, m->w_stride, q, m->nb, out[n - n0]);
+			for (; n < n1; n++, w += m->w_stride)
+				dot_q(w, q, nx, m->nb, out[n - n0]);
+		} else {
+			for (size_t n = n0; n < n1; n++)
+				dot_rows(m, m->w + n * m->w_stride, r, nx, out[n - n0]);
 		}
+		for (unsigned int i = 0; i < nx; i++)
+			for (size_t n = n0; n < n1; n++)
+				store(m, r + i, n, out[n - n0][i]);
 	}
 }
 

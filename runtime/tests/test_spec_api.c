@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <lumen/lumen.h>
+#include "kernel_levels.h"
 #include "lumen_test.h"
 
 #define MAX_IDS 512
@@ -105,15 +106,18 @@ static const char *const prompts[] = {
 	"The cat sat on the mat. The dog",
 };
 
-static void verify_rows_match_decode(const char *model)
+static void verify_rows_match_decode_at(const char *model, const char *level)
 {
-	struct lumen_device *d = cpu();
-	struct lumen_model *m = d ? load(d, model) : NULL;
+	struct lumen_device *d;
+	struct lumen_model *m;
 	struct lumen_session *a, *b;
 	int32_t ids[9] = { 1, 403, 407, 261, 378, 36, 401, 300, 263 };
 	int32_t am[9];
 	uint32_t n;
 
+	kernel_level_use(level);
+	d = cpu();
+	m = d ? load(d, model) : NULL;
 	REQUIRE(m);
 	n = lumen_model_max_draft(m) + 1;
 	REQUIRE_MSG(n == 9, "the default verify program has 9 rows, not %u", n);
@@ -132,6 +136,7 @@ static void verify_rows_match_decode(const char *model)
 	for (uint32_t i = 0; i < 7; i++) {
 		const float *la = lumen_session_row_logits(a, i), *lb;
 		double worst = 0;
+		int same;
 
 		REQUIRE_EQ(lumen_session_decode(b, ids[2 + i]), 0);
 		CHECK_EQ(am[i], lumen_session_argmax(b));
@@ -139,10 +144,10 @@ static void verify_rows_match_decode(const char *model)
 		REQUIRE(la && lb);
 		for (uint32_t v = 0; v < 512; v++)
 			worst = fmax(worst, fabs(la[v] - lb[v]));
-		/* as prefill vs decode (compiler/tests/test_prefill.c) */
-		CHECK_MSG(worst < 1e-2, "row %u: logits differ by %g", i, worst);
-		if (i == 6)
-			printf("# %s: row 6 logits within %g of decode's\n", model, worst);
+		same = !memcmp(la, lb, 512 * sizeof(float));
+		/* each row's arithmetic is decode's whatever the row count */
+		CHECK_MSG(same, "%s, %s kernels, row %u: logits differ from decode's by up to %g",
+			  model, level, i, worst);
 	}
 	CHECK(lumen_session_row_logits(a, 7) == NULL);	/* 7 rows only */
 	CHECK_EQ(lumen_session_argmax(a), am[6]);	/* last row */
@@ -157,11 +162,24 @@ static void verify_rows_match_decode(const char *model)
 	lumen_session_free(b);
 	lumen_model_free(m);
 	lumen_device_close(d);
+	kernel_level_use(NULL);
+}
+
+/* at every kernel level: the verify rows' logits are decode's, bit for bit */
+static void verify_rows_match_decode(const char *model)
+{
+	const char *levels[KERNEL_LEVELS_MAX];
+	size_t n = kernel_levels(levels);
+
+	for (size_t i = 0; i < n; i++)
+		verify_rows_match_decode_at(model, levels[i]);
+	printf("# %s: verify rows equal decode bit for bit at %zu kernel levels\n", model, n);
 }
 
 TEST(verify_rows_match_decode_f32) { verify_rows_match_decode("stories260K-f32"); }
 TEST(verify_rows_match_decode_q8_0) { verify_rows_match_decode("stories260K-q8_0"); }
 TEST(verify_rows_match_decode_q4_0) { verify_rows_match_decode("stories260K-q4_0"); }
+TEST(verify_rows_match_decode_f16) { verify_rows_match_decode("stories260K-f16"); }
 
 /*
  * Rejected tokens cost nothing to take back: after a verify of wrong

@@ -363,3 +363,152 @@ TEST(matmul_pool_many_runs_4_threads_bit_identical)
 	pb_free(&pb);
 	reg_free(&r);
 }
+
+/*
+ * Batch invariance: row i of an M-row MATMUL (prefill, speculative
+ * verification) is bit for bit the M = 1 matvec of that row (decode), at
+ * every kernel level and thread count, for every weight dtype. Greedy
+ * speculative decoding is token-for-token identical to plain decode only
+ * if this holds. Odd block counts reach every kernel's tail blocks; M runs
+ * through full groups of LUMEN_MR rows and every remainder.
+ */
+static int rows_match_matvec(uint32_t dtype, uint32_t k, uint32_t m, int level,
+			     struct lumen_exec *const ex[2])
+{
+	const uint32_t n = 37;
+	struct regions r = { 0 };
+	struct prog_builder pb;
+	struct lumen_fault f;
+	uint64_t w_stride = pb_bytes(dtype, k, 1), x_stride = 4ull * k;
+	uint64_t y_bytes = 4ull * n * m;
+	float *wf = malloc(sizeof(float) * k);
+	float *first = malloc(y_bytes * 2);
+	int mismatch = 0;
+
+	rng_seed(dtype * 7919u + k * 31u + m);
+	reg_alloc(&r, W_REG, w_stride * n, 0);
+	for (uint32_t j = 0; j < n; j++) {
+		rng_fill(wf, k, -1, 1);
+		ref_encode_row(dtype, wf, r.mem[W_REG] + j * w_stride, k);
+	}
+	reg_random_f32(&r, X_REG, (size_t)k * m, -1, 1);
+	/* the M-row product, then each row alone after it */
+	reg_alloc(&r, Y_REG, 2 * y_bytes, 0x77);
+	reg_alloc(&r, ARGS_REG, 16, 0);
+	pb_init(&pb, N_REG, ARGS_REG);
+	for (uint32_t i = 0; i <= m; i++) {
+		struct lumen_op *op = pb_op(&pb, LUMEN_OP_MATMUL);
+		uint32_t rows = i == 0 ? m : 1;
+
+		op->src[0] = pb_tensor(dtype, W_REG, 0, k, n);
+		op->src[1] = pb_tensor(LUMEN_DTYPE_F32, X_REG, i == 0 ? 0 : (i - 1) * x_stride,
+				       k, rows);
+		op->dst = pb_tensor(LUMEN_DTYPE_F32, Y_REG, i == 0 ? 0 : y_bytes + (i - 1) * 4ull * n,
+				    n, rows);
+	}
+	for (unsigned int threads = 1; threads <= 2; threads++) {
+		if (run_with(ex[threads - 1], &pb, &r, &f) != 0) {
+			mismatch = -1;
+			break;
+		}
+		/* the matvecs of both thread counts equal too */
+		if (threads == 1)
+			memcpy(first, r.mem[Y_REG], 2 * y_bytes);
+		for (uint32_t e = 0; e < n * m; e++) {
+			float got, want;
+
+			memcpy(&got, r.mem[Y_REG] + 4ull * e, 4);
+			memcpy(&want, (const uint8_t *)first + y_bytes + 4ull * e, 4);
+			if (memcmp(&got, &want, 4) != 0) {
+				if (!mismatch)
+					printf("# %s k=%u M=%u %s, %u threads: row %u col %u: "
+					       "%.9g against the matvec's %.9g\n",
+					       lumen_isa_dtype_name(dtype), k, m,
+					       kernel_level_name(level), threads, e / n, e % n,
+					       (double)got, (double)want);
+				mismatch++;
+			}
+		}
+		mismatch += memcmp(first, r.mem[Y_REG], 2 * y_bytes) != 0;
+	}
+	pb_free(&pb);
+	reg_free(&r);
+	free(wf);
+	free(first);
+	return mismatch;
+}
+
+TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
+{
+	static const uint32_t dtypes[] = {
+		LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q8_0,
+		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
+		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K,
+	};
+	unsigned int levels = 0;
+
+	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {
+		struct lumen_exec *ex[2];
+
+		if (!kernel_level_available(lv))
+			continue;
+		levels++;
+		ex[0] = exec_new(1, lv);
+		ex[1] = exec_new(2, lv);
+		REQUIRE(ex[0] && ex[1]);
+		for (size_t d = 0; d < sizeof(dtypes) / sizeof(dtypes[0]); d++) {
+			uint32_t blk = lumen_type_block(dtypes[d]);
+
+			for (int v = 0; v < 2; v++) {
+				/* odd block counts: 9 / 11 blocks of 32, 3 / 5 of 256 */
+				uint32_t k = blk == 1 ? 200u + 3u * v :
+					     blk * (blk == LUMEN_QK_K ? 3u + 2u * v : 9u + 2u * v);
+
+				for (uint32_t m = 2; m <= 9; m++) {
+					int bad = rows_match_matvec(dtypes[d], k, m, lv, ex);
+
+					CHECK_MSG(bad == 0, "%s k=%u M=%u, %s kernels: %d values "
+						  "differ from the M = 1 matvec",
+						  lumen_isa_dtype_name(dtypes[d]), k, m,
+						  kernel_level_name(lv), bad);
+				}
+			}
+		}
+		lumen_exec_destroy(ex[0]);
+		lumen_exec_destroy(ex[1]);
+	}
+	CHECK(levels >= 1);
+}
+
+/*
+ * Long rows through the M > 1 tiles (four weight rows by four activation
+ * rows, each output's four block chains one after another): 67 blocks of
+ * 32, a tail of three, eight rows and a remainder group, against the
+ * double-precision references and bit for bit against the matvec, at
+ * every kernel level.
+ */
+TEST(matmul_q4_0_q8_0_long_rows_tiles_every_kernel_level)
+{
+	static const uint32_t dtypes[] = { LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0 };
+
+	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {
+		struct lumen_exec *ex[2];
+
+		if (!kernel_level_available(lv))
+			continue;
+		ex[0] = exec_new(1, lv);
+		ex[1] = exec_new(2, lv);
+		REQUIRE(ex[0] && ex[1]);
+		for (size_t d = 0; d < 2; d++) {
+			struct mm_case tc = {
+				.dtype = dtypes[d], .k = 67 * LUMEN_QK, .n = 41, .m = 11,
+				.threads = 1, .scalar = lv,
+			};
+
+			check_matmul(&tc);
+			CHECK_EQ(rows_match_matvec(dtypes[d], 67 * LUMEN_QK, 8, lv, ex), 0);
+		}
+		lumen_exec_destroy(ex[0]);
+		lumen_exec_destroy(ex[1]);
+	}
+}
