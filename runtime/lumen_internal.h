@@ -22,6 +22,7 @@
 #include "lumen_fail.h"
 #include "lumen_ops.h"
 #include "silicon.h"
+#include "modeled.h"
 #include <lumen/lumen.h>
 
 /**
@@ -104,6 +105,8 @@ struct lumen_model {
 	struct lumen_prog *prog[3];		/* decode, prefill, verify */
 	/* the programs, copied and validated at load (model.c) */
 	void *code[3];
+	/* their op shapes, for the modeled NPU's cost per job (modeled.h) */
+	struct lumen_modeled_plan modeled_plan[3];
 	/* weights and activations are shared by the model's sessions */
 	struct lumen_buf weights, act;
 	uint64_t region_size[LNPU_SLOT_COUNT];

@@ -258,6 +258,8 @@ static int copy_programs(struct lumen_model *m)
 			return lumen_fail(LUMEN_E_FORMAT,
 					  "the %s program changed in the file after it was read",
 					  (const char *[]){ "decode", "prefill", "verify" }[p]);
+		if (lumen_modeled_plan_init(&m->modeled_plan[p], m->code[p]))
+			return lumen_fail(LUMEN_E_NOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -345,6 +347,7 @@ void lumen_model_free(struct lumen_model *m)
 		if (m->prog[p])
 			dev->ops->program_destroy(dev, m->prog[p]);
 		free(m->code[p]);
+		lumen_modeled_plan_free(&m->modeled_plan[p]);
 	}
 	if (m->act.host)
 		dev->ops->buf_free(dev, &m->act);

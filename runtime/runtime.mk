@@ -43,6 +43,7 @@ RUNTIME_SRCS += \
 	runtime/kv_resize.c \
 	runtime/memory.c \
 	runtime/session.c \
+	runtime/modeled.c \
 	runtime/generate.c \
 	runtime/chat.c \
 	runtime/speculative.c \
@@ -56,7 +57,8 @@ RUNTIME_TEST_SRCS := \
 	runtime/tests/test_tokenizer.c \
 	runtime/tests/test_sampling.c \
 	runtime/tests/test_chat.c \
-	runtime/tests/test_speculative.c
+	runtime/tests/test_speculative.c \
+	runtime/tests/test_modeled.c
 
 RUNTIME_GOLDEN_SRCS := \
 	runtime/tests/golden.c \

@@ -212,8 +212,8 @@ static void account_modeled(struct lumen_session *s, int which)
 	struct lumen_silicon_cost cost = { 0 };
 	const uint32_t *args = s->args.host;
 
-	lumen_silicon_program(dev->silicon, m->code[which], args,
-			      s->args.size / 4, &cost);
+	lumen_modeled_plan_cost(&m->modeled_plan[which], dev->silicon, args,
+				s->args.size / 4, &cost);
 	dev->modeled.seconds += cost.seconds;
 	dev->modeled.joules += cost.joules;
 	s->modeled.energy_nj += (uint64_t)(cost.joules * 1e9);

@@ -182,6 +182,36 @@ static void jobs_per_token(const char *submit)
 	npu_close(&n);
 }
 
+/*
+ * The device's energy counter and the runtime's modeled energy are the
+ * same silicon model (glasses) over the same jobs: they agree to the
+ * rounding (the device counts whole nanojoules, reported in microjoules;
+ * the runtime truncates each job to a nanojoule).
+ */
+TEST(npu_device_energy_is_the_runtime_modeled_energy)
+{
+	struct lumen_counters c0, c1;
+	struct lumen_generate_stats st;
+	struct recorder r;
+	double device_nj, modeled_nj;
+	struct npu n;
+
+	REQUIRE(!npu_open(&n, NULL));
+	lumen_device_get_counters(n.dev, &c0);
+	REQUIRE_MSG(!generate(&n, &r, &st), "%s", lumen_last_error());
+	lumen_device_get_counters(n.dev, &c1);
+	device_nj = 1000.0 * (double)(c1.energy_uj - c0.energy_uj);
+	modeled_nj = (double)(c1.modeled_energy_nj - c0.modeled_energy_nj);
+	REQUIRE(modeled_nj > 100000);
+	CHECK_MSG(device_nj >= modeled_nj - 1000 - st.submissions &&
+		  device_nj <= modeled_nj + 1000 + st.submissions,
+		  "the device counted %.0f nJ, the runtime modeled %.0f nJ over %llu jobs",
+		  device_nj, modeled_nj, (unsigned long long)st.submissions);
+	fprintf(stderr, "# %llu jobs: device %.0f nJ, runtime %.0f nJ\n",
+		(unsigned long long)st.submissions, device_nj, modeled_nj);
+	npu_close(&n);
+}
+
 TEST(npu_uring_one_job_per_token)
 {
 	jobs_per_token(NULL);

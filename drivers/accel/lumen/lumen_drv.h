@@ -95,6 +95,9 @@ struct lumen_hooks {
  * @running: jobs on the device, in seqno order.
  * @fence_context: dma-fence context of the device fences.
  * @sched: the scheduler feeding the ring.
+ * @submit_wq: the scheduler's run_job and free_job work, per CPU, so that
+ *	a job is put on the ring by the CPU that submitted it rather than
+ *	after an IPI woke an idle one (see lumen_sched_init()).
  * @ctx_lock: protects @ctx_owner.
  * @ctx_owner: the address space each MMU context slot holds, or NULL.
  * @reset_lock: serialises resets with power transitions.
@@ -142,6 +145,7 @@ struct lumen_device {
 	u64 fence_context;
 
 	struct drm_gpu_scheduler sched;
+	struct workqueue_struct *submit_wq;
 
 	struct mutex ctx_lock; /* ctx_owner, lumen_vm.ctx and .active */
 	struct lumen_vm *ctx_owner[LUMEN_MMU_CONTEXTS];

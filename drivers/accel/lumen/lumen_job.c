@@ -850,7 +850,7 @@ static const struct drm_sched_backend_ops lumen_sched_ops = {
  */
 int lumen_sched_init(struct lumen_device *ldev)
 {
-	const struct drm_sched_init_args args = {
+	struct drm_sched_init_args args = {
 		.ops = &lumen_sched_ops,
 		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 		.credit_limit = LUMEN_JOBS_IN_FLIGHT,
@@ -858,6 +858,7 @@ int lumen_sched_init(struct lumen_device *ldev)
 		.name = "lumen",
 		.dev = ldev->drm.dev,
 	};
+	int ret;
 
 	BUILD_BUG_ON(LUMEN_JOBS_IN_FLIGHT >= LUMEN_MMU_CONTEXTS);
 	BUILD_BUG_ON(LUMEN_JOBS_IN_FLIGHT >= LUMEN_RING_ENTRIES);
@@ -866,7 +867,27 @@ int lumen_sched_init(struct lumen_device *ldev)
 	INIT_LIST_HEAD(&ldev->kept);
 	init_llist_head(&ldev->release_list);
 	INIT_WORK(&ldev->release_work, lumen_job_release_work);
-	return drm_sched_init(&ldev->sched, &args);
+	/*
+	 * drm_sched's own submit_wq is ordered, hence unbound: run_job runs
+	 * on whichever CPU the pool picks, often an idle one woken by an IPI
+	 * while the submitter goes to sleep on its own. That wake-up was the
+	 * largest piece of a token's round trip in the QEMU guest (0.6 to
+	 * 1.8 ms, the vCPU coming out of HLT). A per-CPU queue runs the job
+	 * right where it was submitted; run_job and free_job may then run
+	 * concurrently on two CPUs, which drm_sched allows (panthor gives it
+	 * a non-ordered queue too) and which lumen_job_run() and
+	 * lumen_job_free() already take locks for. WQ_MEM_RECLAIM: jobs
+	 * signal fences that memory reclaim may wait on.
+	 */
+	ldev->submit_wq = alloc_workqueue("lumen-submit",
+					  WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!ldev->submit_wq)
+		return -ENOMEM;
+	args.submit_wq = ldev->submit_wq;
+	ret = drm_sched_init(&ldev->sched, &args);
+	if (ret)
+		destroy_workqueue(ldev->submit_wq);
+	return ret;
 }
 
 /**
@@ -885,6 +906,7 @@ void lumen_sched_fini(struct lumen_device *ldev)
 		lumen_job_free(s_job);
 	}
 	flush_work(&ldev->release_work);
+	destroy_workqueue(ldev->submit_wq);
 	scoped_guard(spinlock_irqsave, &ldev->kept_lock) {
 		if (ldev->kept_count)
 			drm_err(&ldev->drm,

@@ -23,6 +23,7 @@
 #include "lumen_regs.h"
 #include "lumen_ops.h"
 #include "lumen_validate.h"
+#include "silicon.h"
 #include <drm/lumen_isa.h>
 
 #define NPU_DEVFN       QPCI_DEVFN(4, 0)
@@ -1276,6 +1277,70 @@ static void test_counters(void)
 }
 
 /*
+ * CNT_ENERGY_NJ is the silicon model's energy of the jobs run (the preset
+ * of the "silicon" property, glasses by default), with their rows from
+ * the args: the runtime's --silicon figures for the same jobs.
+ */
+static void energy_of(const char *preset)
+{
+    g_autofree char *props = preset ? g_strdup_printf("silicon=%s", preset)
+                                    : NULL;
+    const struct lumen_silicon *si = lumen_silicon_find(preset ? preset
+                                                               : "glasses");
+    Npu *n = npu_ready(props);
+    struct lumen_silicon_cost cost = { 0 }, capacity = { 0 };
+    uint32_t args[PAGE / 4] = { 2 };      /* rows: 2 of the 3 declared */
+    uint64_t pa[2], pj;
+    struct lumen_op *op;
+    Job job;
+    Status st;
+    Prog p;
+    int i;
+
+    g_assert(si);
+    ctx_create(n, 0);
+    ring_init(n, 8);
+    two_regions(n, 0, &job, 4 * PAGE, PAGE);
+    map_scattered(n, 0, VA_BIG, PAGE, PAGE, false, pa);
+    va_write(n, 0, VA_BIG, args, sizeof(args));
+    job.region_count = 3;
+    job.va[2] = VA_BIG;
+    job.size[2] = PAGE;
+
+    prog_init(&p, 3);
+    p.h.args_region = 2;
+    op = prog_op(&p, LUMEN_OP_MATMUL);
+    op->src[0] = f32(0, 0, 64, 48);
+    op->src[1] = f32(0, 4 * 64 * 48, 64, 3);
+    op->dst = f32(1, 0, 48, 3);
+    op->rows_arg = 0;
+    prog_load(n, 0, &p, &job);
+    lumen_silicon_program(si, &p, args, ARRAY_SIZE(args), &cost);
+    lumen_silicon_program(si, &p, NULL, 0, &capacity);
+    /* the rows come from the args, not the capacity */
+    g_assert_cmpfloat(cost.macs, ==, 64.0 * 48 * 2);
+    g_assert_cmpfloat(capacity.joules, >, cost.joules);
+    pj = llround(cost.joules * 1e12);
+    g_assert_cmpuint(pj, >, 1000);
+
+    g_assert_cmpuint(rd64(n, LUMEN_REG_CNT_JOBS), ==, 0);
+    g_assert_cmpuint(rd64(n, LUMEN_REG_CNT_ENERGY_NJ), ==, 0);
+    for (i = 1; i <= 3; i++) {
+        run(n, &job, &st);
+        g_assert_cmpuint(st.fault, ==, LUMEN_FAULT_NONE);
+        /* below a nanojoule is carried to the next job */
+        g_assert_cmpuint(rd64(n, LUMEN_REG_CNT_ENERGY_NJ), ==, i * pj / 1000);
+    }
+    npu_stop(n);
+}
+
+static void test_energy_is_the_silicon_model(void)
+{
+    energy_of(NULL);
+    energy_of("phone");
+}
+
+/*
  * A region of @size bytes of 2 MiB pages mapped in reverse order: the
  * device maps it into one window and computes in place, copying nothing.
  */
@@ -2230,6 +2295,8 @@ int main(int argc, char **argv)
     qtest_add_func("/lumen-npu/fail-reset", test_fail_reset);
     qtest_add_func("/lumen-npu/power-states", test_power_states);
     qtest_add_func("/lumen-npu/counters", test_counters);
+    qtest_add_func("/lumen-npu/energy-is-the-silicon-model",
+                   test_energy_is_the_silicon_model);
     qtest_add_func("/lumen-npu/zero-copy-512m", test_zero_copy_512m);
     qtest_add_func("/lumen-npu/zero-copy-1g", test_zero_copy_1g);
     qtest_add_func("/lumen-npu/scattered-4k-64m", test_scattered_4k_64m);

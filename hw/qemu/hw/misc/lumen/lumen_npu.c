@@ -537,6 +537,19 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "lumen-npu: cores must be 1..%d", LUMEN_MAX_CORES);
         return;
     }
+    s->silicon = lumen_silicon_find(s->silicon_name ? s->silicon_name
+                                                    : "glasses");
+    if (!s->silicon) {
+        g_autoptr(GString) names = g_string_new(NULL);
+
+        for (i = 0; i < (int)lumen_silicon_preset_count; i++) {
+            g_string_append_printf(names, "%s%s", i ? ", " : "",
+                                   lumen_silicon_presets[i].name);
+        }
+        error_setg(errp, "lumen-npu: silicon '%s' is not a modeled NPU (%s)",
+                   s->silicon_name, names->str);
+        return;
+    }
     s->exec = lumen_exec_create(s->cores);
     if (!s->exec) {
         error_setg(errp, "lumen-npu: cannot create the executor");
@@ -649,6 +662,7 @@ static Property lumen_npu_properties[] = {
                        LUMEN_DEFAULT_SCRATCH),
     DEFINE_PROP_UINT64("bounce-limit", LumenNpuState, bounce_limit, 0),
     DEFINE_PROP_UINT32("window-maps", LumenNpuState, window_maps, 0),
+    DEFINE_PROP_STRING("silicon", LumenNpuState, silicon_name),
     DEFINE_PROP_END_OF_LIST(),
 };
 

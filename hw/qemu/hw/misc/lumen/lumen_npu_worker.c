@@ -18,6 +18,7 @@
  * end (lumen_npu_job_start/end, lumen_npu_fault).
  */
 #include "qemu/osdep.h"
+#include <math.h>
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
 #include "qemu/log.h"
@@ -28,10 +29,11 @@
 #include "hw/misc/lumen_npu.h"
 #include "trace.h"
 
-/* Modeled energy: a small edge NPU at 1 pJ/flop, LPDDR at 20 pJ/byte. */
-#define ENERGY_ACTIVE_MW        300
-#define ENERGY_PJ_PER_BYTE      20
-#define ENERGY_PJ_PER_FLOP      1
+/*
+ * The args words the energy model reads at most (a program's arg slots
+ * sit at the start of its args region; a slot beyond is taken as absent).
+ */
+#define ENERGY_MAX_ARGS         4096
 
 /* A ring entry, and the device state it runs with, taken at fetch. */
 typedef struct LumenJob {
@@ -55,6 +57,7 @@ typedef struct LumenResult {
     uint64_t addr;
     uint64_t busy_ns;
     uint64_t ops;
+    uint64_t energy_pj;
     struct lumen_exec_stats work;
 } LumenResult;
 
@@ -313,6 +316,33 @@ static void run_program(LumenNpuState *s, const LumenProgram *p,
     r->ops = r->work.ops;
 }
 
+/*
+ * What the job just run costs on the modeled NPU (the silicon model of
+ * Documentation/accel/lumen/silicon.rst, the preset of the "silicon"
+ * property), in picojoules: the runtime's --silicon figures for the same
+ * jobs. Rows and positions come from a copy of the args, taken once: the
+ * guest may be rewriting them.
+ */
+static uint64_t modeled_energy_pj(LumenNpuState *s, const LumenProgram *p,
+                                  const struct lumen_region *regions)
+{
+    const struct lumen_prog_header *h = (const void *)p->bytes;
+    const struct lumen_region *a = &regions[h->args_region];
+    struct lumen_silicon_cost cost = { 0 };
+    g_autofree uint32_t *args = NULL;
+    size_t n_args = 0;
+
+    if (a->base) {
+        n_args = MIN(a->size / 4, ENERGY_MAX_ARGS);
+        args = g_new(uint32_t, MAX(n_args, 1));
+        memcpy(args, a->base, n_args * 4);
+    }
+    lumen_silicon_program(s->silicon, p->bytes, args, n_args, &cost);
+    /* an absurd program's figure saturates */
+    return cost.joules * 1e12 < 0x1p63 ? llround(cost.joules * 1e12)
+                                       : INT64_MAX;
+}
+
 static void run_job(LumenNpuState *s, const LumenJob *job, LumenResult *r)
 {
     struct lumen_region regions[LUMEN_MAX_REGIONS] = { 0 };
@@ -357,6 +387,9 @@ static void run_job(LumenNpuState *s, const LumenJob *job, LumenResult *r)
     p = load_program(s, job, r);
     if (p && bind_regions(s, job, p, regions, bounce, r)) {
         run_program(s, p, regions, r);
+        if (!r->code) {
+            r->energy_pj = modeled_energy_pj(s, p, regions);
+        }
         if (!job_dropped(s)) {
             bounce_out(s, job, p, bounce);
         }
@@ -436,9 +469,7 @@ static void account(LumenNpuState *s, const LumenJob *job,
     c[LUMEN_CNT_OPS] += r->work.ops;
     c[LUMEN_CNT_BYTES_READ] += r->work.bytes_read;
     c[LUMEN_CNT_BYTES_WRITTEN] += r->work.bytes_written;
-    pj = r->busy_ns * ENERGY_ACTIVE_MW +
-         (r->work.bytes_read + r->work.bytes_written) * ENERGY_PJ_PER_BYTE +
-         r->work.flops * ENERGY_PJ_PER_FLOP + s->energy_pj_rem;
+    pj = r->energy_pj + s->energy_pj_rem;
     c[LUMEN_CNT_ENERGY_NJ] += pj / 1000;
     s->energy_pj_rem = pj % 1000;
 

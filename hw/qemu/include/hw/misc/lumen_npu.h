@@ -23,6 +23,7 @@
 #include "qemu/bitops.h"
 #include "lumen_regs.h"
 #include "lumen_exec.h"
+#include "silicon.h"
 #include "lumen_ops.h"
 
 #define TYPE_LUMEN_NPU "lumen-npu"
@@ -111,6 +112,8 @@ struct LumenNpuState {
     uint64_t scratch_limit;     /* scratch bytes per op */
     uint64_t bounce_limit;      /* bytes copied per job; 0: guest RAM size */
     uint32_t window_maps;       /* host mappings of all windows; 0: auto */
+    char *silicon_name;         /* the modeled NPU of CNT_ENERGY_NJ */
+    const struct lumen_silicon *silicon;
 
     /* Registers, under @lock. */
     uint32_t control;

@@ -4,12 +4,18 @@
 /*
  * LUMEN_URING_CMD_SUBMIT: the CQE comes when the job completes and
  * carries its status; many in flight; the ring or the device file closed
- * while jobs run.
+ * while jobs run; the job is put on the ring by the CPU that submitted it.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lumen_util.h"
@@ -266,6 +272,98 @@ TEST_F_TIMEOUT(uring, fd_closed_with_jobs_in_flight, 60)
 	munmap(self->c.args.map, self->c.args.size);
 	EXPECT_EQ(0, objects_wait_idle(&o, 20))
 		TH_LOG("%s", objects_str(&o));
+}
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static int tracefs_write(const char *file, const char *value)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, value, strlen(value)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* CPUs of the lumen_job_run events in the trace: counts per CPU */
+static int job_run_cpus(unsigned int *on, unsigned int cpus)
+{
+	char line[512];
+	FILE *f = fopen(TRACEFS "/trace", "r");
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		const char *b = strchr(line, '[');
+		unsigned int cpu;
+
+		if (line[0] == '#' || !strstr(line, "lumen_job_run:") || !b ||
+		    sscanf(b, "[%u]", &cpu) != 1 || cpu >= cpus)
+			continue;
+		on[cpu]++;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+#define PINNED_JOBS 16
+
+/*
+ * drm_sched's run_job work runs on the CPU that submitted the job: the
+ * submitter sleeps there and its work queue is per CPU, so no idle CPU is
+ * woken by an IPI to put the job on the ring (the largest piece of a
+ * token's round trip in a QEMU guest with the unbound ordered queue
+ * drm_sched makes by default). Pinned to each CPU in turn, every job's
+ * lumen_job_run trace event comes from that CPU.
+ */
+TEST_F(uring, run_job_on_the_submitting_cpu)
+{
+	unsigned int cpus = sysconf(_SC_NPROCESSORS_ONLN), on[64], i;
+	unsigned int targets[2] = { 0, cpus - 1 };
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	cpu_set_t all, one;
+	struct stat st;
+
+	if (cpus < 2 || cpus > 64)
+		SKIP(return, "needs 2 to 64 online CPUs, not %u", cpus);
+	if (stat(TRACEFS "/events", &st))
+		ASSERT_EQ(0, mount("tracefs", TRACEFS, "tracefs", 0, NULL));
+	ASSERT_EQ(0, tracefs_write("events/lumen/lumen_job_run/enable", "1"));
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	ASSERT_EQ(0, uring_init(&ring, 8));
+	for (int t = 0; t < 2; t++) {
+		CPU_ZERO(&one);
+		CPU_SET(targets[t], &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+		ASSERT_EQ(0, tracefs_write("trace", ""));
+		ASSERT_EQ(0, tracefs_write("tracing_on", "1"));
+		for (i = 0; i < PINNED_JOBS; i++) {
+			ASSERT_EQ(0, uring_queue(&ring, self->fd,
+						 add_prepare(&self->c, 1), i));
+			ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
+			ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+			EXPECT_EQ(0, cqe->res);
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
+		memset(on, 0, sizeof(on));
+		EXPECT_EQ(PINNED_JOBS, job_run_cpus(on, cpus));
+		EXPECT_EQ(PINNED_JOBS, on[targets[t]]) {
+			TH_LOG("pinned to CPU %u: %u of %u jobs run there",
+			       targets[t], on[targets[t]], PINNED_JOBS);
+		}
+	}
+	tracefs_write("events/lumen/lumen_job_run/enable", "0");
+	sched_setaffinity(0, sizeof(all), &all);
+	io_uring_queue_exit(&ring);
 }
 
 TEST_HARNESS_MAIN
