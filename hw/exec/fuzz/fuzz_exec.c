@@ -5,13 +5,14 @@
  * the review's poc/fuzz_exec.c). The invariant: a program lumen_validate()
  * accepts never triggers a sanitizer report, whatever the region contents
  * (NaN/Inf included), region sizes (smaller than declared: a fault), arg
- * values, kernels (scalar or AVX2), thread count, or slots bound to the
+ * values, kernel level (scalar, AVX2, AVX-512), thread count, or slots bound to the
  * same memory (the kernel allows one BO in several slots).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exec_internal.h"
 #include "lumen_exec.h"
@@ -88,6 +89,75 @@ static void gen_tensor(struct src *s, struct lumen_tensor *t, uint32_t regions)
 	}
 }
 
+/* rows laid out one after another (some padding), as a compiler would */
+static void lay_out(struct src *s, struct lumen_tensor *t)
+{
+	uint32_t block = lumen_type_block(t->dtype);
+
+	if (block > 1)
+		t->dims[0] = (t->dims[0] + block - 1) / block * block;
+	t->dims[2] = t->dims[3] = 1;
+	t->strides[0] = lumen_type_size(t->dtype);
+	t->strides[1] = (uint64_t)t->dims[0] / block * t->strides[0] + 4 * pick(s, 2);
+	t->strides[2] = t->strides[1] * t->dims[1];
+	t->strides[3] = t->strides[2];
+}
+
+/*
+ * MATMUL and ATTENTION whose operands fit together: with every tensor's
+ * dtype and shape drawn apart, nearly none would pass the validator, and
+ * the kernels behind them (each weight type's matvec and multi-row dot
+ * products, the attention scores and values over F32 and F16 caches, at
+ * every kernel level) would go unfuzzed.
+ */
+static void fit_operands(struct src *s, struct lumen_op *op, uint32_t regions)
+{
+	static const uint8_t weights[] = {
+		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_F16, LUMEN_DTYPE_F32,
+		LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
+		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K,
+	};
+	static const uint32_t head_dims[] = { 4, 8, 16, 32, 64, 128, 12, 20 };
+	struct lumen_tensor *dst = &op->dst, *w = &op->src[0], *x = &op->src[1];
+
+	switch (op->opcode) {
+	case LUMEN_OP_MATMUL:
+		w->dtype = weights[pick(s, sizeof(weights))];
+		x->dtype = dst->dtype = LUMEN_DTYPE_F32;
+		lay_out(s, w);
+		x->dims[0] = w->dims[0];
+		lay_out(s, x);
+		dst->dims[0] = w->dims[1];
+		dst->dims[1] = (op->flags & LUMEN_OPF_LAST_ROW) ? 1 : x->dims[1];
+		lay_out(s, dst);
+		if (op->flags & LUMEN_OPF_RESIDUAL) {
+			op->src[2] = *dst;
+			if (pick(s, 2))
+				op->src[2].region = pick(s, regions);
+		}
+		break;
+	case LUMEN_OP_ATTENTION: {
+		uint32_t hd = head_dims[pick(s, sizeof(head_dims) / sizeof(head_dims[0]))];
+		uint32_t n_kv = op->params[LUMEN_P_N_KV_HEAD];
+		uint32_t n_head = n_kv * (1 + pick(s, 3));
+
+		op->params[LUMEN_P_N_HEAD] = n_head;
+		x->dtype = pick(s, 2) ? LUMEN_DTYPE_F16 : LUMEN_DTYPE_F32;
+		w->dtype = dst->dtype = LUMEN_DTYPE_F32;
+		w->dims[0] = n_head * hd;
+		lay_out(s, w);
+		*dst = *w;
+		dst->region = pick(s, regions);
+		lay_out(s, dst);
+		x->dims[0] = n_kv * hd;
+		lay_out(s, x);
+		op->src[2] = *x;
+		op->src[2].region = pick(s, regions);
+		break;
+	}
+	}
+}
+
 /* rough work bound: skip giant programs (compute-bound, not memory bugs) */
 static double cost(const struct lumen_op *op)
 {
@@ -108,41 +178,92 @@ static double cost(const struct lumen_op *op)
 }
 
 /*
- * each kernel level (scalar, AVX2, AVX-512 where the CPU has them: else
- * the best it has), one and two threads; small loops shared out too
+ * Each kernel level this CPU has (scalar, AVX2, AVX-512), one and two
+ * threads (small loops shared out too): executor 2 * level + threads - 1.
  */
-static struct lumen_exec *ex[8];
+static struct lumen_exec *ex[2 * LUMEN_KERNEL_LEVELS];
+static unsigned int n_ex;
 /* with LUMEN_FUZZ_STATS set: how many inputs became valid programs, and ran */
 static unsigned long n_inputs, n_valid, n_ran, n_faulted;
+static unsigned long ran_on[2 * LUMEN_KERNEL_LEVELS];
+
+/*
+ * At exit, after enough runs: every executor must have had its share, or
+ * a level would look fuzzed and not be (as when the executor was chosen by
+ * a byte that lay past the end of nearly every input).
+ */
+static void check_every_level_ran(void)
+{
+	int bad = 0;
+
+	if (n_ran < 1000)
+		return;
+	for (unsigned int i = 0; i < n_ex; i++) {
+		if (ran_on[i] >= n_ran / (4 * n_ex))
+			continue;
+		fprintf(stderr, "fuzz-exec: executor %u (%s, %u thread%s) ran %lu of %lu "
+			"programs, under a quarter of its share: the input does not "
+			"reach every kernel level\n", i, ex[i]->k->name, 1 + (i & 1),
+			i & 1 ? "s" : "", ran_on[i], n_ran);
+		bad = 1;
+	}
+	if (bad)
+		_exit(1);
+}
 
 static void print_stats(void)
 {
 	fprintf(stderr, "fuzz-exec: %lu inputs, %lu valid programs, %lu run (%lu faulted)\n",
 		n_inputs, n_valid, n_ran, n_faulted);
+	for (unsigned int i = 0; i < n_ex; i++)
+		fprintf(stderr, "fuzz-exec: executor %u (%s, %u thread%s): %lu runs\n", i,
+			ex[i]->k->name, 1 + (i & 1), i & 1 ? "s" : "", ran_on[i]);
 }
 
+/*
+ * An executor whose kernels are not the level asked for would fuzz the
+ * wrong code and say nothing: stop the fuzzer instead.
+ */
 static void make_executors(void)
 {
-	static const char *const levels[4] = { "scalar", "avx2", "avx512", "avx512" };
+	const struct lumen_kernels *levels[LUMEN_KERNEL_LEVELS];
+	size_t n = lumen_kernels_available(levels, LUMEN_KERNEL_LEVELS);
 
 	unsetenv(LUMEN_EXEC_SCALAR_ENV);
-	for (int i = 0; i < 8; i++) {
-		setenv(LUMEN_EXEC_KERNELS_ENV,
-		       lumen_kernels_named(levels[i / 2]) ? levels[i / 2] : "scalar", 1);
+	for (unsigned int i = 0; i < 2 * n; i++) {
+		const char *name = levels[i / 2]->name;
+
+		setenv(LUMEN_EXEC_KERNELS_ENV, name, 1);
 		ex[i] = lumen_exec_create(1 + (i & 1));
-		if (!ex[i])
+		if (!ex[i]) {
+			fprintf(stderr, "fuzz-exec: lumen_exec_create(%u) failed\n", 1 + (i & 1));
 			abort();
+		}
+		if (ex[i]->k != levels[i / 2]) {
+			fprintf(stderr, "fuzz-exec: executor %u asked for kernel level %s "
+				"but runs %s: check %s and lumen_kernels_pick()\n",
+				i, name, ex[i]->k->name, LUMEN_EXEC_KERNELS_ENV);
+			abort();
+		}
 		if (i & 1)
 			lumen_pool_set_serial_bytes(ex[i]->pool, 0);
 	}
+	n_ex = 2 * n;
 	unsetenv(LUMEN_EXEC_KERNELS_ENV);
+	atexit(check_every_level_ran);
 	if (getenv("LUMEN_FUZZ_STATS"))
 		atexit(print_stats);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct src s = { data, size };
+	struct src s = { data, size ? size - 1 : 0 };
+	/*
+	 * The executor is the input's last byte: region contents take what is
+	 * left of the input, so a byte read after them would nearly always be
+	 * past its end (0: scalar, one thread), leaving the SIMD levels unrun.
+	 */
+	uint32_t which = size ? data[size - 1] : 0;
 	uint8_t buf[sizeof(struct lumen_prog_header) + 4 * sizeof(struct lumen_op)];
 	struct lumen_prog_header *h = (void *)buf;
 	struct lumen_op *ops = (void *)(buf + sizeof(*h));
@@ -214,6 +335,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op->params[LUMEN_P_K] = 1 + pick(&s, 8);
 			break;
 		}
+		if ((op->opcode == LUMEN_OP_MATMUL || op->opcode == LUMEN_OP_ATTENTION) &&
+		    pick(&s, 4))
+			fit_operands(&s, op, nreg);
 		/* unused operands must be zero: clear beyond what the op reads */
 		n = info->srcs + !!(op->flags & info->extra_src_flag);
 		for (int j = n; j < 3; j++)
@@ -277,7 +401,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	n_ran++;
-	if (lumen_exec_run_validated(ex[take(&s, 1) & 7], buf, &v, regs, LUMEN_MAX_REGIONS, &f))
+	ran_on[which % n_ex]++;
+	if (lumen_exec_run_validated(ex[which % n_ex], buf, &v, regs, LUMEN_MAX_REGIONS, &f))
 		n_faulted++;
 	for (uint32_t r = 0; r < nreg; r++)
 		free(owned[r]);
