@@ -52,7 +52,7 @@ bench-hw: $(EXEC_BENCH)
 
 # ---- fuzzing (clang's libFuzzer; FUZZ_CC, FUZZ_FLAGS in compiler/compiler.mk) ----
 # fuzz-exec: structured programs through the validator and the executor,
-# scalar and AVX2 kernels, 1 and 2 threads. The committed corpus in
+# every kernel level the CPU has, 1 and 2 threads. The committed corpus in
 # hw/exec/fuzz/corpus/exec seeds it; new inputs go to $(BUILD) only.
 EXEC_FUZZ := $(BUILD)/hw/exec/fuzz-exec
 EXEC_FUZZ_CORPUS := hw/exec/fuzz/corpus/exec
