@@ -21,6 +21,13 @@
 
 #include "backend_npu.h"
 
+/*
+ * The driver cannot tell a hung job from one that is only slow: say what
+ * to do about the second (a big model on a slow or busy device).
+ */
+#define JOB_HUNG_FMT "job %" PRIu64 " hung; the NPU was reset (if it was only slow, " \
+	"load lumen.ko with a longer job_timeout_ms)"
+
 /* longer than the driver's job timeout: a hang is reported by the driver */
 #define WAIT_SECONDS 120
 
@@ -148,8 +155,7 @@ static int job_status(struct npu_device *n, uint64_t job_id, int64_t deadline,
 		res->fault_offset = w.fault_offset;
 		return 0;
 	case DRM_LUMEN_JOB_TIMEOUT:
-		return lumen_fail(LUMEN_E_DEVICE,
-				  "job %" PRIu64 " hung; the NPU was reset", job_id);
+		return lumen_fail(LUMEN_E_DEVICE, JOB_HUNG_FMT, job_id);
 	case DRM_LUMEN_JOB_CANCELED:
 		return lumen_fail(LUMEN_E_DEVICE,
 				  "job %" PRIu64 " was canceled (an NPU reset)", job_id);
@@ -198,8 +204,7 @@ static int uring_wait(struct npu_device *n, struct lumen_job_result *res)
 	case -EIO:
 		return job_status(n, job_id, 0, res);
 	case -ETIMEDOUT:
-		return lumen_fail(LUMEN_E_DEVICE,
-				  "job %" PRIu64 " hung; the NPU was reset", job_id);
+		return lumen_fail(LUMEN_E_DEVICE, JOB_HUNG_FMT, job_id);
 	case -ECANCELED:
 		return lumen_fail(LUMEN_E_DEVICE,
 				  "job %" PRIu64 " was canceled (an NPU reset)", job_id);

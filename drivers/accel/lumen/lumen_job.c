@@ -44,10 +44,10 @@
 #include "lumen_program.h"
 #include "lumen_trace.h"
 
-static unsigned int lumen_job_timeout_ms = 2000;
+static unsigned int lumen_job_timeout_ms = 10000;
 module_param_named(job_timeout_ms, lumen_job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
-		 "time a job may run before the device is reset (ms, default 2000)");
+		 "time a job may run before the device is reset (ms, default 10000)");
 
 /**
  * struct lumen_hw_fence - signalled when the device completes a seqno.
