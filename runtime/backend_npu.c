@@ -177,6 +177,12 @@ static int npu_buf_alloc(struct lumen_device *dev, uint64_t size,
 
 	memset(buf, 0, sizeof(*buf));
 	ret = xioctl(n->fd, DRM_IOCTL_LUMEN_BO_CREATE, &c);
+	if (ret == -EDQUOT)
+		return lumen_fail(LUMEN_E_NOMEM,
+				  "BO_CREATE of %.1f MiB: over what lumen.ko lets one open "
+				  "file pin (module parameter file_mem_mb, default half of RAM): "
+				  "use a smaller model or context, or load lumen.ko with a larger "
+				  "file_mem_mb", size / 1048576.0);
 	if (ret)
 		return lumen_fail(ret == -ENOMEM ? LUMEN_E_NOMEM : LUMEN_E_DEVICE,
 				  "BO_CREATE of %" PRIu64 " bytes: %s", size,

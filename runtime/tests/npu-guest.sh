@@ -128,6 +128,15 @@ check "NPU reset during lumen run: exits non-zero saying the NPU was reset" \
 check "after the reset the next lumen run works" \
 	$L/bin/lumen run --device npu -m "$q8" -p hi -n 8 --no-stats
 
+# over the driver's per-file memory limit: refused with what to do
+echo 1 >/sys/module/lumen/parameters/file_mem_mb
+check "a model over lumen.ko's file_mem_mb is refused, naming the parameter" \
+	fails_with "over what lumen.ko lets one open file pin (module parameter file_mem_mb" \
+	$L/bin/lumen run --device npu -m "$f32" -p hi -n 8
+echo 0 >/sys/module/lumen/parameters/file_mem_mb
+check "with the limit back at half of RAM the same run works" \
+	$L/bin/lumen run --device npu -m "$f32" -p hi -n 8 --no-stats
+
 # the driver's log, for whoever reads a failure
 if [ "$failed" -ne 0 ]; then
 	dmesg | grep -i -E "lumen|accel|drm" | tail -n 60 | sed 's/^/# dmesg: /'
