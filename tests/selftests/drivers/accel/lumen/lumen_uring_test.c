@@ -320,8 +320,12 @@ static int job_run_cpus(unsigned int *on, unsigned int cpus)
  * submitter sleeps there and its work queue is per CPU, so no idle CPU is
  * woken by an IPI to put the job on the ring (the largest piece of a
  * token's round trip in a QEMU guest with the unbound ordered queue
- * drm_sched makes by default). Pinned to each CPU in turn, every job's
- * lumen_job_run trace event comes from that CPU.
+ * drm_sched makes by default). Pinned to each CPU in turn, with a ring
+ * made there (io_uring's workers keep the CPUs of the task that made
+ * them), at least three jobs in four have their lumen_job_run trace event
+ * on that CPU: a command io_uring hands to a worker thread, or a job the
+ * completion path kicks, may run elsewhere (13 of 16 seen on the debug
+ * kernel). With drm_sched's own queue: 0 of 16 on the second CPU.
  */
 TEST_F(uring, run_job_on_the_submitting_cpu)
 {
@@ -338,11 +342,11 @@ TEST_F(uring, run_job_on_the_submitting_cpu)
 		ASSERT_EQ(0, mount("tracefs", TRACEFS, "tracefs", 0, NULL));
 	ASSERT_EQ(0, tracefs_write("events/lumen/lumen_job_run/enable", "1"));
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
-	ASSERT_EQ(0, uring_init(&ring, 8));
 	for (int t = 0; t < 2; t++) {
 		CPU_ZERO(&one);
 		CPU_SET(targets[t], &one);
 		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+		ASSERT_EQ(0, uring_init(&ring, 8));
 		ASSERT_EQ(0, tracefs_write("trace", ""));
 		ASSERT_EQ(0, tracefs_write("tracing_on", "1"));
 		for (i = 0; i < PINNED_JOBS; i++) {
@@ -354,16 +358,16 @@ TEST_F(uring, run_job_on_the_submitting_cpu)
 			io_uring_cqe_seen(&ring, cqe);
 		}
 		ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
+		io_uring_queue_exit(&ring);
 		memset(on, 0, sizeof(on));
 		EXPECT_EQ(PINNED_JOBS, job_run_cpus(on, cpus));
-		EXPECT_EQ(PINNED_JOBS, on[targets[t]]) {
+		EXPECT_LE(PINNED_JOBS * 3 / 4, on[targets[t]]) {
 			TH_LOG("pinned to CPU %u: %u of %u jobs run there",
 			       targets[t], on[targets[t]], PINNED_JOBS);
 		}
 	}
 	tracefs_write("events/lumen/lumen_job_run/enable", "0");
 	sched_setaffinity(0, sizeof(all), &all);
-	io_uring_queue_exit(&ring);
 }
 
 TEST_HARNESS_MAIN
