@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gguf.h"
+#include "gguf_vocab.h"
 #include "lumen_ops.h"
 #include "model.h"
 #include "gguf_writer.h"
@@ -72,6 +73,69 @@ SYNTH(stories260K, "stories260K")
 SYNTH(stories15M, "stories15M")
 SYNTH(stories110M, "stories110M")
 SYNTH(smollm2_135m, "SmolLM2-135M")
+
+static int is_token(const struct gguf_vocab *v, const char *p, uint64_t len)
+{
+	for (uint32_t i = 0; i < v->n_tokens; i++)
+		if (v->tokens[i].len == len && !memcmp(v->tokens[i].ptr, p, len))
+			return 1;
+	return 0;
+}
+
+/*
+ * A gpt-2 vocabulary (50257 tokens) cut to a shape's smaller one keeps the
+ * merges whose halves and result survive the cut: llama.cpp refuses a BPE
+ * vocabulary without merges, and a merge making a cut token would give
+ * ids past the embedding. The merges are counted here by brute force.
+ */
+TEST(synthetic_cut_bpe_vocabulary_keeps_its_own_merges)
+{
+	const struct synth_shape *s = synth_find("stories260K");
+	const char *gguf = scratch_path("synthetic-gpt2.gguf");
+	struct gguf_file donor, g;
+	struct gguf_vocab dv, v;
+	uint32_t expect = 0, first_dropped = UINT32_MAX;
+	char err[512];
+
+	REQUIRE(s);
+	REQUIRE_MSG(!synth_write(s, 2, shared_path("tokenizer/ggml-vocab-gpt-2.gguf"), 1, gguf,
+				 err, sizeof(err)), "%s", err);
+	REQUIRE_MSG(!gguf_open(&donor, shared_path("tokenizer/ggml-vocab-gpt-2.gguf"), err,
+			       sizeof(err)), "%s", err);
+	REQUIRE_MSG(!gguf_open(&g, gguf, err, sizeof(err)), "%s", err);
+	REQUIRE_MSG(!gguf_vocab_read(&dv, &donor, 0, err, sizeof(err)), "%s", err);
+	REQUIRE_MSG(!gguf_vocab_read(&v, &g, 0, err, sizeof(err)), "%s", err);
+	CHECK_EQ(v.n_tokens, s->n_vocab);
+	REQUIRE(dv.n_tokens > v.n_tokens);
+	for (uint32_t i = 0; i < dv.n_merges; i++) {
+		const struct gguf_str *m = &dv.merges[i];
+		const char *sp = memchr(m->ptr, ' ', m->len);
+		char joined[256];
+		uint64_t left = sp ? (uint64_t)(sp - m->ptr) : 0;
+
+		if (!sp || m->len > sizeof(joined))
+			continue;
+		memcpy(joined, m->ptr, left);
+		memcpy(joined + left, sp + 1, m->len - left - 1);
+		if (is_token(&v, m->ptr, left) && is_token(&v, sp + 1, m->len - left - 1) &&
+		    is_token(&v, joined, m->len - 1)) {
+			REQUIRE(expect < v.n_merges);
+			CHECK_EQ(v.merges[expect].len, m->len);
+			CHECK(!memcmp(v.merges[expect].ptr, m->ptr, m->len));
+			expect++;
+		} else if (first_dropped == UINT32_MAX) {
+			first_dropped = i;
+		}
+	}
+	CHECK(expect > 0);
+	CHECK(first_dropped != UINT32_MAX);
+	CHECK_EQ(v.n_merges, expect);
+	gguf_vocab_free(&v);
+	gguf_vocab_free(&dv);
+	gguf_close(&g);
+	gguf_close(&donor);
+	unlink(gguf);
+}
 
 /* the bigger shapes (and F16 of them) are compiled by make bench-compile */
 TEST(synthetic_qwen2_5_0_5b_q4_0)

@@ -335,6 +335,66 @@ static int write_tensor(FILE *f, const struct synth_shape *s,
 	return ret;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	const struct gguf_str *x = a, *y = b;
+	uint64_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->ptr, y->ptr, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static bool in_sorted(const struct gguf_str *sorted, uint32_t n, const char *p, uint64_t len)
+{
+	struct gguf_str key = { .ptr = p, .len = len };
+
+	return bsearch(&key, sorted, n, sizeof(*sorted), cmp_str) != NULL;
+}
+
+/*
+ * The merges of a BPE vocabulary cut to its first @n tokens: those whose
+ * two halves and result are all kept. llama.cpp refuses a BPE vocabulary
+ * without merges, and a merge producing a cut token would make a token id
+ * past the vocabulary. Returns how many of @v's merges were kept in @out,
+ * or UINT32_MAX when out of memory.
+ */
+static uint32_t kept_merges(const struct gguf_vocab *v, uint32_t n, const struct gguf_str **out)
+{
+	struct gguf_str *sorted = malloc((size_t)n * sizeof(*sorted));
+	char *joined = NULL;
+	uint32_t kept = 0;
+
+	if (!sorted)
+		return UINT32_MAX;
+	memcpy(sorted, v->tokens, (size_t)n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_str);
+	for (uint32_t i = 0; i < v->n_merges; i++) {
+		const struct gguf_str *m = &v->merges[i];
+		const char *sp = memchr(m->ptr, ' ', m->len);
+		uint64_t left, right;
+		char *grown;
+
+		if (!sp)
+			continue;
+		left = (uint64_t)(sp - m->ptr);
+		right = m->len - left - 1;
+		grown = realloc(joined, m->len);
+		if (!grown) {
+			kept = UINT32_MAX;
+			break;
+		}
+		joined = grown;
+		memcpy(joined, m->ptr, left);
+		memcpy(joined + left, sp + 1, right);
+		if (in_sorted(sorted, n, m->ptr, left) && in_sorted(sorted, n, sp + 1, right) &&
+		    in_sorted(sorted, n, joined, left + right))
+			out[kept++] = m;
+	}
+	free(joined);
+	free(sorted);
+	return kept;
+}
+
 /* the donor's vocabulary, padded with unused tokens or cut to @n */
 static int add_vocab(struct gguf_writer *w, const struct gguf_file *g,
 		     uint32_t n, char *err, size_t errlen)
@@ -377,17 +437,40 @@ static int add_vocab(struct gguf_writer *w, const struct gguf_file *g,
 	gw_arr_str(w, "tokenizer.ggml.tokens", n, s, len);
 	gw_arr_f32(w, "tokenizer.ggml.scores", n, score);
 	gw_arr_i32(w, "tokenizer.ggml.token_type", n, type);
-	if (v.n_merges && v.n_tokens <= n) {
+	if (v.n_merges) {
+		const struct gguf_str **keep = calloc(v.n_merges, sizeof(*keep));
 		const char **ms = calloc(v.n_merges, sizeof(*ms));
 		uint64_t *ml = calloc(v.n_merges, sizeof(*ml));
+		uint32_t n_keep = 0;
 
-		if (ms && ml) {
-			for (uint32_t i = 0; i < v.n_merges; i++) {
-				ms[i] = v.merges[i].ptr;
-				ml[i] = v.merges[i].len;
-			}
-			gw_arr_str(w, "tokenizer.ggml.merges", v.n_merges, ms, ml);
+		if (!keep || !ms || !ml) {
+			lc_fail(err, errlen, "out of memory");
+			free(keep);
+			free(ms);
+			free(ml);
+			goto out;
 		}
+		if (v.n_tokens <= n) {
+			for (uint32_t i = 0; i < v.n_merges; i++)
+				keep[n_keep++] = &v.merges[i];
+		} else {
+			n_keep = kept_merges(&v, n, keep);
+		}
+		if (n_keep == UINT32_MAX) {
+			lc_fail(err, errlen, "out of memory");
+			free(keep);
+			free(ms);
+			free(ml);
+			goto out;
+		}
+		for (uint32_t i = 0; i < n_keep; i++) {
+			ms[i] = keep[i]->ptr;
+			ml[i] = keep[i]->len;
+		}
+		/* none survive a cut to the bytes alone: a byte-level vocabulary */
+		if (n_keep)
+			gw_arr_str(w, "tokenizer.ggml.merges", n_keep, ms, ml);
+		free(keep);
 		free(ms);
 		free(ml);
 	}
