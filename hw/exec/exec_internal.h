@@ -73,6 +73,8 @@ struct lumen_qrow {
 	 * starts, so (q - 8) . x comes out exact in one instruction
 	 */
 	const int32_t *q4_bias;
+	/* Q4_0x8 rows: -8 times each block's sum of values, one int32 a block */
+	const int32_t *bias8;
 };
 
 /*
@@ -157,6 +159,16 @@ struct lumen_kernels {
 	float (*exp_sum)(float *s, size_t n, float max);
 	void (*f16_to_f32)(const uint16_t *x, float *y, size_t n);
 	void (*f32_to_f16)(const float *x, uint16_t *y, size_t n);
+	/*
+	 * Q4_0x8 (LUMEN_DTYPE_Q4_0_R8): ng groups of 8 weight rows, gs bytes
+	 * apart, times nx (1..LUMEN_MR) activation rows with bias8;
+	 * y[r * ys + 8 * g + i] for row i of group g. Every level has one,
+	 * and every output is the same: per block an exact int32 sum, then
+	 * acc = fma(d_w * d_x, (float)sum, acc) in block order.
+	 */
+	void (*gemm_q4_0_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
 };
 
 extern const struct lumen_kernels lumen_kernels_scalar;

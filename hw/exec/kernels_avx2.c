@@ -1000,6 +1000,106 @@ TARGET static void f32_to_f16(const float *x, uint16_t *y, size_t n)
 		y[i] = lumen_f32_to_f16(x[i]);
 }
 
+/*
+ * Q4_0x8 (isa.rst, "Q4_0x8"): a 32-byte chunk of a block holds 8 rows x 4
+ * columns of nibbles, a row per int32 lane, so 4 activation bytes
+ * broadcast against it sum into each row's own lane and a block ends as
+ * one exact int32 per row: one conversion, one scale multiply and one FMA
+ * then serve 8 rows. The integer adds are exact in any order; the float
+ * chain per row is one FMA per block in block order, as the scalar kernel.
+ */
+TARGET static INLINE __m256i r8_dot(__m256i acc, __m256i w, __m256i x)
+{
+#ifdef LUMEN_X86_VNNI
+	return _mm256_dpbusd_epi32(acc, w, x);
+#else
+	/* nibbles <= 15 times |x| <= 127: the int16 pairs cannot saturate */
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, x),
+						       _mm256_set1_epi16(1)));
+#endif
+}
+
+TARGET static INLINE __m256i bcast4(const int8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return _mm256_set1_epi32(v);
+}
+
+/* one block of a group against one activation row: 8 rows' exact sums */
+TARGET static INLINE __m256i r8_block_sum(const __m256i *lo, const __m256i *hi,
+					  const int8_t *xq, int32_t bias)
+{
+	__m256i a0 = _mm256_set1_epi32(bias), a1 = _mm256_setzero_si256();
+	__m256i a2 = a1, a3 = a1;
+
+	a0 = r8_dot(a0, lo[0], bcast4(xq));
+	a1 = r8_dot(a1, lo[1], bcast4(xq + 4));
+	a2 = r8_dot(a2, lo[2], bcast4(xq + 8));
+	a3 = r8_dot(a3, lo[3], bcast4(xq + 12));
+	a0 = r8_dot(a0, hi[0], bcast4(xq + 16));
+	a1 = r8_dot(a1, hi[1], bcast4(xq + 20));
+	a2 = r8_dot(a2, hi[2], bcast4(xq + 24));
+	a3 = r8_dot(a3, hi[3], bcast4(xq + 28));
+	return _mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3));
+}
+
+#define R8_BLOCK_BYTES (LUMEN_ROW_GROUP * 18)
+
+TARGET static INLINE void r8_group(const uint8_t *grp, const struct lumen_qrow *x,
+				   unsigned int nx, size_t nb, float *y, size_t ys)
+{
+	const __m256i m4 = _mm256_set1_epi8(0xf);
+	__m256 acc[LUMEN_MR];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (size_t b = 0; b < nb; b++) {
+		const uint8_t *blk = grp + b * R8_BLOCK_BYTES;
+		__m256i lo[4], hi[4];
+		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+
+#pragma GCC unroll 4
+		for (int c = 0; c < 4; c++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
+
+			lo[c] = _mm256_and_si256(v, m4);
+			hi[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			__m256i sum = r8_block_sum(lo, hi, x[r].qs + b * LUMEN_QK, x[r].bias8[b]);
+
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
+						 _mm256_cvtepi32_ps(sum), acc[r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		_mm256_storeu_ps(y + r * ys, acc[r]);
+}
+
+TARGET static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+		float *yg = y + g * LUMEN_ROW_GROUP;
+
+		/* constant nx: the row loops unroll, accumulators in registers */
+		if (nx == 1)
+			r8_group(grp, x, 1, nb, yg, ys);
+		else if (nx == LUMEN_MR)
+			r8_group(grp, x, LUMEN_MR, nb, yg, ys);
+		else
+			for (unsigned int r = 0; r < nx; r++)
+				r8_group(grp, &x[r], 1, nb, yg + r * ys, ys);
+	}
+}
+
 static const struct lumen_kernels kernels_avx2 = {
 	.name = "avx2",
 	.gemv_f32 = gemv_f32,
@@ -1028,6 +1128,7 @@ static const struct lumen_kernels kernels_avx2 = {
 	.exp_sum = exp_sum,
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
+	.gemm_q4_0_r8 = gemm_q4_0_r8,
 };
 
 #ifndef LUMEN_X86_VNNI
