@@ -1027,76 +1027,112 @@ TARGET static INLINE __m256i bcast4(const int8_t *p)
 	return _mm256_set1_epi32(v);
 }
 
-/* one block of a group against one activation row: 8 rows' exact sums */
+/*
+ * One block of a group against one activation row: 8 rows' exact sums.
+ * lo[c] holds chunk c's low nibbles; hi[c] its high nibbles, which with
+ * VNNI stay in place (times 16: vpdpbusd has no int16 step to saturate,
+ * and a sum of multiples of 16 shifts back exactly), saving a shift per
+ * chunk; maddubs would saturate on them, so AVX2 shifts them down.
+ */
 TARGET static INLINE __m256i r8_block_sum(const __m256i *lo, const __m256i *hi,
 					  const int8_t *xq, int32_t bias)
 {
 	__m256i a0 = _mm256_set1_epi32(bias), a1 = _mm256_setzero_si256();
-	__m256i a2 = a1, a3 = a1;
 
 	a0 = r8_dot(a0, lo[0], bcast4(xq));
-	a1 = r8_dot(a1, lo[1], bcast4(xq + 4));
-	a2 = r8_dot(a2, lo[2], bcast4(xq + 8));
-	a3 = r8_dot(a3, lo[3], bcast4(xq + 12));
-	a0 = r8_dot(a0, hi[0], bcast4(xq + 16));
+	a1 = r8_dot(a1, hi[0], bcast4(xq + 16));
+	a0 = r8_dot(a0, lo[1], bcast4(xq + 4));
 	a1 = r8_dot(a1, hi[1], bcast4(xq + 20));
-	a2 = r8_dot(a2, hi[2], bcast4(xq + 24));
-	a3 = r8_dot(a3, hi[3], bcast4(xq + 28));
-	return _mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3));
+	a0 = r8_dot(a0, lo[2], bcast4(xq + 8));
+	a1 = r8_dot(a1, hi[2], bcast4(xq + 24));
+	a0 = r8_dot(a0, lo[3], bcast4(xq + 12));
+	a1 = r8_dot(a1, hi[3], bcast4(xq + 28));
+#ifdef LUMEN_X86_VNNI
+	return _mm256_add_epi32(a0, _mm256_srai_epi32(a1, 4));
+#else
+	return _mm256_add_epi32(a0, a1);
+#endif
+}
+
+TARGET static INLINE void r8_unpack(const uint8_t *chunk, __m256i *lo, __m256i *hi)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)chunk);
+
+	*lo = _mm256_and_si256(v, _mm256_set1_epi8(0xf));
+#ifdef LUMEN_X86_VNNI
+	*hi = _mm256_and_si256(v, _mm256_set1_epi8((char)0xf0));
+#else
+	*hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0xf));
+#endif
 }
 
 #define R8_BLOCK_BYTES (LUMEN_ROW_GROUP * 18)
 
-TARGET static INLINE void r8_group(const uint8_t *grp, const struct lumen_qrow *x,
-				   unsigned int nx, size_t nb, float *y, size_t ys)
+/*
+ * ng (1 or 2) groups gs bytes apart times nx activation rows. Two groups
+ * at once give decode two independent FMA chains and two weight streams
+ * in flight; each output's arithmetic is the same whatever ng and nx.
+ */
+TARGET static INLINE void r8_groups(const uint8_t *grp, size_t gs, unsigned int ng,
+				    const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				    float *y, size_t ys)
 {
-	const __m256i m4 = _mm256_set1_epi8(0xf);
-	__m256 acc[LUMEN_MR];
+	__m256 acc[2][LUMEN_MR];
 
+#pragma GCC unroll 2
+	for (unsigned int g = 0; g < ng; g++)
 #pragma GCC unroll 4
-	for (unsigned int r = 0; r < nx; r++)
-		acc[r] = _mm256_setzero_ps();
+		for (unsigned int r = 0; r < nx; r++)
+			acc[g][r] = _mm256_setzero_ps();
 	for (size_t b = 0; b < nb; b++) {
-		const uint8_t *blk = grp + b * R8_BLOCK_BYTES;
-		__m256i lo[4], hi[4];
-		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+#pragma GCC unroll 2
+		for (unsigned int g = 0; g < ng; g++) {
+			const uint8_t *blk = grp + g * gs + b * R8_BLOCK_BYTES;
+			__m256i lo[4], hi[4];
+			__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
 
 #pragma GCC unroll 4
-		for (int c = 0; c < 4; c++) {
-			__m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
-
-			lo[c] = _mm256_and_si256(v, m4);
-			hi[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-		}
+			for (int c = 0; c < 4; c++)
+				r8_unpack(blk + 16 + 32 * c, &lo[c], &hi[c]);
 #pragma GCC unroll 4
-		for (unsigned int r = 0; r < nx; r++) {
-			__m256i sum = r8_block_sum(lo, hi, x[r].qs + b * LUMEN_QK, x[r].bias8[b]);
+			for (unsigned int r = 0; r < nx; r++) {
+				__m256i sum = r8_block_sum(lo, hi, x[r].qs + b * LUMEN_QK,
+							   x[r].bias8[b]);
 
-			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
-						 _mm256_cvtepi32_ps(sum), acc[r]);
+				acc[g][r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
+							    _mm256_cvtepi32_ps(sum), acc[g][r]);
+			}
 		}
 	}
+#pragma GCC unroll 2
+	for (unsigned int g = 0; g < ng; g++)
 #pragma GCC unroll 4
-	for (unsigned int r = 0; r < nx; r++)
-		_mm256_storeu_ps(y + r * ys, acc[r]);
+		for (unsigned int r = 0; r < nx; r++)
+			_mm256_storeu_ps(y + r * ys + g * LUMEN_ROW_GROUP, acc[g][r]);
 }
 
 TARGET static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
 				const struct lumen_qrow *x, unsigned int nx, size_t nb,
 				float *y, size_t ys)
 {
-	for (size_t g = 0; g < ng; g++) {
-		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+	const uint8_t *w = wv;
+	size_t g = 0;
+
+	/* constant ng and nx: the loops unroll, accumulators in registers */
+	if (nx == 1)
+		for (; g + 2 <= ng; g += 2)
+			r8_groups(w + g * gs, gs, 2, x, 1, nb, y + g * LUMEN_ROW_GROUP, ys);
+	for (; g < ng; g++) {
+		const uint8_t *grp = w + g * gs;
 		float *yg = y + g * LUMEN_ROW_GROUP;
 
-		/* constant nx: the row loops unroll, accumulators in registers */
 		if (nx == 1)
-			r8_group(grp, x, 1, nb, yg, ys);
+			r8_groups(grp, gs, 1, x, 1, nb, yg, ys);
 		else if (nx == LUMEN_MR)
-			r8_group(grp, x, LUMEN_MR, nb, yg, ys);
+			r8_groups(grp, gs, 1, x, LUMEN_MR, nb, yg, ys);
 		else
 			for (unsigned int r = 0; r < nx; r++)
-				r8_group(grp, &x[r], 1, nb, yg + r * ys, ys);
+				r8_groups(grp, gs, 1, &x[r], 1, nb, yg + r * ys, ys);
 	}
 }
 
