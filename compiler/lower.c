@@ -163,7 +163,8 @@ static int layout_weights(struct lc_out *o, struct model_w *mw)
 	/*
 	 * A tied table is also the output projection, a fifth of a small
 	 * model's decode: interleave it too (EMBED reads a row of a group),
-	 * rather than keep a second copy of the largest matrix.
+	 * rather than keep a second copy of the largest matrix (16 MiB of
+	 * SmolLM2-135M's 74 in Q4_0, 141 MiB of Llama-3.2-1B's).
 	 */
 	if (m->tied)
 		dt = lc_stored_dtype(dt, m->tok_embd.dims[1], o->opt.no_repack);

@@ -131,6 +131,16 @@ void lumen_unpack_q4_0_r8(const void *group, unsigned int row, void *dst,
 			  size_t k);
 void lumen_dequantize_row_q4_0_r8(const void *group, unsigned int row,
 				  float *dst, size_t k);
+/* the same for Q8_0x8 (LUMEN_DTYPE_Q8_0_R8): 8 chunks of 4 int8 a row */
+void lumen_repack_q8_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k);
+void lumen_unpack_q8_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k);
+/* either interleaved dtype: its row of a group, as floats */
+void lumen_dequantize_row_r8(uint32_t dtype, const void *group,
+			     unsigned int row, float *dst, size_t k);
+/* the GGUF type an interleaved dtype interleaves (itself for the others) */
+uint32_t lumen_r8_base(uint32_t dtype);
 #endif
 
 #endif /* LUMEN_DTYPE_H */

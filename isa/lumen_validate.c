@@ -96,6 +96,8 @@ static u32 dtype_class(u32 dtype)
 		return LUMEN_DT_BF16;
 	case LUMEN_DTYPE_Q4_0_R8:
 		return LUMEN_DT_Q4_0_R8;
+	case LUMEN_DTYPE_Q8_0_R8:
+		return LUMEN_DT_Q8_0_R8;
 	default:
 		return 0;
 	}
@@ -121,6 +123,7 @@ uint32_t lumen_type_size(uint32_t dtype)
 	case LUMEN_DTYPE_Q5_1:
 		return 4 + 4 + LUMEN_QK / 2;
 	case LUMEN_DTYPE_Q8_0:
+	case LUMEN_DTYPE_Q8_0_R8:
 		return 2 + LUMEN_QK;
 	case LUMEN_DTYPE_Q4_K:
 		return 4 + 12 + LUMEN_QK_K / 2;
@@ -142,6 +145,7 @@ uint32_t lumen_type_block(uint32_t dtype)
 	case LUMEN_DTYPE_Q5_0:
 	case LUMEN_DTYPE_Q5_1:
 	case LUMEN_DTYPE_Q8_0:
+	case LUMEN_DTYPE_Q8_0_R8:
 		return LUMEN_QK;
 	case LUMEN_DTYPE_Q4_K:
 	case LUMEN_DTYPE_Q5_K:
@@ -352,7 +356,7 @@ static int check_tensor(struct op_check *c, u32 n)
 		return fail(c, n, LUMEN_VERR_OVERFLOW);
 	row_bytes = (u64)(t->dims[0] / block) * t->strides[0];
 	/* a group's 8 rows are one run of bytes: no row stands alone */
-	if (t->dtype == LUMEN_DTYPE_Q4_0_R8 &&
+	if ((dtype_class(t->dtype) & LUMEN_DT_R8) &&
 	    (t->dims[1] % LUMEN_ROW_GROUP || t->strides[1] != row_bytes))
 		return fail(c, n, LUMEN_VERR_ROW_GROUP);
 	if (n == OPND_DST && dst_overlaps(t, row_bytes))

@@ -341,8 +341,8 @@ TEST(gguf_reject_unknown_dtype)
 	bb_free(&x.b);
 }
 
-/* Lumen's interleaved Q4_0x8 lives in .lnpu files only: refused by name */
-TEST(gguf_reject_lumens_own_q4_0x8)
+/* Lumen's interleaved Q4_0x8 and Q8_0x8 live in .lnpu files only: refused by name */
+TEST(gguf_reject_lumens_own_interleaved_types)
 {
 	struct base x;
 
@@ -350,6 +350,8 @@ TEST(gguf_reject_lumens_own_q4_0x8)
 	bb_set_u32(&x.b, x.t0_type, LUMEN_DTYPE_Q4_0_R8);
 	expect_reject(x.b.p, x.b.n, x.t0_type, "'t'.type");
 	expect_reject(x.b.p, x.b.n, x.t0_type, "Q4_0x8");
+	bb_set_u32(&x.b, x.t0_type, LUMEN_DTYPE_Q8_0_R8);
+	expect_reject(x.b.p, x.b.n, x.t0_type, "Q8_0x8");
 	bb_free(&x.b);
 }
 

@@ -1069,72 +1069,104 @@ TARGET static INLINE void r8_unpack(const uint8_t *chunk, __m256i *lo, __m256i *
 #define R8_BLOCK_BYTES (LUMEN_ROW_GROUP * 18)
 
 /*
- * ng (1 or 2) groups gs bytes apart times nx activation rows. Two groups
- * at once give decode two independent FMA chains and two weight streams
- * in flight; each output's arithmetic is the same whatever ng and nx.
+ * One block of a Q8_0x8 group against one activation row. With VNNI the
+ * values go in as unsigned w + 128 (w ^ 0x80) from rbias = -128 sum(x);
+ * AVX2 moves w's sign onto x so |w| is maddubs' unsigned operand
+ * (|w| <= 128, |x| <= 127: the int16 pairs cannot saturate).
  */
-TARGET static INLINE void r8_groups(const uint8_t *grp, size_t gs, unsigned int ng,
-				    const struct lumen_qrow *x, unsigned int nx, size_t nb,
-				    float *y, size_t ys)
+TARGET static INLINE __m256i r8_q8_block_sum(const uint8_t *chunks, const int8_t *xq,
+					     int32_t bias)
 {
-	__m256 acc[2][LUMEN_MR];
+	__m256i a0 = _mm256_set1_epi32(bias), a1 = _mm256_setzero_si256();
 
-#pragma GCC unroll 2
-	for (unsigned int g = 0; g < ng; g++)
+#pragma GCC unroll 8
+	for (int c = 0; c < 8; c += 2) {
+		__m256i w0 = _mm256_loadu_si256((const __m256i *)(chunks + 32 * c));
+		__m256i w1 = _mm256_loadu_si256((const __m256i *)(chunks + 32 * c + 32));
+#ifdef LUMEN_X86_VNNI
+		const __m256i flip = _mm256_set1_epi8((char)0x80);
+
+		a0 = _mm256_dpbusd_epi32(a0, _mm256_xor_si256(w0, flip), bcast4(xq + 4 * c));
+		a1 = _mm256_dpbusd_epi32(a1, _mm256_xor_si256(w1, flip), bcast4(xq + 4 * c + 4));
+#else
+		a0 = r8_dot(a0, _mm256_abs_epi8(w0), _mm256_sign_epi8(bcast4(xq + 4 * c), w0));
+		a1 = r8_dot(a1, _mm256_abs_epi8(w1), _mm256_sign_epi8(bcast4(xq + 4 * c + 4), w1));
+#endif
+	}
+	return _mm256_add_epi32(a0, a1);
+}
+
+/*
+ * One group of 8 rows times nx activation rows, Q4_0x8 (q8 = 0) or
+ * Q8_0x8; each output's arithmetic is the same whatever nx. One group at
+ * a time: two at once (two weight streams) measured as fast from L2 but
+ * 4-5x slower from DRAM (576 x 49152, 16 MiB).
+ */
+TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lumen_qrow *x,
+				   unsigned int nx, size_t nb, float *y, size_t ys)
+{
+	const size_t blk_bytes = LUMEN_ROW_GROUP * (q8 ? 34 : 18);
+	__m256 acc[LUMEN_MR];
+
 #pragma GCC unroll 4
-		for (unsigned int r = 0; r < nx; r++)
-			acc[g][r] = _mm256_setzero_ps();
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
 	for (size_t b = 0; b < nb; b++) {
-#pragma GCC unroll 2
-		for (unsigned int g = 0; g < ng; g++) {
-			const uint8_t *blk = grp + g * gs + b * R8_BLOCK_BYTES;
-			__m256i lo[4], hi[4];
-			__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+		const uint8_t *blk = grp + b * blk_bytes;
+		__m256i lo[4], hi[4];
+		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
 
+		if (!q8) {
 #pragma GCC unroll 4
 			for (int c = 0; c < 4; c++)
 				r8_unpack(blk + 16 + 32 * c, &lo[c], &hi[c]);
+		}
 #pragma GCC unroll 4
-			for (unsigned int r = 0; r < nx; r++) {
-				__m256i sum = r8_block_sum(lo, hi, x[r].qs + b * LUMEN_QK,
-							   x[r].bias8[b]);
+		for (unsigned int r = 0; r < nx; r++) {
+			const int8_t *xq = x[r].qs + b * LUMEN_QK;
+			__m256i sum = q8 ? r8_q8_block_sum(blk + 16, xq, x[r].rbias[b]) :
+				      r8_block_sum(lo, hi, xq, x[r].rbias[b]);
 
-				acc[g][r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
-							    _mm256_cvtepi32_ps(sum), acc[g][r]);
-			}
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
+						 _mm256_cvtepi32_ps(sum), acc[r]);
 		}
 	}
-#pragma GCC unroll 2
-	for (unsigned int g = 0; g < ng; g++)
 #pragma GCC unroll 4
-		for (unsigned int r = 0; r < nx; r++)
-			_mm256_storeu_ps(y + r * ys + g * LUMEN_ROW_GROUP, acc[g][r]);
+	for (unsigned int r = 0; r < nx; r++)
+		_mm256_storeu_ps(y + r * ys, acc[r]);
+}
+
+/* constant q8 and nx: the loops unroll, accumulators in registers */
+TARGET static INLINE void r8_gemm(int q8, const void *wv, size_t gs, size_t ng,
+				  const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				  float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+		float *yg = y + g * LUMEN_ROW_GROUP;
+
+		if (nx == 1)
+			r8_group(grp, q8, x, 1, nb, yg, ys);
+		else if (nx == LUMEN_MR)
+			r8_group(grp, q8, x, LUMEN_MR, nb, yg, ys);
+		else
+			for (unsigned int r = 0; r < nx; r++)
+				r8_group(grp, q8, &x[r], 1, nb, yg + r * ys, ys);
+	}
 }
 
 TARGET static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
 				const struct lumen_qrow *x, unsigned int nx, size_t nb,
 				float *y, size_t ys)
 {
-	const uint8_t *w = wv;
-	size_t g = 0;
+	r8_gemm(0, wv, gs, ng, x, nx, nb, y, ys);
+}
 
-	/*
-	 * Constant ng and nx: the loops unroll, accumulators in registers.
-	 * One group at a time: two at once (two weight streams) measured as
-	 * fast from L2 but 4-5x slower from DRAM (576 x 49152, 16 MiB).
-	 */
-	for (; g < ng; g++) {
-		const uint8_t *grp = w + g * gs;
-		float *yg = y + g * LUMEN_ROW_GROUP;
-
-		if (nx == 1)
-			r8_groups(grp, gs, 1, x, 1, nb, yg, ys);
-		else if (nx == LUMEN_MR)
-			r8_groups(grp, gs, 1, x, LUMEN_MR, nb, yg, ys);
-		else
-			for (unsigned int r = 0; r < nx; r++)
-				r8_groups(grp, gs, 1, &x[r], 1, nb, yg + r * ys, ys);
-	}
+TARGET static void gemm_q8_0_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	r8_gemm(1, wv, gs, ng, x, nx, nb, y, ys);
 }
 
 static const struct lumen_kernels kernels_avx2 = {
@@ -1166,6 +1198,10 @@ static const struct lumen_kernels kernels_avx2 = {
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
+	.gemm_q8_0_r8 = gemm_q8_0_r8,
+#ifdef LUMEN_X86_VNNI
+	.q8_r8_bias = -128,
+#endif
 };
 
 #ifndef LUMEN_X86_VNNI

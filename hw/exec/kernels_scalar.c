@@ -395,7 +395,7 @@ static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
 				const int8_t *xq = x[r].qs + b * LUMEN_QK;
 
 				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
-					int32_t sum = x[r].bias8[b];
+					int32_t sum = x[r].rbias[b];
 					uint16_t d;
 
 					for (int c = 0; c < 4; c++) {
@@ -406,6 +406,39 @@ static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
 							       (q >> 4) * xq[16 + 4 * c + l];
 						}
 					}
+					memcpy(&d, blk + 2 * i, 2);
+					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
+						      (float)sum, acc[i]);
+				}
+			}
+			memcpy(y + r * ys + g * LUMEN_ROW_GROUP, acc, sizeof(acc));
+		}
+	}
+}
+
+/* Q8_0x8: chunk c (0..7) holds row i's values 4c..4c+3 at 4i; rbias is 0 here */
+static void gemm_q8_0_r8(const void *wv, size_t gs, size_t ng,
+			 const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			 float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+
+		for (unsigned int r = 0; r < nx; r++) {
+			float acc[LUMEN_ROW_GROUP] = { 0 };
+
+			for (size_t b = 0; b < nb; b++) {
+				const uint8_t *blk = grp + b * LUMEN_ROW_GROUP * 34;
+				const int8_t *xq = x[r].qs + b * LUMEN_QK;
+
+				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
+					int32_t sum = x[r].rbias[b];
+					uint16_t d;
+
+					for (int c = 0; c < 8; c++)
+						for (int l = 0; l < 4; l++)
+							sum += (int8_t)blk[16 + 32 * c + 4 * i + l] *
+							       xq[4 * c + l];
 					memcpy(&d, blk + 2 * i, 2);
 					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
 						      (float)sum, acc[i]);
@@ -443,4 +476,6 @@ const struct lumen_kernels lumen_kernels_scalar = {
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
+	.gemm_q8_0_r8 = gemm_q8_0_r8,
+	.q8_r8_bias = 0,
 };

@@ -26,11 +26,11 @@ void lumen_op_embed(struct lumen_op_ctx *c)
 		float *dst = (float *)(c->dst + r * op->dst.strides[1]);
 
 		/* a tied output projection's interleaved rows: the row of its group */
-		if (table->dtype == LUMEN_DTYPE_Q4_0_R8) {
+		if (lumen_r8_base(table->dtype) != table->dtype) {
 			uint32_t in_group = (uint32_t)ids[r] % LUMEN_ROW_GROUP;
 
-			lumen_dequantize_row_q4_0_r8(src - in_group * table->strides[1], in_group,
-						     dst, table->dims[0]);
+			lumen_dequantize_row_r8(table->dtype, src - in_group * table->strides[1],
+						in_group, dst, table->dims[0]);
 			continue;
 		}
 

@@ -32,10 +32,15 @@ static int is_q(uint32_t dtype)
 	return ref_act_is_quant(dtype);
 }
 
-/* Q4_0x8 weights are Q4_0 rows interleaved: the references read the rows */
+/* Q4_0x8 / Q8_0x8 weights are Q4_0 / Q8_0 rows interleaved: the references read the rows */
 static uint32_t ref_dtype(uint32_t dtype)
 {
-	return dtype == LUMEN_DTYPE_Q4_0_R8 ? LUMEN_DTYPE_Q4_0 : dtype;
+	return lumen_r8_base(dtype);
+}
+
+static int is_r8(uint32_t dtype)
+{
+	return ref_dtype(dtype) != dtype;
 }
 
 /*
@@ -54,10 +59,10 @@ static uint8_t *encode_weights(uint32_t dtype, uint8_t *w, uint64_t stride,
 		rng_fill(wf, k, -1, 1);
 		ref_encode_row(rdt, wf, plain + j * stride, k);
 	}
-	if (dtype == LUMEN_DTYPE_Q4_0_R8)
-		for (uint32_t g = 0; g < n / LUMEN_ROW_GROUP; g++)
-			lumen_repack_q4_0_r8(plain + g * LUMEN_ROW_GROUP * stride, stride,
-					     w + g * LUMEN_ROW_GROUP * stride, k);
+	for (uint32_t g = 0; is_r8(dtype) && g < n / LUMEN_ROW_GROUP; g++)
+		(dtype == LUMEN_DTYPE_Q4_0_R8 ? lumen_repack_q4_0_r8 : lumen_repack_q8_0_r8)(
+			plain + g * LUMEN_ROW_GROUP * stride, stride,
+			w + g * LUMEN_ROW_GROUP * stride, k);
 	free(wf);
 	return plain;
 }
@@ -289,6 +294,16 @@ MM(matmul_q4_0x8_last_row_rows_arg, R8, 96, 16, 6, 2, 0, 2, 4, 1, 0, 0)
 MM(matmul_q4_0x8_k2048, R8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
 MM(matmul_q4_0x8_n520_m5_chunks, R8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
 MM(matmul_q4_0x8_m120_row_blocks, R8, 512, 24, 120, 2, 0, 0, 0, 0, 0, 0)
+/* Q8_0x8, Q8_0 rows interleaved the same way */
+#define Q8R8 LUMEN_DTYPE_Q8_0_R8
+MM(matmul_q8_0x8_matvec, Q8R8, 96, 40, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q8_0x8_matvec_scalar, Q8R8, 96, 40, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q8_0x8_m7, Q8R8, 96, 40, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q8_0x8_m7_scalar, Q8R8, 96, 40, 7, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q8_0x8_m9_2_threads_residual, Q8R8, 128, 40, 9, 2, 0, 1, 0, 0, 0, 0)
+MM(matmul_q8_0x8_last_row_rows_arg, Q8R8, 96, 16, 6, 2, 0, 2, 4, 1, 0, 0)
+MM(matmul_q8_0x8_k2048, Q8R8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q8_0x8_n520_m5_chunks, Q8R8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
 
 /*
  * Every weight dtype on every kernel level this CPU runs (scalar, AVX2,
@@ -301,6 +316,7 @@ TEST(matmul_every_dtype_every_kernel_level)
 		LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q8_0,
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q4_0_R8,
+		LUMEN_DTYPE_Q8_0_R8,
 	};
 	unsigned int levels = 0;
 
@@ -317,7 +333,7 @@ TEST(matmul_every_dtype_every_kernel_level)
 				struct mm_case tc = {
 					.dtype = dtypes[d], .k = k, .m = m,
 					/* interleaved weights: whole groups of 8 rows */
-					.n = dtypes[d] == LUMEN_DTYPE_Q4_0_R8 ? 24 : 21,
+					.n = is_r8(dtypes[d]) ? 24 : 21,
 					.threads = m == 1 ? 1 : 2, .scalar = lv,
 				};
 
@@ -365,11 +381,11 @@ TEST(matmul_simd_and_scalar_agree_q4_0)
 }
 
 /*
- * Q4_0x8's numerics are stated exactly (isa.rst): per block an exact int32
+ * Q4_0x8's and Q8_0x8's numerics are stated exactly (isa.rst): per block an exact int32
  * sum, then acc = fma(d_w * d_x, (float)sum, acc) in block order. So the
  * SIMD levels equal the scalar kernel bit for bit, matvec and M > 1.
  */
-TEST(matmul_q4_0x8_every_level_equals_scalar_bit_for_bit)
+static void r8_levels_equal_scalar(uint32_t dt)
 {
 	const uint32_t k = 35 * LUMEN_QK, n = 48, m = 6;
 	struct regions r = { 0 };
@@ -379,9 +395,9 @@ TEST(matmul_q4_0x8_every_level_equals_scalar_bit_for_bit)
 	uint8_t *scalar = malloc(y_bytes);
 	int levels = 0;
 
-	rng_seed(808);
-	reg_alloc(&r, W_REG, pb_bytes(R8, k, n), 0);
-	uint8_t *plain = encode_weights(R8, r.mem[W_REG], pb_bytes(R8, k, 1), k, n);
+	rng_seed(808 + dt);
+	reg_alloc(&r, W_REG, pb_bytes(dt, k, n), 0);
+	uint8_t *plain = encode_weights(dt, r.mem[W_REG], pb_bytes(dt, k, 1), k, n);
 
 	free(plain);
 	reg_random_f32(&r, X_REG, (size_t)k * m, -3, 3);
@@ -391,7 +407,7 @@ TEST(matmul_q4_0x8_every_level_equals_scalar_bit_for_bit)
 	for (int i = 0; i < 2; i++) {	/* M = 6, then the matvec of row 5 */
 		struct lumen_op *op = pb_op(&pb, LUMEN_OP_MATMUL);
 
-		op->src[0] = pb_tensor(R8, W_REG, 0, k, n);
+		op->src[0] = pb_tensor(dt, W_REG, 0, k, n);
 		op->src[1] = pb_tensor(LUMEN_DTYPE_F32, X_REG, i ? 4ull * k * (m - 1) : 0, k,
 				       i ? 1 : m);
 		op->dst = pb_tensor(LUMEN_DTYPE_F32, Y_REG, i ? 4ull * n * m : 0, n, i ? 1 : m);
@@ -405,12 +421,23 @@ TEST(matmul_q4_0x8_every_level_equals_scalar_bit_for_bit)
 		if (lv == KL_SCALAR)
 			memcpy(scalar, r.mem[Y_REG], y_bytes);
 		CHECK_MSG(memcmp(scalar, r.mem[Y_REG], y_bytes) == 0,
-			  "Q4_0x8: the %s kernels differ from the scalar ones", kernel_level_name(lv));
+			  "%s: the %s kernels differ from the scalar ones", lumen_isa_dtype_name(dt),
+			  kernel_level_name(lv));
 	}
 	CHECK(levels >= 1);
 	free(scalar);
 	pb_free(&pb);
 	reg_free(&r);
+}
+
+TEST(matmul_q4_0x8_every_level_equals_scalar_bit_for_bit)
+{
+	r8_levels_equal_scalar(LUMEN_DTYPE_Q4_0_R8);
+}
+
+TEST(matmul_q8_0x8_every_level_equals_scalar_bit_for_bit)
+{
+	r8_levels_equal_scalar(LUMEN_DTYPE_Q8_0_R8);
 }
 
 TEST(matmul_pool_many_runs_4_threads_bit_identical)
@@ -474,7 +501,7 @@ static int rows_match_matvec(uint32_t dtype, uint32_t k, uint32_t m, int level,
 			     struct lumen_exec *const ex[2])
 {
 	/* interleaved weights come in groups of 8 rows */
-	const uint32_t n = dtype == LUMEN_DTYPE_Q4_0_R8 ? 40 : 37;
+	const uint32_t n = is_r8(dtype) ? 40 : 37;
 	struct regions r = { 0 };
 	struct prog_builder pb;
 	struct lumen_fault f;
@@ -543,6 +570,7 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 		LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q8_0,
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q4_0_R8,
+		LUMEN_DTYPE_Q8_0_R8,
 	};
 	unsigned int levels = 0;
 
@@ -589,7 +617,7 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 TEST(matmul_q4_0_q8_0_long_rows_tiles_every_kernel_level)
 {
 	static const uint32_t dtypes[] = {
-		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0_R8,
+		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8,
 	};
 
 	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {
@@ -603,7 +631,7 @@ TEST(matmul_q4_0_q8_0_long_rows_tiles_every_kernel_level)
 		for (size_t d = 0; d < sizeof(dtypes) / sizeof(dtypes[0]); d++) {
 			struct mm_case tc = {
 				.dtype = dtypes[d], .k = 67 * LUMEN_QK, .m = 11,
-				.n = dtypes[d] == LUMEN_DTYPE_Q4_0_R8 ? 40 : 41,
+				.n = is_r8(dtypes[d]) ? 40 : 41,
 				.threads = 1, .scalar = lv,
 			};
 

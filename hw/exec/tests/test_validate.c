@@ -1257,6 +1257,14 @@ TEST(q4_0x8_weight_of_whole_packed_groups)
 	/* rows apart: a group's rows are one run of bytes */
 	op->src[0].strides[1] += 18;
 	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	/* Q8_0x8: the same rules over 34-byte blocks */
+	op->src[0].dtype = LUMEN_DTYPE_Q8_0_R8;
+	op->src[0].strides[0] = 34;
+	op->src[0].strides[1] = 34 * (FX_D / 32);
+	op->src[0].strides[2] = op->src[0].strides[3] = op->src[0].strides[1] * FX_N;
+	EXPECT_VALID(&pb);
+	op->src[0].strides[1] += 34;
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
 	pb_free(&pb);
 
 	op = fx_prog(&pb, LUMEN_OP_EMBED);
@@ -1279,9 +1287,14 @@ TEST(reject_q4_0x8_outside_matmul_and_embed)
 	op->src[1].dtype = LUMEN_DTYPE_Q4_0_R8;	/* activations */
 	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, SRC(1));
 	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_KV_WRITE);
+	op->dst.dtype = LUMEN_DTYPE_Q8_0_R8;	/* a cache */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
+	pb_free(&pb);
 	op = fx_prog(&pb, LUMEN_OP_COPY);
 	op->dst.dtype = LUMEN_DTYPE_Q4_0_R8;
 	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
 	pb_free(&pb);
 	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q4_0_R8), "Q4_0x8"));
+	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q8_0_R8), "Q8_0x8"));
 }

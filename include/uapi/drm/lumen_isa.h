@@ -80,6 +80,10 @@ extern "C" {
  *	tied output projection), dims[1] a multiple of 8, rows packed
  *	(strides[1] the row size). The number is above every ggml_type, so
  *	a GGUF never carries it.
+ * @LUMEN_DTYPE_Q8_0_R8: Q8_0 weights of %LUMEN_ROW_GROUP rows interleaved
+ *	as %LUMEN_DTYPE_Q4_0_R8's: per block of 32 columns, the 8 scales, then
+ *	8 chunks of 32 bytes, row i's int8 values 4c..4c+3 at 4i of chunk c.
+ *	272 bytes a block of 8 rows; the same rules.
  *
  * Byte offsets of every block layout: Documentation/accel/lumen/isa.rst.
  */
@@ -97,9 +101,10 @@ enum lumen_dtype {
 	LUMEN_DTYPE_I32 = 26,
 	LUMEN_DTYPE_BF16 = 30,
 	LUMEN_DTYPE_Q4_0_R8 = 64,
+	LUMEN_DTYPE_Q8_0_R8 = 65,
 };
 
-/** LUMEN_ROW_GROUP - weight rows interleaved in %LUMEN_DTYPE_Q4_0_R8. */
+/** LUMEN_ROW_GROUP - weight rows interleaved in the *_R8 dtypes. */
 #define LUMEN_ROW_GROUP			8
 
 /** LUMEN_QK - weights in one Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0 block. */
@@ -363,7 +368,8 @@ enum lumen_fault_code {
  * @LUMEN_VERR_ALIAS: the dst overlaps a source it may not alias.
  * @LUMEN_VERR_MISALIGNED: an offset or stride is not a multiple of the
  *	dtype's alignment.
- * @LUMEN_VERR_ROW_GROUP: a row-interleaved weight (%LUMEN_DTYPE_Q4_0_R8)
+ * @LUMEN_VERR_ROW_GROUP: a row-interleaved weight (%LUMEN_DTYPE_Q4_0_R8,
+ *	%LUMEN_DTYPE_Q8_0_R8)
  *	has dims[1] not a multiple of %LUMEN_ROW_GROUP, or strides[1] other
  *	than its row size (its groups are packed).
  * @LUMEN_VERR_COUNT: number of codes; not a code.
