@@ -81,7 +81,6 @@ static void check_matmul(const struct mm_case *tc)
 	uint32_t rdt = ref_dtype(tc->dtype);
 	uint64_t wrow = pb_bytes(tc->dtype, k, 1), w_stride = wrow + tc->w_pad;
 	uint64_t x_stride = 4ull * k + tc->x_pad;
-	float *wf = malloc(sizeof(float) * k);
 	float *x = malloc(sizeof(float) * k * m);
 	float *res = malloc(sizeof(float) * n * m);
 	double *xd = malloc(sizeof(double) * k * m), *xq = malloc(sizeof(double) * k * m);
@@ -189,7 +188,6 @@ static void check_matmul(const struct mm_case *tc)
 	CHECK(untouched);
 	pb_free(&pb);
 	reg_free(&r);
-	free(wf);
 	free(x);
 	free(res);
 	free(xd);
@@ -507,7 +505,6 @@ static int rows_match_matvec(uint32_t dtype, uint32_t k, uint32_t m, int level,
 	struct lumen_fault f;
 	uint64_t w_stride = pb_bytes(dtype, k, 1), x_stride = 4ull * k;
 	uint64_t y_bytes = 4ull * n * m;
-	float *wf = malloc(sizeof(float) * k);
 	float *first = malloc(y_bytes * 2);
 	int mismatch = 0;
 
@@ -559,7 +556,6 @@ static int rows_match_matvec(uint32_t dtype, uint32_t k, uint32_t m, int level,
 	}
 	pb_free(&pb);
 	reg_free(&r);
-	free(wf);
 	free(first);
 	return mismatch;
 }
