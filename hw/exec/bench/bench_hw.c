@@ -3,8 +3,8 @@
  * bench-hw: throughput of the hw/core executor against this machine's
  * memory read bandwidth, measured by the same program.
  *
- * MATMUL at M=1 (decode) and M=64 (prefill chunk) for F16/Q8_0/Q4_0
- * weights at three layer shapes, and decode ATTENTION over an F16 KV cache.
+ * MATMUL at M=1 (decode) and M=64 (prefill chunk) for F16/Q8_0/Q4_0 (and
+ * their interleaved Q8_0x8/Q4_0x8) weights at three layer shapes, and decode ATTENTION over an F16 KV cache.
  * "hot" runs one weight copy again and again (it may sit in cache);
  * "cold" runs a program whose ops each read their own copy, enough copies
  * to exceed 2x the last-level cache, so weights come from DRAM as in a
@@ -186,8 +186,8 @@ static void fill_weights(uint8_t *p, uint32_t dtype, size_t bytes)
 	}
 	size_t bs = lumen_type_size(dtype);
 
-	if (dtype == LUMEN_DTYPE_Q4_0_R8) {
-		/* blocks of 8 rows: their 8 scales, then 128 bytes of nibbles */
+	if (dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8) {
+		/* blocks of 8 rows: their 8 scales, then the values */
 		for (size_t i = 0; i + 8 * bs <= bytes; i += 8 * bs) {
 			for (size_t r = 0; r < 8; r++) {
 				uint16_t d = lumen_f32_to_f16(0.01f + 0.001f * (rnd() % 10));
@@ -420,8 +420,8 @@ int main(int argc, char **argv)
 {
 	static const uint32_t shapes[][2] = { { 288, 768 }, { 576, 1536 }, { 2048, 8192 } };
 	static const uint32_t dtypes[] = {
-		LUMEN_DTYPE_F16, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_0_R8,
-		LUMEN_DTYPE_Q4_1,
+		LUMEN_DTYPE_F16, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_0,
+		LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q4_1,
 		LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1, LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K,
 		LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_BF16,
 	};
