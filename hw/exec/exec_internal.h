@@ -96,6 +96,8 @@ struct lumen_qrow {
 #define LUMEN_MR 4
 /* weight rows of a tile_* kernel */
 #define LUMEN_NR 4
+/* most activation rows a gemm_*_r8 call takes */
+#define LUMEN_R8_MR 8
 
 /*
  * The compute kernels. gemv_* compute y[j] = W row j . x for n weight rows
@@ -165,7 +167,7 @@ struct lumen_kernels {
 	void (*f32_to_f16)(const float *x, uint16_t *y, size_t n);
 	/*
 	 * Q4_0x8 (LUMEN_DTYPE_Q4_0_R8): ng groups of 8 weight rows, gs bytes
-	 * apart, times nx (1..LUMEN_MR) activation rows with rbias;
+	 * apart, times nx (1..LUMEN_R8_MR) activation rows with rbias;
 	 * y[r * ys + 8 * g + i] for row i of group g. Every level has one,
 	 * and every output is the same: per block an exact int32 sum, then
 	 * acc = fma(d_w * d_x, (float)sum, acc) in block order.

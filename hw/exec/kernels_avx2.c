@@ -1106,9 +1106,9 @@ TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lume
 				   unsigned int nx, size_t nb, float *y, size_t ys)
 {
 	const size_t blk_bytes = LUMEN_ROW_GROUP * (q8 ? 34 : 18);
-	__m256 acc[LUMEN_MR];
+	__m256 acc[LUMEN_R8_MR];
 
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (unsigned int r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (size_t b = 0; b < nb; b++) {
@@ -1121,7 +1121,7 @@ TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lume
 			for (int c = 0; c < 4; c++)
 				r8_unpack(blk + 16 + 32 * c, &lo[c], &hi[c]);
 		}
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (unsigned int r = 0; r < nx; r++) {
 			const int8_t *xq = x[r].qs + b * LUMEN_QK;
 			__m256i sum = q8 ? r8_q8_block_sum(blk + 16, xq, x[r].rbias[b]) :
@@ -1131,7 +1131,7 @@ TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lume
 						 _mm256_cvtepi32_ps(sum), acc[r]);
 		}
 	}
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (unsigned int r = 0; r < nx; r++)
 		_mm256_storeu_ps(y + r * ys, acc[r]);
 }
@@ -1145,13 +1145,17 @@ TARGET static INLINE void r8_gemm(int q8, const void *wv, size_t gs, size_t ng,
 		const uint8_t *grp = (const uint8_t *)wv + g * gs;
 		float *yg = y + g * LUMEN_ROW_GROUP;
 
-		if (nx == 1)
-			r8_group(grp, q8, x, 1, nb, yg, ys);
-		else if (nx == LUMEN_MR)
-			r8_group(grp, q8, x, LUMEN_MR, nb, yg, ys);
-		else
-			for (unsigned int r = 0; r < nx; r++)
-				r8_group(grp, q8, &x[r], 1, nb, yg + r * ys, ys);
+		unsigned int r = 0;
+
+#ifdef LUMEN_X86_VNNI
+		/* 32 ymm registers: 8 rows' accumulators beside a block's 8 vectors */
+		for (; r + LUMEN_R8_MR <= nx; r += LUMEN_R8_MR)
+			r8_group(grp, q8, x + r, LUMEN_R8_MR, nb, yg + r * ys, ys);
+#endif
+		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
+			r8_group(grp, q8, x + r, LUMEN_MR, nb, yg + r * ys, ys);
+		for (; r < nx; r++)
+			r8_group(grp, q8, &x[r], 1, nb, yg + r * ys, ys);
 	}
 }
 

@@ -263,10 +263,10 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 static void matmul_chunk_r8(const struct matmul *m, size_t n0, size_t n1,
 			    size_t r0, size_t r1)
 {
-	for (size_t r = r0; r < r1; r += LUMEN_MR) {
-		unsigned int nx = r1 - r < LUMEN_MR ? r1 - r : LUMEN_MR;
-		float out[LUMEN_MR][MAX_CHUNK];
-		struct lumen_qrow q[LUMEN_MR];
+	for (size_t r = r0; r < r1; r += LUMEN_R8_MR) {
+		unsigned int nx = r1 - r < LUMEN_R8_MR ? r1 - r : LUMEN_R8_MR;
+		float out[LUMEN_R8_MR][MAX_CHUNK];
+		struct lumen_qrow q[LUMEN_R8_MR];
 
 		for (unsigned int i = 0; i < nx; i++)
 			q[i] = qrow(m, r + i);

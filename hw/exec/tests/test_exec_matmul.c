@@ -385,7 +385,7 @@ TEST(matmul_simd_and_scalar_agree_q4_0)
  */
 static void r8_levels_equal_scalar(uint32_t dt)
 {
-	const uint32_t k = 35 * LUMEN_QK, n = 48, m = 6;
+	const uint32_t k = 35 * LUMEN_QK, n = 48, m = 11;	/* 8 + 3 rows */
 	struct regions r = { 0 };
 	struct prog_builder pb;
 	struct lumen_fault f;
@@ -402,7 +402,7 @@ static void r8_levels_equal_scalar(uint32_t dt)
 	reg_alloc(&r, Y_REG, y_bytes, 0);
 	reg_alloc(&r, ARGS_REG, 16, 0);
 	pb_init(&pb, N_REG, ARGS_REG);
-	for (int i = 0; i < 2; i++) {	/* M = 6, then the matvec of row 5 */
+	for (int i = 0; i < 2; i++) {	/* M = 11, then the matvec of row 10 */
 		struct lumen_op *op = pb_op(&pb, LUMEN_OP_MATMUL);
 
 		op->src[0] = pb_tensor(dt, W_REG, 0, k, n);
