@@ -205,10 +205,13 @@ static void convert_chunk(const struct lc_weight *t, uint64_t first,
 
 	for (uint32_t p = 0; p < t->n_parts; p++)
 		same &= t->parts[p]->dtype == t->dtype;
-	if (same || n < threads)
+	uint64_t unit = lc_row_unit(t), units = n / unit;
+
+	if (same || units < threads)
 		threads = 1;
 	for (unsigned int k = 0; k < threads; k++) {
-		uint64_t take = n / threads + (k < n % threads);
+		/* whole units: Q4_0x8 converts groups of 8 rows */
+		uint64_t take = (units / threads + (k < units % threads)) * unit;
 
 		job[k] = (struct convert_job){ t, first + at, take,
 					       dst + at * row_bytes, tmp[k] };
@@ -245,9 +248,9 @@ static int write_weights(const struct lc_out *o, struct writer *w,
 	for (uint32_t i = 0; i < o->n_w; i++)
 		if (o->w[i].row_len > max_row)
 			max_row = o->w[i].row_len;
-	chunk = malloc(CHUNK_BYTES + max_row * 4);
+	chunk = malloc(CHUNK_BYTES + LC_CONVERT_SCRATCH(max_row));	/* a row, or a group of 8 */
 	for (unsigned int k = 0; k < threads; k++)
-		if (!(tmp[k] = malloc(max_row * sizeof(float))))
+		if (!(tmp[k] = malloc(LC_CONVERT_SCRATCH(max_row))))
 			goto out;
 	if (!chunk)
 		goto out;
@@ -256,7 +259,9 @@ static int write_weights(const struct lc_out *o, struct writer *w,
 	for (uint32_t i = 0; i < o->n_w; i++) {
 		const struct lc_weight *t = &o->w[i];
 		uint64_t row_bytes = t->size / t->rows;
-		uint64_t per = CHUNK_BYTES / row_bytes ? CHUNK_BYTES / row_bytes : 1;
+		uint64_t unit = lc_row_unit(t);
+		/* whole units (groups of 8 rows for Q4_0x8) in a chunk */
+		uint64_t per = CHUNK_BYTES / row_bytes / unit * unit;
 		uint64_t pad = start + t->offset - w->off;
 
 		if (pad) {
@@ -264,6 +269,8 @@ static int write_weights(const struct lc_out *o, struct writer *w,
 			*crc = lnpu_crc32c(*crc, chunk, pad);
 			wr(w, chunk, pad);
 		}
+		if (!per)
+			per = unit;
 		for (uint64_t r = 0; r < t->rows; r += per) {
 			uint64_t n = t->rows - r < per ? t->rows - r : per;
 

@@ -34,6 +34,13 @@ struct lc_options {
 	 * LC_VERIFY_TOPK_DEFAULT (at most the vocabulary); LC_NO_VERIFY: none
 	 */
 	uint32_t verify_topk;
+	/*
+	 * keep Q4_0 and Q8_0 matrices as GGUF lays them out instead of
+	 * interleaving their rows in groups of 8 (Q4_0x8, Q8_0x8; lumenc
+	 * --no-repack): for A/B benchmarks, tests of the plain kernels, and
+	 * devices that predate the interleaved dtypes
+	 */
+	int no_repack;
 };
 
 #define LC_DRAFT_MAX_DEFAULT	8
@@ -99,9 +106,14 @@ void lc_free(struct lc_out *o);
 void lc_report(const struct lc_out *o, FILE *f);
 
 /*
- * Convert rows [@first, @first + @n) of a weight of the blob into @dst.
- * @tmp: scratch of at least w->row_len floats.
+ * Convert rows [@first, @first + @n) of a weight of the blob into @dst;
+ * for Q4_0x8 whole groups of LUMEN_ROW_GROUP rows (lc_row_unit()).
+ * @tmp: scratch of at least LC_CONVERT_SCRATCH(w->row_len) bytes.
  */
+#define LC_CONVERT_SCRATCH(row_len) \
+	((row_len) * sizeof(float) + (row_len) / 32 * 34 * 8)
+/* rows a conversion of @w is split in: 8 for Q4_0x8 and Q8_0x8, else 1 */
+uint64_t lc_row_unit(const struct lc_weight *w);
 void lc_convert_rows(const struct lc_weight *w, uint64_t first, uint64_t n,
 		     uint8_t *dst, float *tmp);
 /* call @fn on the source bytes of rows [@first, @first + @n) of @w */

@@ -23,6 +23,9 @@ static void usage(FILE *f)
 		"              [--verify-topk K] (the verify program also gives each\n"
 		"              row's K largest logits for sampled verification,\n"
 		"              default 40; 0: none)\n"
+		"              [--no-repack] (keep Q4_0 and Q8_0 matrices as GGUF lays\n"
+		"              them out; by default their rows are interleaved in groups\n"
+		"              of 8, dtypes Q4_0x8 and Q8_0x8, for faster kernels)\n"
 		"       lumenc MODEL.bin --tokenizer TOKENIZER.bin -o MODEL.lnpu ...\n"
 		"              (a llama2.c checkpoint)\n"
 		"       lumenc --info FILE.lnpu\n"
@@ -80,6 +83,7 @@ int main(int argc, char **argv)
 		{ "info", required_argument, 0, 'i' },
 		{ "dump", required_argument, 0, 'd' },
 		{ "quiet", no_argument, 0, 's' },
+		{ "no-repack", no_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -149,6 +153,9 @@ int main(int argc, char **argv)
 			return inspect(optarg, 1);
 		case 's':
 			quiet = 1;
+			break;
+		case 'R':
+			opt.no_repack = 1;
 			break;
 		case 'h':
 			usage(stdout);

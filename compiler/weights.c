@@ -26,6 +26,17 @@ uint32_t lc_matrix_dtype(const struct lm_weight *w, uint32_t quant,
 	return w->dtype;	/* ggml's type numbers are lumen's */
 }
 
+uint32_t lc_stored_dtype(uint32_t dtype, uint64_t rows, int no_repack)
+{
+	if (no_repack || rows % LUMEN_ROW_GROUP)
+		return dtype;
+	if (dtype == LUMEN_DTYPE_Q4_0)
+		return LUMEN_DTYPE_Q4_0_R8;
+	if (dtype == LUMEN_DTYPE_Q8_0)
+		return LUMEN_DTYPE_Q8_0_R8;
+	return dtype;
+}
+
 static uint64_t row_bytes(uint32_t dtype, uint64_t n)
 {
 	return n / lumen_type_block(dtype) * lumen_type_size(dtype);
@@ -65,9 +76,34 @@ static void from_f32(uint32_t dtype, const float *src, uint8_t *dst,
 	}
 }
 
+/*
+ * Q4_0x8 / Q8_0x8: each group of 8 rows made as Q4_0 / Q8_0 rows, then
+ * interleaved. first and n are whole groups (lnpu_write.c splits them so).
+ */
+static void convert_rows_r8(const struct lc_weight *w, uint64_t first,
+			    uint64_t n, uint8_t *dst, float *tmp)
+{
+	struct lc_weight plain = *w;
+	uint64_t group = LUMEN_ROW_GROUP * row_bytes(w->dtype, w->row_len);
+	uint8_t *buf = (uint8_t *)(tmp + w->row_len);	/* LC_CONVERT_SCRATCH */
+
+	plain.dtype = lumen_r8_base(w->dtype);
+	for (uint64_t g = 0; g < n / LUMEN_ROW_GROUP; g++, dst += group) {
+		lc_convert_rows(&plain, first + g * LUMEN_ROW_GROUP, LUMEN_ROW_GROUP, buf, tmp);
+		if (w->dtype == LUMEN_DTYPE_Q4_0_R8)
+			lumen_repack_q4_0_r8(buf, group / LUMEN_ROW_GROUP, dst, w->row_len);
+		else
+			lumen_repack_q8_0_r8(buf, group / LUMEN_ROW_GROUP, dst, w->row_len);
+	}
+}
+
 void lc_convert_rows(const struct lc_weight *w, uint64_t first, uint64_t n,
 		     uint8_t *dst, float *tmp)
 {
+	if (lumen_r8_base(w->dtype) != w->dtype) {
+		convert_rows_r8(w, first, n, dst, tmp);
+		return;
+	}
 	uint64_t out_row = row_bytes(w->dtype, w->row_len);
 	uint64_t base = 0;
 
@@ -119,4 +155,9 @@ void lc_source_spans(const struct lc_weight *w, uint64_t first, uint64_t n,
 uint64_t lc_weight_bytes(uint32_t dtype, uint64_t row_len, uint64_t rows)
 {
 	return row_bytes(dtype, row_len) * rows;
+}
+
+uint64_t lc_row_unit(const struct lc_weight *w)
+{
+	return lumen_r8_base(w->dtype) != w->dtype ? LUMEN_ROW_GROUP : 1;
 }

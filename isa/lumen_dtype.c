@@ -616,3 +616,109 @@ void lumen_dequantize_row(uint32_t dtype, const void *src, float *dst, size_t n)
 		memset(dst, 0, n * sizeof(float));
 	}
 }
+
+/*
+ * Q4_0x8: per block of 32 columns, the 8 rows' F16 scales, then 4 chunks
+ * of 32 bytes; chunk c holds, for row r at bytes 4r..4r+3, the row's Q4_0
+ * bytes 4c..4c+3 (low nibbles columns 4c.., high nibbles 16 + 4c..). One
+ * 32-byte load and a mask or shift give 8 rows x 4 columns of nibbles, a
+ * lane per row, against 4 activation bytes broadcast.
+ */
+#define R8_BLOCK (LUMEN_ROW_GROUP * sizeof(struct lumen_blk_q4_0))
+
+void lumen_repack_q4_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k)
+{
+	uint8_t *g = group;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++, g += R8_BLOCK) {
+		for (unsigned int r = 0; r < LUMEN_ROW_GROUP; r++) {
+			const struct lumen_blk_q4_0 *w =
+				(const void *)((const uint8_t *)src + r * src_stride);
+
+			memcpy(g + 2 * r, &w[b].d, 2);
+			for (int c = 0; c < 4; c++)
+				memcpy(g + 16 + 32 * c + 4 * r, &w[b].qs[4 * c], 4);
+		}
+	}
+}
+
+void lumen_unpack_q4_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k)
+{
+	const uint8_t *g = group;
+	struct lumen_blk_q4_0 *w = dst;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++, g += R8_BLOCK) {
+		memcpy(&w[b].d, g + 2 * row, 2);
+		for (int c = 0; c < 4; c++)
+			memcpy(&w[b].qs[4 * c], g + 16 + 32 * c + 4 * row, 4);
+	}
+}
+
+void lumen_dequantize_row_q4_0_r8(const void *group, unsigned int row,
+				  float *dst, size_t k)
+{
+	struct lumen_blk_q4_0 blk;
+	const uint8_t *g = group;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++) {
+		lumen_unpack_q4_0_r8(g + b * R8_BLOCK, row, &blk, LUMEN_QK);
+		lumen_dequantize_row(LUMEN_DTYPE_Q4_0, &blk, dst + b * LUMEN_QK, LUMEN_QK);
+	}
+}
+
+/* Q8_0x8: per block the 8 scales, then chunk c (0..7) of row i's qs[4c..4c+3] at 4i */
+#define R8_BLOCK_Q8 (LUMEN_ROW_GROUP * sizeof(struct lumen_blk_q8_0))
+
+void lumen_repack_q8_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k)
+{
+	uint8_t *g = group;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++, g += R8_BLOCK_Q8) {
+		for (unsigned int r = 0; r < LUMEN_ROW_GROUP; r++) {
+			const struct lumen_blk_q8_0 *w =
+				(const void *)((const uint8_t *)src + r * src_stride);
+
+			memcpy(g + 2 * r, &w[b].d, 2);
+			for (int c = 0; c < 8; c++)
+				memcpy(g + 16 + 32 * c + 4 * r, &w[b].qs[4 * c], 4);
+		}
+	}
+}
+
+void lumen_unpack_q8_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k)
+{
+	const uint8_t *g = group;
+	struct lumen_blk_q8_0 *w = dst;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++, g += R8_BLOCK_Q8) {
+		memcpy(&w[b].d, g + 2 * row, 2);
+		for (int c = 0; c < 8; c++)
+			memcpy(&w[b].qs[4 * c], g + 16 + 32 * c + 4 * row, 4);
+	}
+}
+
+uint32_t lumen_r8_base(uint32_t dtype)
+{
+	return dtype == LUMEN_DTYPE_Q4_0_R8 ? LUMEN_DTYPE_Q4_0 :
+	       dtype == LUMEN_DTYPE_Q8_0_R8 ? LUMEN_DTYPE_Q8_0 : dtype;
+}
+
+void lumen_dequantize_row_r8(uint32_t dtype, const void *group,
+			     unsigned int row, float *dst, size_t k)
+{
+	struct lumen_blk_q8_0 blk;
+	const uint8_t *g = group;
+
+	if (dtype == LUMEN_DTYPE_Q4_0_R8) {
+		lumen_dequantize_row_q4_0_r8(group, row, dst, k);
+		return;
+	}
+	for (size_t b = 0; b < k / LUMEN_QK; b++) {
+		lumen_unpack_q8_0_r8(g + b * R8_BLOCK_Q8, row, &blk, LUMEN_QK);
+		lumen_dequantize_row(LUMEN_DTYPE_Q8_0, &blk, dst + b * LUMEN_QK, LUMEN_QK);
+	}
+}

@@ -118,6 +118,29 @@ uint16_t lumen_f32_to_bf16(float f);	/* round to nearest even */
 /* Dequantize n elements (n a multiple of the block size) of any dtype. */
 void lumen_dequantize_row(uint32_t dtype, const void *src, float *dst,
 			  size_t n);
+
+/*
+ * Q4_0x8 (LUMEN_DTYPE_Q4_0_R8, isa.rst "Q4_0x8"): LUMEN_ROW_GROUP Q4_0
+ * rows of k elements, src_stride bytes apart, interleaved into one group
+ * of 8 * k / 32 * 18 bytes, and back. A group's row is not contiguous, so
+ * its dequantization names the group and the row in it.
+ */
+void lumen_repack_q4_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k);
+void lumen_unpack_q4_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k);
+void lumen_dequantize_row_q4_0_r8(const void *group, unsigned int row,
+				  float *dst, size_t k);
+/* the same for Q8_0x8 (LUMEN_DTYPE_Q8_0_R8): 8 chunks of 4 int8 a row */
+void lumen_repack_q8_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k);
+void lumen_unpack_q8_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k);
+/* either interleaved dtype: its row of a group, as floats */
+void lumen_dequantize_row_r8(uint32_t dtype, const void *group,
+			     unsigned int row, float *dst, size_t k);
+/* the GGUF type an interleaved dtype interleaves (itself for the others) */
+uint32_t lumen_r8_base(uint32_t dtype);
 #endif
 
 #endif /* LUMEN_DTYPE_H */

@@ -16,7 +16,7 @@ const struct lumen_op_info lumen_op_info[LUMEN_OP_COUNT] = {
 	[LUMEN_OP_EMBED] = {
 		.name = "EMBED",
 		.srcs = 2, .rows = 1,
-		.dtypes = { LUMEN_DT_F32, LUMEN_DT_WEIGHT, LUMEN_DT_I32 },
+		.dtypes = { LUMEN_DT_F32, LUMEN_DT_WEIGHT | LUMEN_DT_R8, LUMEN_DT_I32 },
 		.row_src = 1,
 		.row_kind = { LUMEN_ROWS_OUT, LUMEN_ROWS_ALL, LUMEN_ROWS_IDS, LUMEN_ROWS_NONE },
 	},
@@ -25,7 +25,8 @@ const struct lumen_op_info lumen_op_info[LUMEN_OP_COUNT] = {
 		.flags = LUMEN_OPF_RESIDUAL | LUMEN_OPF_LAST_ROW,
 		.extra_src_flag = LUMEN_OPF_RESIDUAL,
 		.srcs = 2, .rows = 1, .in_place = BIT_OF(2),
-		.dtypes = { LUMEN_DT_F32, LUMEN_DT_WEIGHT, LUMEN_DT_F32, LUMEN_DT_F32 },
+		.dtypes = { LUMEN_DT_F32, LUMEN_DT_WEIGHT | LUMEN_DT_R8, LUMEN_DT_F32,
+			    LUMEN_DT_F32 },
 		.row_src = 1,
 		.row_kind = { LUMEN_ROWS_OUT, LUMEN_ROWS_ALL, LUMEN_ROWS_IN, LUMEN_ROWS_OUT },
 	},
@@ -137,6 +138,8 @@ const char *lumen_isa_dtype_name(uint32_t dtype)
 	case LUMEN_DTYPE_Q6_K: return "Q6_K";
 	case LUMEN_DTYPE_I32: return "I32";
 	case LUMEN_DTYPE_BF16: return "BF16";
+	case LUMEN_DTYPE_Q4_0_R8: return "Q4_0x8";
+	case LUMEN_DTYPE_Q8_0_R8: return "Q8_0x8";
 	default: return "?";
 	}
 }

@@ -57,6 +57,7 @@ static const char * const verr_text[LUMEN_VERR_COUNT] = {
 	[LUMEN_VERR_OVERFLOW] = "tensor extent overflows 64 bits",
 	[LUMEN_VERR_ALIAS] = "dst overlaps a source it may not alias",
 	[LUMEN_VERR_MISALIGNED] = "offset or stride not a multiple of the alignment",
+	[LUMEN_VERR_ROW_GROUP] = "interleaved weight rows not in whole, packed groups of 8",
 };
 
 const char *lumen_verr_str(uint32_t err)
@@ -93,6 +94,10 @@ static u32 dtype_class(u32 dtype)
 		return LUMEN_DT_I32;
 	case LUMEN_DTYPE_BF16:
 		return LUMEN_DT_BF16;
+	case LUMEN_DTYPE_Q4_0_R8:
+		return LUMEN_DT_Q4_0_R8;
+	case LUMEN_DTYPE_Q8_0_R8:
+		return LUMEN_DT_Q8_0_R8;
 	default:
 		return 0;
 	}
@@ -109,6 +114,7 @@ uint32_t lumen_type_size(uint32_t dtype)
 	case LUMEN_DTYPE_BF16:
 		return 2;
 	case LUMEN_DTYPE_Q4_0:
+	case LUMEN_DTYPE_Q4_0_R8:	/* a row's share of a group's block */
 		return 2 + LUMEN_QK / 2;
 	case LUMEN_DTYPE_Q4_1:
 		return 4 + LUMEN_QK / 2;
@@ -117,6 +123,7 @@ uint32_t lumen_type_size(uint32_t dtype)
 	case LUMEN_DTYPE_Q5_1:
 		return 4 + 4 + LUMEN_QK / 2;
 	case LUMEN_DTYPE_Q8_0:
+	case LUMEN_DTYPE_Q8_0_R8:
 		return 2 + LUMEN_QK;
 	case LUMEN_DTYPE_Q4_K:
 		return 4 + 12 + LUMEN_QK_K / 2;
@@ -133,10 +140,12 @@ uint32_t lumen_type_block(uint32_t dtype)
 {
 	switch (dtype) {
 	case LUMEN_DTYPE_Q4_0:
+	case LUMEN_DTYPE_Q4_0_R8:
 	case LUMEN_DTYPE_Q4_1:
 	case LUMEN_DTYPE_Q5_0:
 	case LUMEN_DTYPE_Q5_1:
 	case LUMEN_DTYPE_Q8_0:
+	case LUMEN_DTYPE_Q8_0_R8:
 		return LUMEN_QK;
 	case LUMEN_DTYPE_Q4_K:
 	case LUMEN_DTYPE_Q5_K:
@@ -346,6 +355,10 @@ static int check_tensor(struct op_check *c, u32 n)
 	if (tensor_end(t, t->dims[1], &c->end[n]))
 		return fail(c, n, LUMEN_VERR_OVERFLOW);
 	row_bytes = (u64)(t->dims[0] / block) * t->strides[0];
+	/* a group's 8 rows are one run of bytes: no row stands alone */
+	if ((dtype_class(t->dtype) & LUMEN_DT_R8) &&
+	    (t->dims[1] % LUMEN_ROW_GROUP || t->strides[1] != row_bytes))
+		return fail(c, n, LUMEN_VERR_ROW_GROUP);
 	if (n == OPND_DST && dst_overlaps(t, row_bytes))
 		return fail(c, n, LUMEN_VERR_DST_OVERLAP);
 	/*

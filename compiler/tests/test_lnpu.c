@@ -10,6 +10,7 @@
 #include "gguf.h"
 #include "gguf_writer.h"
 #include "lnpu_read.h"
+#include "lumen_dtype.h"
 #include "synth.h"
 #include "lumen_test.h"
 #include "tutil.h"
@@ -19,13 +20,14 @@ static const struct synth_shape tiny = {
 	"tiny", 32, 1, 4, 2, 64, 64, 64, 10000.0f, 1, .arch = "llama",
 };
 
-static const char *compile_stories(const char *name, uint32_t quant)
+static const char *compile_stories(const char *name, uint32_t quant, int no_repack)
 {
 	struct lc_options opt = default_options();
 	const char *out = scratch_path("stories.lnpu");
 	char in[128], err[512];
 
 	opt.quant = quant;
+	opt.no_repack = no_repack;
 	snprintf(in, sizeof(in), "models/%s.gguf", name);
 	if (compile_quiet(shared_path(in), NULL, out, &opt, err, sizeof(err))) {
 		fprintf(stderr, "# %s\n", err);
@@ -51,7 +53,8 @@ static int parse_copy(const uint8_t *p, size_t n, unsigned int flags,
 
 TEST(lnpu_holds_model_vocab_programs_weights)
 {
-	const char *path = compile_stories("stories260K-q8_0", LC_KEEP_DTYPE);
+	/* GGUF's row layout: the interleaved one is checked below */
+	const char *path = compile_stories("stories260K-q8_0", LC_KEEP_DTYPE, 1);
 	struct lnpu_file f;
 	struct gguf_file g;
 	const struct gguf_kv *tok;
@@ -108,8 +111,8 @@ TEST(lnpu_requantization_matches_llama_cpp)
 	};
 
 	for (int i = 0; i < 2; i++) {
-		const char *a = compile_stories("stories260K-f32", q[i].quant);
-		const char *b = a ? compile_stories(q[i].file, LC_KEEP_DTYPE) : NULL;
+		const char *a = compile_stories("stories260K-f32", q[i].quant, 0);
+		const char *b = a ? compile_stories(q[i].file, LC_KEEP_DTYPE, 0) : NULL;
 		struct lnpu_file fa, fb;
 		char err[512];
 
@@ -628,4 +631,83 @@ TEST(lnpu_verify_topk_is_chosen_and_checked)
 	}
 	free(p);
 	unlink(path);
+}
+
+/*
+ * Q4_0 (Q8_0) matrices of whole groups of 8 rows are written as Q4_0x8
+ * (Q8_0x8), the tied output projection / token table of stories260K too,
+ * each group the interleaving of the rows --no-repack writes; the files
+ * are the same size and every MATMUL and EMBED of every program names the
+ * same offsets.
+ */
+static void check_interleaved(const char *gguf, uint32_t base, uint32_t r8)
+{
+	struct lc_options opt = default_options();
+	const char *path[2];
+	struct lnpu_file f[2];
+	char err[512];
+	unsigned int r8_ops = 0, q4_ops = 0, groups_bad = 0;
+
+	for (int v = 0; v < 2; v++) {
+		opt.no_repack = v;
+		path[v] = scratch_path(v ? "plain.lnpu" : "r8.lnpu");
+		REQUIRE_MSG(!compile_quiet(shared_path(gguf), NULL,
+					   path[v], &opt, err, sizeof(err)), "%s", err);
+		REQUIRE_MSG(!lnpu_open(&f[v], path[v], 0, err, sizeof(err)), "%s", err);
+	}
+	REQUIRE_EQ(f[0].weights_size, f[1].weights_size);
+	for (int p = 0; p < 2; p++) {
+		const struct lumen_prog_header *h[2];
+		const struct lumen_op *ops[2];
+
+		for (int v = 0; v < 2; v++) {
+			h[v] = (const void *)f[v].prog[p];
+			ops[v] = (const void *)(f[v].prog[p] + h[v]->header_size);
+		}
+		REQUIRE_EQ(h[0]->op_count, h[1]->op_count);
+		for (uint32_t i = 0; i < h[0]->op_count; i++) {
+			const struct lumen_tensor *a = &ops[0][i].src[0], *b = &ops[1][i].src[0];
+
+			if (ops[0][i].opcode != LUMEN_OP_MATMUL && ops[0][i].opcode != LUMEN_OP_EMBED)
+				continue;
+			CHECK_EQ(a->offset, b->offset);
+			CHECK(lumen_r8_base(b->dtype) == b->dtype);
+			if (b->dtype != base)
+				continue;
+			if (a->dtype != r8) {
+				q4_ops++;	/* rows not whole groups, or an untied table */
+				CHECK(b->dims[1] % LUMEN_ROW_GROUP || ops[0][i].opcode == LUMEN_OP_EMBED);
+				continue;
+			}
+			r8_ops++;
+			uint64_t group = LUMEN_ROW_GROUP * b->strides[1];
+			uint8_t *want = malloc(group);
+
+			for (uint32_t g = 0; g < b->dims[1] / LUMEN_ROW_GROUP; g++) {
+				(r8 == LUMEN_DTYPE_Q4_0_R8 ? lumen_repack_q4_0_r8 : lumen_repack_q8_0_r8)(
+					f[1].weights + b->offset + g * group, b->strides[1], want,
+					b->dims[0]);
+				groups_bad += memcmp(want, f[0].weights + a->offset + g * group,
+						     group) != 0;
+			}
+			free(want);
+		}
+	}
+	CHECK(r8_ops > 0);
+	CHECK_EQ(groups_bad, 0);
+	printf("# %s: %u interleaved, %u plain weight operands\n", gguf, r8_ops, q4_ops);
+	for (int v = 0; v < 2; v++) {
+		lnpu_close(&f[v]);
+		unlink(path[v]);
+	}
+}
+
+TEST(lnpu_q4_0_matrices_interleaved_unless_no_repack)
+{
+	check_interleaved("models/stories260K-q4_0.gguf", LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_0_R8);
+}
+
+TEST(lnpu_q8_0_matrices_interleaved_unless_no_repack)
+{
+	check_interleaved("models/stories260K-q8_0.gguf", LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q8_0_R8);
 }

@@ -11,6 +11,7 @@
 
 #include "gguf.h"
 #include "gguf_bytes.h"
+#include <drm/lumen_isa.h>
 #include "lumen_test.h"
 
 /* a valid file: two pairs, one F32 tensor [32, 2]; offsets of its fields */
@@ -337,6 +338,20 @@ TEST(gguf_reject_unknown_dtype)
 	expect_reject(x.b.p, x.b.n, x.t0_type, "'t'.type");
 	bb_set_u32(&x.b, x.t0_type, 4);	/* Q4_2, removed from ggml */
 	expect_reject(x.b.p, x.b.n, x.t0_type, "'t'.type");
+	bb_free(&x.b);
+}
+
+/* Lumen's interleaved Q4_0x8 and Q8_0x8 live in .lnpu files only: refused by name */
+TEST(gguf_reject_lumens_own_interleaved_types)
+{
+	struct base x;
+
+	build_base(&x);
+	bb_set_u32(&x.b, x.t0_type, LUMEN_DTYPE_Q4_0_R8);
+	expect_reject(x.b.p, x.b.n, x.t0_type, "'t'.type");
+	expect_reject(x.b.p, x.b.n, x.t0_type, "Q4_0x8");
+	bb_set_u32(&x.b, x.t0_type, LUMEN_DTYPE_Q8_0_R8);
+	expect_reject(x.b.p, x.b.n, x.t0_type, "Q8_0x8");
 	bb_free(&x.b);
 }
 

@@ -73,6 +73,12 @@ struct lumen_qrow {
 	 * starts, so (q - 8) . x comes out exact in one instruction
 	 */
 	const int32_t *q4_bias;
+	/*
+	 * Q4_0x8 / Q8_0x8 rows: where each block's integer sum starts, -8
+	 * (Q4_0x8's nibbles, unsigned) or -128 (Q8_0x8's values with VNNI,
+	 * taken as unsigned w + 128) times the block's sum of values
+	 */
+	const int32_t *rbias;
 };
 
 /*
@@ -90,6 +96,8 @@ struct lumen_qrow {
 #define LUMEN_MR 4
 /* weight rows of a tile_* kernel */
 #define LUMEN_NR 4
+/* most activation rows a gemm_*_r8 call takes */
+#define LUMEN_R8_MR 8
 
 /*
  * The compute kernels. gemv_* compute y[j] = W row j . x for n weight rows
@@ -157,6 +165,22 @@ struct lumen_kernels {
 	float (*exp_sum)(float *s, size_t n, float max);
 	void (*f16_to_f32)(const uint16_t *x, float *y, size_t n);
 	void (*f32_to_f16)(const float *x, uint16_t *y, size_t n);
+	/*
+	 * Q4_0x8 (LUMEN_DTYPE_Q4_0_R8): ng groups of 8 weight rows, gs bytes
+	 * apart, times nx (1..LUMEN_R8_MR) activation rows with rbias;
+	 * y[r * ys + 8 * g + i] for row i of group g. Every level has one,
+	 * and every output is the same: per block an exact int32 sum, then
+	 * acc = fma(d_w * d_x, (float)sum, acc) in block order.
+	 */
+	void (*gemm_q4_0_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
+	/* the same for Q8_0x8 (LUMEN_DTYPE_Q8_0_R8), exact integer sums alike */
+	void (*gemm_q8_0_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
+	/* Q8_0x8's rbias factor: -128 where w + 128 meets x, 0 where w does */
+	int32_t q8_r8_bias;
 };
 
 extern const struct lumen_kernels lumen_kernels_scalar;

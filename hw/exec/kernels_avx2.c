@@ -1000,6 +1000,179 @@ TARGET static void f32_to_f16(const float *x, uint16_t *y, size_t n)
 		y[i] = lumen_f32_to_f16(x[i]);
 }
 
+/*
+ * Q4_0x8 (isa.rst, "Q4_0x8"): a 32-byte chunk of a block holds 8 rows x 4
+ * columns of nibbles, a row per int32 lane, so 4 activation bytes
+ * broadcast against it sum into each row's own lane and a block ends as
+ * one exact int32 per row: one conversion, one scale multiply and one FMA
+ * then serve 8 rows. The integer adds are exact in any order; the float
+ * chain per row is one FMA per block in block order, as the scalar kernel.
+ */
+TARGET static INLINE __m256i r8_dot(__m256i acc, __m256i w, __m256i x)
+{
+#ifdef LUMEN_X86_VNNI
+	return _mm256_dpbusd_epi32(acc, w, x);
+#else
+	/* nibbles <= 15 times |x| <= 127: the int16 pairs cannot saturate */
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, x),
+						       _mm256_set1_epi16(1)));
+#endif
+}
+
+TARGET static INLINE __m256i bcast4(const int8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return _mm256_set1_epi32(v);
+}
+
+/*
+ * One block of a group against one activation row: 8 rows' exact sums.
+ * lo[c] holds chunk c's low nibbles; hi[c] its high nibbles, which with
+ * VNNI stay in place (times 16: vpdpbusd has no int16 step to saturate,
+ * and a sum of multiples of 16 shifts back exactly), saving a shift per
+ * chunk; maddubs would saturate on them, so AVX2 shifts them down.
+ */
+TARGET static INLINE __m256i r8_block_sum(const __m256i *lo, const __m256i *hi,
+					  const int8_t *xq, int32_t bias)
+{
+	__m256i a0 = _mm256_set1_epi32(bias), a1 = _mm256_setzero_si256();
+
+	a0 = r8_dot(a0, lo[0], bcast4(xq));
+	a1 = r8_dot(a1, hi[0], bcast4(xq + 16));
+	a0 = r8_dot(a0, lo[1], bcast4(xq + 4));
+	a1 = r8_dot(a1, hi[1], bcast4(xq + 20));
+	a0 = r8_dot(a0, lo[2], bcast4(xq + 8));
+	a1 = r8_dot(a1, hi[2], bcast4(xq + 24));
+	a0 = r8_dot(a0, lo[3], bcast4(xq + 12));
+	a1 = r8_dot(a1, hi[3], bcast4(xq + 28));
+#ifdef LUMEN_X86_VNNI
+	return _mm256_add_epi32(a0, _mm256_srai_epi32(a1, 4));
+#else
+	return _mm256_add_epi32(a0, a1);
+#endif
+}
+
+TARGET static INLINE void r8_unpack(const uint8_t *chunk, __m256i *lo, __m256i *hi)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)chunk);
+
+	*lo = _mm256_and_si256(v, _mm256_set1_epi8(0xf));
+#ifdef LUMEN_X86_VNNI
+	*hi = _mm256_and_si256(v, _mm256_set1_epi8((char)0xf0));
+#else
+	*hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0xf));
+#endif
+}
+
+#define R8_BLOCK_BYTES (LUMEN_ROW_GROUP * 18)
+
+/*
+ * One block of a Q8_0x8 group against one activation row. With VNNI the
+ * values go in as unsigned w + 128 (w ^ 0x80) from rbias = -128 sum(x);
+ * AVX2 moves w's sign onto x so |w| is maddubs' unsigned operand
+ * (|w| <= 128, |x| <= 127: the int16 pairs cannot saturate).
+ */
+TARGET static INLINE __m256i r8_q8_block_sum(const uint8_t *chunks, const int8_t *xq,
+					     int32_t bias)
+{
+	__m256i a0 = _mm256_set1_epi32(bias), a1 = _mm256_setzero_si256();
+
+#pragma GCC unroll 8
+	for (int c = 0; c < 8; c += 2) {
+		__m256i w0 = _mm256_loadu_si256((const __m256i *)(chunks + 32 * c));
+		__m256i w1 = _mm256_loadu_si256((const __m256i *)(chunks + 32 * c + 32));
+#ifdef LUMEN_X86_VNNI
+		const __m256i flip = _mm256_set1_epi8((char)0x80);
+
+		a0 = _mm256_dpbusd_epi32(a0, _mm256_xor_si256(w0, flip), bcast4(xq + 4 * c));
+		a1 = _mm256_dpbusd_epi32(a1, _mm256_xor_si256(w1, flip), bcast4(xq + 4 * c + 4));
+#else
+		a0 = r8_dot(a0, _mm256_abs_epi8(w0), _mm256_sign_epi8(bcast4(xq + 4 * c), w0));
+		a1 = r8_dot(a1, _mm256_abs_epi8(w1), _mm256_sign_epi8(bcast4(xq + 4 * c + 4), w1));
+#endif
+	}
+	return _mm256_add_epi32(a0, a1);
+}
+
+/*
+ * One group of 8 rows times nx activation rows, Q4_0x8 (q8 = 0) or
+ * Q8_0x8; each output's arithmetic is the same whatever nx. One group at
+ * a time: two at once (two weight streams) measured as fast from L2 but
+ * 4-5x slower from DRAM (576 x 49152, 16 MiB).
+ */
+TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lumen_qrow *x,
+				   unsigned int nx, size_t nb, float *y, size_t ys)
+{
+	const size_t blk_bytes = LUMEN_ROW_GROUP * (q8 ? 34 : 18);
+	__m256 acc[LUMEN_R8_MR];
+
+#pragma GCC unroll 8
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (size_t b = 0; b < nb; b++) {
+		const uint8_t *blk = grp + b * blk_bytes;
+		__m256i lo[4], hi[4];
+		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+
+		if (!q8) {
+#pragma GCC unroll 4
+			for (int c = 0; c < 4; c++)
+				r8_unpack(blk + 16 + 32 * c, &lo[c], &hi[c]);
+		}
+#pragma GCC unroll 8
+		for (unsigned int r = 0; r < nx; r++) {
+			const int8_t *xq = x[r].qs + b * LUMEN_QK;
+			__m256i sum = q8 ? r8_q8_block_sum(blk + 16, xq, x[r].rbias[b]) :
+				      r8_block_sum(lo, hi, xq, x[r].rbias[b]);
+
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
+						 _mm256_cvtepi32_ps(sum), acc[r]);
+		}
+	}
+#pragma GCC unroll 8
+	for (unsigned int r = 0; r < nx; r++)
+		_mm256_storeu_ps(y + r * ys, acc[r]);
+}
+
+/* constant q8 and nx: the loops unroll, accumulators in registers */
+TARGET static INLINE void r8_gemm(int q8, const void *wv, size_t gs, size_t ng,
+				  const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				  float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+		float *yg = y + g * LUMEN_ROW_GROUP;
+
+		unsigned int r = 0;
+
+#ifdef LUMEN_X86_VNNI
+		/* 32 ymm registers: 8 rows' accumulators beside a block's 8 vectors */
+		for (; r + LUMEN_R8_MR <= nx; r += LUMEN_R8_MR)
+			r8_group(grp, q8, x + r, LUMEN_R8_MR, nb, yg + r * ys, ys);
+#endif
+		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
+			r8_group(grp, q8, x + r, LUMEN_MR, nb, yg + r * ys, ys);
+		for (; r < nx; r++)
+			r8_group(grp, q8, &x[r], 1, nb, yg + r * ys, ys);
+	}
+}
+
+TARGET static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	r8_gemm(0, wv, gs, ng, x, nx, nb, y, ys);
+}
+
+TARGET static void gemm_q8_0_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	r8_gemm(1, wv, gs, ng, x, nx, nb, y, ys);
+}
+
 static const struct lumen_kernels kernels_avx2 = {
 	.name = "avx2",
 	.gemv_f32 = gemv_f32,
@@ -1028,6 +1201,11 @@ static const struct lumen_kernels kernels_avx2 = {
 	.exp_sum = exp_sum,
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
+	.gemm_q4_0_r8 = gemm_q4_0_r8,
+	.gemm_q8_0_r8 = gemm_q8_0_r8,
+#ifdef LUMEN_X86_VNNI
+	.q8_r8_bias = -128,
+#endif
 };
 
 #ifndef LUMEN_X86_VNNI

@@ -6,6 +6,8 @@
  * byte dot products of the other block types and the K-quants on
  * vpdpbusd / vpdpwssd, same integer sums); the Q4_0 and Q8_0 matvec and
  * matmul, which decode spends most of its time in, are this file's own.
+ * The interleaved Q4_0x8 / Q8_0x8 kernels come from kernels_avx2.c's
+ * source, their byte dot products on vpdpbusd.
  *
  * vpdpbusd sums four unsigned x signed byte products straight into int32
  * lanes: one instruction where AVX2 needs maddubs + madd, and no int16

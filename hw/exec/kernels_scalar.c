@@ -375,6 +375,80 @@ static void f32_to_f16(const float *x, uint16_t *y, size_t n)
 		y[i] = lumen_f32_to_f16(x[i]);
 }
 
+/*
+ * Q4_0x8 (isa.rst, "Q4_0x8"): byte 4i + l of chunk c is row i's Q4_0 byte
+ * 4c + l, its low nibble column 4c + l, its high nibble 16 + 4c + l. fmaf
+ * rounds once, as the SIMD kernels' vfmadd does, so all levels agree.
+ */
+static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
+			 const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			 float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+
+		for (unsigned int r = 0; r < nx; r++) {
+			float acc[LUMEN_ROW_GROUP] = { 0 };
+
+			for (size_t b = 0; b < nb; b++) {
+				const uint8_t *blk = grp + b * LUMEN_ROW_GROUP * 18;
+				const int8_t *xq = x[r].qs + b * LUMEN_QK;
+
+				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
+					int32_t sum = x[r].rbias[b];
+					uint16_t d;
+
+					for (int c = 0; c < 4; c++) {
+						for (int l = 0; l < 4; l++) {
+							uint8_t q = blk[16 + 32 * c + 4 * i + l];
+
+							sum += (q & 0xf) * xq[4 * c + l] +
+							       (q >> 4) * xq[16 + 4 * c + l];
+						}
+					}
+					memcpy(&d, blk + 2 * i, 2);
+					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
+						      (float)sum, acc[i]);
+				}
+			}
+			memcpy(y + r * ys + g * LUMEN_ROW_GROUP, acc, sizeof(acc));
+		}
+	}
+}
+
+/* Q8_0x8: chunk c (0..7) holds row i's values 4c..4c+3 at 4i; rbias is 0 here */
+static void gemm_q8_0_r8(const void *wv, size_t gs, size_t ng,
+			 const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			 float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+
+		for (unsigned int r = 0; r < nx; r++) {
+			float acc[LUMEN_ROW_GROUP] = { 0 };
+
+			for (size_t b = 0; b < nb; b++) {
+				const uint8_t *blk = grp + b * LUMEN_ROW_GROUP * 34;
+				const int8_t *xq = x[r].qs + b * LUMEN_QK;
+
+				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
+					int32_t sum = x[r].rbias[b];
+					uint16_t d;
+
+					for (int c = 0; c < 8; c++)
+						for (int l = 0; l < 4; l++)
+							sum += (int8_t)blk[16 + 32 * c + 4 * i + l] *
+							       xq[4 * c + l];
+					memcpy(&d, blk + 2 * i, 2);
+					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
+						      (float)sum, acc[i]);
+				}
+			}
+			memcpy(y + r * ys + g * LUMEN_ROW_GROUP, acc, sizeof(acc));
+		}
+	}
+}
+
 const struct lumen_kernels lumen_kernels_scalar = {
 	.name = "scalar",
 	.gemv_f32 = gemv_f32,
@@ -401,4 +475,7 @@ const struct lumen_kernels lumen_kernels_scalar = {
 	.exp_sum = exp_sum,
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
+	.gemm_q4_0_r8 = gemm_q4_0_r8,
+	.gemm_q8_0_r8 = gemm_q8_0_r8,
+	.q8_r8_bias = 0,
 };

@@ -25,6 +25,15 @@ void lumen_op_embed(struct lumen_op_ctx *c)
 		const uint8_t *src = c->src[0] + (uint64_t)ids[r] * table->strides[1];
 		float *dst = (float *)(c->dst + r * op->dst.strides[1]);
 
+		/* a tied output projection's interleaved rows: the row of its group */
+		if (lumen_r8_base(table->dtype) != table->dtype) {
+			uint32_t in_group = (uint32_t)ids[r] % LUMEN_ROW_GROUP;
+
+			lumen_dequantize_row_r8(table->dtype, src - in_group * table->strides[1],
+						in_group, dst, table->dims[0]);
+			continue;
+		}
+
 		/*
 		 * The table and the dst may be the same memory bound to two
 		 * slots (the validator sees slots, not addresses): copy F32

@@ -32,6 +32,8 @@ static enum act act_of(uint32_t dtype)
 	case LUMEN_DTYPE_F16:
 		return ACT_F16;
 	case LUMEN_DTYPE_Q4_0:
+	case LUMEN_DTYPE_Q4_0_R8:
+	case LUMEN_DTYPE_Q8_0_R8:
 	case LUMEN_DTYPE_Q4_1:
 	case LUMEN_DTYPE_Q5_0:
 	case LUMEN_DTYPE_Q5_1:
@@ -51,6 +53,12 @@ static int is_quant(uint32_t dtype)
 	return act_of(dtype) >= ACT_Q8_0;
 }
 
+/* Lumen's row-interleaved weights: whole groups of LUMEN_ROW_GROUP rows */
+static int is_r8(uint32_t dtype)
+{
+	return dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8;
+}
+
 /*
  * bytes of one quantized activation row: int8 values, then Q8_0's block
  * scales and sums (and for Q4_0 the kernels' q4_bias, 8 int32 a block), or
@@ -64,6 +72,8 @@ static size_t qrow_stride(uint32_t dtype, uint32_t k)
 
 	if (dtype == LUMEN_DTYPE_Q4_0)
 		bytes += (size_t)k / LUMEN_QK * 8 * sizeof(int32_t);
+	if (is_r8(dtype))
+		bytes += (size_t)k / LUMEN_QK * sizeof(int32_t);
 
 	return (bytes + 63) & ~(size_t)63;
 }
@@ -116,6 +126,19 @@ static void quantize_row(void *p, size_t r, unsigned int ith)
 		m->k->quantize_act(x, (int8_t *)q, d, d + m->nb, m->nb);
 	if (m->dtype == LUMEN_DTYPE_Q4_0 && m->k->prep_q4_0)
 		m->k->prep_q4_0((const int8_t *)q, (int32_t *)(d + 2 * m->nb), m->nb);
+	if (is_r8(m->dtype)) {
+		int32_t *bias = (int32_t *)(d + 2 * m->nb);
+		const int8_t *v = (const int8_t *)q;
+		int32_t f = m->dtype == LUMEN_DTYPE_Q4_0_R8 ? -8 : m->k->q8_r8_bias;
+
+		for (uint32_t b = 0; b < m->nb; b++, v += LUMEN_QK) {
+			int32_t sum = 0;
+
+			for (int j = 0; j < LUMEN_QK; j++)
+				sum += v[j];
+			bias[b] = f * sum;
+		}
+	}
 }
 
 static void round_row_f16(void *p, size_t r, unsigned int ith)
@@ -132,7 +155,7 @@ static struct lumen_qrow qrow(const struct matmul *m, size_t r)
 {
 	const uint8_t *base = m->xq + r * m->xq_stride;
 	const float *d = (const float *)(base + m->kdim);
-	struct lumen_qrow q = { (const int8_t *)base, d, NULL, NULL, NULL };
+	struct lumen_qrow q = { .qs = (const int8_t *)base, .d = d };
 
 	if (act_of(m->dtype) == ACT_Q8_K)
 		q.bsums = (const int16_t *)(d + m->nb);
@@ -140,6 +163,8 @@ static struct lumen_qrow qrow(const struct matmul *m, size_t r)
 		q.s = d + m->nb;
 	if (m->dtype == LUMEN_DTYPE_Q4_0)
 		q.q4_bias = (const int32_t *)(d + 2 * m->nb);
+	if (is_r8(m->dtype))
+		q.rbias = (const int32_t *)(d + 2 * m->nb);
 	return q;
 }
 
@@ -182,6 +207,15 @@ static void store(const struct matmul *m, size_t r, size_t n, float v)
 	*d = v;
 }
 
+typedef void (*gemm_r8_fn)(const void *w, size_t gs, size_t ng,
+			   const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			   float *y, size_t ys);
+
+static gemm_r8_fn gemm_r8(const struct matmul *m)
+{
+	return m->dtype == LUMEN_DTYPE_Q4_0_R8 ? m->k->gemm_q4_0_r8 : m->k->gemm_q8_0_r8;
+}
+
 /* M = 1: an item is a chunk of weight rows, streamed once */
 static void matvec_chunk(void *p, size_t item, unsigned int ith)
 {
@@ -193,6 +227,12 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 	float out[MAX_CHUNK];
 
 	switch (m->dtype) {
+	case LUMEN_DTYPE_Q4_0_R8:	/* chunks are whole groups: chunk_rows() */
+	case LUMEN_DTYPE_Q8_0_R8:
+		q = qrow(m, 0);
+		gemm_r8(m)(w, LUMEN_ROW_GROUP * m->w_stride, cnt / LUMEN_ROW_GROUP,
+			   &q, 1, m->nb, out, 0);
+		break;
 	case LUMEN_DTYPE_Q4_0:
 		q = qrow(m, 0);
 		m->k->gemv_q4_0(w, m->w_stride, cnt, &q, m->kdim / LUMEN_QK, out);
@@ -213,6 +253,29 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 	}
 	for (size_t i = 0; i < cnt; i++)
 		store(m, 0, n + i, out[i]);
+}
+
+/*
+ * M > 1 with Q4_0x8 or Q8_0x8 weights: the groups of the chunk against LUMEN_MR
+ * activation rows at a time, each weight block unpacked once for them.
+ * An output's arithmetic does not depend on the rows beside it.
+ */
+static void matmul_chunk_r8(const struct matmul *m, size_t n0, size_t n1,
+			    size_t r0, size_t r1)
+{
+	for (size_t r = r0; r < r1; r += LUMEN_R8_MR) {
+		unsigned int nx = r1 - r < LUMEN_R8_MR ? r1 - r : LUMEN_R8_MR;
+		float out[LUMEN_R8_MR][MAX_CHUNK];
+		struct lumen_qrow q[LUMEN_R8_MR];
+
+		for (unsigned int i = 0; i < nx; i++)
+			q[i] = qrow(m, r + i);
+		gemm_r8(m)(m->w + n0 * m->w_stride, LUMEN_ROW_GROUP * m->w_stride,
+			   (n1 - n0) / LUMEN_ROW_GROUP, q, nx, m->nb, out[0], MAX_CHUNK);
+		for (unsigned int i = 0; i < nx; i++)
+			for (size_t n = n0; n < n1; n++)
+				store(m, r + i, n, out[i][n - n0]);
+	}
 }
 
 /*
@@ -237,6 +300,10 @@ static void matmul_chunk(void *p, size_t item, unsigned int ith)
 	void (*tile)(const void *w, size_t ws, const struct lumen_qrow *x,
 		     size_t nb, float *out) = NULL;
 
+	if (is_r8(m->dtype)) {	/* no dot_blk[] entry: their numbers are 64 and up */
+		matmul_chunk_r8(m, n0, n1, r0, r1);
+		return;
+	}
 	if (m->dtype == LUMEN_DTYPE_Q8_0) {
 		dot_q = m->k->dot_q8_0;
 		tile = m->k->tile_q8_0;
@@ -284,7 +351,12 @@ static size_t chunk_rows(const struct matmul *m, unsigned int threads)
 		chunk = m->n / (4 * threads);
 	if (chunk < 4)
 		chunk = 4;
-	return chunk < MAX_CHUNK ? chunk : MAX_CHUNK;
+	if (chunk > MAX_CHUNK)
+		chunk = MAX_CHUNK;
+	/* interleaved weights split in whole groups (MAX_CHUNK is a multiple) */
+	if (is_r8(m->dtype))
+		chunk = (chunk + LUMEN_ROW_GROUP - 1) / LUMEN_ROW_GROUP * LUMEN_ROW_GROUP;
+	return chunk;
 }
 
 void lumen_op_matmul(struct lumen_op_ctx *c)

@@ -3,8 +3,8 @@
  * bench-hw: throughput of the hw/core executor against this machine's
  * memory read bandwidth, measured by the same program.
  *
- * MATMUL at M=1 (decode) and M=64 (prefill chunk) for F16/Q8_0/Q4_0
- * weights at three layer shapes, and decode ATTENTION over an F16 KV cache.
+ * MATMUL at M=1 (decode) and M=64 (prefill chunk) for F16/Q8_0/Q4_0 (and
+ * their interleaved Q8_0x8/Q4_0x8) weights at three layer shapes, and decode ATTENTION over an F16 KV cache.
  * "hot" runs one weight copy again and again (it may sit in cache);
  * "cold" runs a program whose ops each read their own copy, enough copies
  * to exceed 2x the last-level cache, so weights come from DRAM as in a
@@ -186,6 +186,19 @@ static void fill_weights(uint8_t *p, uint32_t dtype, size_t bytes)
 	}
 	size_t bs = lumen_type_size(dtype);
 
+	if (dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8) {
+		/* blocks of 8 rows: their 8 scales, then the values */
+		for (size_t i = 0; i + 8 * bs <= bytes; i += 8 * bs) {
+			for (size_t r = 0; r < 8; r++) {
+				uint16_t d = lumen_f32_to_f16(0.01f + 0.001f * (rnd() % 10));
+
+				memcpy(p + i + 2 * r, &d, 2);
+			}
+			for (size_t j = 16; j < 8 * bs; j++)
+				p[i + j] = (uint8_t)rnd();
+		}
+		return;
+	}
 	if (dtype != LUMEN_DTYPE_Q8_0 && dtype != LUMEN_DTYPE_Q4_0) {
 		/* other types: real blocks from the simple quantizers */
 		size_t n = bytes / bs * lumen_type_block(dtype);
@@ -315,7 +328,7 @@ static void bench_matmul(struct lumen_exec *ex[2], const double bw[2],
 
 			if (m == 1)
 				snprintf(ratio, sizeof(ratio), "%6.0f%%", 100.0 * gbs / bw[t]);
-			printf("%-5s %4ux%-5u M=%-3u %-4s %5.1f MiB x%-4u %ut %9.1f us %7.2f %8.1f %s%s\n",
+			printf("%-6s %4ux%-5u M=%-3u %-4s %5.1f MiB x%-4u %ut %9.1f us %7.2f %8.1f %s%s\n",
 			       dtype_name(dtype), k, n, m, cold ? "cold" : "hot",
 			       wbytes / 1048576.0, cold ? copies : 1, t + 1,
 			       s * 1e6, gbs, 2.0 * k * n * m / s / 1e9, ratio, vs);
@@ -407,7 +420,8 @@ int main(int argc, char **argv)
 {
 	static const uint32_t shapes[][2] = { { 288, 768 }, { 576, 1536 }, { 2048, 8192 } };
 	static const uint32_t dtypes[] = {
-		LUMEN_DTYPE_F16, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1,
+		LUMEN_DTYPE_F16, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_0,
+		LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q4_1,
 		LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1, LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K,
 		LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_BF16,
 	};
@@ -445,7 +459,7 @@ int main(int argc, char **argv)
 	printf("#   x copies >= %llu MiB = 2 x LLC + 16 MiB, so weights stream from DRAM: the honest figure\n",
 	       (unsigned long long)(COLD_BYTES >> 20));
 	printf("# 1t rows end with the default kernels' speed over the AVX2 ones' (medians of 3, alternated)\n");
-	printf("%-5s %-10s %-5s %-4s %-14s %-2s %12s %7s %8s %s\n", "dtype", "K x N", "M", "run",
+	printf("%-6s %-10s %-5s %-4s %-14s %-2s %12s %7s %8s %s\n", "dtype", "K x N", "M", "run",
 	       "weights", "th", "time/op", "GB/s", "GFLOP/s", "roofline");
 	for (unsigned int m = 1; m <= 64; m *= 64)
 		for (unsigned int s = 0; s < 3; s++)

@@ -251,7 +251,7 @@ TEST(matmul_simd_and_scalar_agree_new_types)
 			else
 				lumen_kernels_scalar.quantize_act(x + r * k, qs + r * k, xd[r],
 								  sums[r], nb);
-			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
+			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL, NULL };
 		}
 		lumen_kernels_scalar.dot_blk[dt](w, rows, 4, nb, s);
 		avx->dot_blk[dt](w, rows, 4, nb, a);
@@ -296,7 +296,7 @@ TEST(dot_blk_four_rows_equal_one_row_bit_identical)
 					ks[i]->quantize_act_k(x + r * k, qs + r * k, xd[r], bsums[r], nb);
 				else
 					ks[i]->quantize_act(x + r * k, qs + r * k, xd[r], sums[r], nb);
-				rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
+				rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL, NULL };
 			}
 			ks[i]->dot_blk[dt](w, rows, 4, nb, four);
 			for (int r = 0; r < 4; r++)
@@ -373,7 +373,7 @@ TEST(avx512_q4_0_q8_0_matvec_equals_four_row_dot)
 			k->quantize_act(x[r], qs[r], xd[r], xs[r], 11);
 			REQUIRE(k->prep_q4_0);
 			k->prep_q4_0(qs[r], bias[r], 11);
-			rows[r] = (struct lumen_qrow){ qs[r], xd[r], xs[r], NULL, bias[r] };
+			rows[r] = (struct lumen_qrow){ qs[r], xd[r], xs[r], NULL, bias[r], NULL };
 		}
 		if (dts[t] == LUMEN_DTYPE_Q4_0)
 			k->dot_q4_0(w, rows, 4, 11, four);
@@ -428,7 +428,7 @@ TEST(avx512_block_kernels_equal_avx2_bit_for_bit)
 				v->quantize_act_k(x + r * k, qs + r * k, xd[r], bsums[r], nb);
 			else
 				v->quantize_act(x + r * k, qs + r * k, xd[r], sums[r], nb);
-			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL };
+			rows[r] = (struct lumen_qrow){ qs + r * k, xd[r], sums[r], bsums[r], NULL, NULL };
 		}
 		v->dot_blk[dt](w, rows, 4, nb, fv);
 		a->dot_blk[dt](w, rows, 4, nb, fa);

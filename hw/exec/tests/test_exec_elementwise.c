@@ -530,6 +530,72 @@ TEST(embed_f16) { check_embed(LUMEN_DTYPE_F16, 172, 11, 5, 3); }
 TEST(embed_q8_0) { check_embed(LUMEN_DTYPE_Q8_0, 96, 7, 3, 3); }
 TEST(embed_q4_0_rows_arg) { check_embed(LUMEN_DTYPE_Q4_0, 64, 9, 6, 2); }
 
+/*
+ * A tied output projection interleaved (Q4_0x8, Q8_0x8) is also the token
+ * table: EMBED gives row id, found in group id / 8, exactly as the row of
+ * the GGUF type.
+ */
+static void embed_r8_equals_base(uint32_t dt)
+{
+	const uint32_t d = 96, v = 24, n = 8;
+	struct regions r = { 0 };
+	struct prog_builder pb;
+	struct lumen_fault f;
+	uint32_t base = lumen_r8_base(dt);
+	uint64_t row = pb_bytes(base, d, 1);
+	float tmp[96];
+	double want[96];
+	uint32_t ids[8] = { 0, 7, 8, 23, 13, 5, 16, 10 };
+	int bad = 0;
+
+	rng_seed(6464 + dt);
+	uint8_t *plain = malloc(row * v);
+
+	for (uint32_t j = 0; j < v; j++) {
+		rng_fill(tmp, d, -1, 1);
+		ref_encode_row(base, tmp, plain + j * row, d);
+	}
+	reg_alloc(&r, OP_A, row * v, 0);
+	for (uint32_t g = 0; g < v / LUMEN_ROW_GROUP; g++)
+		(dt == LUMEN_DTYPE_Q4_0_R8 ? lumen_repack_q4_0_r8 : lumen_repack_q8_0_r8)(
+			plain + g * LUMEN_ROW_GROUP * row, row,
+			r.mem[OP_A] + g * LUMEN_ROW_GROUP * row, d);
+	reg_alloc(&r, OP_DST, 4ull * d * n, 0x44);
+	reg_set_arg(&r, 0, n);
+	for (uint32_t i = 0; i < n; i++)
+		reg_set_arg(&r, 4 + i, ids[i]);
+	pb_init(&pb, OP_REGIONS, OP_ARGS);
+	struct lumen_op *op = pb_op(&pb, LUMEN_OP_EMBED);
+
+	op->src[0] = pb_tensor(dt, OP_A, 0, d, v);
+	op->src[1] = pb_tensor(LUMEN_DTYPE_I32, OP_ARGS, 16, n, 1);
+	op->dst = f32(OP_DST, d, n);
+	op->rows_arg = 0;
+	REQUIRE_EQ(run_prog(&pb, &r, 1, 0, &f), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		const float *y = reg_f32(&r, OP_DST, 4ull * d * i);
+
+		ref_dequant_row(base, plain + ids[i] * row, want, d);
+		for (uint32_t j = 0; j < d; j++)
+			bad += y[j] != want[j];
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(reg_guards_intact(&r));
+	free(plain);
+	pb_free(&pb);
+	reg_free(&r);
+}
+
+TEST(embed_q4_0x8_row_of_its_group_equals_q4_0)
+{
+	embed_r8_equals_base(LUMEN_DTYPE_Q4_0_R8);
+}
+
+TEST(embed_q8_0x8_row_of_its_group_equals_q8_0)
+{
+	embed_r8_equals_base(LUMEN_DTYPE_Q8_0_R8);
+}
+
 TEST(nop_does_nothing)
 {
 	struct regions r = { 0 };

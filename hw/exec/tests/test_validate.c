@@ -1235,3 +1235,66 @@ TEST(reject_new_dtype_strides0_wrong)
 	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_STRIDE0, 1, SRC(0));
 	pb_free(&pb);
 }
+
+/*
+ * Q4_0x8 (Lumen's interleaved Q4_0): a MATMUL weight or an EMBED table of
+ * whole groups of 8 packed rows, nothing else.
+ */
+TEST(q4_0x8_weight_of_whole_packed_groups)
+{
+	struct prog_builder pb;
+	struct lumen_op *op;
+
+	op = fx_prog(&pb, LUMEN_OP_MATMUL);
+	op->src[0].dtype = LUMEN_DTYPE_Q4_0_R8;
+	EXPECT_VALID(&pb);
+	/* a last group of 4 rows */
+	op->src[0].dims[1] = FX_N - 4;
+	op->dst.dims[0] = FX_N - 4;
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	op->src[0].dims[1] = FX_N;
+	op->dst.dims[0] = FX_N;
+	/* rows apart: a group's rows are one run of bytes */
+	op->src[0].strides[1] += 18;
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	/* Q8_0x8: the same rules over 34-byte blocks */
+	op->src[0].dtype = LUMEN_DTYPE_Q8_0_R8;
+	op->src[0].strides[0] = 34;
+	op->src[0].strides[1] = 34 * (FX_D / 32);
+	op->src[0].strides[2] = op->src[0].strides[3] = op->src[0].strides[1] * FX_N;
+	EXPECT_VALID(&pb);
+	op->src[0].strides[1] += 34;
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+
+	op = fx_prog(&pb, LUMEN_OP_EMBED);
+	op->src[0].dtype = LUMEN_DTYPE_Q4_0;
+	op->src[0].strides[0] = 18;
+	op->src[0].strides[1] = 18 * (FX_D / 32);
+	EXPECT_VALID(&pb);
+	op->src[0].dtype = LUMEN_DTYPE_Q4_0_R8;
+	/* FX_VOCAB (10) rows: not whole groups */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+}
+
+TEST(reject_q4_0x8_outside_matmul_and_embed)
+{
+	struct prog_builder pb;
+	struct lumen_op *op;
+
+	op = fx_prog(&pb, LUMEN_OP_MATMUL);
+	op->src[1].dtype = LUMEN_DTYPE_Q4_0_R8;	/* activations */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, SRC(1));
+	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_KV_WRITE);
+	op->dst.dtype = LUMEN_DTYPE_Q8_0_R8;	/* a cache */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
+	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_COPY);
+	op->dst.dtype = LUMEN_DTYPE_Q4_0_R8;
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
+	pb_free(&pb);
+	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q4_0_R8), "Q4_0x8"));
+	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q8_0_R8), "Q8_0x8"));
+}

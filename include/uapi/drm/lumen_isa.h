@@ -71,6 +71,19 @@ extern "C" {
  *	sub-block scales, f16 d; w = d * sc * (q - 32). 210 bytes a block.
  * @LUMEN_DTYPE_I32: signed 32-bit integers (token ids, arg values).
  * @LUMEN_DTYPE_BF16: bfloat16, the top half of a binary32.
+ * @LUMEN_DTYPE_Q4_0_R8: Lumen's own layout, not a GGUF type: Q4_0 weights
+ *	of %LUMEN_ROW_GROUP rows interleaved, for integer dot products that
+ *	give one int32 per row and block in its own SIMD lane. Per group of
+ *	8 rows and per block of 32 columns: the 8 rows' f16 scales, then 128
+ *	bytes of nibbles (isa.rst, "Q4_0x8"). 144 bytes a block of 8 rows:
+ *	the same bytes as Q4_0. Only a MATMUL weight or an EMBED table (a
+ *	tied output projection), dims[1] a multiple of 8, rows packed
+ *	(strides[1] the row size). The number is above every ggml_type, so
+ *	a GGUF never carries it.
+ * @LUMEN_DTYPE_Q8_0_R8: Q8_0 weights of %LUMEN_ROW_GROUP rows interleaved
+ *	as %LUMEN_DTYPE_Q4_0_R8's: per block of 32 columns, the 8 scales, then
+ *	8 chunks of 32 bytes, row i's int8 values 4c..4c+3 at 4i of chunk c.
+ *	272 bytes a block of 8 rows; the same rules.
  *
  * Byte offsets of every block layout: Documentation/accel/lumen/isa.rst.
  */
@@ -87,7 +100,12 @@ enum lumen_dtype {
 	LUMEN_DTYPE_Q6_K = 14,
 	LUMEN_DTYPE_I32 = 26,
 	LUMEN_DTYPE_BF16 = 30,
+	LUMEN_DTYPE_Q4_0_R8 = 64,
+	LUMEN_DTYPE_Q8_0_R8 = 65,
 };
+
+/** LUMEN_ROW_GROUP - weight rows interleaved in the *_R8 dtypes. */
+#define LUMEN_ROW_GROUP			8
 
 /** LUMEN_QK - weights in one Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0 block. */
 #define LUMEN_QK			32
@@ -350,6 +368,10 @@ enum lumen_fault_code {
  * @LUMEN_VERR_ALIAS: the dst overlaps a source it may not alias.
  * @LUMEN_VERR_MISALIGNED: an offset or stride is not a multiple of the
  *	dtype's alignment.
+ * @LUMEN_VERR_ROW_GROUP: a row-interleaved weight (%LUMEN_DTYPE_Q4_0_R8,
+ *	%LUMEN_DTYPE_Q8_0_R8)
+ *	has dims[1] not a multiple of %LUMEN_ROW_GROUP, or strides[1] other
+ *	than its row size (its groups are packed).
  * @LUMEN_VERR_COUNT: number of codes; not a code.
  *
  * One reason per distinct way a program can be malformed. The kernel
@@ -388,6 +410,7 @@ enum lumen_verr {
 	LUMEN_VERR_OVERFLOW = 26,
 	LUMEN_VERR_ALIAS = 27,
 	LUMEN_VERR_MISALIGNED = 28,
+	LUMEN_VERR_ROW_GROUP = 29,
 	LUMEN_VERR_COUNT
 };
 
