@@ -30,6 +30,12 @@
 
 #define LUMEN_DEFAULT_CORES 2
 #define LUMEN_MAX_CORES     64
+/*
+ * MSI-X vectors by default: completion, error and eight more completion
+ * vectors, one per CPU of a guest of up to eight (the driver spreads them
+ * over its CPUs and gives each job the vector of the CPU that waits).
+ */
+#define LUMEN_DEFAULT_MSIX_VECTORS  10
 
 /*
  * Default cost limit of a job: 2^42 units of work (bytes moved + flops),
@@ -68,6 +74,16 @@ void lumen_npu_raise(LumenNpuState *s, uint32_t irq)
     qemu_bh_schedule(s->irq_bh);
 }
 
+/*
+ * A job completed: JOB_DONE on the job's completion @vector, plus @more
+ * events (JOB_FAULT); with the lock held.
+ */
+void lumen_npu_raise_done(LumenNpuState *s, unsigned vector, uint32_t more)
+{
+    s->done_vectors |= BIT_ULL(vector);
+    lumen_npu_raise(s, LUMEN_IRQ_JOB_DONE | more);
+}
+
 static unsigned irq_vector(uint32_t irq)
 {
     return irq == LUMEN_IRQ_JOB_DONE ? LUMEN_MSIX_COMPLETION
@@ -76,12 +92,16 @@ static unsigned irq_vector(uint32_t irq)
 
 /*
  * Under the BQL: one MSI-X message per vector with new unmasked events, or
- * the INTx level when MSI-X is off.
+ * the INTx level when MSI-X is off. JOB_DONE goes to the completion
+ * vectors of the jobs that completed (@done_vectors), or to
+ * LUMEN_MSIX_COMPLETION when that is not known (an unmasked event).
  */
-static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events)
+static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events,
+                                 uint64_t done_vectors)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
-    uint32_t level, vectors = 0;
+    uint64_t vectors = 0;
+    uint32_t level;
     int bit;
 
     qemu_mutex_lock(&s->lock);
@@ -92,11 +112,15 @@ static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events)
     if (msix_enabled(pdev)) {
         for (bit = 0; bit < 32; bit++) {
             if (events & BIT(bit)) {
-                vectors |= BIT(irq_vector(BIT(bit)));
+                vectors |= BIT_ULL(irq_vector(BIT(bit)));
             }
         }
-        for (bit = 0; bit < LUMEN_MSIX_VECTORS; bit++) {
-            if (vectors & BIT(bit)) {
+        if ((events & LUMEN_IRQ_JOB_DONE) && done_vectors) {
+            vectors &= ~BIT_ULL(LUMEN_MSIX_COMPLETION);
+            vectors |= done_vectors;
+        }
+        for (bit = 0; bit < s->msix_vectors; bit++) {
+            if (vectors & BIT_ULL(bit)) {
                 trace_lumen_npu_irq_msix(bit);
                 msix_notify(pdev, bit);
             }
@@ -111,13 +135,16 @@ static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events)
 static void lumen_npu_irq_bh(void *opaque)
 {
     LumenNpuState *s = opaque;
+    uint64_t done_vectors;
     uint32_t events;
 
     qemu_mutex_lock(&s->lock);
     events = s->irq_notify;
+    done_vectors = s->done_vectors;
     s->irq_notify = 0;
+    s->done_vectors = 0;
     qemu_mutex_unlock(&s->lock);
-    lumen_npu_update_irq(s, events);
+    lumen_npu_update_irq(s, events, done_vectors);
 }
 
 static bool counter_index(hwaddr reg, unsigned *i)
@@ -163,7 +190,8 @@ static uint64_t reg_read(LumenNpuState *s, hwaddr reg)
         return LUMEN_ISA_VERSION;
     case LUMEN_REG_CAPS:
         return LUMEN_CAP_PAGE_4K | LUMEN_CAP_PAGE_2M | LUMEN_CAP_MSIX |
-               LUMEN_CAP_DEBUG | LUMEN_CAP_RESET_STOPS_JOB | LUMEN_CAP_LIMITS;
+               LUMEN_CAP_DEBUG | LUMEN_CAP_RESET_STOPS_JOB | LUMEN_CAP_LIMITS |
+               LUMEN_CAP_JOB_VECTOR;
     case LUMEN_REG_CORES:
         return s->cores;
     case LUMEN_REG_MAX_REGIONS:
@@ -496,7 +524,7 @@ static void lumen_npu_mmio_write(void *opaque, hwaddr addr, uint64_t val,
                       HWADDR_PRIx " while powered off ignored\n", val, addr);
     }
     qemu_mutex_unlock(&s->lock);
-    lumen_npu_update_irq(s, events);
+    lumen_npu_update_irq(s, events, 0);
 }
 
 static const MemoryRegionOps lumen_npu_mmio_ops = {
@@ -537,6 +565,13 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "lumen-npu: cores must be 1..%d", LUMEN_MAX_CORES);
         return;
     }
+    if (s->msix_vectors < LUMEN_MSIX_VECTORS ||
+        s->msix_vectors > LUMEN_MSIX_MAX_VECTORS) {
+        error_setg(errp, "lumen-npu: msix-vectors must be %d..%d (the "
+                   "completion and error vectors, and one per guest CPU "
+                   "after them)", LUMEN_MSIX_VECTORS, LUMEN_MSIX_MAX_VECTORS);
+        return;
+    }
     s->silicon = lumen_silicon_find(s->silicon_name ? s->silicon_name
                                                     : "glasses");
     if (!s->silicon) {
@@ -574,12 +609,12 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
                           "lumen-npu-regs", LUMEN_BAR_REGS_SIZE);
     pci_register_bar(pdev, LUMEN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->mmio);
-    if (msix_init_exclusive_bar(pdev, LUMEN_MSIX_VECTORS, LUMEN_BAR_MSIX,
+    if (msix_init_exclusive_bar(pdev, s->msix_vectors, LUMEN_BAR_MSIX,
                                 errp)) {
         lumen_exec_destroy(s->exec);
         return;
     }
-    for (i = 0; i < LUMEN_MSIX_VECTORS; i++) {
+    for (i = 0; i < s->msix_vectors; i++) {
         msix_vector_use(pdev, i);
     }
 
@@ -649,6 +684,8 @@ static const VMStateDescription lumen_npu_vmstate = {
 
 static Property lumen_npu_properties[] = {
     DEFINE_PROP_UINT32("cores", LumenNpuState, cores, LUMEN_DEFAULT_CORES),
+    DEFINE_PROP_UINT32("msix-vectors", LumenNpuState, msix_vectors,
+                       LUMEN_DEFAULT_MSIX_VECTORS),
     DEFINE_PROP_BOOL("hang-next-job", LumenNpuState, prop.hang_next_job,
                      false),
     DEFINE_PROP_BOOL("fault-next-job", LumenNpuState, prop.fault_next_job,

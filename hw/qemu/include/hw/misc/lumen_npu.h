@@ -107,6 +107,7 @@ struct LumenNpuState {
 
     /* Properties; @prop arms the test hooks at every machine reset. */
     uint32_t cores;
+    uint32_t msix_vectors;      /* MSI-X table size */
     LumenHooks prop;
     uint64_t job_cost_limit;    /* work per job, 0: none */
     uint64_t scratch_limit;     /* scratch bytes per op */
@@ -147,6 +148,7 @@ struct LumenNpuState {
     bool quit;
     bool computing;             /* the executor runs a job's program */
     uint32_t irq_notify;        /* events the BH must signal */
+    uint64_t done_vectors;      /* vectors of the JOB_DONEs in @irq_notify */
 
     /* Worker-private. */
     struct lumen_exec *exec;
@@ -158,6 +160,7 @@ struct LumenNpuState {
 
 /* lumen_npu.c */
 void lumen_npu_raise(LumenNpuState *s, uint32_t irq);
+void lumen_npu_raise_done(LumenNpuState *s, unsigned vector, uint32_t more);
 
 /* lumen_npu_worker.c */
 void *lumen_npu_worker(void *opaque);

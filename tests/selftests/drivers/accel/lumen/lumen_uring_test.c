@@ -370,4 +370,158 @@ TEST_F(uring, run_job_on_the_submitting_cpu)
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
+/*
+ * Interrupts of lumen's vectors per CPU, from /proc/interrupts: the rows
+ * whose name mentions lumen, summed. Returns the CPU columns, or -errno.
+ */
+static int lumen_irqs_per_cpu(unsigned long long *count, unsigned int max)
+{
+	char *line = NULL;
+	size_t size = 0;
+	int cpus = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -errno;
+	memset(count, 0, max * sizeof(*count));
+	while (getline(&line, &size, f) > 0) {
+		char *p = line, *end;
+		int i;
+
+		if (!cpus) {	/* the header: one column per CPU */
+			while ((p = strstr(p, "CPU"))) {
+				cpus++;
+				p += 3;
+			}
+			continue;
+		}
+		p = strchr(line, ':');
+		if (!strstr(line, "lumen") || !p)
+			continue;
+		p++;
+		for (i = 0; i < cpus && i < (int)max; i++) {
+			unsigned long long v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			count[i] += v;
+			p = end;
+		}
+	}
+	free(line);
+	fclose(f);
+	return cpus;
+}
+
+/*
+ * The completion interrupt of a job comes to the CPU that submitted it,
+ * where its waiter sleeps: the device has a completion vector per CPU and
+ * each job names the one of the CPU that put it on the ring. Pinned to
+ * each CPU in turn (with its ring made there), at least three jobs in four
+ * are counted in /proc/interrupts on that CPU. With one completion vector,
+ * every job's interrupt goes wherever that vector points: a halted vCPU
+ * then wakes the waiter's by IPI on every job.
+ */
+TEST_F(uring, completion_irq_on_the_submitting_cpu)
+{
+	unsigned int cpus = sysconf(_SC_NPROCESSORS_ONLN), i, cpu;
+	unsigned long long before[64], after[64];
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	cpu_set_t all, one;
+
+	if (cpus < 2 || cpus > 64)
+		SKIP(return, "needs 2 to 64 online CPUs, not %u", cpus);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	for (cpu = 0; cpu < cpus; cpu++) {
+		unsigned long long there, total = 0;
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+		ASSERT_EQ(0, uring_init(&ring, 8));
+		ASSERT_LE(2, lumen_irqs_per_cpu(before, 64));
+		for (i = 0; i < PINNED_JOBS; i++) {
+			ASSERT_EQ(0, uring_queue(&ring, self->fd,
+						 add_prepare(&self->c, 1), i));
+			ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
+			ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+			EXPECT_EQ(0, cqe->res);
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		ASSERT_LE(2, lumen_irqs_per_cpu(after, 64));
+		io_uring_queue_exit(&ring);
+		for (i = 0; i < cpus; i++)
+			total += after[i] - before[i];
+		there = after[cpu] - before[cpu];
+		EXPECT_LE(PINNED_JOBS, total);
+		EXPECT_LE(PINNED_JOBS * 3 / 4, there) {
+			TH_LOG("pinned to CPU %u: %llu of %llu lumen interrupts there",
+			       cpu, there, total);
+		}
+	}
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+static int cpu_online_write(unsigned int cpu, const char *value)
+{
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/online",
+		 cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, value, strlen(value)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A job's completion vector is managed: when the last CPU of its affinity
+ * goes offline the IRQ core shuts it down, and the device's message for a
+ * job still running waits in the MSI-X pending bits. The job must still
+ * complete, late (the driver finds it done when its timeout comes, 1 s
+ * here), not fail as hung with -ETIMEDOUT after a reset.
+ */
+TEST_F_TIMEOUT(uring, job_done_while_its_cpu_goes_offline, 60)
+{
+	unsigned int cpus = sysconf(_SC_NPROCESSORS_ONLN), last = cpus - 1;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	cpu_set_t all, one;
+	int ret;
+
+	if (cpus < 2 || cpus > 64)
+		SKIP(return, "needs 2 to 64 online CPUs, not %u", cpus);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	CPU_ZERO(&one);
+	CPU_SET(last, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, uring_init(&ring, 8));
+	ASSERT_TRUE(hook("delay_us", "300000"));
+	ASSERT_EQ(0, uring_queue(&ring, self->fd, add_prepare(&self->c, 2), 7));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	usleep(50000);
+	CPU_CLR(last, &all);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
+	ret = cpu_online_write(last, "0");
+	if (ret) {
+		io_uring_wait_cqe(&ring, &cqe);
+		io_uring_queue_exit(&ring);
+		SKIP(return, "cannot take CPU %u offline: %s", last,
+		     strerror(-ret));
+	}
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(7, cqe->user_data);
+	EXPECT_EQ(0, cqe->res);
+	EXPECT_TRUE(add_sums_ok(&self->c, 2));
+	io_uring_cqe_seen(&ring, cqe);
+	EXPECT_EQ(0, cpu_online_write(last, "1"));
+	io_uring_queue_exit(&ring);
+	CPU_SET(last, &all);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
 TEST_HARNESS_MAIN
