@@ -27,7 +27,8 @@
 #include "silicon.h"
 #include <drm/lumen_isa.h>
 
-#define NPU_DEVFN       QPCI_DEVFN(4, 0)
+#define NPU_SLOT        4
+#define NPU_DEVFN       QPCI_DEVFN(NPU_SLOT, 0)
 #define MIB             (1024ULL * 1024)
 #define PAGE            4096ULL
 #define HUGE            (2 * MIB)
@@ -1717,6 +1718,51 @@ static void test_msix_vectors_property(void)
     qtest_quit(qts);
 }
 
+/*
+ * device_del while the worker signals a completion per job: the worker
+ * takes the BQL to send each MSI-X, and the device's exit, which runs
+ * under the BQL, must let it through rather than join it (a bare join
+ * deadlocks the machine, and this test times out). 4096 NOPs of 50 us
+ * in one doorbell keep the worker signalling while the guest ejects the
+ * slot.
+ */
+static void test_unplug_while_signalling(void)
+{
+    enum { JOBS = LUMEN_RING_MAX_ENTRIES };
+    Npu *n = npu_ready("id=npu");
+    g_autofree uint8_t *ring = g_malloc0(JOBS * LUMEN_JOB_DESC_SIZE);
+    uint64_t msi, done;
+    unsigned i;
+    Job job;
+
+    ctx_create(n, 0);
+    ring_init(n, JOBS);
+    msi = galloc(n, 16, 16);
+    qpci_msix_enable(n->dev);
+    msix_vector(n, LUMEN_MSIX_COMPLETION, msi, 0xe0);
+    msix_vector(n, LUMEN_MSIX_ERROR, msi + 8, 0xe1);
+    wr(n, LUMEN_REG_IRQ_MASK, LUMEN_IRQ_ALL);
+    nop_job(n, 0, &job);
+    for (i = 0; i < JOBS; i++) {
+        uint8_t *d = ring + i * LUMEN_JOB_DESC_SIZE;
+
+        stq_le_p(d + LUMEN_JOB_PROG_VA, job.prog_va);
+        stl_le_p(d + LUMEN_JOB_PROG_SIZE, job.prog_size);
+        stq_le_p(d + LUMEN_JOB_SEQNO, i + 1);
+        d[LUMEN_JOB_CONTEXT] = job.ctx;
+    }
+    qtest_memwrite(n->qts, n->ring, ring, JOBS * LUMEN_JOB_DESC_SIZE);
+    wr(n, LUMEN_REG_DBG_DELAY_US, 50);     /* 4096 jobs: 0.2 s at least */
+    wr(n, LUMEN_REG_RING_TAIL, JOBS);
+    wait_seqno(n, 16);
+    qpci_unplug_acpi_device_test(n->qts, "npu", NPU_SLOT);
+    /* the worker stopped with the device: the seqno moves no more */
+    done = completed_seqno(n);
+    g_usleep(50 * 1000);
+    g_assert_cmpuint(completed_seqno(n), ==, done);
+    npu_stop(n);
+}
+
 static void test_guest_errors_logged(void)
 {
     g_autofree char *log = log_file_new();
@@ -2406,6 +2452,8 @@ int main(int argc, char **argv)
                    test_msix_job_vector_out_of_range);
     qtest_add_func("/lumen-npu/msix-vectors-property",
                    test_msix_vectors_property);
+    qtest_add_func("/lumen-npu/unplug-while-signalling",
+                   test_unplug_while_signalling);
     qtest_add_func("/lumen-npu/add-4k-pages", test_add_4k);
     qtest_add_func("/lumen-npu/matmul-4k-pages", test_matmul_4k);
     qtest_add_func("/lumen-npu/matmul-2m-pages", test_matmul_2m);

@@ -65,13 +65,15 @@ static void cancel_job(LumenNpuState *s)
         lumen_exec_cancel(s->exec);
     }
 }
-/* Mark @irq pending and have the main loop signal it; with the lock held. */
+/*
+ * Mark @irq pending, for the worker to signal (lumen_npu_deliver_irq())
+ * once it has dropped the lock; with the lock held, on the worker.
+ */
 void lumen_npu_raise(LumenNpuState *s, uint32_t irq)
 {
     s->irq_status |= irq;
     s->irq_notify |= irq;
     trace_lumen_npu_irq_raise(irq, s->irq_status);
-    qemu_bh_schedule(s->irq_bh);
 }
 
 /*
@@ -132,19 +134,40 @@ static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events,
     }
 }
 
-static void lumen_npu_irq_bh(void *opaque)
+/*
+ * On the worker, without the lock: signal the events raised since the
+ * last call. msix_notify() and the interrupt controllers want the BQL, so
+ * the worker takes it here, instead of waking the main loop to do it (one
+ * more host thread hand-off per job). lumen_npu_exit(), under the BQL,
+ * waits for the worker with qemu_cond_wait_iothread(), which lets a
+ * worker waiting here through; events raised once quit is set are
+ * dropped, the device is going away.
+ */
+void lumen_npu_deliver_irq(LumenNpuState *s)
 {
-    LumenNpuState *s = opaque;
     uint64_t done_vectors;
     uint32_t events;
 
+    qemu_mutex_lock_iothread();
     qemu_mutex_lock(&s->lock);
-    events = s->irq_notify;
+    events = s->quit ? 0 : s->irq_notify;
     done_vectors = s->done_vectors;
     s->irq_notify = 0;
     s->done_vectors = 0;
     qemu_mutex_unlock(&s->lock);
-    lumen_npu_update_irq(s, events, done_vectors);
+    if (events) {
+        lumen_npu_update_irq(s, events, done_vectors);
+    }
+    qemu_mutex_unlock_iothread();
+}
+
+/* On the worker, its last act: lumen_npu_exit() may join it now. */
+void lumen_npu_worker_exited(LumenNpuState *s)
+{
+    qemu_mutex_lock_iothread();
+    s->worker_exited = true;
+    qemu_cond_broadcast(&s->exit_cond);
+    qemu_mutex_unlock_iothread();
 }
 
 static bool counter_index(hwaddr reg, unsigned *i)
@@ -622,7 +645,7 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
     qemu_mutex_init(&s->lock);
     qemu_cond_init(&s->cond);
     qemu_cond_init(&s->idle_cond);
-    s->irq_bh = qemu_bh_new(lumen_npu_irq_bh, s);
+    qemu_cond_init(&s->exit_cond);
     qemu_thread_create(&s->thread, "lumen-npu", lumen_npu_worker, s,
                        QEMU_THREAD_JOINABLE);
 }
@@ -636,9 +659,13 @@ static void lumen_npu_exit(PCIDevice *pdev)
     cancel_job(s);      /* device_del must not wait for a long job */
     qemu_cond_signal(&s->cond);
     qemu_mutex_unlock(&s->lock);
+    /* Not a bare join: the worker may be waiting for the BQL we hold. */
+    while (!s->worker_exited) {
+        qemu_cond_wait_iothread(&s->exit_cond);
+    }
     qemu_thread_join(&s->thread);
 
-    qemu_bh_delete(s->irq_bh);
+    qemu_cond_destroy(&s->exit_cond);
     qemu_cond_destroy(&s->idle_cond);
     qemu_cond_destroy(&s->cond);
     qemu_mutex_destroy(&s->lock);

@@ -4,7 +4,7 @@
  * that neither the main loop nor the vCPUs wait for a job. One job at a
  * time, in ring order: fetch the descriptor, translate the program and the
  * regions through the MMU, run the program with the executor, write the
- * status record and the seqno back, and ask the main loop for an interrupt.
+ * status record and the seqno back, and signal the interrupt.
  *
  * Resets and power-off requests are carried out here too, between jobs, so
  * that windows are never unmapped under a running job. A reset cancels the
@@ -745,7 +745,11 @@ void *lumen_npu_worker(void *opaque)
     rcu_register_thread();
     qemu_mutex_lock(&s->lock);
     while (!s->quit) {
-        if (s->reset_req) {
+        if (s->irq_notify) {
+            qemu_mutex_unlock(&s->lock);
+            lumen_npu_deliver_irq(s);
+            qemu_mutex_lock(&s->lock);
+        } else if (s->reset_req) {
             do_reset(s);
         } else if (s->power_off_req) {
             clear_state(s);
@@ -762,5 +766,6 @@ void *lumen_npu_worker(void *opaque)
     lumen_mmu_drop_all(s);
     drop_programs(s);
     rcu_unregister_thread();
+    lumen_npu_worker_exited(s);
     return NULL;
 }
