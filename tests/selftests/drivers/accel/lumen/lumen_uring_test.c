@@ -290,8 +290,8 @@ static int tracefs_write(const char *file, const char *value)
 	return ret;
 }
 
-/* CPUs of the lumen_job_run events in the trace: counts per CPU */
-static int job_run_cpus(unsigned int *on, unsigned int cpus)
+/* CPUs of the trace lines holding @what: counts per CPU */
+static int trace_cpus(const char *what, unsigned int *on, unsigned int cpus)
 {
 	char line[512];
 	FILE *f = fopen(TRACEFS "/trace", "r");
@@ -303,7 +303,7 @@ static int job_run_cpus(unsigned int *on, unsigned int cpus)
 		const char *b = strchr(line, '[');
 		unsigned int cpu;
 
-		if (line[0] == '#' || !strstr(line, "lumen_job_run:") || !b ||
+		if (line[0] == '#' || !strstr(line, what) || !b ||
 		    sscanf(b, "[%u]", &cpu) != 1 || cpu >= cpus)
 			continue;
 		on[cpu]++;
@@ -360,13 +360,67 @@ TEST_F(uring, run_job_on_the_submitting_cpu)
 		ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
 		io_uring_queue_exit(&ring);
 		memset(on, 0, sizeof(on));
-		EXPECT_EQ(PINNED_JOBS, job_run_cpus(on, cpus));
+		EXPECT_EQ(PINNED_JOBS, trace_cpus("lumen_job_run:", on, cpus));
 		EXPECT_LE(PINNED_JOBS * 3 / 4, on[targets[t]]) {
 			TH_LOG("pinned to CPU %u: %u of %u jobs run there",
 			       targets[t], on[targets[t]], PINNED_JOBS);
 		}
 	}
 	tracefs_write("events/lumen/lumen_job_run/enable", "0");
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/*
+ * What a finished job held is dropped by a work item on the CPU that freed
+ * the job (the submitter's, with the per-CPU submit queue), not by an
+ * unbound worker: that one is woken on an idle CPU, by an IPI, for every
+ * job. Pinned to each CPU in turn, three release runs in four at least
+ * are on it (with system_unbound_wq: none on the second CPU).
+ */
+TEST_F(uring, release_work_on_the_submitting_cpu)
+{
+	unsigned int cpus = sysconf(_SC_NPROCESSORS_ONLN), on[64], i;
+	unsigned int targets[2] = { 0, cpus - 1 };
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	cpu_set_t all, one;
+	struct stat st;
+	int n;
+
+	if (cpus < 2 || cpus > 64)
+		SKIP(return, "needs 2 to 64 online CPUs, not %u", cpus);
+	if (stat(TRACEFS "/events", &st))
+		ASSERT_EQ(0, mount("tracefs", TRACEFS, "tracefs", 0, NULL));
+	ASSERT_EQ(0, tracefs_write("events/workqueue/workqueue_execute_start/enable",
+				   "1"));
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	for (int t = 0; t < 2; t++) {
+		CPU_ZERO(&one);
+		CPU_SET(targets[t], &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+		ASSERT_EQ(0, uring_init(&ring, 8));
+		ASSERT_EQ(0, tracefs_write("trace", ""));
+		ASSERT_EQ(0, tracefs_write("tracing_on", "1"));
+		for (i = 0; i < PINNED_JOBS; i++) {
+			ASSERT_EQ(0, uring_queue(&ring, self->fd,
+						 add_prepare(&self->c, 1), i));
+			ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
+			ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+			EXPECT_EQ(0, cqe->res);
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		usleep(100000);		/* the last job's release */
+		ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
+		io_uring_queue_exit(&ring);
+		memset(on, 0, sizeof(on));
+		n = trace_cpus("function lumen_job_release_work", on, cpus);
+		EXPECT_LT(0, n);
+		EXPECT_LE((unsigned int)n * 3 / 4, on[targets[t]]) {
+			TH_LOG("pinned to CPU %u: %u of %d release runs there",
+			       targets[t], on[targets[t]], n);
+		}
+	}
+	tracefs_write("events/workqueue/workqueue_execute_start/enable", "0");
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
