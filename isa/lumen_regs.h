@@ -37,8 +37,17 @@
 #define LUMEN_MSIX_COMPLETION		0
 /** LUMEN_MSIX_ERROR - vector of fault, error and reset interrupts. */
 #define LUMEN_MSIX_ERROR		1
-/** LUMEN_MSIX_VECTORS - number of MSI-X vectors. */
+/** LUMEN_MSIX_VECTORS - MSI-X vectors every device has (the two above). */
 #define LUMEN_MSIX_VECTORS		2
+/**
+ * LUMEN_MSIX_JOB_FIRST - first of the extra completion vectors a device
+ * with %LUMEN_CAP_JOB_VECTOR may have, up to its MSI-X table size: a job
+ * names one in %LUMEN_JOB_VECTOR, so that its %LUMEN_IRQ_JOB_DONE reaches
+ * the CPU that waits for it.
+ */
+#define LUMEN_MSIX_JOB_FIRST		2
+/** LUMEN_MSIX_MAX_VECTORS - largest MSI-X table a device has. */
+#define LUMEN_MSIX_MAX_VECTORS		64
 
 /* ---- Identity (read-only) ---- */
 /** LUMEN_REG_ID - reads %LUMEN_ID_MAGIC. */
@@ -82,6 +91,12 @@
 #define LUMEN_CAP_RESET_STOPS_JOB	BIT(4)
 /** LUMEN_CAP_LIMITS - the LUMEN_REG_*_LIMIT registers below are present. */
 #define LUMEN_CAP_LIMITS		BIT(5)
+/**
+ * LUMEN_CAP_JOB_VECTOR - a job descriptor's %LUMEN_JOB_VECTOR byte names
+ * the MSI-X vector of its %LUMEN_IRQ_JOB_DONE (a device without it faults
+ * a job with that byte set: it is reserved there).
+ */
+#define LUMEN_CAP_JOB_VECTOR		BIT(6)
 /**
  * LUMEN_REG_JOB_COST_LIMIT - 64-bit: most work one job may do, counted
  * per op before it runs as bytes read + bytes written + floating-point
@@ -301,6 +316,13 @@
 #define LUMEN_JOB_PRIORITY		33
 /** LUMEN_JOB_REGION_COUNT - u8: region entries that follow, 0..16. */
 #define LUMEN_JOB_REGION_COUNT		34
+/**
+ * LUMEN_JOB_VECTOR - u8, with %LUMEN_CAP_JOB_VECTOR: MSI-X vector of the
+ * job's %LUMEN_IRQ_JOB_DONE, %LUMEN_MSIX_COMPLETION (0, what older drivers
+ * leave) or %LUMEN_MSIX_JOB_FIRST up to the MSI-X table size - 1; any other
+ * value is logged by the device and taken as %LUMEN_MSIX_COMPLETION.
+ */
+#define LUMEN_JOB_VECTOR		35
 /** LUMEN_JOB_REGIONS - region table: per slot a u64 NPU address and a u64 size. */
 #define LUMEN_JOB_REGIONS		64
 /** LUMEN_JOB_REGION_VA - u64 NPU address of region slot @n (0 with size 0: unbound). */

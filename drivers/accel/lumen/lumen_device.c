@@ -6,6 +6,7 @@
  * power and interrupts. Register semantics: hardware.rst.
  */
 
+#include <linux/cpumask.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
@@ -13,6 +14,8 @@
 #include <linux/pm_runtime.h>
 
 #include <drm/drm_print.h>
+
+#include <kunit/visibility.h>
 
 #include "lumen_device.h"
 #include "lumen_drv.h"
@@ -188,9 +191,91 @@ static irqreturn_t lumen_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/*
+ * An extra completion vector: it only ever signals JOB_DONE, and the
+ * seqno in memory says which jobs are done, so the handler reads no
+ * register (a register read is a trip to the device model under QEMU).
+ * JOB_DONE stays set in IRQ_STATUS, which MSI-X delivery ignores; the
+ * handlers of vectors 0 and 1 clear it with whatever else they find.
+ */
+static irqreturn_t lumen_irq_job_done(int irq, void *data)
+{
+	lumen_job_irq_done(data);
+	return IRQ_HANDLED;
+}
+
 /**
- * lumen_device_irq_init() - route both MSI-X vectors (or one MSI/INTx
- * line) to the handler; the status register says which events happened.
+ * lumen_irq_map_cpus() - the completion vector of each CPU.
+ * @cpu_vector: out: for each CPU id below nr_cpu_ids, the first extra
+ *	completion vector whose affinity holds it, else
+ *	%LUMEN_MSIX_COMPLETION.
+ * @masks: affinity of vectors %LUMEN_MSIX_JOB_FIRST and up; a NULL entry
+ *	is a vector without one.
+ * @count: entries in @masks.
+ */
+void lumen_irq_map_cpus(u8 *cpu_vector, const struct cpumask *const *masks,
+			unsigned int count)
+{
+	unsigned int cpu, i;
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		cpu_vector[cpu] = LUMEN_MSIX_COMPLETION;
+	for (i = count; i-- > 0;) {
+		if (!masks[i])
+			continue;
+		for_each_cpu(cpu, masks[i])
+			cpu_vector[cpu] = LUMEN_MSIX_JOB_FIRST + i;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_irq_map_cpus);
+
+/*
+ * One completion vector per CPU, blk-mq style: the completion and error
+ * vectors (0 and 1) as they are, the extra ones spread over the CPUs by
+ * the IRQ core (managed affinity), and each job asks for the vector of
+ * the CPU that puts it on the ring, where its waiter sleeps. Return: the
+ * vectors allocated, or a negative errno when the device or the platform
+ * cannot do it (then one vector per event class, or one for all).
+ */
+static int lumen_device_irq_spread(struct lumen_device *ldev)
+{
+	struct irq_affinity affd = { .pre_vectors = LUMEN_MSIX_JOB_FIRST };
+	struct pci_dev *pdev = ldev->pdev;
+	const struct cpumask **masks;
+	int i, n, max;
+
+	max = pci_msix_vec_count(pdev);
+	if (!(ldev->caps & LUMEN_CAP_JOB_VECTOR) ||
+	    max <= LUMEN_MSIX_JOB_FIRST)
+		return -EOPNOTSUPP;
+	n = pci_alloc_irq_vectors_affinity(pdev, LUMEN_MSIX_JOB_FIRST + 1,
+					   min(max, LUMEN_MSIX_MAX_VECTORS),
+					   PCI_IRQ_MSIX | PCI_IRQ_AFFINITY,
+					   &affd);
+	if (n < 0)
+		return n;
+
+	ldev->cpu_vector = devm_kcalloc(&pdev->dev, nr_cpu_ids,
+					sizeof(*ldev->cpu_vector), GFP_KERNEL);
+	masks = kcalloc(n - LUMEN_MSIX_JOB_FIRST, sizeof(*masks), GFP_KERNEL);
+	if (!ldev->cpu_vector || !masks) {
+		kfree(masks);
+		pci_free_irq_vectors(pdev);
+		ldev->cpu_vector = NULL;
+		return -ENOMEM;
+	}
+	for (i = LUMEN_MSIX_JOB_FIRST; i < n; i++)
+		masks[i - LUMEN_MSIX_JOB_FIRST] = pci_irq_get_affinity(pdev, i);
+	lumen_irq_map_cpus(ldev->cpu_vector, masks, n - LUMEN_MSIX_JOB_FIRST);
+	kfree(masks);
+	return n;
+}
+
+/**
+ * lumen_device_irq_init() - route the interrupts: a completion vector per
+ * CPU when the device offers them (%LUMEN_CAP_JOB_VECTOR), else both v1
+ * MSI-X vectors, or one MSI/INTx line, to the handler that reads the
+ * status register to learn which events happened.
  * @ldev: the device.
  *
  * Return: 0 or a negative errno.
@@ -198,16 +283,29 @@ static irqreturn_t lumen_irq(int irq, void *data)
 int lumen_device_irq_init(struct lumen_device *ldev)
 {
 	struct pci_dev *pdev = ldev->pdev;
+	struct device *dev = &pdev->dev;
 	unsigned long flags;
 	int i, n, ret;
 
-	n = pci_alloc_irq_vectors(pdev, 1, LUMEN_MSIX_VECTORS, PCI_IRQ_ALL_TYPES);
+	n = lumen_device_irq_spread(ldev);
+	if (n < 0)
+		n = pci_alloc_irq_vectors(pdev, 1, LUMEN_MSIX_VECTORS,
+					  PCI_IRQ_ALL_TYPES);
 	if (n < 0)
 		return n;
 	flags = pdev->msix_enabled || pdev->msi_enabled ? 0 : IRQF_SHARED;
 	for (i = 0; i < n; i++) {
-		ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, i),
-				       lumen_irq, flags, "lumen", ldev);
+		const char *name = "lumen";
+
+		if (i >= LUMEN_MSIX_JOB_FIRST) {
+			name = devm_kasprintf(dev, GFP_KERNEL, "lumen-done%d", i);
+			if (!name)
+				return -ENOMEM;
+		}
+		ret = devm_request_irq(dev, pci_irq_vector(pdev, i),
+				       i >= LUMEN_MSIX_JOB_FIRST ?
+				       lumen_irq_job_done : lumen_irq,
+				       flags, name, ldev);
 		if (ret)
 			return ret;
 	}

@@ -89,6 +89,9 @@ struct lumen_hooks {
  * @status_dma: its bus address.
  * @completion: the last completed seqno, written by the device.
  * @completion_dma: its bus address.
+ * @cpu_vector: per CPU id, the MSI-X vector a job put on the ring there
+ *	asks the device to complete on (one whose affinity holds that CPU),
+ *	or NULL when the device has one completion vector.
  * @ring_tail: entries written since the last reset (free-running).
  * @hw_lock: protects the ring, @running and @last_seqno.
  * @last_seqno: seqno given to the last job written to the ring.
@@ -137,6 +140,7 @@ struct lumen_device {
 	dma_addr_t status_dma;
 	u64 *completion;
 	dma_addr_t completion_dma;
+	u8 *cpu_vector;
 	u32 ring_tail;
 
 	spinlock_t hw_lock; /* ring, running, last_seqno */

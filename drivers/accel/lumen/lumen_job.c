@@ -481,6 +481,9 @@ static void lumen_job_describe(struct lumen_job *job, int ctx)
 	desc[LUMEN_JOB_CONTEXT] = ctx;
 	desc[LUMEN_JOB_PRIORITY] = job->priority;
 	desc[LUMEN_JOB_REGION_COUNT] = job->region_count;
+	/* Under hw_lock: this CPU, where the submitter waits (submit_wq). */
+	if (ldev->cpu_vector)
+		desc[LUMEN_JOB_VECTOR] = ldev->cpu_vector[smp_processor_id()];
 	for (i = 0; i < job->region_count; i++) {
 		put_unaligned_le64(job->region_va[i], desc + LUMEN_JOB_REGION_VA(i));
 		put_unaligned_le64(job->region_size[i],
@@ -744,7 +747,16 @@ static enum drm_gpu_sched_stat lumen_job_timedout(struct drm_sched_job *sched_jo
 	cookie = dma_fence_begin_signalling();
 	drm_sched_stop(&ldev->sched, sched_job);
 	if (drm_dev_enter(&ldev->drm, &idx)) {
-		ret = lumen_job_recover(ldev, bad);
+		/*
+		 * Done, but its interrupt never came: its completion vector
+		 * was shut down with the last CPU of its affinity, the message
+		 * waits in the pending bits. Late, not hung: no reset.
+		 */
+		lumen_job_irq_done(ldev);
+		if (!bad->hw_fence || !dma_fence_is_signaled(bad->hw_fence))
+			ret = lumen_job_recover(ldev, bad);
+		else
+			ret = 0;
 		drm_dev_exit(idx);
 	}
 	if (ret)
@@ -792,9 +804,14 @@ static void lumen_job_free(struct drm_sched_job *sched_job)
 	struct lumen_device *ldev = job->ldev;
 
 	drm_sched_job_cleanup(sched_job);
-	/* Unmapping takes locks that allocate: not on the scheduler's queue. */
+	/*
+	 * Unmapping takes locks that allocate: not on the scheduler's queue.
+	 * On this CPU's system_wq, not an unbound one: an unbound worker is
+	 * woken on an idle CPU, an IPI to a halted vCPU for every job in a
+	 * QEMU guest (two thirds of the IPIs of a decode token, traced).
+	 */
 	llist_add(&job->release_node, &ldev->release_list);
-	queue_work(system_unbound_wq, &ldev->release_work);
+	queue_work(system_wq, &ldev->release_work);
 }
 
 /**

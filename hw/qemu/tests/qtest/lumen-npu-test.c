@@ -15,6 +15,7 @@
 #include <math.h>
 #include "qemu/bswap.h"
 #include "libqtest.h"
+#include "qapi/qmp/qdict.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 #include "hw/pci/pci_regs.h"
@@ -26,7 +27,8 @@
 #include "silicon.h"
 #include <drm/lumen_isa.h>
 
-#define NPU_DEVFN       QPCI_DEVFN(4, 0)
+#define NPU_SLOT        4
+#define NPU_DEVFN       QPCI_DEVFN(NPU_SLOT, 0)
 #define MIB             (1024ULL * 1024)
 #define PAGE            4096ULL
 #define HUGE            (2 * MIB)
@@ -394,9 +396,11 @@ static void ring_init(Npu *n, uint32_t entries)
 
 /*
  * Write @job into the ring with descriptor flags @flags (0: v1 has none)
- * and ring the doorbell; returns its status PA.
+ * and completion vector @vector, and ring the doorbell; returns its
+ * status PA.
  */
-static uint64_t submit_flags(Npu *n, const Job *job, uint32_t flags)
+static uint64_t submit_desc(Npu *n, const Job *job, uint32_t flags,
+                            uint8_t vector)
 {
     uint8_t d[LUMEN_JOB_DESC_SIZE] = { 0 };
     uint64_t status = galloc(n, LUMEN_STATUS_REC_SIZE, 8);
@@ -409,6 +413,7 @@ static uint64_t submit_flags(Npu *n, const Job *job, uint32_t flags)
     stq_le_p(d + LUMEN_JOB_STATUS_ADDR, status);
     d[LUMEN_JOB_CONTEXT] = job->ctx;
     d[LUMEN_JOB_REGION_COUNT] = job->region_count;
+    d[LUMEN_JOB_VECTOR] = vector;
     for (i = 0; i < job->region_count; i++) {
         stq_le_p(d + LUMEN_JOB_REGION_VA(i), job->va[i]);
         stq_le_p(d + LUMEN_JOB_REGION_SIZE(i), job->size[i]);
@@ -417,6 +422,11 @@ static uint64_t submit_flags(Npu *n, const Job *job, uint32_t flags)
                    LUMEN_JOB_DESC_SIZE, d, sizeof(d));
     wr(n, LUMEN_REG_RING_TAIL, ++n->tail);
     return status;
+}
+
+static uint64_t submit_flags(Npu *n, const Job *job, uint32_t flags)
+{
+    return submit_desc(n, job, flags, 0);
 }
 
 static uint64_t submit(Npu *n, const Job *job)
@@ -609,6 +619,7 @@ static void test_capabilities(void)
     g_assert_true(caps & LUMEN_CAP_PAGE_2M);
     g_assert_true(caps & LUMEN_CAP_MSIX);
     g_assert_true(caps & LUMEN_CAP_DEBUG);
+    g_assert_true(caps & LUMEN_CAP_JOB_VECTOR);
     g_assert_cmphex(dtypes, ==, LUMEN_DTYPES_IMPLEMENTED);
     /* the GGUF block types people download, used in place */
     g_assert_true(dtypes & (1u << LUMEN_DTYPE_Q4_K));
@@ -1590,6 +1601,168 @@ static void assert_works(Npu *n)
  * nothing left unmodeled for -d unimp), and the device keeps working after
  * each.
  */
+/* The MSI-X table of the device has @count entries. */
+static void assert_msix_table_size(Npu *n, unsigned count)
+{
+    uint8_t cap = qpci_find_capability(n->dev, PCI_CAP_ID_MSIX, 0);
+    uint16_t flags;
+
+    g_assert_cmpuint(cap, !=, 0);
+    flags = qpci_config_readw(n->dev, cap + PCI_MSIX_FLAGS);
+    g_assert_cmpuint((flags & PCI_MSIX_FLAGS_QSIZE) + 1, ==, count);
+}
+
+/*
+ * With CAP_JOB_VECTOR each job's JOB_DONE goes to the vector its
+ * descriptor names: 0 or one of the extra completion vectors; the error
+ * vector keeps the faults.
+ */
+static void test_msix_job_vector(void)
+{
+    Npu *n = npu_ready("msix-vectors=4");
+    static const uint8_t order[] = { 2, 3, 0, 3 };
+    uint64_t msi, pa;
+    unsigned i, v;
+    Status st;
+    Job job;
+
+    assert_msix_table_size(n, 4);
+    ctx_create(n, 0);
+    ring_init(n, 8);
+    msi = galloc(n, 4 * 8, 16);
+    qpci_msix_enable(n->dev);
+    for (v = 0; v < 4; v++) {
+        msix_vector(n, v, msi + v * 8, 0xa0 + v);
+    }
+    wr(n, LUMEN_REG_IRQ_MASK, LUMEN_IRQ_ALL);
+    nop_job(n, 0, &job);
+    for (i = 0; i < G_N_ELEMENTS(order); i++) {
+        pa = submit_desc(n, &job, 0, order[i]);
+        wait_seqno(n, n->seqno);
+        read_status(n, pa, &st);
+        g_assert_cmpuint(st.fault, ==, 0);
+        wait_msi(n, msi + order[i] * 8, 0xa0 + order[i]);
+        for (v = 0; v < 4; v++) {
+            g_assert_cmphex(qtest_readl(n->qts, msi + v * 8), ==, 0);
+        }
+    }
+    /* a fault: JOB_DONE on the job's vector, JOB_FAULT on the error one */
+    wr(n, LUMEN_REG_DBG_FAULT_NEXT, 1);
+    pa = submit_desc(n, &job, 0, 3);
+    wait_seqno(n, n->seqno);
+    read_status(n, pa, &st);
+    g_assert_cmpuint(st.fault, ==, LUMEN_FAULT_INJECTED);
+    wait_msi(n, msi + 3 * 8, 0xa3);
+    wait_msi(n, msi + LUMEN_MSIX_ERROR * 8, 0xa0 + LUMEN_MSIX_ERROR);
+    g_assert_cmphex(qtest_readl(n->qts, msi), ==, 0);
+    npu_stop(n);
+}
+
+/*
+ * The vector byte comes from the guest: one that names no completion
+ * vector (the error vector, past the table, 255) is logged, and the job
+ * runs and signals on vector 0.
+ */
+static void test_msix_job_vector_out_of_range(void)
+{
+    g_autofree char *log = log_file_new();
+    g_autofree char *ram = g_strdup_printf("%s -d guest_errors -D %s",
+                                           MEMFD_RAM, log);
+    Npu *n = npu_ready_ram(ram, "msix-vectors=3");
+    static const uint8_t bad[] = { LUMEN_MSIX_ERROR, 3, 255 };
+    uint64_t msi, pa;
+    unsigned i, v;
+    Status st;
+    Job job;
+
+    ctx_create(n, 0);
+    ring_init(n, 8);
+    msi = galloc(n, 3 * 8, 16);
+    qpci_msix_enable(n->dev);
+    for (v = 0; v < 3; v++) {
+        msix_vector(n, v, msi + v * 8, 0xb0 + v);
+    }
+    wr(n, LUMEN_REG_IRQ_MASK, LUMEN_IRQ_ALL);
+    nop_job(n, 0, &job);
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *msg = g_strdup_printf(
+            "lumen-npu: job seqno %" PRIu64 " asks for MSI-X vector %u, "
+            "which is not one of the device's 2 completion vectors",
+            n->seqno + 1, bad[i]);
+
+        pa = submit_desc(n, &job, 0, bad[i]);
+        wait_seqno(n, n->seqno);
+        read_status(n, pa, &st);
+        g_assert_cmpuint(st.fault, ==, 0);
+        wait_msi(n, msi + LUMEN_MSIX_COMPLETION * 8, 0xb0);
+        for (v = 0; v < 3; v++) {
+            g_assert_cmphex(qtest_readl(n->qts, msi + v * 8), ==, 0);
+        }
+        log_expect(log, msg);
+    }
+    npu_stop(n);
+}
+
+/* An MSI-X table without the completion and error vectors is refused. */
+static void test_msix_vectors_property(void)
+{
+    QTestState *qts = qtest_init("-machine pc -nodefaults");
+    QDict *resp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments': "
+                            "{'driver': 'lumen-npu', 'msix-vectors': 1}}");
+    QDict *err = qdict_get_qdict(resp, "error");
+
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(qdict_get_str(err, "desc"),
+                            "msix-vectors must be 2..64"));
+    qobject_unref(resp);
+    qtest_quit(qts);
+}
+
+/*
+ * device_del while the worker signals a completion per job: the worker
+ * takes the BQL to send each MSI-X, and the device's exit, which runs
+ * under the BQL, must let it through rather than join it (a bare join
+ * deadlocks the machine, and this test times out). 4096 NOPs of 50 us
+ * in one doorbell keep the worker signalling while the guest ejects the
+ * slot.
+ */
+static void test_unplug_while_signalling(void)
+{
+    enum { JOBS = LUMEN_RING_MAX_ENTRIES };
+    Npu *n = npu_ready("id=npu");
+    g_autofree uint8_t *ring = g_malloc0(JOBS * LUMEN_JOB_DESC_SIZE);
+    uint64_t msi, done;
+    unsigned i;
+    Job job;
+
+    ctx_create(n, 0);
+    ring_init(n, JOBS);
+    msi = galloc(n, 16, 16);
+    qpci_msix_enable(n->dev);
+    msix_vector(n, LUMEN_MSIX_COMPLETION, msi, 0xe0);
+    msix_vector(n, LUMEN_MSIX_ERROR, msi + 8, 0xe1);
+    wr(n, LUMEN_REG_IRQ_MASK, LUMEN_IRQ_ALL);
+    nop_job(n, 0, &job);
+    for (i = 0; i < JOBS; i++) {
+        uint8_t *d = ring + i * LUMEN_JOB_DESC_SIZE;
+
+        stq_le_p(d + LUMEN_JOB_PROG_VA, job.prog_va);
+        stl_le_p(d + LUMEN_JOB_PROG_SIZE, job.prog_size);
+        stq_le_p(d + LUMEN_JOB_SEQNO, i + 1);
+        d[LUMEN_JOB_CONTEXT] = job.ctx;
+    }
+    qtest_memwrite(n->qts, n->ring, ring, JOBS * LUMEN_JOB_DESC_SIZE);
+    wr(n, LUMEN_REG_DBG_DELAY_US, 50);     /* 4096 jobs: 0.2 s at least */
+    wr(n, LUMEN_REG_RING_TAIL, JOBS);
+    wait_seqno(n, 16);
+    qpci_unplug_acpi_device_test(n->qts, "npu", NPU_SLOT);
+    /* the worker stopped with the device: the seqno moves no more */
+    done = completed_seqno(n);
+    g_usleep(50 * 1000);
+    g_assert_cmpuint(completed_seqno(n), ==, done);
+    npu_stop(n);
+}
+
 static void test_guest_errors_logged(void)
 {
     g_autofree char *log = log_file_new();
@@ -2274,6 +2447,13 @@ int main(int argc, char **argv)
     qtest_add_func("/lumen-npu/irq-status-mask", test_irq_status_mask);
     qtest_add_func("/lumen-npu/msix-completion", test_msix_completion);
     qtest_add_func("/lumen-npu/msix-fault", test_msix_fault);
+    qtest_add_func("/lumen-npu/msix-job-vector", test_msix_job_vector);
+    qtest_add_func("/lumen-npu/msix-job-vector-out-of-range",
+                   test_msix_job_vector_out_of_range);
+    qtest_add_func("/lumen-npu/msix-vectors-property",
+                   test_msix_vectors_property);
+    qtest_add_func("/lumen-npu/unplug-while-signalling",
+                   test_unplug_while_signalling);
     qtest_add_func("/lumen-npu/add-4k-pages", test_add_4k);
     qtest_add_func("/lumen-npu/matmul-4k-pages", test_matmul_4k);
     qtest_add_func("/lumen-npu/matmul-2m-pages", test_matmul_2m);

@@ -30,6 +30,12 @@
 
 #define LUMEN_DEFAULT_CORES 2
 #define LUMEN_MAX_CORES     64
+/*
+ * MSI-X vectors by default: completion, error and eight more completion
+ * vectors, one per CPU of a guest of up to eight (the driver spreads them
+ * over its CPUs and gives each job the vector of the CPU that waits).
+ */
+#define LUMEN_DEFAULT_MSIX_VECTORS  10
 
 /*
  * Default cost limit of a job: 2^42 units of work (bytes moved + flops),
@@ -59,13 +65,25 @@ static void cancel_job(LumenNpuState *s)
         lumen_exec_cancel(s->exec);
     }
 }
-/* Mark @irq pending and have the main loop signal it; with the lock held. */
+/*
+ * Mark @irq pending, for the worker to signal (lumen_npu_deliver_irq())
+ * once it has dropped the lock; with the lock held, on the worker.
+ */
 void lumen_npu_raise(LumenNpuState *s, uint32_t irq)
 {
     s->irq_status |= irq;
     s->irq_notify |= irq;
     trace_lumen_npu_irq_raise(irq, s->irq_status);
-    qemu_bh_schedule(s->irq_bh);
+}
+
+/*
+ * A job completed: JOB_DONE on the job's completion @vector, plus @more
+ * events (JOB_FAULT); with the lock held.
+ */
+void lumen_npu_raise_done(LumenNpuState *s, unsigned vector, uint32_t more)
+{
+    s->done_vectors |= BIT_ULL(vector);
+    lumen_npu_raise(s, LUMEN_IRQ_JOB_DONE | more);
 }
 
 static unsigned irq_vector(uint32_t irq)
@@ -76,12 +94,16 @@ static unsigned irq_vector(uint32_t irq)
 
 /*
  * Under the BQL: one MSI-X message per vector with new unmasked events, or
- * the INTx level when MSI-X is off.
+ * the INTx level when MSI-X is off. JOB_DONE goes to the completion
+ * vectors of the jobs that completed (@done_vectors), or to
+ * LUMEN_MSIX_COMPLETION when that is not known (an unmasked event).
  */
-static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events)
+static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events,
+                                 uint64_t done_vectors)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
-    uint32_t level, vectors = 0;
+    uint64_t vectors = 0;
+    uint32_t level;
     int bit;
 
     qemu_mutex_lock(&s->lock);
@@ -92,11 +114,15 @@ static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events)
     if (msix_enabled(pdev)) {
         for (bit = 0; bit < 32; bit++) {
             if (events & BIT(bit)) {
-                vectors |= BIT(irq_vector(BIT(bit)));
+                vectors |= BIT_ULL(irq_vector(BIT(bit)));
             }
         }
-        for (bit = 0; bit < LUMEN_MSIX_VECTORS; bit++) {
-            if (vectors & BIT(bit)) {
+        if ((events & LUMEN_IRQ_JOB_DONE) && done_vectors) {
+            vectors &= ~BIT_ULL(LUMEN_MSIX_COMPLETION);
+            vectors |= done_vectors;
+        }
+        for (bit = 0; bit < s->msix_vectors; bit++) {
+            if (vectors & BIT_ULL(bit)) {
                 trace_lumen_npu_irq_msix(bit);
                 msix_notify(pdev, bit);
             }
@@ -108,16 +134,40 @@ static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events)
     }
 }
 
-static void lumen_npu_irq_bh(void *opaque)
+/*
+ * On the worker, without the lock: signal the events raised since the
+ * last call. msix_notify() and the interrupt controllers want the BQL, so
+ * the worker takes it here, instead of waking the main loop to do it (one
+ * more host thread hand-off per job). lumen_npu_exit(), under the BQL,
+ * waits for the worker with qemu_cond_wait_iothread(), which lets a
+ * worker waiting here through; events raised once quit is set are
+ * dropped, the device is going away.
+ */
+void lumen_npu_deliver_irq(LumenNpuState *s)
 {
-    LumenNpuState *s = opaque;
+    uint64_t done_vectors;
     uint32_t events;
 
+    qemu_mutex_lock_iothread();
     qemu_mutex_lock(&s->lock);
-    events = s->irq_notify;
+    events = s->quit ? 0 : s->irq_notify;
+    done_vectors = s->done_vectors;
     s->irq_notify = 0;
+    s->done_vectors = 0;
     qemu_mutex_unlock(&s->lock);
-    lumen_npu_update_irq(s, events);
+    if (events) {
+        lumen_npu_update_irq(s, events, done_vectors);
+    }
+    qemu_mutex_unlock_iothread();
+}
+
+/* On the worker, its last act: lumen_npu_exit() may join it now. */
+void lumen_npu_worker_exited(LumenNpuState *s)
+{
+    qemu_mutex_lock_iothread();
+    s->worker_exited = true;
+    qemu_cond_broadcast(&s->exit_cond);
+    qemu_mutex_unlock_iothread();
 }
 
 static bool counter_index(hwaddr reg, unsigned *i)
@@ -163,7 +213,8 @@ static uint64_t reg_read(LumenNpuState *s, hwaddr reg)
         return LUMEN_ISA_VERSION;
     case LUMEN_REG_CAPS:
         return LUMEN_CAP_PAGE_4K | LUMEN_CAP_PAGE_2M | LUMEN_CAP_MSIX |
-               LUMEN_CAP_DEBUG | LUMEN_CAP_RESET_STOPS_JOB | LUMEN_CAP_LIMITS;
+               LUMEN_CAP_DEBUG | LUMEN_CAP_RESET_STOPS_JOB | LUMEN_CAP_LIMITS |
+               LUMEN_CAP_JOB_VECTOR;
     case LUMEN_REG_CORES:
         return s->cores;
     case LUMEN_REG_MAX_REGIONS:
@@ -496,7 +547,7 @@ static void lumen_npu_mmio_write(void *opaque, hwaddr addr, uint64_t val,
                       HWADDR_PRIx " while powered off ignored\n", val, addr);
     }
     qemu_mutex_unlock(&s->lock);
-    lumen_npu_update_irq(s, events);
+    lumen_npu_update_irq(s, events, 0);
 }
 
 static const MemoryRegionOps lumen_npu_mmio_ops = {
@@ -537,6 +588,13 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "lumen-npu: cores must be 1..%d", LUMEN_MAX_CORES);
         return;
     }
+    if (s->msix_vectors < LUMEN_MSIX_VECTORS ||
+        s->msix_vectors > LUMEN_MSIX_MAX_VECTORS) {
+        error_setg(errp, "lumen-npu: msix-vectors must be %d..%d (the "
+                   "completion and error vectors, and one per guest CPU "
+                   "after them)", LUMEN_MSIX_VECTORS, LUMEN_MSIX_MAX_VECTORS);
+        return;
+    }
     s->silicon = lumen_silicon_find(s->silicon_name ? s->silicon_name
                                                     : "glasses");
     if (!s->silicon) {
@@ -574,12 +632,12 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
                           "lumen-npu-regs", LUMEN_BAR_REGS_SIZE);
     pci_register_bar(pdev, LUMEN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->mmio);
-    if (msix_init_exclusive_bar(pdev, LUMEN_MSIX_VECTORS, LUMEN_BAR_MSIX,
+    if (msix_init_exclusive_bar(pdev, s->msix_vectors, LUMEN_BAR_MSIX,
                                 errp)) {
         lumen_exec_destroy(s->exec);
         return;
     }
-    for (i = 0; i < LUMEN_MSIX_VECTORS; i++) {
+    for (i = 0; i < s->msix_vectors; i++) {
         msix_vector_use(pdev, i);
     }
 
@@ -587,7 +645,7 @@ static void lumen_npu_realize(PCIDevice *pdev, Error **errp)
     qemu_mutex_init(&s->lock);
     qemu_cond_init(&s->cond);
     qemu_cond_init(&s->idle_cond);
-    s->irq_bh = qemu_bh_new(lumen_npu_irq_bh, s);
+    qemu_cond_init(&s->exit_cond);
     qemu_thread_create(&s->thread, "lumen-npu", lumen_npu_worker, s,
                        QEMU_THREAD_JOINABLE);
 }
@@ -601,9 +659,13 @@ static void lumen_npu_exit(PCIDevice *pdev)
     cancel_job(s);      /* device_del must not wait for a long job */
     qemu_cond_signal(&s->cond);
     qemu_mutex_unlock(&s->lock);
+    /* Not a bare join: the worker may be waiting for the BQL we hold. */
+    while (!s->worker_exited) {
+        qemu_cond_wait_iothread(&s->exit_cond);
+    }
     qemu_thread_join(&s->thread);
 
-    qemu_bh_delete(s->irq_bh);
+    qemu_cond_destroy(&s->exit_cond);
     qemu_cond_destroy(&s->idle_cond);
     qemu_cond_destroy(&s->cond);
     qemu_mutex_destroy(&s->lock);
@@ -649,6 +711,8 @@ static const VMStateDescription lumen_npu_vmstate = {
 
 static Property lumen_npu_properties[] = {
     DEFINE_PROP_UINT32("cores", LumenNpuState, cores, LUMEN_DEFAULT_CORES),
+    DEFINE_PROP_UINT32("msix-vectors", LumenNpuState, msix_vectors,
+                       LUMEN_DEFAULT_MSIX_VECTORS),
     DEFINE_PROP_BOOL("hang-next-job", LumenNpuState, prop.hang_next_job,
                      false),
     DEFINE_PROP_BOOL("fault-next-job", LumenNpuState, prop.fault_next_job,

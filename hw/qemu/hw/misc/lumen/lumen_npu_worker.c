@@ -4,7 +4,7 @@
  * that neither the main loop nor the vCPUs wait for a job. One job at a
  * time, in ring order: fetch the descriptor, translate the program and the
  * regions through the MMU, run the program with the executor, write the
- * status record and the seqno back, and ask the main loop for an interrupt.
+ * status record and the seqno back, and signal the interrupt.
  *
  * Resets and power-off requests are carried out here too, between jobs, so
  * that windows are never unmapped under a running job. A reset cancels the
@@ -43,6 +43,7 @@ typedef struct LumenJob {
     uint32_t ctx;
     uint64_t root;
     uint32_t gen;
+    unsigned vector;            /* MSI-X vector of its JOB_DONE */
     bool inject_fault;
     bool hang;
     uint32_t delay_us;
@@ -357,16 +358,16 @@ static void run_job(LumenNpuState *s, const LumenJob *job, LumenResult *r)
         return;
     }
     if (ldl_le_p(job->desc + LUMEN_JOB_FLAGS) || count > LUMEN_MAX_REGIONS ||
-        !buffer_is_zero(job->desc + LUMEN_JOB_REGION_COUNT + 1,
-                        LUMEN_JOB_REGIONS - LUMEN_JOB_REGION_COUNT - 1)) {
+        !buffer_is_zero(job->desc + LUMEN_JOB_VECTOR + 1,
+                        LUMEN_JOB_REGIONS - LUMEN_JOB_VECTOR - 1)) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "lumen-npu: bad ring descriptor (seqno %" PRIu64 "): "
                       "flags 0x%x, %u regions (max %u)%s\n", job->seqno,
                       ldl_le_p(job->desc + LUMEN_JOB_FLAGS), count,
                       LUMEN_MAX_REGIONS,
-                      buffer_is_zero(job->desc + LUMEN_JOB_REGION_COUNT + 1,
+                      buffer_is_zero(job->desc + LUMEN_JOB_VECTOR + 1,
                                      LUMEN_JOB_REGIONS -
-                                     LUMEN_JOB_REGION_COUNT - 1) ?
+                                     LUMEN_JOB_VECTOR - 1) ?
                       "" : ", reserved bytes set");
         result_fault(r, LUMEN_FAULT_INVALID_PROGRAM, LUMEN_FAULT_NO_OP,
                      LUMEN_FAULT_NO_REGION, 0, count);
@@ -511,6 +512,30 @@ static void G_GNUC_PRINTF(2, 3) ring_error(LumenNpuState *s,
 }
 
 /*
+ * The MSI-X vector a job asks for its JOB_DONE: the completion vector or
+ * one of the extra ones. The guest may write anything there; what names
+ * no completion vector of this device is logged and ignored.
+ */
+static unsigned job_vector(LumenNpuState *s, const LumenJob *job)
+{
+    unsigned v = job->desc[LUMEN_JOB_VECTOR];
+
+    if (v == LUMEN_MSIX_COMPLETION ||
+        (v >= LUMEN_MSIX_JOB_FIRST && v < s->msix_vectors)) {
+        return v;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR,
+                  "lumen-npu: job seqno %" PRIu64 " asks for MSI-X vector %u, "
+                  "which is not one of the device's %u completion vectors "
+                  "(%u, and %u up to its MSI-X table size): JOB_DONE goes to "
+                  "vector %u\n", job->seqno, v,
+                  s->msix_vectors - LUMEN_MSIX_JOB_FIRST + 1,
+                  LUMEN_MSIX_COMPLETION, LUMEN_MSIX_JOB_FIRST,
+                  LUMEN_MSIX_COMPLETION);
+    return LUMEN_MSIX_COMPLETION;
+}
+
+/*
  * Take the next ring entry; called and returns with the lock held, which
  * it drops for the DMA (the ring could even point at our own registers).
  * The test hooks apply to the job they are consumed by. Returns false when
@@ -555,6 +580,7 @@ static bool fetch(LumenNpuState *s, LumenJob *job)
     job->ctx = job->desc[LUMEN_JOB_CONTEXT];
     job->root = job->ctx < LUMEN_MMU_CONTEXTS ? s->ctx_root[job->ctx] : 0;
     job->gen = job->ctx < LUMEN_MMU_CONTEXTS ? s->ctx_gen[job->ctx] : 0;
+    job->vector = job_vector(s, job);
     job->inject_fault = s->hooks.fault_next_job;
     job->hang = s->hooks.hang_next_job;
     job->delay_us = s->hooks.delay_us;
@@ -630,7 +656,7 @@ static void process_one(LumenNpuState *s)
     s->ring_head++;
     s->status &= ~LUMEN_STATUS_BUSY;
     s->power_state = LUMEN_POWER_IDLE;
-    lumen_npu_raise(s, LUMEN_IRQ_JOB_DONE | (r.code ? LUMEN_IRQ_JOB_FAULT : 0));
+    lumen_npu_raise_done(s, job.vector, r.code ? LUMEN_IRQ_JOB_FAULT : 0);
 }
 
 static void drop_programs(LumenNpuState *s)
@@ -719,7 +745,11 @@ void *lumen_npu_worker(void *opaque)
     rcu_register_thread();
     qemu_mutex_lock(&s->lock);
     while (!s->quit) {
-        if (s->reset_req) {
+        if (s->irq_notify) {
+            qemu_mutex_unlock(&s->lock);
+            lumen_npu_deliver_irq(s);
+            qemu_mutex_lock(&s->lock);
+        } else if (s->reset_req) {
             do_reset(s);
         } else if (s->power_off_req) {
             clear_state(s);
@@ -736,5 +766,6 @@ void *lumen_npu_worker(void *opaque)
     lumen_mmu_drop_all(s);
     drop_programs(s);
     rcu_unregister_thread();
+    lumen_npu_worker_exited(s);
     return NULL;
 }

@@ -10,8 +10,9 @@
  *
  * Locking: @lock guards every register and request field. MMIO handlers
  * run under the BQL and take @lock briefly; the worker takes @lock only
- * between steps of a job and never takes the BQL: interrupts are raised
- * by @irq_bh in the main loop.
+ * between steps of a job, and the BQL, then @lock, only to signal an
+ * interrupt (lumen_npu_deliver_irq()), never while computing a job or
+ * holding @lock.
  */
 #ifndef HW_MISC_LUMEN_NPU_H
 #define HW_MISC_LUMEN_NPU_H
@@ -103,10 +104,12 @@ struct LumenNpuState {
     QemuMutex lock;
     QemuCond cond;          /* wakes the worker */
     QemuCond idle_cond;     /* signalled when @computing goes false */
-    QEMUBH *irq_bh;
+    QemuCond exit_cond;     /* with the BQL: @worker_exited went true */
+    bool worker_exited;     /* under the BQL */
 
     /* Properties; @prop arms the test hooks at every machine reset. */
     uint32_t cores;
+    uint32_t msix_vectors;      /* MSI-X table size */
     LumenHooks prop;
     uint64_t job_cost_limit;    /* work per job, 0: none */
     uint64_t scratch_limit;     /* scratch bytes per op */
@@ -146,7 +149,8 @@ struct LumenNpuState {
     bool power_off_req;
     bool quit;
     bool computing;             /* the executor runs a job's program */
-    uint32_t irq_notify;        /* events the BH must signal */
+    uint32_t irq_notify;        /* events the worker must signal */
+    uint64_t done_vectors;      /* vectors of the JOB_DONEs in @irq_notify */
 
     /* Worker-private. */
     struct lumen_exec *exec;
@@ -158,6 +162,9 @@ struct LumenNpuState {
 
 /* lumen_npu.c */
 void lumen_npu_raise(LumenNpuState *s, uint32_t irq);
+void lumen_npu_raise_done(LumenNpuState *s, unsigned vector, uint32_t more);
+void lumen_npu_deliver_irq(LumenNpuState *s);
+void lumen_npu_worker_exited(LumenNpuState *s);
 
 /* lumen_npu_worker.c */
 void *lumen_npu_worker(void *opaque);

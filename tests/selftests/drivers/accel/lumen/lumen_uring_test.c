@@ -290,8 +290,8 @@ static int tracefs_write(const char *file, const char *value)
 	return ret;
 }
 
-/* CPUs of the lumen_job_run events in the trace: counts per CPU */
-static int job_run_cpus(unsigned int *on, unsigned int cpus)
+/* CPUs of the trace lines holding @what: counts per CPU */
+static int trace_cpus(const char *what, unsigned int *on, unsigned int cpus)
 {
 	char line[512];
 	FILE *f = fopen(TRACEFS "/trace", "r");
@@ -303,7 +303,7 @@ static int job_run_cpus(unsigned int *on, unsigned int cpus)
 		const char *b = strchr(line, '[');
 		unsigned int cpu;
 
-		if (line[0] == '#' || !strstr(line, "lumen_job_run:") || !b ||
+		if (line[0] == '#' || !strstr(line, what) || !b ||
 		    sscanf(b, "[%u]", &cpu) != 1 || cpu >= cpus)
 			continue;
 		on[cpu]++;
@@ -360,13 +360,221 @@ TEST_F(uring, run_job_on_the_submitting_cpu)
 		ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
 		io_uring_queue_exit(&ring);
 		memset(on, 0, sizeof(on));
-		EXPECT_EQ(PINNED_JOBS, job_run_cpus(on, cpus));
+		EXPECT_EQ(PINNED_JOBS, trace_cpus("lumen_job_run:", on, cpus));
 		EXPECT_LE(PINNED_JOBS * 3 / 4, on[targets[t]]) {
 			TH_LOG("pinned to CPU %u: %u of %u jobs run there",
 			       targets[t], on[targets[t]], PINNED_JOBS);
 		}
 	}
 	tracefs_write("events/lumen/lumen_job_run/enable", "0");
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/*
+ * What a finished job held is dropped by a work item on the CPU that freed
+ * the job (the submitter's, with the per-CPU submit queue), not by an
+ * unbound worker: that one is woken on an idle CPU, by an IPI, for every
+ * job. Pinned to each CPU in turn, three release runs in four at least
+ * are on it (with system_unbound_wq: none on the second CPU).
+ */
+TEST_F(uring, release_work_on_the_submitting_cpu)
+{
+	unsigned int cpus = sysconf(_SC_NPROCESSORS_ONLN), on[64], i;
+	unsigned int targets[2] = { 0, cpus - 1 };
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	cpu_set_t all, one;
+	struct stat st;
+	int n;
+
+	if (cpus < 2 || cpus > 64)
+		SKIP(return, "needs 2 to 64 online CPUs, not %u", cpus);
+	if (stat(TRACEFS "/events", &st))
+		ASSERT_EQ(0, mount("tracefs", TRACEFS, "tracefs", 0, NULL));
+	ASSERT_EQ(0, tracefs_write("events/workqueue/workqueue_execute_start/enable",
+				   "1"));
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	for (int t = 0; t < 2; t++) {
+		CPU_ZERO(&one);
+		CPU_SET(targets[t], &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+		ASSERT_EQ(0, uring_init(&ring, 8));
+		ASSERT_EQ(0, tracefs_write("trace", ""));
+		ASSERT_EQ(0, tracefs_write("tracing_on", "1"));
+		for (i = 0; i < PINNED_JOBS; i++) {
+			ASSERT_EQ(0, uring_queue(&ring, self->fd,
+						 add_prepare(&self->c, 1), i));
+			ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
+			ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+			EXPECT_EQ(0, cqe->res);
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		usleep(100000);		/* the last job's release */
+		ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
+		io_uring_queue_exit(&ring);
+		memset(on, 0, sizeof(on));
+		n = trace_cpus("function lumen_job_release_work", on, cpus);
+		EXPECT_LT(0, n);
+		EXPECT_LE((unsigned int)n * 3 / 4, on[targets[t]]) {
+			TH_LOG("pinned to CPU %u: %u of %d release runs there",
+			       targets[t], on[targets[t]], n);
+		}
+	}
+	tracefs_write("events/workqueue/workqueue_execute_start/enable", "0");
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/*
+ * Interrupts of lumen's vectors per CPU, from /proc/interrupts: the rows
+ * whose name mentions lumen, summed. Returns the CPU columns, or -errno.
+ */
+static int lumen_irqs_per_cpu(unsigned long long *count, unsigned int max)
+{
+	char *line = NULL;
+	size_t size = 0;
+	int cpus = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -errno;
+	memset(count, 0, max * sizeof(*count));
+	while (getline(&line, &size, f) > 0) {
+		char *p = line, *end;
+		int i;
+
+		if (!cpus) {	/* the header: one column per CPU */
+			while ((p = strstr(p, "CPU"))) {
+				cpus++;
+				p += 3;
+			}
+			continue;
+		}
+		p = strchr(line, ':');
+		if (!strstr(line, "lumen") || !p)
+			continue;
+		p++;
+		for (i = 0; i < cpus && i < (int)max; i++) {
+			unsigned long long v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			count[i] += v;
+			p = end;
+		}
+	}
+	free(line);
+	fclose(f);
+	return cpus;
+}
+
+/*
+ * The completion interrupt of a job comes to the CPU that submitted it,
+ * where its waiter sleeps: the device has a completion vector per CPU and
+ * each job names the one of the CPU that put it on the ring. Pinned to
+ * each CPU in turn (with its ring made there), at least three jobs in four
+ * are counted in /proc/interrupts on that CPU. With one completion vector,
+ * every job's interrupt goes wherever that vector points: a halted vCPU
+ * then wakes the waiter's by IPI on every job.
+ */
+TEST_F(uring, completion_irq_on_the_submitting_cpu)
+{
+	unsigned int cpus = sysconf(_SC_NPROCESSORS_ONLN), i, cpu;
+	unsigned long long before[64], after[64];
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	cpu_set_t all, one;
+
+	if (cpus < 2 || cpus > 64)
+		SKIP(return, "needs 2 to 64 online CPUs, not %u", cpus);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	for (cpu = 0; cpu < cpus; cpu++) {
+		unsigned long long there, total = 0;
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+		ASSERT_EQ(0, uring_init(&ring, 8));
+		ASSERT_LE(2, lumen_irqs_per_cpu(before, 64));
+		for (i = 0; i < PINNED_JOBS; i++) {
+			ASSERT_EQ(0, uring_queue(&ring, self->fd,
+						 add_prepare(&self->c, 1), i));
+			ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
+			ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+			EXPECT_EQ(0, cqe->res);
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		ASSERT_LE(2, lumen_irqs_per_cpu(after, 64));
+		io_uring_queue_exit(&ring);
+		for (i = 0; i < cpus; i++)
+			total += after[i] - before[i];
+		there = after[cpu] - before[cpu];
+		EXPECT_LE(PINNED_JOBS, total);
+		EXPECT_LE(PINNED_JOBS * 3 / 4, there) {
+			TH_LOG("pinned to CPU %u: %llu of %llu lumen interrupts there",
+			       cpu, there, total);
+		}
+	}
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+static int cpu_online_write(unsigned int cpu, const char *value)
+{
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/online",
+		 cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, value, strlen(value)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A job's completion vector is managed: when the last CPU of its affinity
+ * goes offline the IRQ core shuts it down, and the device's message for a
+ * job still running waits in the MSI-X pending bits. The job must still
+ * complete, late (the driver finds it done when its timeout comes, 1 s
+ * here), not fail as hung with -ETIMEDOUT after a reset.
+ */
+TEST_F_TIMEOUT(uring, job_done_while_its_cpu_goes_offline, 60)
+{
+	unsigned int cpus = sysconf(_SC_NPROCESSORS_ONLN), last = cpus - 1;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	cpu_set_t all, one;
+	int ret;
+
+	if (cpus < 2 || cpus > 64)
+		SKIP(return, "needs 2 to 64 online CPUs, not %u", cpus);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	CPU_ZERO(&one);
+	CPU_SET(last, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, uring_init(&ring, 8));
+	ASSERT_TRUE(hook("delay_us", "300000"));
+	ASSERT_EQ(0, uring_queue(&ring, self->fd, add_prepare(&self->c, 2), 7));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	usleep(50000);
+	CPU_CLR(last, &all);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
+	ret = cpu_online_write(last, "0");
+	if (ret) {
+		io_uring_wait_cqe(&ring, &cqe);
+		io_uring_queue_exit(&ring);
+		SKIP(return, "cannot take CPU %u offline: %s", last,
+		     strerror(-ret));
+	}
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(7, cqe->user_data);
+	EXPECT_EQ(0, cqe->res);
+	EXPECT_TRUE(add_sums_ok(&self->c, 2));
+	io_uring_cqe_seen(&ring, cqe);
+	EXPECT_EQ(0, cpu_online_write(last, "1"));
+	io_uring_queue_exit(&ring);
+	CPU_SET(last, &all);
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
