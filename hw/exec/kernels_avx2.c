@@ -1028,6 +1028,17 @@ static const struct lumen_kernels kernels_avx2 = {
 	.exp_sum = exp_sum,
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
+#ifdef LUMEN_X86_VNNI	/* attention_avx512.c / attention_avx2.c */
+	.attn_qk = { lumen_attn_qk_f32_avx512, lumen_attn_qk_f16_avx512 },
+	.attn_pv = { lumen_attn_pv_f32_avx512, lumen_attn_pv_f16_avx512 },
+	.attn_max = lumen_attn_max_avx512,
+	.attn_scale = lumen_attn_scale_avx512,
+#else
+	.attn_qk = { lumen_attn_qk_f32_avx2, lumen_attn_qk_f16_avx2 },
+	.attn_pv = { lumen_attn_pv_f32_avx2, lumen_attn_pv_f16_avx2 },
+	.attn_max = lumen_attn_max_avx2,
+	.attn_scale = lumen_attn_scale_avx2,
+#endif
 };
 
 #ifndef LUMEN_X86_VNNI

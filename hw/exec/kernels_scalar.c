@@ -401,4 +401,8 @@ const struct lumen_kernels lumen_kernels_scalar = {
 	.exp_sum = exp_sum,
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
+	.attn_qk = { lumen_attn_qk_f32_scalar, lumen_attn_qk_f16_scalar },
+	.attn_pv = { lumen_attn_pv_f32_scalar, lumen_attn_pv_f16_scalar },
+	.attn_max = lumen_attn_max_scalar,
+	.attn_scale = lumen_attn_scale_scalar,
 };
