@@ -94,23 +94,24 @@ void lumen_op_kv_write(struct lumen_op_ctx *c)
 /* K/V rows per tile: a tile (8-16 KiB at head size 64) stays in L1 while
  * every (row, head) pair of an item uses it */
 #define LUMEN_ATTN_TILE 64
-/* pairs an item works on together: up to this many, a whole GQA group */
+/* pairs an item works on together: up to this many, whole GQA groups */
 #define LUMEN_ATTN_PAIRS 16
-#define LUMEN_ATTN_MAX_GROUP 32
+/* heads sharing an item: the group, or its largest divisor up to this */
+#define LUMEN_ATTN_MAX_HEADS 8
+/* scores an item keeps per thread (bytes), beyond one row's heads */
+#define LUMEN_ATTN_SCORE_BUDGET (512u << 10)
 /* split-K handles at most this many (row, head) pairs */
-#define LUMEN_ATTN_SPLIT_PAIRS 256
+#define LUMEN_ATTN_SPLIT_PAIRS 64
 
-/* heads per item: the whole group (keys and values shared) when not huge */
+/* heads per item, sharing their keys and values: the group or a part of it */
 static uint32_t heads_per_item(const struct lumen_op *op)
 {
 	uint32_t g = op->params[LUMEN_P_N_HEAD] / op->params[LUMEN_P_N_KV_HEAD];
+	uint32_t h = g < LUMEN_ATTN_MAX_HEADS ? g : LUMEN_ATTN_MAX_HEADS;
 
-	return g <= LUMEN_ATTN_MAX_GROUP ? g : 1;
-}
-
-static uint32_t max_rows_per_item(uint32_t hpi)
-{
-	return hpi >= LUMEN_ATTN_PAIRS ? 1 : LUMEN_ATTN_PAIRS / hpi;
+	while (g % h)
+		h--;
+	return h;
 }
 
 static size_t align64(size_t n)
@@ -136,6 +137,17 @@ static size_t split_pair_floats(uint32_t n_keys, uint32_t hd)
 	       align64((size_t)chunks_of(n_keys) * (hd + 2) * sizeof(float)) / sizeof(float);
 }
 
+/* rows per item: up to LUMEN_ATTN_PAIRS pairs, their scores within the budget */
+static uint32_t max_rows_per_item(uint32_t hpi, uint32_t n_keys, uint32_t hd)
+{
+	size_t row = (size_t)hpi * pair_floats(n_keys, hd) * sizeof(float);
+	size_t r = LUMEN_ATTN_SCORE_BUDGET / row;
+	size_t most = LUMEN_ATTN_PAIRS / hpi;
+
+	r = r < most ? r : most;
+	return r ? (uint32_t)r : 1;
+}
+
 /*
  * Per thread, the pairs of one item; or, when a decode splits its keys
  * across threads (fewer than 2 units a thread), every pair of the op.
@@ -145,9 +157,13 @@ size_t lumen_attention_scratch(const struct lumen_op *op, uint32_t n_keys,
 {
 	uint32_t hd = op->src[0].dims[0] / op->params[LUMEN_P_N_HEAD];
 	uint32_t hpi = heads_per_item(op);
-	size_t tiled = (size_t)hpi * max_rows_per_item(hpi) * pair_floats(n_keys, hd) * threads;
-	size_t split = (2 * (size_t)threads - 1) * hpi * split_pair_floats(n_keys, hd);
+	size_t tiled = (size_t)hpi * max_rows_per_item(hpi, n_keys, hd) *
+		       pair_floats(n_keys, hd) * threads;
+	size_t pairs = (2 * (size_t)threads - 1) * hpi;
+	size_t split;
 
+	pairs = pairs < LUMEN_ATTN_SPLIT_PAIRS ? pairs : LUMEN_ATTN_SPLIT_PAIRS;
+	split = pairs * split_pair_floats(n_keys, hd);
 	return (tiled > split ? tiled : split) * sizeof(float);
 }
 
@@ -276,8 +292,8 @@ static void finish(const struct attention *a, struct pair *p)
 static void tile_qk(const struct attention *a, struct pair *ps, uint32_t np,
 		    uint32_t lo, uint32_t hi, uint32_t h_kv)
 {
-	const float *q[LUMEN_ATTN_PAIRS + LUMEN_ATTN_MAX_GROUP];
-	float *s[LUMEN_ATTN_PAIRS + LUMEN_ATTN_MAX_GROUP];
+	const float *q[LUMEN_ATTN_PAIRS];
+	float *s[LUMEN_ATTN_PAIRS];
 
 	for (uint32_t p = 0; p < np;) {
 		uint32_t a0 = ps[p].first > lo ? ps[p].first : lo;
@@ -306,8 +322,8 @@ static void tile_qk(const struct attention *a, struct pair *ps, uint32_t np,
 static void tile_pv(const struct attention *a, struct pair *ps, uint32_t np,
 		    uint32_t lo, uint32_t hi, uint32_t h_kv)
 {
-	const float *pr[LUMEN_ATTN_PAIRS + LUMEN_ATTN_MAX_GROUP];
-	float *oc[LUMEN_ATTN_PAIRS + LUMEN_ATTN_MAX_GROUP];
+	const float *pr[LUMEN_ATTN_PAIRS];
+	float *oc[LUMEN_ATTN_PAIRS];
 	uint32_t cs = chunk_start(lo), ce = cs + LUMEN_ATTN_CHUNK;
 
 	for (uint32_t p = 0; p < np; p++) {
@@ -357,7 +373,7 @@ static void attention_item(void *arg, size_t item, unsigned int ith)
 	const struct attention *a = arg;
 	float *mem = (float *)a->c->ex->scratch +
 		     (size_t)ith * a->rows_per_item * a->hpi * a->pair_floats;
-	struct pair ps[LUMEN_ATTN_PAIRS + LUMEN_ATTN_MAX_GROUP];
+	struct pair ps[LUMEN_ATTN_PAIRS];
 	uint32_t blocks = (a->c->rows + a->rows_per_item - 1) / a->rows_per_item;
 	uint32_t r0 = (uint32_t)(item % blocks) * a->rows_per_item;
 	uint32_t h0 = (uint32_t)(item / blocks) * a->hpi;
@@ -467,8 +483,8 @@ static void split_values(void *arg, size_t item, unsigned int ith)
 	const struct attention *a = arg;
 	uint32_t c, np, h, lo, hi;
 	struct pair *ps = split_item(a, item, &c, &np, &h);
-	float *oc[LUMEN_ATTN_MAX_GROUP];
-	const float *pr[LUMEN_ATTN_MAX_GROUP];
+	float *oc[LUMEN_ATTN_MAX_HEADS];
+	const float *pr[LUMEN_ATTN_MAX_HEADS];
 
 	if (!chunk_span(&ps[0], c, &lo, &hi))
 		return;
@@ -564,7 +580,7 @@ void lumen_op_attention(struct lumen_op_ctx *c)
 		return;
 	}
 	/* rows per item: as many as fill the pairs, while each thread gets two items */
-	uint32_t rpi = max_rows_per_item(a.hpi);
+	uint32_t rpi = max_rows_per_item(a.hpi, n_keys, a.hd);
 
 	while (rpi > 1 && (uint64_t)((c->rows + rpi - 1) / rpi) * a.units_per_row <
 			  2ull * threads)

@@ -390,12 +390,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			regs[b].base = (uint8_t *)regs[a].base + off;
 		}
 	}
-	/* args: small values mostly */
+	/*
+	 * args: small values mostly; positions past 128 too, so a decode's
+	 * attention splits its keys (chunks of 128) across threads
+	 */
 	if (regs[h->args_region].base) {
 		uint64_t slots = regs[h->args_region].size / 4;
 
 		for (uint64_t k = 0; k < slots && k < 8; k++) {
-			uint32_t a = pick(&s, 4) ? pick(&s, 9) : take(&s, 4);
+			uint32_t a = pick(&s, 4) ? pick(&s, 9) :
+				     pick(&s, 2) ? pick(&s, 300) : take(&s, 4);
 
 			memcpy((uint8_t *)regs[h->args_region].base + 4 * k, &a, 4);
 		}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec_internal.h"
 #include "lumen_ops.h"
 #include "ref_exec.h"
 #include "lumen_test.h"
@@ -144,7 +145,15 @@ struct att_case {
 	uint32_t window;	/* sliding window, 0 for none */
 };
 
+static void check_attention_on(struct lumen_exec *ex, const struct att_case *tc);
+
 static void check_attention(const struct att_case *tc)
+{
+	check_attention_on(NULL, tc);
+}
+
+/* on ex when given, else on a new executor of tc's threads and level */
+static void check_attention_on(struct lumen_exec *ex, const struct att_case *tc)
 {
 	struct regions r = { 0 };
 	struct prog_builder pb;
@@ -182,7 +191,10 @@ static void check_attention(const struct att_case *tc)
 	op->params[LUMEN_P_WINDOW] = tc->window;
 	op->rows_arg = 3;
 	op->pos_arg = 4;
-	REQUIRE_EQ(run_prog(&pb, &r, tc->threads, tc->scalar, &f), 0);
+	if (ex)
+		REQUIRE_EQ(run_with(ex, &pb, &r, &f), 0);
+	else
+		REQUIRE_EQ(run_prog(&pb, &r, tc->threads, tc->scalar, &f), 0);
 	double *qd = malloc(8ull * d), *want = malloc(8ull * d);
 	int bad = 0;
 
@@ -403,5 +415,42 @@ TEST(attention_tiles_and_split_keys_match_reference_every_kernel_level)
 			tc.scalar = lv;
 			check_attention(&tc);
 		}
+	}
+}
+
+/*
+ * What lumen_attention_scratch() promises is all the op uses: each case
+ * on an executor whose scratch limit is exactly that (so its block is that
+ * size, rounded to a page, and the ASan build sees a byte past it), over
+ * the tiled prefill, the split-K decode and 1, 2 and 4 threads.
+ */
+TEST(attention_uses_no_more_scratch_than_it_asks_for)
+{
+	static const struct att_case cases[] = {
+		/* dtype, n_head, n_kv, hd, ctx, c, rows, pos, threads, -, window */
+		{ LUMEN_DTYPE_F16, 9, 3, 64, 3000, 1, 1, 2999, 2, 0, 0 },	/* split */
+		{ LUMEN_DTYPE_F32, 6, 1, 20, 2500, 3, 3, 2490, 4, 0, 0 },	/* split, 3 rows */
+		{ LUMEN_DTYPE_F16, 8, 2, 64, 2100, 40, 40, 2000, 2, 0, 0 },	/* tiles */
+		{ LUMEN_DTYPE_F32, 14, 2, 64, 4000, 16, 16, 3900, 2, 0, 0 },
+		{ LUMEN_DTYPE_F16, 32, 1, 16, 2200, 2, 2, 2100, 4, 0, 300 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct att_case *tc = &cases[i];
+		struct lumen_exec *ex = exec_new(tc->threads, 0);
+		struct lumen_op op = { .opcode = LUMEN_OP_ATTENTION };
+		size_t need;
+
+		REQUIRE(ex);
+		op.src[0].dims[0] = tc->n_head * tc->hd;
+		op.params[LUMEN_P_N_HEAD] = tc->n_head;
+		op.params[LUMEN_P_N_KV_HEAD] = tc->n_kv;
+		need = lumen_attention_scratch(&op, tc->pos + tc->rows, tc->threads);
+		/* larger than the executor's first block, so the limit sizes it */
+		CHECK(need > (256u << 10));
+		lumen_exec_set_scratch_limit(ex, need);
+		check_attention_on(ex, tc);
+		CHECK(lumen_exec_scratch_bytes(ex) <= ((need + 4095) & ~(size_t)4095));
+		lumen_exec_destroy(ex);
 	}
 }
