@@ -150,6 +150,9 @@ static void fit_operands(struct src *s, struct lumen_op *op, uint32_t regions)
 		dst->region = pick(s, regions);
 		lay_out(s, dst);
 		x->dims[0] = n_kv * hd;
+		/* caches past two chunks of 128 keys: many K/V tiles (and, rarely, a split-K decode) */
+		if (pick(s, 4) == 0)
+			x->dims[1] = 130 + pick(s, 300);
 		lay_out(s, x);
 		op->src[2] = *x;
 		op->src[2].region = pick(s, regions);
@@ -391,8 +394,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	/*
-	 * args: small values mostly; positions past 128 too, so a decode's
-	 * attention splits its keys (chunks of 128) across threads
+	 * args: small values mostly; positions past 128 too, so attention
+	 * reads several of its chunks of 128 keys
 	 */
 	if (regs[h->args_region].base) {
 		uint64_t slots = regs[h->args_region].size / 4;
