@@ -152,15 +152,6 @@ struct lumen_kernels {
 	/* BF16 weights times F32 activations, float accumulation */
 	void (*dot_bf16)(const uint16_t *w, const float *const *x,
 			 unsigned int nx, size_t n, float *out);
-	/*
-	 * Attention over n keys of hd elements, key/value rows stride bytes
-	 * apart, F32 or F16 (index 0 or 1): s[j] = scale * q . K[j], and
-	 * out = sum_j p[j] V[j].
-	 */
-	void (*attn_scores[2])(const float *q, const void *k, size_t stride,
-			       size_t n, size_t hd, float scale, float *s);
-	void (*attn_values[2])(const float *p, const void *v, size_t stride,
-			       size_t n, size_t hd, float *out);
 	/* s[j] = exp(s[j] - max); returns the sum */
 	float (*exp_sum)(float *s, size_t n, float max);
 	void (*f16_to_f32)(const uint16_t *x, float *y, size_t n);
@@ -181,7 +172,63 @@ struct lumen_kernels {
 			     size_t nb, float *y, size_t ys);
 	/* Q8_0x8's rbias factor: -128 where w + 128 meets x, 0 where w does */
 	int32_t q8_r8_bias;
+	/*
+	 * Attention tiles (ops_attention.c), F32 or F16 keys/values (index 0
+	 * or 1), for np (query, output) pairs sharing n keys/values stride
+	 * bytes apart, so a tile of K or V is loaded (and converted) once for
+	 * all of them: s[p][j] = scale * q[p] . K[j]; out[p][i] += sum_j
+	 * prob[p][j] V[j][i], j in order. A pair's result never depends on np
+	 * nor on how its keys are cut into calls (batch invariance).
+	 */
+	void (*attn_qk[2])(const float *const *q, unsigned int np, const void *k,
+			   size_t stride, size_t n, size_t hd, float scale,
+			   float *const *s);
+	void (*attn_pv[2])(const float *const *prob, unsigned int np, const void *v,
+			   size_t stride, size_t n, size_t hd, float *const *out);
+	/* the largest of n scores, NaNs ignored (-inf if none); s[j] *= c */
+	float (*attn_max)(const float *s, size_t n);
+	void (*attn_scale)(float *s, size_t n, float c);
 };
+
+/* attention_{scalar,avx2,avx512}.c: the tables' attn_qk and attn_pv */
+void lumen_attn_qk_f32_scalar(const float *const *q, unsigned int np, const void *k,
+			      size_t stride, size_t n, size_t hd, float scale,
+			      float *const *s);
+void lumen_attn_qk_f16_scalar(const float *const *q, unsigned int np, const void *k,
+			      size_t stride, size_t n, size_t hd, float scale,
+			      float *const *s);
+void lumen_attn_pv_f32_scalar(const float *const *prob, unsigned int np, const void *v,
+			      size_t stride, size_t n, size_t hd, float *const *out);
+void lumen_attn_pv_f16_scalar(const float *const *prob, unsigned int np, const void *v,
+			      size_t stride, size_t n, size_t hd, float *const *out);
+float lumen_attn_max_scalar(const float *s, size_t n);
+void lumen_attn_scale_scalar(float *s, size_t n, float c);
+#if defined(__x86_64__) || defined(__i386__)
+void lumen_attn_qk_f32_avx2(const float *const *q, unsigned int np, const void *k,
+			    size_t stride, size_t n, size_t hd, float scale,
+			    float *const *s);
+void lumen_attn_qk_f16_avx2(const float *const *q, unsigned int np, const void *k,
+			    size_t stride, size_t n, size_t hd, float scale,
+			    float *const *s);
+void lumen_attn_pv_f32_avx2(const float *const *prob, unsigned int np, const void *v,
+			    size_t stride, size_t n, size_t hd, float *const *out);
+void lumen_attn_pv_f16_avx2(const float *const *prob, unsigned int np, const void *v,
+			    size_t stride, size_t n, size_t hd, float *const *out);
+float lumen_attn_max_avx2(const float *s, size_t n);
+void lumen_attn_scale_avx2(float *s, size_t n, float c);
+void lumen_attn_qk_f32_avx512(const float *const *q, unsigned int np, const void *k,
+			      size_t stride, size_t n, size_t hd, float scale,
+			      float *const *s);
+void lumen_attn_qk_f16_avx512(const float *const *q, unsigned int np, const void *k,
+			      size_t stride, size_t n, size_t hd, float scale,
+			      float *const *s);
+void lumen_attn_pv_f32_avx512(const float *const *prob, unsigned int np, const void *v,
+			      size_t stride, size_t n, size_t hd, float *const *out);
+void lumen_attn_pv_f16_avx512(const float *const *prob, unsigned int np, const void *v,
+			      size_t stride, size_t n, size_t hd, float *const *out);
+float lumen_attn_max_avx512(const float *s, size_t n);
+void lumen_attn_scale_avx512(float *s, size_t n, float c);
+#endif
 
 extern const struct lumen_kernels lumen_kernels_scalar;
 /* NULL when the CPU lacks AVX2, FMA or F16C */

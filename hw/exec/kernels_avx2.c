@@ -821,117 +821,6 @@ TARGET static void quantize_act_k(const float *x, int8_t *qs, float *d,
 	}
 }
 
-/* four keys at a time: their sums reduce together with three hadds */
-TARGET static inline void scores(const float *q, const void *k, size_t stride,
-				 size_t n, size_t hd, float scale, float *s, int f16)
-{
-	size_t j = 0, hd8 = hd & ~(size_t)7;
-
-	for (; j + 4 <= n; j += 4) {
-		const uint8_t *k0 = (const uint8_t *)k + j * stride;
-		const uint8_t *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
-		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-
-		for (size_t i = 0; i < hd8; i += 8) {
-			__m256 qv = _mm256_loadu_ps(q + i);
-
-			a0 = _mm256_fmadd_ps(load_row(k0, i, f16), qv, a0);
-			a1 = _mm256_fmadd_ps(load_row(k1, i, f16), qv, a1);
-			a2 = _mm256_fmadd_ps(load_row(k2, i, f16), qv, a2);
-			a3 = _mm256_fmadd_ps(load_row(k3, i, f16), qv, a3);
-		}
-		__m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-		__m128 d = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-		float t[4];
-
-		_mm_storeu_ps(t, d);
-		for (size_t i = hd8; i < hd; i++) {
-			t[0] += q[i] * elt(k0, i, f16);
-			t[1] += q[i] * elt(k1, i, f16);
-			t[2] += q[i] * elt(k2, i, f16);
-			t[3] += q[i] * elt(k3, i, f16);
-		}
-		for (int t_ = 0; t_ < 4; t_++)
-			s[j + t_] = scale * t[t_];
-	}
-	for (; j < n; j++) {
-		const void *kj = (const uint8_t *)k + j * stride;
-		__m256 a0 = _mm256_setzero_ps();
-
-		for (size_t i = 0; i < hd8; i += 8)
-			a0 = _mm256_fmadd_ps(load_row(kj, i, f16), _mm256_loadu_ps(q + i), a0);
-		float d = hsum(a0);
-
-		for (size_t i = hd8; i < hd; i++)
-			d += q[i] * elt(kj, i, f16);
-		s[j] = scale * d;
-	}
-}
-
-/* columns in groups of 32 so four accumulators stay in registers across keys */
-TARGET static inline void values(const float *p, const void *v, size_t stride,
-				 size_t n, size_t hd, float *out, int f16)
-{
-	size_t i = 0;
-
-	for (; i + 32 <= hd; i += 32) {
-		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-
-		for (size_t j = 0; j < n; j++) {
-			const void *vj = (const uint8_t *)v + j * stride;
-			__m256 pj = _mm256_set1_ps(p[j]);
-
-			a0 = _mm256_fmadd_ps(pj, load_row(vj, i, f16), a0);
-			a1 = _mm256_fmadd_ps(pj, load_row(vj, i + 8, f16), a1);
-			a2 = _mm256_fmadd_ps(pj, load_row(vj, i + 16, f16), a2);
-			a3 = _mm256_fmadd_ps(pj, load_row(vj, i + 24, f16), a3);
-		}
-		_mm256_storeu_ps(out + i, a0);
-		_mm256_storeu_ps(out + i + 8, a1);
-		_mm256_storeu_ps(out + i + 16, a2);
-		_mm256_storeu_ps(out + i + 24, a3);
-	}
-	for (; i + 8 <= hd; i += 8) {
-		__m256 a0 = _mm256_setzero_ps();
-
-		for (size_t j = 0; j < n; j++)
-			a0 = _mm256_fmadd_ps(_mm256_set1_ps(p[j]),
-					     load_row((const uint8_t *)v + j * stride, i, f16), a0);
-		_mm256_storeu_ps(out + i, a0);
-	}
-	for (; i < hd; i++) {
-		float o = 0.0f;
-
-		for (size_t j = 0; j < n; j++)
-			o += p[j] * elt((const uint8_t *)v + j * stride, i, f16);
-		out[i] = o;
-	}
-}
-
-TARGET static void scores_f32(const float *q, const void *k, size_t stride, size_t n,
-			      size_t hd, float scale, float *s)
-{
-	scores(q, k, stride, n, hd, scale, s, 0);
-}
-
-TARGET static void scores_f16(const float *q, const void *k, size_t stride, size_t n,
-			      size_t hd, float scale, float *s)
-{
-	scores(q, k, stride, n, hd, scale, s, 1);
-}
-
-TARGET static void values_f32(const float *p, const void *v, size_t stride, size_t n,
-			      size_t hd, float *out)
-{
-	values(p, v, stride, n, hd, out, 0);
-}
-
-TARGET static void values_f16(const float *p, const void *v, size_t stride, size_t n,
-			      size_t hd, float *out)
-{
-	values(p, v, stride, n, hd, out, 1);
-}
-
 /*
  * exp(x) for x <= 0 as 2^n * e^r, |r| <= ln2/2, e^r by a degree-7 series
  * (Cephes' coefficients); relative error about 2e-7.
@@ -1196,15 +1085,22 @@ static const struct lumen_kernels kernels_avx2 = {
 		[LUMEN_DTYPE_Q6_K] = dot_q6_k,
 	},
 	.dot_bf16 = dot_bf16,
-	.attn_scores = { scores_f32, scores_f16 },
-	.attn_values = { values_f32, values_f16 },
 	.exp_sum = exp_sum,
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
-#ifdef LUMEN_X86_VNNI
+#ifdef LUMEN_X86_VNNI	/* attention_avx512.c / attention_avx2.c */
 	.q8_r8_bias = -128,
+	.attn_qk = { lumen_attn_qk_f32_avx512, lumen_attn_qk_f16_avx512 },
+	.attn_pv = { lumen_attn_pv_f32_avx512, lumen_attn_pv_f16_avx512 },
+	.attn_max = lumen_attn_max_avx512,
+	.attn_scale = lumen_attn_scale_avx512,
+#else
+	.attn_qk = { lumen_attn_qk_f32_avx2, lumen_attn_qk_f16_avx2 },
+	.attn_pv = { lumen_attn_pv_f32_avx2, lumen_attn_pv_f16_avx2 },
+	.attn_max = lumen_attn_max_avx2,
+	.attn_scale = lumen_attn_scale_avx2,
 #endif
 };
 

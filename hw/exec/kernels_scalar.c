@@ -297,61 +297,6 @@ static void gemv_q4_0(const void *w, size_t ws, size_t n,
 		dot_q4_0((const uint8_t *)w + j * ws, x, 1, nb, y + j);
 }
 
-static float load_elt(const uint8_t *row, size_t i, int f16)
-{
-	return f16 ? lumen_f16_to_f32(((const uint16_t *)row)[i]) : ((const float *)row)[i];
-}
-
-static void scores(const float *q, const void *k, size_t stride, size_t n,
-		   size_t hd, float scale, float *s, int f16)
-{
-	for (size_t j = 0; j < n; j++) {
-		const uint8_t *kj = (const uint8_t *)k + j * stride;
-		float d = 0.0f;
-
-		for (size_t i = 0; i < hd; i++)
-			d += q[i] * load_elt(kj, i, f16);
-		s[j] = scale * d;
-	}
-}
-
-static void values(const float *p, const void *v, size_t stride, size_t n,
-		   size_t hd, float *out, int f16)
-{
-	for (size_t i = 0; i < hd; i++)
-		out[i] = 0.0f;
-	for (size_t j = 0; j < n; j++) {
-		const uint8_t *vj = (const uint8_t *)v + j * stride;
-
-		for (size_t i = 0; i < hd; i++)
-			out[i] += p[j] * load_elt(vj, i, f16);
-	}
-}
-
-static void scores_f32(const float *q, const void *k, size_t stride, size_t n,
-		       size_t hd, float scale, float *s)
-{
-	scores(q, k, stride, n, hd, scale, s, 0);
-}
-
-static void scores_f16(const float *q, const void *k, size_t stride, size_t n,
-		       size_t hd, float scale, float *s)
-{
-	scores(q, k, stride, n, hd, scale, s, 1);
-}
-
-static void values_f32(const float *p, const void *v, size_t stride, size_t n,
-		       size_t hd, float *out)
-{
-	values(p, v, stride, n, hd, out, 0);
-}
-
-static void values_f16(const float *p, const void *v, size_t stride, size_t n,
-		       size_t hd, float *out)
-{
-	values(p, v, stride, n, hd, out, 1);
-}
-
 static float exp_sum(float *s, size_t n, float max)
 {
 	float sum = 0.0f;
@@ -470,12 +415,14 @@ const struct lumen_kernels lumen_kernels_scalar = {
 		[LUMEN_DTYPE_Q6_K] = dot_q6_k,
 	},
 	.dot_bf16 = dot_bf16,
-	.attn_scores = { scores_f32, scores_f16 },
-	.attn_values = { values_f32, values_f16 },
 	.exp_sum = exp_sum,
 	.f16_to_f32 = f16_to_f32,
 	.f32_to_f16 = f32_to_f16,
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
 	.q8_r8_bias = 0,
+	.attn_qk = { lumen_attn_qk_f32_scalar, lumen_attn_qk_f16_scalar },
+	.attn_pv = { lumen_attn_pv_f32_scalar, lumen_attn_pv_f16_scalar },
+	.attn_max = lumen_attn_max_scalar,
+	.attn_scale = lumen_attn_scale_scalar,
 };

@@ -340,24 +340,29 @@ static void bench_matmul(struct lumen_exec *ex[2], const double bw[2],
 	free(y);
 }
 
+/*
+ * ATTENTION over an F16 cache of ctx positions: a decode (M = 1, the last
+ * position) or the last M rows of a prefill, at a model's head shape
+ */
 static void bench_attention(struct lumen_exec *ex[2], const double bw[2],
-			    uint32_t ctx)
+			    uint32_t n_head, uint32_t n_kv, uint32_t ctx, uint32_t m)
 {
-	const uint32_t n_head = 32, n_kv = 8, hd = 64;
-	char label[32];
+	const uint32_t hd = 64;
+	char label[48];
 
-	snprintf(label, sizeof(label), "ATTN ctx=%u", ctx);
+	snprintf(label, sizeof(label), "ATTN %u/%u ctx=%u M=%u", n_head, n_kv, ctx, m);
 	if (!wanted(label))
 		return;
 	size_t kv = (size_t)n_kv * hd * 2 * ctx;	/* F16 bytes of K or of V */
-	size_t q = (size_t)n_head * hd * 4;
+	size_t q = (size_t)n_head * hd * 4 * m;
 	uint8_t *cache = aligned_alloc(64, 2 * kv);
 	float *qo = aligned_alloc(64, 2 * q);
-	uint32_t args[2] = { 1, ctx - 1 };	/* one row at the last position */
+	uint32_t args[2] = { m, ctx - m };	/* the last m positions */
 	struct lumen_region regions[3] = { { cache, 2 * kv }, { qo, 2 * q }, { args, 8 } };
 	size_t size;
 	void *prog = new_prog(1, 3, &size);
 	struct lumen_op *op = prog_op(prog, 0, LUMEN_OP_ATTENTION);
+	double keys = (double)m * (ctx - m) + (double)m * (m + 1) / 2;
 
 	fill_weights(cache, LUMEN_DTYPE_F16, 2 * kv);
 	for (size_t i = 0; i < 2 * q / 4; i++)
@@ -369,16 +374,16 @@ static void bench_attention(struct lumen_exec *ex[2], const double bw[2],
 	float scale = 0.125f;
 
 	memcpy(&op->params[LUMEN_P_SCALE], &scale, 4);
-	op->src[0] = tensor(LUMEN_DTYPE_F32, 1, 0, n_head * hd, 1);
+	op->src[0] = tensor(LUMEN_DTYPE_F32, 1, 0, n_head * hd, m);
 	op->src[1] = tensor(LUMEN_DTYPE_F16, 0, 0, n_kv * hd, ctx);
 	op->src[2] = tensor(LUMEN_DTYPE_F16, 0, kv, n_kv * hd, ctx);
-	op->dst = tensor(LUMEN_DTYPE_F32, 1, q, n_head * hd, 1);
+	op->dst = tensor(LUMEN_DTYPE_F32, 1, q, n_head * hd, m);
 	for (int t = 0; t < 2; t++) {
 		double s = time_prog(ex[t], prog, size, regions, 3);
 
-		printf("ATTN  ctx=%-5u heads %u/%u hd %u, F16 KV %4.1f MiB     %ut %9.1f us %7.2f %8.1f   (KV cache-resident)\n",
-		       ctx, n_head, n_kv, hd, 2 * kv / 1048576.0, t + 1, s * 1e6,
-		       2 * kv / s / 1e9, 4.0 * n_head * hd * ctx / s / 1e9);
+		printf("ATTN  %2u/%u heads hd %u ctx=%-5u M=%-3u F16 KV %4.1f MiB %ut %9.1f us %7.2f %8.1f   (KV cache-resident)\n",
+		       n_head, n_kv, hd, ctx, m, 2 * kv / 1048576.0, t + 1, s * 1e6,
+		       2 * kv / s / 1e9, 4.0 * n_head * hd * keys / s / 1e9);
 	}
 	free(prog);
 	free(cache);
@@ -466,8 +471,13 @@ int main(int argc, char **argv)
 			for (unsigned int d = 0; d < n_dtypes; d++)
 				bench_matmul(ex, bw, dtypes[d], shapes[s][0], shapes[s][1], m);
 	bench_dispatch(ex);
-	bench_attention(ex, bw, 256);
-	bench_attention(ex, bw, 1024);
+	/* Llama-3.2-1B's heads (32 / 8), SmolLM2-135M's (9 / 3) */
+	bench_attention(ex, bw, 32, 8, 256, 1);
+	bench_attention(ex, bw, 32, 8, 1024, 1);
+	bench_attention(ex, bw, 32, 8, 4096, 1);
+	bench_attention(ex, bw, 9, 3, 2048, 1);
+	bench_attention(ex, bw, 32, 8, 2048, 64);
+	bench_attention(ex, bw, 9, 3, 2048, 64);
 	lumen_exec_destroy(ex[0]);
 	lumen_exec_destroy(ex[1]);
 	lumen_exec_destroy(ex_avx2);

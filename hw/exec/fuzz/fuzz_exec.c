@@ -158,6 +158,9 @@ static void fit_operands(struct src *s, struct lumen_op *op, uint32_t regions)
 		dst->region = pick(s, regions);
 		lay_out(s, dst);
 		x->dims[0] = n_kv * hd;
+		/* caches past two chunks of 128 keys: many K/V tiles (and, rarely, a split-K decode) */
+		if (pick(s, 4) == 0)
+			x->dims[1] = 130 + pick(s, 300);
 		lay_out(s, x);
 		op->src[2] = *x;
 		op->src[2].region = pick(s, regions);
@@ -398,12 +401,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			regs[b].base = (uint8_t *)regs[a].base + off;
 		}
 	}
-	/* args: small values mostly */
+	/*
+	 * args: small values mostly; positions past 128 too, so attention
+	 * reads several of its chunks of 128 keys
+	 */
 	if (regs[h->args_region].base) {
 		uint64_t slots = regs[h->args_region].size / 4;
 
 		for (uint64_t k = 0; k < slots && k < 8; k++) {
-			uint32_t a = pick(&s, 4) ? pick(&s, 9) : take(&s, 4);
+			uint32_t a = pick(&s, 4) ? pick(&s, 9) :
+				     pick(&s, 2) ? pick(&s, 300) : take(&s, 4);
 
 			memcpy((uint8_t *)regs[h->args_region].base + 4 * k, &a, 4);
 		}
