@@ -199,9 +199,12 @@ static unsigned long n_inputs, n_valid, n_ran, n_faulted;
 static unsigned long ran_on[2 * LUMEN_KERNEL_LEVELS];
 
 /*
- * At exit, after enough runs: every executor must have had its share, or
- * a level would look fuzzed and not be (as when the executor was chosen by
- * a byte that lay past the end of nearly every input).
+ * At exit, after enough runs: every executor must have had some of its
+ * share, or a level would look fuzzed and not be (as when the executor
+ * was chosen by a byte that lay past the end of nearly every input, and
+ * five executors of six ran next to nothing). libFuzzer's mutations do
+ * not keep the last byte uniform: in 25-s runs one executor's share fell
+ * to 0.17 of the mean, so the bar is a sixteenth of it.
  */
 static void check_every_level_ran(void)
 {
@@ -210,10 +213,10 @@ static void check_every_level_ran(void)
 	if (n_ran < 1000)
 		return;
 	for (unsigned int i = 0; i < n_ex; i++) {
-		if (ran_on[i] >= n_ran / (4 * n_ex))
+		if (ran_on[i] >= n_ran / (16 * n_ex))
 			continue;
 		fprintf(stderr, "fuzz-exec: executor %u (%s, %u thread%s) ran %lu of %lu "
-			"programs, under a quarter of its share: the input does not "
+			"programs, under a sixteenth of its share: the input does not "
 			"reach every kernel level\n", i, ex[i]->k->name, 1 + (i & 1),
 			i & 1 ? "s" : "", ran_on[i], n_ran);
 		bad = 1;
