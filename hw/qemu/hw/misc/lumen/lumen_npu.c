@@ -181,7 +181,8 @@ static bool always_on(hwaddr reg)
 {
     unsigned i;
 
-    return reg < LUMEN_REG_CONTROL || reg == LUMEN_REG_POWER_CTRL ||
+    return reg < LUMEN_REG_CONTROL || reg == LUMEN_REG_DTYPES_EXT ||
+           reg == LUMEN_REG_POWER_CTRL ||
            reg == LUMEN_REG_POWER_STATE || counter_index(reg, &i);
 }
 
@@ -214,13 +215,15 @@ static uint64_t reg_read(LumenNpuState *s, hwaddr reg)
     case LUMEN_REG_CAPS:
         return LUMEN_CAP_PAGE_4K | LUMEN_CAP_PAGE_2M | LUMEN_CAP_MSIX |
                LUMEN_CAP_DEBUG | LUMEN_CAP_RESET_STOPS_JOB | LUMEN_CAP_LIMITS |
-               LUMEN_CAP_JOB_VECTOR;
+               LUMEN_CAP_JOB_VECTOR | LUMEN_CAP_DTYPES_EXT;
     case LUMEN_REG_CORES:
         return s->cores;
     case LUMEN_REG_MAX_REGIONS:
         return LUMEN_MAX_REGIONS;
     case LUMEN_REG_DTYPES:
         return LUMEN_DTYPES_IMPLEMENTED;
+    case LUMEN_REG_DTYPES_EXT:
+        return LUMEN_DTYPES_EXT_IMPLEMENTED;
     case LUMEN_REG_CONTEXTS:
         return LUMEN_MMU_CONTEXTS;
     case LUMEN_REG_RING_MAX:
@@ -303,6 +306,7 @@ static bool is_64bit(hwaddr reg)
     case LUMEN_REG_LAST_SEQNO:
     case LUMEN_REG_FAULT_ADDR:
     case LUMEN_REG_FAULT_SEQNO:
+    case LUMEN_REG_DTYPES_EXT:
         return true;
     }
     if (reg >= LUMEN_REG_CTX_ROOT(0) &&
@@ -324,6 +328,7 @@ static bool is_read_only(hwaddr reg)
     case LUMEN_REG_RING_HEAD:
     case LUMEN_REG_LAST_SEQNO:
     case LUMEN_REG_FAULT_CODE ... LUMEN_REG_FAULT_CONTEXT:
+    case LUMEN_REG_DTYPES_EXT:
         return true;
     }
     return counter_index(reg, &i);
