@@ -108,7 +108,14 @@ static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events,
 
     qemu_mutex_lock(&s->lock);
     level = s->irq_status & s->irq_mask;
-    events &= s->irq_mask;
+    /*
+     * Only events still pending: the worker delivers after dropping its
+     * lock and waiting for the BQL, and the guest may have cleared one in
+     * IRQ_STATUS (and unmasked the rest) meanwhile; signalling it then
+     * would be an interrupt for an event the guest already acknowledged
+     * (seen as a stray RESET_DONE on the error vector after a reset).
+     */
+    events &= s->irq_mask & s->irq_status;
     qemu_mutex_unlock(&s->lock);
 
     if (msix_enabled(pdev)) {
