@@ -517,7 +517,7 @@ TEST_F(uring, free_job_does_not_always_run_before_the_waiter)
 	n = first_after_done(cpus - 1, gettid(), &waiter, &freed);
 	EXPECT_LE(PINNED_JOBS * 3 / 4, n);
 	EXPECT_LE((unsigned int)n / 4, waiter) {
-		TH_LOG("of %d completions on CPU %u, the waiter ran first after %u, free_job after %u",
+		TH_LOG("%d completions on CPU %u: waiter first %u, free_job first %u",
 		       n, cpus - 1, waiter, freed);
 	}
 	for (i = 0; i < 3; i++)
