@@ -894,13 +894,10 @@ int lumen_sched_init(struct lumen_device *ldev)
 	 * concurrently on two CPUs, which drm_sched allows (panthor gives it
 	 * a non-ordered queue too) and which lumen_job_run() and
 	 * lumen_job_free() already take locks for. WQ_MEM_RECLAIM: jobs
-	 * signal fences that memory reclaim may wait on. Not WQ_HIGHPRI: the
-	 * interrupt that completes a job wakes its waiter and queues
-	 * free_job, and a nice -20 worker would always run first, putting
-	 * the whole free path in front of every CQE (freeing is not on the
-	 * way to the next job: the job's credit came back with its fence).
+	 * signal fences that memory reclaim may wait on.
 	 */
-	ldev->submit_wq = alloc_workqueue("lumen-submit", WQ_MEM_RECLAIM, 0);
+	ldev->submit_wq = alloc_workqueue("lumen-submit",
+					  WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
 	if (!ldev->submit_wq)
 		return -ENOMEM;
 	args.submit_wq = ldev->submit_wq;
