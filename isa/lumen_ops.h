@@ -55,6 +55,15 @@
 	 (1U << LUMEN_DTYPE_Q5_K) | (1U << LUMEN_DTYPE_Q6_K) | \
 	 (1U << LUMEN_DTYPE_I32) | (1U << LUMEN_DTYPE_BF16))
 
+/*
+ * Lumen's own dtypes it computes with, bit n for dtype 64 + n: what the
+ * device reports in LUMEN_REG_DTYPES_EXT and the CPU backend in its
+ * device info's dtypes_ext.
+ */
+#define LUMEN_DTYPES_EXT_IMPLEMENTED \
+	((1ULL << (LUMEN_DTYPE_Q4_0_R8 - 64)) | \
+	 (1ULL << (LUMEN_DTYPE_Q8_0_R8 - 64)))
+
 /* The dst, then each source. */
 #define LUMEN_OPERANDS		(1 + LUMEN_MAX_SRCS)
 

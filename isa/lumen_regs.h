@@ -98,6 +98,12 @@
  */
 #define LUMEN_CAP_JOB_VECTOR		BIT(6)
 /**
+ * LUMEN_CAP_DTYPES_EXT - %LUMEN_REG_DTYPES_EXT is present: the device says
+ * which of Lumen's own dtypes (numbered from %LUMEN_DTYPES_EXT_FIRST, past
+ * %LUMEN_REG_DTYPES' 32 bits) it runs. Without it, it runs none of them.
+ */
+#define LUMEN_CAP_DTYPES_EXT		BIT(7)
+/**
  * LUMEN_REG_JOB_COST_LIMIT - 64-bit: most work one job may do, counted
  * per op before it runs as bytes read + bytes written + floating-point
  * operations; a job going over faults %LUMEN_FAULT_COST_LIMIT. 0: none.
@@ -201,6 +207,18 @@
 #define LUMEN_REG_FAULT_SEQNO		0x0d8
 /** LUMEN_REG_FAULT_CONTEXT - MMU context of the faulted job. */
 #define LUMEN_REG_FAULT_CONTEXT		0x0e0
+
+/* ---- Identity, continued (read-only) ---- */
+/**
+ * LUMEN_REG_DTYPES_EXT - 64-bit, with %LUMEN_CAP_DTYPES_EXT: bit n set
+ * when enum lumen_dtype %LUMEN_DTYPES_EXT_FIRST + n is supported (bit 0:
+ * Q4_0x8, bit 1: Q8_0x8). A device without the capability reads 0 here,
+ * as at every reserved offset, but logs the read as a guest error: check
+ * the capability first.
+ */
+#define LUMEN_REG_DTYPES_EXT		0x0f8
+/** LUMEN_DTYPES_EXT_FIRST - the dtype bit 0 of LUMEN_REG_DTYPES_EXT stands for. */
+#define LUMEN_DTYPES_EXT_FIRST		64
 /** LUMEN_FAULT_NO_OP - FAULT_OP value of a fault before any op ran. */
 #define LUMEN_FAULT_NO_OP		0xffffffffU
 /** LUMEN_FAULT_NO_REGION - FAULT_REGION value when no region is involved. */

@@ -71,6 +71,7 @@ static void cpu_get_info(struct lumen_device *dev,
 	info->cores = lumen_exec_threads(cpu(dev)->ex);
 	info->max_regions = LUMEN_MAX_REGIONS;
 	info->dtypes = LUMEN_DTYPES_IMPLEMENTED;
+	info->dtypes_ext = LUMEN_DTYPES_EXT_IMPLEMENTED;
 	info->has_counters = false;
 }
 

@@ -162,6 +162,9 @@ static void npu_get_info(struct lumen_device *dev,
 	info->cores = n->info.core_count;
 	info->max_regions = n->info.max_regions;
 	info->dtypes = n->info.dtypes;
+	/* 0 from a kernel that predates it: it then runs none of them */
+	info->dtypes_ext = n->info.dtypes_ext;
+	info->hw_version = n->info.hw_version;
 	info->has_counters = true;
 }
 

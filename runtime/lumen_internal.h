@@ -161,6 +161,17 @@ int lumen_check_model_memory(const struct lumen_model *m);
 int lumen_check_memory(const struct lumen_model *m, uint32_t positions,
 		       uint64_t kv_size);
 
+/*
+ * model_dtypes.c: whether @info's device runs @dtype; 0 when it runs every
+ * dtype the program's tensors use, else LUMEN_E_UNSUPPORTED naming the
+ * first it lacks (and, for Lumen's interleaved layouts, `lumenc
+ * --no-repack`), @path being the model's file
+ */
+bool lumen_device_runs_dtype(const struct lumen_device_info *info,
+			     uint32_t dtype);
+int lumen_check_program_dtypes(const char *path, const void *prog,
+			       const struct lumen_device_info *info);
+
 /* the model's tokenizer.chat_template (NUL-terminated), or NULL */
 const char *lumen_model_chat_template(const struct lumen_model *m);
 

@@ -240,6 +240,24 @@ bool lumen_same_validation(const struct lumen_validation *a,
  * the file's later writes until it is copied on write), so nothing after
  * the load reads the programs from it.
  */
+/* before any upload: a device that lacks a dtype would refuse a program */
+static int check_dtypes(const struct lumen_model *m, const char *path)
+{
+	struct lumen_device_info info;
+
+	lumen_device_get_info(m->dev, &info);
+	for (int p = 0; p < 3; p++) {
+		int ret;
+
+		if (!m->file.prog[p])	/* no verify program */
+			continue;
+		ret = lumen_check_program_dtypes(path, m->file.prog[p], &info);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int copy_programs(struct lumen_model *m)
 {
 	const struct lnpu_file *f = &m->file;
@@ -306,6 +324,8 @@ int lumen_model_load(struct lumen_device *dev, const char *path,
 	}
 	lnpu_region_sizes(&m->file, m->region_size);
 	ret = check_layout(m, path);
+	if (!ret)
+		ret = check_dtypes(m, path);
 	if (!ret)
 		ret = lumen_check_model_memory(m);
 	if (ret)

@@ -40,6 +40,7 @@ RUNTIME_SRCS += \
 	runtime/backend_npu.c \
 	runtime/backend_npu_submit.c \
 	runtime/model.c \
+	runtime/model_dtypes.c \
 	runtime/kv_resize.c \
 	runtime/memory.c \
 	runtime/session.c \
@@ -58,7 +59,8 @@ RUNTIME_TEST_SRCS := \
 	runtime/tests/test_sampling.c \
 	runtime/tests/test_chat.c \
 	runtime/tests/test_speculative.c \
-	runtime/tests/test_modeled.c
+	runtime/tests/test_modeled.c \
+	runtime/tests/test_model_dtypes.c
 
 RUNTIME_GOLDEN_SRCS := \
 	runtime/tests/golden.c \

@@ -80,6 +80,9 @@ struct lumen_device_options {
  * @silicon: the modeled NPU's preset name ("glasses", "phone").
  * @silicon_summary: one line saying what it models.
  * @silicon_memory: bytes of RAM a model may use on it.
+ * @dtypes_ext: bit n set when enum lumen_dtype 64 + n is supported
+ *	(Lumen's own layouts: bit 0 Q4_0x8, bit 1 Q8_0x8).
+ * @hw_version: the NPU's hardware revision, major << 16 | minor (CPU: 0).
  */
 struct lumen_device_info {
 	const char *backend;
@@ -92,6 +95,8 @@ struct lumen_device_info {
 	const char *silicon;
 	const char *silicon_summary;
 	uint64_t silicon_memory;
+	uint64_t dtypes_ext;
+	uint32_t hw_version;
 };
 
 /**

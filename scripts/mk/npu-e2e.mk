@@ -138,12 +138,13 @@ bench-spec: $(RUNTIME_MODELS) $(subst :, ,$(BENCH_SPEC_BIG)) $(LUMEN_CLI) \
 
 # ---- make bench-roundtrip: decode through lumen.ko against the host executor ----
 # scripts/bench-roundtrip: tg64 of stories260K and the SmolLM2-135M shape
-# (Q8_0, Q4_K_M) on the host executor at 2 threads (the device's cores)
+# (Q8_0, Q4_0, Q4_K_M) on the host executor at 2 threads (the device's cores)
 # and on the NPU in the guest, rounds alternating, medians and NPU/host;
 # then one traced boot per model: where a token's time goes.
 # ROUNDTRIP_GUESTS=LUMEN,KO[,QEMU]=NAME adds another stack (e.g. main's).
 ROUNDTRIP_MODELS := $(RUNTIME_MODEL_DIR)/stories260K-q8_0.lnpu \
-	$(BENCH_MODEL_DIR)/SmolLM2-135M-q8_0.lnpu $(BENCH_MODEL_DIR)/SmolLM2-135M-q4_k_m.lnpu
+	$(BENCH_MODEL_DIR)/SmolLM2-135M-q8_0.lnpu $(BENCH_MODEL_DIR)/SmolLM2-135M-q4_0.lnpu \
+	$(BENCH_MODEL_DIR)/SmolLM2-135M-q4_k_m.lnpu
 BENCH_TARGETS += bench-roundtrip
 
 .PHONY: bench-roundtrip

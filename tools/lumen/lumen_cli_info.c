@@ -43,6 +43,9 @@ static void print_device(struct lumen_device *dev)
 	for (uint32_t t = 0; t < 32; t++)
 		if (di.dtypes & (1u << t))
 			printf(" %s", lumen_dtype_name(t));
+	for (uint32_t t = 0; t < 64; t++)
+		if (di.dtypes_ext & (1ull << t))
+			printf(" %s", lumen_dtype_name(64 + t));
 	printf("\n");
 	if (di.has_counters) {
 		struct lumen_counters c;

@@ -111,6 +111,11 @@ static int lumen_device_check_id(struct lumen_device *ldev)
 	ldev->caps = lumen_read(ldev, LUMEN_REG_CAPS);
 	ldev->cores = lumen_read(ldev, LUMEN_REG_CORES);
 	ldev->dtypes = lumen_read(ldev, LUMEN_REG_DTYPES);
+	/* an older device would log the read of a reserved offset */
+	if (ldev->caps & LUMEN_CAP_DTYPES_EXT)
+		ldev->dtypes_ext = lumen_read64(ldev, LUMEN_REG_DTYPES_EXT);
+	else
+		ldev->dtypes_ext = 0;
 
 	if (ldev->hw_version >> 16 != LUMEN_HW_VERSION >> 16 ||
 	    ldev->isa_version != LUMEN_ISA_VERSION) {

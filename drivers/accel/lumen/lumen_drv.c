@@ -56,6 +56,7 @@ static void lumen_fill_info(const struct lumen_device *ldev,
 	info->core_count = ldev->cores;
 	info->max_regions = LUMEN_MAX_REGIONS;
 	info->dtypes = ldev->dtypes;
+	info->dtypes_ext = ldev->dtypes_ext;
 	info->va_size = LUMEN_PT_VA_SIZE;
 	info->page_sizes = lumen_page_sizes(ldev);
 	info->max_program_size = LUMEN_MAX_PROGRAM_SIZE;
@@ -101,6 +102,9 @@ static int lumen_ioctl_get_param(struct drm_device *drm, void *data,
 		break;
 	case DRM_LUMEN_PARAM_URING_CMD:
 		args->value = IS_ENABLED(CONFIG_IO_URING);
+		break;
+	case DRM_LUMEN_PARAM_DTYPES_EXT:
+		args->value = info.dtypes_ext;
 		break;
 	default:
 		return -EINVAL;
@@ -309,7 +313,7 @@ static const struct drm_driver lumen_drm_driver = {
 	.name = "lumen",
 	.desc = "Lumen NPU",
 	.major = 1,
-	.minor = 1,
+	.minor = 2,
 };
 
 /* After the last file is closed: no entity is left to use the run queues. */

@@ -83,6 +83,7 @@ struct lumen_hooks {
  * @isa_version: LUMEN_REG_ISA_VERSION.
  * @cores: LUMEN_REG_CORES.
  * @dtypes: LUMEN_REG_DTYPES.
+ * @dtypes_ext: LUMEN_REG_DTYPES_EXT, 0 without %LUMEN_CAP_DTYPES_EXT.
  * @ring: the command ring the device fetches job descriptors from.
  * @ring_dma: its bus address.
  * @status: one status record per ring entry, written by the device.
@@ -133,6 +134,7 @@ struct lumen_device {
 	u32 isa_version;
 	u32 cores;
 	u32 dtypes;
+	u64 dtypes_ext;
 
 	void *ring;
 	dma_addr_t ring_dma;

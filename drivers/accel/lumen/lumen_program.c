@@ -102,12 +102,61 @@ err_put:
 	return ERR_PTR(ret);
 }
 
-/*
- * Validate the kernel's copy with the shared validator. lumen_validate.c
- * is shared with the device model and userspace, so it carries no kernel
- * exports: the one the KUnit tests need follows this, its one caller.
+static bool lumen_dtype_supported(u32 dtype, u32 dtypes, u64 dtypes_ext)
+{
+	if (dtype < 32)
+		return dtypes & BIT(dtype);
+	if (dtype >= LUMEN_DTYPES_EXT_FIRST && dtype < LUMEN_DTYPES_EXT_FIRST + 64)
+		return dtypes_ext & BIT_ULL(dtype - LUMEN_DTYPES_EXT_FIRST);
+	return false;
+}
+
+/**
+ * lumen_program_check_dtypes() - refuse a dtype the device does not run.
+ * @prog: a program lumen_validate() accepted.
+ * @dtypes: the device's LUMEN_REG_DTYPES.
+ * @dtypes_ext: its LUMEN_REG_DTYPES_EXT (0 without the capability).
+ * @v: its validation; the first tensor of a dtype the device lacks makes
+ *	it %LUMEN_VERR_BAD_DTYPE at that op and operand (0 the dst, 1 + n
+ *	source n), as an older validator would have said at creation.
+ *
+ * The shared validator knows every dtype of this ISA; a device may predate
+ * some (Q4_0x8 and Q8_0x8 on one without %LUMEN_CAP_DTYPES_EXT), and would
+ * otherwise fault the job only when it runs.
  */
-static int lumen_program_validate(struct lumen_program *prog)
+void lumen_program_check_dtypes(const void *prog, u32 dtypes, u64 dtypes_ext,
+				struct lumen_validation *v)
+{
+	const struct lumen_prog_header *h = prog;
+	u32 i, n;
+
+	for (i = 0; i < h->op_count; i++) {
+		const struct lumen_op *op = prog + h->header_size +
+					    (size_t)i * h->op_size;
+
+		for (n = 0; n < 1 + LUMEN_MAX_SRCS; n++) {
+			const struct lumen_tensor *t = n ? &op->src[n - 1] :
+							   &op->dst;
+
+			if (lumen_dtype_supported(t->dtype, dtypes, dtypes_ext))
+				continue;
+			v->error = LUMEN_VERR_BAD_DTYPE;
+			v->error_op = i;
+			v->error_operand = n;
+			return;
+		}
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(lumen_program_check_dtypes);
+
+/*
+ * Validate the kernel's copy with the shared validator, then against the
+ * dtypes this device runs. lumen_validate.c is shared with the device
+ * model and userspace, so it carries no kernel exports: the one the KUnit
+ * tests need follows this, its one caller.
+ */
+static int lumen_program_validate(struct lumen_device *ldev,
+				  struct lumen_program *prog)
 {
 	struct iosys_map vmap;
 	int ret;
@@ -115,7 +164,9 @@ static int lumen_program_validate(struct lumen_program *prog)
 	ret = drm_gem_vmap_unlocked(&prog->bo->base.base, &vmap);
 	if (ret)
 		return ret;
-	lumen_validate(vmap.vaddr, prog->size, &prog->v);
+	if (lumen_validate(vmap.vaddr, prog->size, &prog->v) == LUMEN_VERR_OK)
+		lumen_program_check_dtypes(vmap.vaddr, ldev->dtypes,
+					   ldev->dtypes_ext, &prog->v);
 	drm_gem_vunmap_unlocked(&prog->bo->base.base, &vmap);
 	return 0;
 }
@@ -157,7 +208,7 @@ int lumen_ioctl_program_create(struct drm_device *drm, void *data,
 		ret = PTR_ERR(prog->bo);
 		goto err_free;
 	}
-	ret = lumen_program_validate(prog);
+	ret = lumen_program_validate(ldev, prog);
 	if (ret)
 		goto err_put_bo;
 	lumen_program_report(args, &prog->v);

@@ -35,6 +35,8 @@ struct lumen_program *lumen_program_get(struct lumen_file *lfile, u32 handle);
 void lumen_program_put(struct lumen_program *prog);
 void lumen_programs_release(struct lumen_file *lfile);
 
+void lumen_program_check_dtypes(const void *prog, u32 dtypes, u64 dtypes_ext,
+				struct lumen_validation *v);
 int lumen_ioctl_program_create(struct drm_device *drm, void *data,
 			       struct drm_file *file);
 int lumen_ioctl_program_destroy(struct drm_device *drm, void *data,

@@ -48,6 +48,13 @@ extern "C" {
  * @DRM_LUMEN_PARAM_MAX_PROGRAM_SIZE: largest program %DRM_LUMEN_PROGRAM_CREATE
  *	accepts, in bytes.
  * @DRM_LUMEN_PARAM_URING_CMD: 1 when %LUMEN_URING_CMD_SUBMIT is available.
+ * @DRM_LUMEN_PARAM_DTYPES_EXT: bit n set when &enum lumen_dtype 64 + n is
+ *	supported: Lumen's own layouts (bit 0 %LUMEN_DTYPE_Q4_0_R8, bit 1
+ *	%LUMEN_DTYPE_Q8_0_R8), past @DRM_LUMEN_PARAM_DTYPES' 32 bits. 0 on a
+ *	device that runs none of them; -EINVAL from a kernel that predates
+ *	the parameter, which means the same. A program using a dtype the
+ *	device lacks is refused at %DRM_LUMEN_PROGRAM_CREATE with
+ *	%LUMEN_VERR_BAD_DTYPE.
  */
 enum drm_lumen_param {
 	DRM_LUMEN_PARAM_DEVICE_ID = 0,
@@ -60,6 +67,7 @@ enum drm_lumen_param {
 	DRM_LUMEN_PARAM_PAGE_SIZES = 7,
 	DRM_LUMEN_PARAM_MAX_PROGRAM_SIZE = 8,
 	DRM_LUMEN_PARAM_URING_CMD = 9,
+	DRM_LUMEN_PARAM_DTYPES_EXT = 10,
 };
 
 /**
@@ -97,6 +105,9 @@ enum drm_lumen_query {
  * @va_size: bytes of each file's NPU address space.
  * @page_sizes: bit n set when the MMU uses pages of 2^n bytes.
  * @max_program_size: largest program accepted, in bytes.
+ * @dtypes_ext: bit n set when &enum lumen_dtype 64 + n is supported, as
+ *	%DRM_LUMEN_PARAM_DTYPES_EXT (since 1.2; an older kernel answers
+ *	%DRM_LUMEN_DEV_INFO_SIZE_VER0 bytes and leaves it 0).
  *
  * Later versions append fields (see &struct drm_lumen_dev_query).
  */
@@ -110,10 +121,13 @@ struct drm_lumen_dev_info {
 	__u64 va_size;
 	__u64 page_sizes;
 	__u64 max_program_size;
+	__u64 dtypes_ext;
 };
 
 /** DRM_LUMEN_DEV_INFO_SIZE_VER0 - bytes of the first &struct drm_lumen_dev_info. */
 #define DRM_LUMEN_DEV_INFO_SIZE_VER0	48
+/** DRM_LUMEN_DEV_INFO_SIZE_VER1 - bytes with @dtypes_ext (driver 1.2). */
+#define DRM_LUMEN_DEV_INFO_SIZE_VER1	56
 
 /**
  * struct drm_lumen_counters - answer to %DRM_LUMEN_QUERY_COUNTERS.

@@ -123,8 +123,10 @@ static void layout_is_stable(struct kunit *test)
 	/* Same layout for 32- and 64-bit callers: no implicit padding. */
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_get_param), 16);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_dev_query), 16);
-	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_dev_info), 48);
+	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_dev_info), 56);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_dev_info),
+			DRM_LUMEN_DEV_INFO_SIZE_VER1);
+	KUNIT_EXPECT_EQ(test, offsetof(struct drm_lumen_dev_info, dtypes_ext),
 			DRM_LUMEN_DEV_INFO_SIZE_VER0);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_counters), 32);
 	KUNIT_EXPECT_EQ(test, sizeof(struct drm_lumen_counters),

@@ -12,6 +12,7 @@
 
 #include <drm/lumen_isa.h>
 
+#include "../lumen_program.h"
 #include "../lumen_validate.h"
 
 /* A NOP, then dst(r0) = src0(r1) + src1(r1, broadcast row); args in r2. */
@@ -366,7 +367,45 @@ static void validate_rejects_sizes(struct kunit *test)
 			LUMEN_VERR_BAD_OP_COUNT);
 }
 
+/*
+ * The shared validator accepts every dtype of the ISA; the driver then
+ * refuses, as BAD_DTYPE at the op and operand, one the device does not
+ * report: a device without DTYPES_EXT and Q4_0x8 weights, or a GGUF type
+ * missing from its 32-bit mask.
+ */
+static void check_dtypes_against_the_device(struct kunit *test)
+{
+	const u32 all = BIT(LUMEN_DTYPE_F32) | BIT(LUMEN_DTYPE_F16);
+	struct lumen_validation v;
+	struct test_prog p;
+
+	build(&p);
+	KUNIT_ASSERT_EQ(test, lumen_validate(&p, sizeof(p), &v), LUMEN_VERR_OK);
+	lumen_program_check_dtypes(&p, all, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.error, LUMEN_VERR_OK);
+
+	/* an F32 device that lacks F16: op 1's second source */
+	p.op[1].src[1].dtype = LUMEN_DTYPE_F16;
+	lumen_program_check_dtypes(&p, BIT(LUMEN_DTYPE_F32), 0, &v);
+	KUNIT_EXPECT_EQ(test, v.error, LUMEN_VERR_BAD_DTYPE);
+	KUNIT_EXPECT_EQ(test, v.error_op, 1);
+	KUNIT_EXPECT_EQ(test, v.error_operand, 2);
+
+	/* Q4_0x8 (64) is bit 0 of DTYPES_EXT */
+	v.error = LUMEN_VERR_OK;
+	p.op[1].src[1].dtype = LUMEN_DTYPE_F32;
+	p.op[1].src[0].dtype = LUMEN_DTYPE_Q4_0_R8;
+	lumen_program_check_dtypes(&p, all, BIT_ULL(1), &v);
+	KUNIT_EXPECT_EQ(test, v.error, LUMEN_VERR_BAD_DTYPE);
+	KUNIT_EXPECT_EQ(test, v.error_op, 1);
+	KUNIT_EXPECT_EQ(test, v.error_operand, 1);
+	v.error = LUMEN_VERR_OK;
+	lumen_program_check_dtypes(&p, all, BIT_ULL(0), &v);
+	KUNIT_EXPECT_EQ(test, v.error, LUMEN_VERR_OK);
+}
+
 static struct kunit_case lumen_validate_cases[] = {
+	KUNIT_CASE(check_dtypes_against_the_device),
 	KUNIT_CASE(validate_accepts_and_sizes),
 	KUNIT_CASE(validate_in_place_ok),
 	KUNIT_CASE(validate_overflow),

@@ -628,6 +628,35 @@ static void test_capabilities(void)
     npu_stop(n);
 }
 
+/*
+ * Lumen's own dtypes (64 and up) do not fit LUMEN_REG_DTYPES' 32 bits: the
+ * capability bit says LUMEN_REG_DTYPES_EXT is there, and it answers like
+ * the other identity registers: as one 64-bit read or two halves, while
+ * powered off too, and it cannot be written.
+ */
+static void test_dtypes_ext(void)
+{
+    Npu *n = npu_ready(NULL);
+    uint64_t ext;
+
+    g_assert_true(rd(n, LUMEN_REG_CAPS) & LUMEN_CAP_DTYPES_EXT);
+    ext = rd64(n, LUMEN_REG_DTYPES_EXT);
+    g_assert_cmphex(ext, ==, LUMEN_DTYPES_EXT_IMPLEMENTED);
+    g_assert_true(ext & (1ULL << (LUMEN_DTYPE_Q4_0_R8 -
+                                  LUMEN_DTYPES_EXT_FIRST)));
+    g_assert_true(ext & (1ULL << (LUMEN_DTYPE_Q8_0_R8 -
+                                  LUMEN_DTYPES_EXT_FIRST)));
+    g_assert_cmphex(rd(n, LUMEN_REG_DTYPES_EXT), ==, (uint32_t)ext);
+    g_assert_cmphex(rd(n, LUMEN_REG_DTYPES_EXT + 4), ==, ext >> 32);
+    wr64(n, LUMEN_REG_DTYPES_EXT, 0);
+    g_assert_cmphex(rd64(n, LUMEN_REG_DTYPES_EXT), ==, ext);
+
+    wr(n, LUMEN_REG_POWER_CTRL, LUMEN_POWER_REQ_OFF);
+    wait_reg(n, LUMEN_REG_POWER_STATE, ~0u, LUMEN_POWER_OFF);
+    g_assert_cmphex(rd64(n, LUMEN_REG_DTYPES_EXT), ==, ext);
+    npu_stop(n);
+}
+
 static void test_ring_registers(void)
 {
     Npu *n = npu_ready(NULL);
@@ -2442,6 +2471,7 @@ int main(int argc, char **argv)
 
     qtest_add_func("/lumen-npu/identity", test_identity);
     qtest_add_func("/lumen-npu/capabilities", test_capabilities);
+    qtest_add_func("/lumen-npu/dtypes-ext", test_dtypes_ext);
     qtest_add_func("/lumen-npu/ring-registers", test_ring_registers);
     qtest_add_func("/lumen-npu/nop-completion", test_nop_completion);
     qtest_add_func("/lumen-npu/irq-status-mask", test_irq_status_mask);

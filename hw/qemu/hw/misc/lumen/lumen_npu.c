@@ -108,7 +108,14 @@ static void lumen_npu_update_irq(LumenNpuState *s, uint32_t events,
 
     qemu_mutex_lock(&s->lock);
     level = s->irq_status & s->irq_mask;
-    events &= s->irq_mask;
+    /*
+     * Only events still pending: the worker delivers after dropping its
+     * lock and waiting for the BQL, and the guest may have cleared one in
+     * IRQ_STATUS (and unmasked the rest) meanwhile; signalling it then
+     * would be an interrupt for an event the guest already acknowledged
+     * (seen as a stray RESET_DONE on the error vector after a reset).
+     */
+    events &= s->irq_mask & s->irq_status;
     qemu_mutex_unlock(&s->lock);
 
     if (msix_enabled(pdev)) {
@@ -181,7 +188,8 @@ static bool always_on(hwaddr reg)
 {
     unsigned i;
 
-    return reg < LUMEN_REG_CONTROL || reg == LUMEN_REG_POWER_CTRL ||
+    return reg < LUMEN_REG_CONTROL || reg == LUMEN_REG_DTYPES_EXT ||
+           reg == LUMEN_REG_POWER_CTRL ||
            reg == LUMEN_REG_POWER_STATE || counter_index(reg, &i);
 }
 
@@ -214,13 +222,15 @@ static uint64_t reg_read(LumenNpuState *s, hwaddr reg)
     case LUMEN_REG_CAPS:
         return LUMEN_CAP_PAGE_4K | LUMEN_CAP_PAGE_2M | LUMEN_CAP_MSIX |
                LUMEN_CAP_DEBUG | LUMEN_CAP_RESET_STOPS_JOB | LUMEN_CAP_LIMITS |
-               LUMEN_CAP_JOB_VECTOR;
+               LUMEN_CAP_JOB_VECTOR | LUMEN_CAP_DTYPES_EXT;
     case LUMEN_REG_CORES:
         return s->cores;
     case LUMEN_REG_MAX_REGIONS:
         return LUMEN_MAX_REGIONS;
     case LUMEN_REG_DTYPES:
         return LUMEN_DTYPES_IMPLEMENTED;
+    case LUMEN_REG_DTYPES_EXT:
+        return LUMEN_DTYPES_EXT_IMPLEMENTED;
     case LUMEN_REG_CONTEXTS:
         return LUMEN_MMU_CONTEXTS;
     case LUMEN_REG_RING_MAX:
@@ -303,6 +313,7 @@ static bool is_64bit(hwaddr reg)
     case LUMEN_REG_LAST_SEQNO:
     case LUMEN_REG_FAULT_ADDR:
     case LUMEN_REG_FAULT_SEQNO:
+    case LUMEN_REG_DTYPES_EXT:
         return true;
     }
     if (reg >= LUMEN_REG_CTX_ROOT(0) &&
@@ -324,6 +335,7 @@ static bool is_read_only(hwaddr reg)
     case LUMEN_REG_RING_HEAD:
     case LUMEN_REG_LAST_SEQNO:
     case LUMEN_REG_FAULT_CODE ... LUMEN_REG_FAULT_CONTEXT:
+    case LUMEN_REG_DTYPES_EXT:
         return true;
     }
     return counter_index(reg, &i);

@@ -85,6 +85,36 @@ TEST(size_probe_and_versions)
 	close(fd);
 }
 
+/*
+ * Lumen's own dtypes (64 and up) are past DRM_LUMEN_PARAM_DTYPES' bits: the
+ * device's register through GET_PARAM and the answer to QUERY_INFO, the
+ * same, and the emulated NPU runs both interleaved layouts.
+ */
+TEST(dtypes_ext_param_and_info)
+{
+	struct drm_lumen_get_param gp = { .param = DRM_LUMEN_PARAM_DTYPES_EXT };
+	struct drm_lumen_get_param next = {
+		.param = DRM_LUMEN_PARAM_DTYPES_EXT + 1,
+	};
+	struct drm_lumen_dev_info info;
+	__u32 size = sizeof(info);
+	int fd = lumen_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, xioctl(fd, DRM_IOCTL_LUMEN_GET_PARAM, &gp));
+	EXPECT_TRUE(gp.value & 1ULL << (LUMEN_DTYPE_Q4_0_R8 - 64))
+		TH_LOG("DTYPES_EXT %#llx", (unsigned long long)gp.value);
+	EXPECT_TRUE(gp.value & 1ULL << (LUMEN_DTYPE_Q8_0_R8 - 64))
+		TH_LOG("DTYPES_EXT %#llx", (unsigned long long)gp.value);
+	memset(&info, 0xa5, sizeof(info));
+	ASSERT_EQ(0, query(fd, DRM_LUMEN_QUERY_INFO, &info, &size));
+	EXPECT_EQ(DRM_LUMEN_DEV_INFO_SIZE_VER1, size);
+	EXPECT_EQ(gp.value, info.dtypes_ext);
+	/* the first parameter past the last one known is still refused */
+	EXPECT_EQ(-EINVAL, xioctl(fd, DRM_IOCTL_LUMEN_GET_PARAM, &next));
+	close(fd);
+}
+
 TEST(largest_size_zero_filled)
 {
 	static unsigned char buf[DRM_LUMEN_QUERY_MAX_SIZE + 64];
