@@ -92,7 +92,8 @@ suite-runtime-npu-big: $(RUNTIME_GUEST_BIN)/lumen $(LUMEN_CLI) $(LUMEN_KO) $(RUN
 # ---- make bench-models: real shapes, host executor and NPU, one table ----
 # scripts/bench-models: tg64/pp64 on the host at 1 and 2 threads and on
 # the NPU in a 2 GiB guest reading the models from disk. PEER_BENCH=path
-# of a llama-bench built outside the checkout adds a side-by-side table.
+# of a llama-bench built outside the checkout adds a side-by-side table;
+# BENCH_BEFORE=LUMEN,LUMENC (an earlier build's) adds that build to it.
 BENCH_MODEL_DIR := $(BUILD)/runtime/bench-models-lnpu
 BENCH_MODEL_NAMES := stories15M-q8_0 stories15M-q4_0 \
 	SmolLM2-135M-q8_0 SmolLM2-135M-q4_0 SmolLM2-135M-q4_k_m \
@@ -115,6 +116,7 @@ bench-models: $(BENCH_MODELS) $(LUMEN_CLI) $(LUMENC) $(EXEC_BENCH) $(RUNTIME_GUE
 	@scripts/bench-models --lumen $(LUMEN_CLI) --guest-lumen $(RUNTIME_GUEST_BIN)/lumen \
 		--ko $(LUMEN_KO) --bench-hw $(EXEC_BENCH) --lumenc $(LUMENC) \
 		$(if $(PEER_BENCH),--peer $(PEER_BENCH)) \
+		$(if $(BENCH_BEFORE),--before $(BENCH_BEFORE)) \
 		--gguf-dir $(SHARED)/models --gguf-dir $(LUMEN_CACHE)/synthetic \
 		$(BENCH_MODELS)
 
