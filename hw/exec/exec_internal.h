@@ -170,6 +170,14 @@ struct lumen_kernels {
 	void (*gemm_q8_0_r8)(const void *w, size_t gs, size_t ng,
 			     const struct lumen_qrow *x, unsigned int nx,
 			     size_t nb, float *y, size_t ys);
+	/*
+	 * Q4_Kx8 (LUMEN_DTYPE_Q4_K_R8) times Q8_K rows (nb super-blocks):
+	 * per super-block and row exact isum and msum, then acc =
+	 * fma(d * dx, isum, acc), acc = fma(-(dmin * dx), msum, acc)
+	 */
+	void (*gemm_q4_k_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
 	/* Q8_0x8's rbias factor: -128 where w + 128 meets x, 0 where w does */
 	int32_t q8_r8_bias;
 	/*

@@ -1062,6 +1062,132 @@ TARGET static void gemm_q8_0_r8(const void *wv, size_t gs, size_t ng,
 	r8_gemm(1, wv, gs, ng, x, nx, nb, y, ys);
 }
 
+/*
+ * Q4_Kx8 (isa.rst, "Q4_Kx8"): the 8 rows' 6-bit scales and mins of a
+ * super-block come out of its 3 scale chunks (row i's 12 bytes in lane i)
+ * as int32 lanes: sc[j] for sub-block j, and the mins as int16 pairs
+ * mp[k] = (m_2k, m_2k+1) for one vpmaddwd with x's sums per two sub-blocks.
+ */
+#define K4_R8_SUPER (LUMEN_ROW_GROUP * 144)
+
+TARGET static INLINE void k4_r8_scales(const uint8_t *s, __m256i *sc, __m256i *mp)
+{
+	const __m256i s0 = _mm256_loadu_si256((const __m256i *)s);
+	const __m256i s1 = _mm256_loadu_si256((const __m256i *)(s + 32));
+	const __m256i s2 = _mm256_loadu_si256((const __m256i *)(s + 64));
+	const __m256i m6 = _mm256_set1_epi32(63), m4 = _mm256_set1_epi32(15);
+	const __m256i top = _mm256_set1_epi32(0x30);
+	__m256i m[8];
+
+	/* j < 4: bytes j, 4 + j; j + 4: byte 8 + j's nibbles, bits 6-7 of j, 4 + j */
+#define K4_SM(j) do {								\
+	sc[j] = _mm256_and_si256(_mm256_srli_epi32(s0, 8 * (j)), m6);			\
+	m[j] = _mm256_and_si256(_mm256_srli_epi32(s1, 8 * (j)), m6);			\
+	sc[(j) + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(s2, 8 * (j)), m4), \
+		_mm256_and_si256(_mm256_srli_epi32(s0, 8 * (j) + 2), top));		\
+	m[(j) + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(s2, 8 * (j) + 4), m4), \
+		_mm256_and_si256(_mm256_srli_epi32(s1, 8 * (j) + 2), top));		\
+} while (0)
+	K4_SM(0);
+	K4_SM(1);
+	K4_SM(2);
+	K4_SM(3);
+#undef K4_SM
+	for (int k = 0; k < 4; k++)
+		mp[k] = _mm256_or_si256(m[2 * k], _mm256_slli_epi32(m[2 * k + 1], 16));
+}
+
+/*
+ * One Q4_Kx8 group times nx activation rows: per super-block and row the
+ * exact isum = sum_j sc_j S_j (S_j from 8 chunks of 4 columns, a row per
+ * lane) and msum = sum_j m_j sum(x over j), then two FMAs in the scalar
+ * kernel's order. A chunk's nibbles are unpacked once for the nx rows.
+ */
+TARGET static INLINE void k4_r8_group(const uint8_t *grp, const struct lumen_qrow *x,
+				      unsigned int nx, size_t nb, float *y, size_t ys)
+{
+	__m256 acc[LUMEN_MR];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (size_t b = 0; b < nb; b++) {
+		const uint8_t *blk = grp + b * K4_R8_SUPER;
+		__m256i sc[8], mp[4], isum[LUMEN_MR];
+
+		k4_r8_scales(blk + 32, sc, mp);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+		for (int p = 0; p < 4; p++) {
+			__m256i lo[8], hi[8];
+
+#pragma GCC unroll 8
+			for (int c = 0; c < 8; c++)
+				r8_unpack(blk + 128 + 32 * (8 * p + c), &lo[c], &hi[c]);
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++) {
+				const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 64 * p;
+				__m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+
+#pragma GCC unroll 8
+				for (int c = 0; c < 8; c++) {
+					a0 = r8_dot(a0, lo[c], bcast4(xq + 4 * c));
+					a1 = r8_dot(a1, hi[c], bcast4(xq + 32 + 4 * c));
+				}
+#ifdef LUMEN_X86_VNNI
+				a1 = _mm256_srai_epi32(a1, 4);	/* exact: multiples of 16 */
+#endif
+				isum[r] = _mm256_add_epi32(isum[r],
+					_mm256_add_epi32(_mm256_mullo_epi32(a0, sc[2 * p]),
+							 _mm256_mullo_epi32(a1, sc[2 * p + 1])));
+			}
+		}
+		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+		__m256 dm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16)));
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
+			__m256i msum = _mm256_setzero_si256();
+			__m256 dx = _mm256_broadcast_ss(&x[r].d[b]);
+
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				uint32_t lo16 = (uint16_t)(bs[4 * k] + bs[4 * k + 1]);
+				uint32_t hi16 = (uint16_t)(bs[4 * k + 2] + bs[4 * k + 3]);
+
+				msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mp[k],
+						_mm256_set1_epi32((int)(lo16 | hi16 << 16))));
+			}
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(isum[r]),
+						 acc[r]);
+			acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(dm, dx), _mm256_cvtepi32_ps(msum),
+						  acc[r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		_mm256_storeu_ps(y + r * ys, acc[r]);
+}
+
+TARGET static void gemm_q4_k_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+		float *yg = y + g * LUMEN_ROW_GROUP;
+		unsigned int r = 0;
+
+		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
+			k4_r8_group(grp, x + r, LUMEN_MR, nb, yg + r * ys, ys);
+		for (; r < nx; r++)
+			k4_r8_group(grp, &x[r], 1, nb, yg + r * ys, ys);
+	}
+}
+
 static const struct lumen_kernels kernels_avx2 = {
 	.name = "avx2",
 	.gemv_f32 = gemv_f32,
@@ -1090,6 +1216,7 @@ static const struct lumen_kernels kernels_avx2 = {
 	.f32_to_f16 = f32_to_f16,
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
+	.gemm_q4_k_r8 = gemm_q4_k_r8,
 #ifdef LUMEN_X86_VNNI	/* attention_avx512.c / attention_avx2.c */
 	.q8_r8_bias = -128,
 	.attn_qk = { lumen_attn_qk_f32_avx512, lumen_attn_qk_f16_avx512 },
