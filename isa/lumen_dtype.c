@@ -747,6 +747,50 @@ void lumen_unpack_q4_k_r8(const void *group, unsigned int row, void *dst,
 	}
 }
 
+/*
+ * Q6_Kx8: a super-block of a group is d[8] (F16), 4 chunks of the rows'
+ * int8 scales, 32 chunks of ql, 16 of qh, a row per 4 bytes of a chunk.
+ */
+#define R8_SUPER_Q6_K (LUMEN_ROW_GROUP * sizeof(struct lumen_blk_q6_k))
+
+void lumen_repack_q6_k_r8(const void *src, size_t src_stride, void *group,
+			  size_t k)
+{
+	uint8_t *g = group;
+
+	for (size_t b = 0; b < k / LUMEN_QK_K; b++, g += R8_SUPER_Q6_K) {
+		for (unsigned int r = 0; r < LUMEN_ROW_GROUP; r++) {
+			const struct lumen_blk_q6_k *w =
+				(const void *)((const uint8_t *)src + r * src_stride);
+
+			memcpy(g + 2 * r, &w[b].d, 2);
+			for (int c = 0; c < 4; c++)
+				memcpy(g + 16 + 32 * c + 4 * r, &w[b].scales[4 * c], 4);
+			for (int c = 0; c < 32; c++)
+				memcpy(g + 144 + 32 * c + 4 * r, &w[b].ql[4 * c], 4);
+			for (int c = 0; c < 16; c++)
+				memcpy(g + 1168 + 32 * c + 4 * r, &w[b].qh[4 * c], 4);
+		}
+	}
+}
+
+void lumen_unpack_q6_k_r8(const void *group, unsigned int row, void *dst,
+			  size_t k)
+{
+	const uint8_t *g = group;
+	struct lumen_blk_q6_k *w = dst;
+
+	for (size_t b = 0; b < k / LUMEN_QK_K; b++, g += R8_SUPER_Q6_K) {
+		memcpy(&w[b].d, g + 2 * row, 2);
+		for (int c = 0; c < 4; c++)
+			memcpy(&w[b].scales[4 * c], g + 16 + 32 * c + 4 * row, 4);
+		for (int c = 0; c < 32; c++)
+			memcpy(&w[b].ql[4 * c], g + 144 + 32 * c + 4 * row, 4);
+		for (int c = 0; c < 16; c++)
+			memcpy(&w[b].qh[4 * c], g + 1168 + 32 * c + 4 * row, 4);
+	}
+}
+
 void lumen_repack_r8(uint32_t dtype, const void *src, size_t src_stride,
 		     void *group, size_t k)
 {
@@ -760,6 +804,9 @@ void lumen_repack_r8(uint32_t dtype, const void *src, size_t src_stride,
 	case LUMEN_DTYPE_Q4_K_R8:
 		lumen_repack_q4_k_r8(src, src_stride, group, k);
 		break;
+	case LUMEN_DTYPE_Q6_K_R8:
+		lumen_repack_q6_k_r8(src, src_stride, group, k);
+		break;
 	}
 }
 
@@ -772,6 +819,8 @@ uint32_t lumen_r8_base(uint32_t dtype)
 		return LUMEN_DTYPE_Q8_0;
 	case LUMEN_DTYPE_Q4_K_R8:
 		return LUMEN_DTYPE_Q4_K;
+	case LUMEN_DTYPE_Q6_K_R8:
+		return LUMEN_DTYPE_Q6_K;
 	default:
 		return dtype;
 	}
@@ -793,6 +842,16 @@ void lumen_dequantize_row_r8(uint32_t dtype, const void *group,
 		for (size_t b = 0; b < k / LUMEN_QK_K; b++) {
 			lumen_unpack_q4_k_r8(g + b * R8_SUPER_Q4_K, row, &kb, LUMEN_QK_K);
 			lumen_dequantize_row(LUMEN_DTYPE_Q4_K, &kb, dst + b * LUMEN_QK_K,
+					     LUMEN_QK_K);
+		}
+		return;
+	}
+	if (dtype == LUMEN_DTYPE_Q6_K_R8) {
+		struct lumen_blk_q6_k kb;
+
+		for (size_t b = 0; b < k / LUMEN_QK_K; b++) {
+			lumen_unpack_q6_k_r8(g + b * R8_SUPER_Q6_K, row, &kb, LUMEN_QK_K);
+			lumen_dequantize_row(LUMEN_DTYPE_Q6_K, &kb, dst + b * LUMEN_QK_K,
 					     LUMEN_QK_K);
 		}
 		return;

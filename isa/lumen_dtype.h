@@ -146,6 +146,15 @@ void lumen_repack_q4_k_r8(const void *src, size_t src_stride, void *group,
 			  size_t k);
 void lumen_unpack_q4_k_r8(const void *group, unsigned int row, void *dst,
 			  size_t k);
+/*
+ * Q6_Kx8 (LUMEN_DTYPE_Q6_K_R8, isa.rst "Q6_Kx8"): per super-block the 8
+ * rows' d, their scales (4 chunks), ql (32 chunks), qh (16 chunks), row
+ * i's bytes 4c..4c+3 at 4i of chunk c: 1680 bytes, the size of 8 Q6_K.
+ */
+void lumen_repack_q6_k_r8(const void *src, size_t src_stride, void *group,
+			  size_t k);
+void lumen_unpack_q6_k_r8(const void *group, unsigned int row, void *dst,
+			  size_t k);
 /* any interleaved dtype: 8 plain rows into a group */
 void lumen_repack_r8(uint32_t dtype, const void *src, size_t src_stride,
 		     void *group, size_t k);

@@ -100,6 +100,8 @@ static u32 dtype_class(u32 dtype)
 		return LUMEN_DT_Q8_0_R8;
 	case LUMEN_DTYPE_Q4_K_R8:
 		return LUMEN_DT_Q4_K_R8;
+	case LUMEN_DTYPE_Q6_K_R8:
+		return LUMEN_DT_Q6_K_R8;
 	default:
 		return 0;
 	}
@@ -133,6 +135,7 @@ uint32_t lumen_type_size(uint32_t dtype)
 	case LUMEN_DTYPE_Q5_K:
 		return 4 + 12 + LUMEN_QK_K / 8 + LUMEN_QK_K / 2;
 	case LUMEN_DTYPE_Q6_K:
+	case LUMEN_DTYPE_Q6_K_R8:
 		return LUMEN_QK_K / 2 + LUMEN_QK_K / 4 + LUMEN_QK_K / 16 + 2;
 	default:
 		return 0;
@@ -154,6 +157,7 @@ uint32_t lumen_type_block(uint32_t dtype)
 	case LUMEN_DTYPE_Q4_K_R8:
 	case LUMEN_DTYPE_Q5_K:
 	case LUMEN_DTYPE_Q6_K:
+	case LUMEN_DTYPE_Q6_K_R8:
 		return LUMEN_QK_K;
 	default:
 		return 1;

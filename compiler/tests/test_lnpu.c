@@ -716,3 +716,12 @@ TEST(lnpu_q4_k_matrices_interleaved_unless_no_repack)
 	check_interleaved("golden-arch/llama-ropelinear-q4_k_m.gguf", LUMEN_DTYPE_Q4_K,
 			  LUMEN_DTYPE_Q4_K_R8);
 }
+
+TEST(lnpu_q6_k_matrices_interleaved_unless_no_repack)
+{
+	check_interleaved("golden-arch/llama-ropelinear-q6_k.gguf", LUMEN_DTYPE_Q6_K,
+			  LUMEN_DTYPE_Q6_K_R8);
+	/* Q4_K_M keeps output, attn_v and ffn_down halves in Q6_K */
+	check_interleaved("golden-arch/llama-ropelinear-q4_k_m.gguf", LUMEN_DTYPE_Q6_K,
+			  LUMEN_DTYPE_Q6_K_R8);
+}

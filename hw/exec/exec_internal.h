@@ -178,6 +178,14 @@ struct lumen_kernels {
 	void (*gemm_q4_k_r8)(const void *w, size_t gs, size_t ng,
 			     const struct lumen_qrow *x, unsigned int nx,
 			     size_t nb, float *y, size_t ys);
+	/*
+	 * Q6_Kx8 (LUMEN_DTYPE_Q6_K_R8) times Q8_K rows: per super-block and
+	 * row the exact isum = sum_s sc_s sum (q - 32) x, acc = fma(d * dx,
+	 * isum, acc)
+	 */
+	void (*gemm_q6_k_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
 	/* Q8_0x8's rbias factor: -128 where w + 128 meets x, 0 where w does */
 	int32_t q8_r8_bias;
 	/*

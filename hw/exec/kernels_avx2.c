@@ -1188,6 +1188,127 @@ TARGET static void gemm_q4_k_r8(const void *wv, size_t gs, size_t ng,
 	}
 }
 
+/*
+ * Q6_Kx8 (isa.rst, "Q6_Kx8"): per super-block 4 scale chunks (row i's 16
+ * int8 scales in lane i, 4 a chunk), 32 ql chunks, 16 qh chunks. For half
+ * h and chunk column c (0..7), ql chunks 16h + c and 16h + 8 + c with qh
+ * chunk 8h + c make 4 vectors of 6-bit values: columns 128h + 32q + 4c..
+ * (q = 0..3) of sub-blocks 8h + 2q + c / 4. The offset 32 comes off once
+ * per super-block: isum = sum_s sc_s S_s - 32 sum_s sc_s bsum_s, exact.
+ */
+#define K6_R8_SUPER (LUMEN_ROW_GROUP * 210)
+
+TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qrow *x,
+				      unsigned int nx, size_t nb, float *y, size_t ys)
+{
+	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(0x30);
+	__m256 acc[LUMEN_MR];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (size_t b = 0; b < nb; b++) {
+		const uint8_t *blk = grp + b * K6_R8_SUPER;
+		__m256i sc[16], scp[8], isum[LUMEN_MR];
+
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * k));
+
+			sc[4 * k] = _mm256_srai_epi32(_mm256_slli_epi32(v, 24), 24);
+			sc[4 * k + 1] = _mm256_srai_epi32(_mm256_slli_epi32(v, 16), 24);
+			sc[4 * k + 2] = _mm256_srai_epi32(_mm256_slli_epi32(v, 8), 24);
+			sc[4 * k + 3] = _mm256_srai_epi32(v, 24);
+		}
+#pragma GCC unroll 8
+		for (int t = 0; t < 8; t++)
+			scp[t] = _mm256_or_si256(_mm256_and_si256(sc[2 * t], _mm256_set1_epi32(0xffff)),
+						 _mm256_slli_epi32(sc[2 * t + 1], 16));
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+		for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 2
+			for (int k = 0; k < 2; k++) {	/* chunk columns 4k..4k+3: sub-blocks 8h + 2q + k */
+				__m256i q[4][4];
+
+#pragma GCC unroll 4
+				for (int c = 0; c < 4; c++) {
+					int cc = 4 * k + c;
+					__m256i la = _mm256_loadu_si256((const __m256i *)
+							(blk + 144 + 32 * (16 * h + cc)));
+					__m256i lb = _mm256_loadu_si256((const __m256i *)
+							(blk + 144 + 32 * (16 * h + 8 + cc)));
+					__m256i qh = _mm256_loadu_si256((const __m256i *)
+							(blk + 1168 + 32 * (8 * h + cc)));
+
+					q[0][c] = _mm256_or_si256(_mm256_and_si256(la, m4),
+						_mm256_and_si256(_mm256_slli_epi16(qh, 4), m2));
+					q[1][c] = _mm256_or_si256(_mm256_and_si256(lb, m4),
+						_mm256_and_si256(_mm256_slli_epi16(qh, 2), m2));
+					q[2][c] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(la, 4), m4),
+						_mm256_and_si256(qh, m2));
+					q[3][c] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lb, 4), m4),
+						_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
+				}
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++) {
+					const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 128 * h + 16 * k;
+
+#pragma GCC unroll 4
+					for (int qq = 0; qq < 4; qq++) {
+						__m256i s = _mm256_setzero_si256();
+
+#pragma GCC unroll 4
+						for (int c = 0; c < 4; c++)
+							s = r8_dot(s, q[qq][c], bcast4(xq + 32 * qq + 4 * c));
+						isum[r] = _mm256_add_epi32(isum[r],
+							_mm256_mullo_epi32(s, sc[8 * h + 2 * qq + k]));
+					}
+				}
+			}
+		}
+		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
+			__m256i off = _mm256_setzero_si256();
+
+#pragma GCC unroll 8
+			for (int t = 0; t < 8; t++) {
+				int32_t pair;
+
+				memcpy(&pair, bs + 2 * t, sizeof(pair));
+				off = _mm256_add_epi32(off, _mm256_madd_epi16(scp[t], _mm256_set1_epi32(pair)));
+			}
+			isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(off, 5));
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
+						 _mm256_cvtepi32_ps(isum[r]), acc[r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		_mm256_storeu_ps(y + r * ys, acc[r]);
+}
+
+TARGET static void gemm_q6_k_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+		float *yg = y + g * LUMEN_ROW_GROUP;
+		unsigned int r = 0;
+
+		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
+			k6_r8_group(grp, x + r, LUMEN_MR, nb, yg + r * ys, ys);
+		for (; r < nx; r++)
+			k6_r8_group(grp, &x[r], 1, nb, yg + r * ys, ys);
+	}
+}
+
 static const struct lumen_kernels kernels_avx2 = {
 	.name = "avx2",
 	.gemv_f32 = gemv_f32,
@@ -1217,6 +1338,7 @@ static const struct lumen_kernels kernels_avx2 = {
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
 	.gemm_q4_k_r8 = gemm_q4_k_r8,
+	.gemm_q6_k_r8 = gemm_q6_k_r8,
 #ifdef LUMEN_X86_VNNI	/* attention_avx512.c / attention_avx2.c */
 	.q8_r8_bias = -128,
 	.attn_qk = { lumen_attn_qk_f32_avx512, lumen_attn_qk_f16_avx512 },

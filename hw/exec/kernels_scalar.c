@@ -448,6 +448,58 @@ static void gemm_q4_k_r8(const void *wv, size_t gs, size_t ng,
 	}
 }
 
+/*
+ * Q6_Kx8 (isa.rst, "Q6_Kx8"): weight j's 6-bit value of row i of a
+ * super-block: its ql nibble and qh bit pair, as Q6_K lays them out,
+ * from the interleaved chunks.
+ */
+static int q6_k_r8_value(const uint8_t *blk, unsigned int i, int j)
+{
+	int h = j / 128, t = j % 128, l = t % 32, quarter = t / 32;
+	int qli = 64 * h + 32 * (quarter & 1) + l, qhi = 32 * h + l;
+	uint8_t ql = blk[144 + 32 * (qli / 4) + 4 * i + qli % 4];
+	uint8_t qh = blk[1168 + 32 * (qhi / 4) + 4 * i + qhi % 4];
+
+	return ((quarter < 2 ? ql & 0xf : ql >> 4) | (qh >> (2 * quarter) & 3) << 4);
+}
+
+/* per super-block and row the exact isum = sum_s sc_s sum (q - 32) x, one fmaf */
+static void gemm_q6_k_r8(const void *wv, size_t gs, size_t ng,
+			 const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			 float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+
+		for (unsigned int r = 0; r < nx; r++) {
+			float acc[LUMEN_ROW_GROUP] = { 0 };
+
+			for (size_t b = 0; b < nb; b++) {
+				const uint8_t *blk = grp + b * LUMEN_ROW_GROUP * 210;
+				const int8_t *xq = x[r].qs + b * LUMEN_QK_K;
+
+				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
+					int32_t isum = 0;
+					uint16_t d;
+
+					for (int s = 0; s < 16; s++) {
+						int8_t sc = (int8_t)blk[16 + 32 * (s / 4) + 4 * i + s % 4];
+						int32_t sum = 0;
+
+						for (int j = 16 * s; j < 16 * s + 16; j++)
+							sum += (q6_k_r8_value(blk, i, j) - 32) * xq[j];
+						isum += sc * sum;
+					}
+					memcpy(&d, blk + 2 * i, 2);
+					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
+						      (float)isum, acc[i]);
+				}
+			}
+			memcpy(y + r * ys + g * LUMEN_ROW_GROUP, acc, sizeof(acc));
+		}
+	}
+}
+
 const struct lumen_kernels lumen_kernels_scalar = {
 	.name = "scalar",
 	.gemv_f32 = gemv_f32,
@@ -475,6 +527,7 @@ const struct lumen_kernels lumen_kernels_scalar = {
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
 	.gemm_q4_k_r8 = gemm_q4_k_r8,
+	.gemm_q6_k_r8 = gemm_q6_k_r8,
 	.q8_r8_bias = 0,
 	.attn_qk = { lumen_attn_qk_f32_scalar, lumen_attn_qk_f16_scalar },
 	.attn_pv = { lumen_attn_pv_f32_scalar, lumen_attn_pv_f16_scalar },

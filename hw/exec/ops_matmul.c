@@ -43,6 +43,7 @@ static enum act act_of(uint32_t dtype)
 	case LUMEN_DTYPE_Q4_K_R8:
 	case LUMEN_DTYPE_Q5_K:
 	case LUMEN_DTYPE_Q6_K:
+	case LUMEN_DTYPE_Q6_K_R8:
 		return ACT_Q8_K;
 	default:		/* F32, BF16: float activations as they are */
 		return ACT_F32;
@@ -58,7 +59,7 @@ static int is_quant(uint32_t dtype)
 static int is_r8(uint32_t dtype)
 {
 	return dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8 ||
-	       dtype == LUMEN_DTYPE_Q4_K_R8;
+	       dtype == LUMEN_DTYPE_Q4_K_R8 || dtype == LUMEN_DTYPE_Q6_K_R8;
 }
 
 /* the interleaved dtypes meeting Q8_0 rows, whose blocks start at rbias */
@@ -226,8 +227,10 @@ static gemm_r8_fn gemm_r8(const struct matmul *m)
 		return m->k->gemm_q4_0_r8;
 	case LUMEN_DTYPE_Q8_0_R8:
 		return m->k->gemm_q8_0_r8;
-	default:
+	case LUMEN_DTYPE_Q4_K_R8:
 		return m->k->gemm_q4_k_r8;
+	default:
+		return m->k->gemm_q6_k_r8;
 	}
 }
 
@@ -245,6 +248,7 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 	case LUMEN_DTYPE_Q4_0_R8:	/* chunks are whole groups: chunk_rows() */
 	case LUMEN_DTYPE_Q8_0_R8:
 	case LUMEN_DTYPE_Q4_K_R8:
+	case LUMEN_DTYPE_Q6_K_R8:
 		q = qrow(m, 0);
 		gemm_r8(m)(w, LUMEN_ROW_GROUP * m->w_stride, cnt / LUMEN_ROW_GROUP,
 			   &q, 1, m->nb, out, 0);

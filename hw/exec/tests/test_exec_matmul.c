@@ -312,6 +312,17 @@ MM(matmul_q4_kx8_m9_2_threads_residual, Q4KR8, 512, 40, 9, 2, 0, 1, 0, 0, 0, 0)
 MM(matmul_q4_kx8_last_row_rows_arg, Q4KR8, 256, 16, 6, 2, 0, 2, 4, 1, 0, 0)
 MM(matmul_q4_kx8_k2048, Q4KR8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
 MM(matmul_q4_kx8_n520_m5_chunks, Q4KR8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
+/* Q6_Kx8, Q6_K rows interleaved the same way */
+#define Q6KR8 LUMEN_DTYPE_Q6_K_R8
+MM(matmul_q6_kx8_matvec, Q6KR8, 512, 40, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_matvec_scalar, Q6KR8, 512, 40, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_m7, Q6KR8, 768, 40, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_m7_scalar, Q6KR8, 768, 40, 7, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_matvec_3_threads, Q6KR8, 512, 40, 1, 3, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_m9_2_threads_residual, Q6KR8, 512, 40, 9, 2, 0, 1, 0, 0, 0, 0)
+MM(matmul_q6_kx8_last_row_rows_arg, Q6KR8, 256, 16, 6, 2, 0, 2, 4, 1, 0, 0)
+MM(matmul_q6_kx8_k2048, Q6KR8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_n520_m5_chunks, Q6KR8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
 
 /*
  * Every weight dtype on every kernel level this CPU runs (scalar, AVX2,
@@ -324,7 +335,7 @@ TEST(matmul_every_dtype_every_kernel_level)
 		LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q8_0,
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q4_0_R8,
-		LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8,
+		LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
 	};
 	unsigned int levels = 0;
 
@@ -455,6 +466,11 @@ TEST(matmul_q4_kx8_every_level_equals_scalar_bit_for_bit)
 	r8_levels_equal_scalar(LUMEN_DTYPE_Q4_K_R8);
 }
 
+TEST(matmul_q6_kx8_every_level_equals_scalar_bit_for_bit)
+{
+	r8_levels_equal_scalar(LUMEN_DTYPE_Q6_K_R8);
+}
+
 TEST(matmul_pool_many_runs_4_threads_bit_identical)
 {
 	/* 4 threads on 2 cores, thousands of back-to-back dispatches of loops of
@@ -583,7 +599,7 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 		LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q8_0,
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q4_0_R8,
-		LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8,
+		LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
 	};
 	unsigned int levels = 0;
 

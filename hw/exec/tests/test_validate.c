@@ -1340,3 +1340,32 @@ TEST(q4_kx8_weight_of_whole_packed_groups_of_super_blocks)
 	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q4_K_R8), 144);
 	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q4_K_R8), 256);
 }
+
+/* Q6_Kx8: Q6_K's block rules (210 bytes a row's share) plus the interleaving's */
+TEST(q6_kx8_weight_of_whole_packed_groups_of_super_blocks)
+{
+	struct prog_builder pb;
+	struct lumen_validation v;
+	struct lumen_op *op;
+
+	weight_progs(&pb, LUMEN_DTYPE_Q6_K_R8, 512, 0);
+	CHECK_MSG(lumen_validate(pb.buf, pb.size, &v) == 0, "%s", lumen_verr_str(v.error));
+	CHECK_EQ(v.region_size[FX_WEIGHTS], 2ull * 210 * FX_N);
+	op = pb_op_at(&pb, 1);
+	op->src[0].strides[1] += 210;	/* rows apart */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q6_K_R8, 288, 0);
+	EXPECT_REJECT(&pb, LUMEN_VERR_BLOCK_ALIGN, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q6_K_R8, 512, 1);	/* FX_VOCAB rows */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_KV_WRITE);
+	op->dst.dtype = LUMEN_DTYPE_Q6_K_R8;	/* a cache */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
+	pb_free(&pb);
+	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q6_K_R8), "Q6_Kx8"));
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q6_K_R8), 210);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q6_K_R8), 256);
+}
