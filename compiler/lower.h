@@ -35,9 +35,9 @@ struct lc_options {
 	 */
 	uint32_t verify_topk;
 	/*
-	 * keep Q4_0, Q8_0, Q4_K and Q6_K matrices as GGUF lays them out instead
-	 * of interleaving their rows in groups of 8 (Q4_0x8, Q8_0x8, Q4_Kx8,
-	 * Q6_Kx8; lumenc --no-repack): for A/B benchmarks, tests of the plain
+	 * keep Q4_0, Q5_0, Q8_0, Q4_K and Q6_K matrices as GGUF lays them out
+	 * instead of interleaving their rows in groups of 8 (Q4_0x8, Q5_0x8,
+	 * Q8_0x8, Q4_Kx8, Q6_Kx8; lumenc --no-repack): for A/B benchmarks, tests of the plain
 	 * kernels, and devices that predate the interleaved dtypes
 	 */
 	int no_repack;

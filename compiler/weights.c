@@ -38,6 +38,8 @@ uint32_t lc_stored_dtype(uint32_t dtype, uint64_t rows, int no_repack)
 		return LUMEN_DTYPE_Q4_K_R8;
 	if (dtype == LUMEN_DTYPE_Q6_K)
 		return LUMEN_DTYPE_Q6_K_R8;
+	if (dtype == LUMEN_DTYPE_Q5_0)
+		return LUMEN_DTYPE_Q5_0_R8;
 	return dtype;
 }
 

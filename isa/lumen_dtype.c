@@ -791,6 +791,69 @@ void lumen_unpack_q6_k_r8(const void *group, unsigned int row, void *dst,
 	}
 }
 
+/*
+ * Q5_0x8: a block of a group is d[8], the rows' fifth bits, 4 chunks of
+ * nibbles. A row's 32 fifth bits are reordered within its 4 bytes so that
+ * byte l holds, for chunk c, the bit of column 4c + l at bit c and that of
+ * column 16 + 4c + l at bit 4 + c: one shift and a mask then put them at
+ * bit 4 of each byte of a chunk's low and high nibbles.
+ */
+#define R8_BLOCK_Q5 (LUMEN_ROW_GROUP * sizeof(struct lumen_blk_q5_0))
+
+static uint32_t q5_bit_pos(int j)	/* where GGUF's bit j goes */
+{
+	int half = j / 16, c = j % 16 / 4, l = j % 4;
+
+	return 8 * l + 4 * half + c;
+}
+
+void lumen_repack_q5_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k)
+{
+	uint8_t *g = group;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++, g += R8_BLOCK_Q5) {
+		for (unsigned int r = 0; r < LUMEN_ROW_GROUP; r++) {
+			const struct lumen_blk_q5_0 *w =
+				(const void *)((const uint8_t *)src + r * src_stride);
+			uint8_t out[4] = { 0 };
+
+			memcpy(g + 2 * r, &w[b].d, 2);
+			for (int j = 0; j < LUMEN_QK; j++) {
+				uint32_t p = q5_bit_pos(j);
+
+				if (w[b].qh[j / 8] >> (j % 8) & 1)
+					out[p / 8] |= (uint8_t)(1u << (p % 8));
+			}
+			memcpy(g + 16 + 4 * r, out, 4);
+			for (int c = 0; c < 4; c++)
+				memcpy(g + 48 + 32 * c + 4 * r, &w[b].qs[4 * c], 4);
+		}
+	}
+}
+
+void lumen_unpack_q5_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k)
+{
+	const uint8_t *g = group;
+	struct lumen_blk_q5_0 *w = dst;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++, g += R8_BLOCK_Q5) {
+		const uint8_t *in = g + 16 + 4 * row;
+
+		memcpy(&w[b].d, g + 2 * row, 2);
+		memset(w[b].qh, 0, sizeof(w[b].qh));
+		for (int j = 0; j < LUMEN_QK; j++) {
+			uint32_t p = q5_bit_pos(j);
+
+			if (in[p / 8] >> (p % 8) & 1)
+				w[b].qh[j / 8] |= (uint8_t)(1u << (j % 8));
+		}
+		for (int c = 0; c < 4; c++)
+			memcpy(&w[b].qs[4 * c], g + 48 + 32 * c + 4 * row, 4);
+	}
+}
+
 void lumen_repack_r8(uint32_t dtype, const void *src, size_t src_stride,
 		     void *group, size_t k)
 {
@@ -807,6 +870,9 @@ void lumen_repack_r8(uint32_t dtype, const void *src, size_t src_stride,
 	case LUMEN_DTYPE_Q6_K_R8:
 		lumen_repack_q6_k_r8(src, src_stride, group, k);
 		break;
+	case LUMEN_DTYPE_Q5_0_R8:
+		lumen_repack_q5_0_r8(src, src_stride, group, k);
+		break;
 	}
 }
 
@@ -821,6 +887,8 @@ uint32_t lumen_r8_base(uint32_t dtype)
 		return LUMEN_DTYPE_Q4_K;
 	case LUMEN_DTYPE_Q6_K_R8:
 		return LUMEN_DTYPE_Q6_K;
+	case LUMEN_DTYPE_Q5_0_R8:
+		return LUMEN_DTYPE_Q5_0;
 	default:
 		return dtype;
 	}
@@ -843,6 +911,15 @@ void lumen_dequantize_row_r8(uint32_t dtype, const void *group,
 			lumen_unpack_q4_k_r8(g + b * R8_SUPER_Q4_K, row, &kb, LUMEN_QK_K);
 			lumen_dequantize_row(LUMEN_DTYPE_Q4_K, &kb, dst + b * LUMEN_QK_K,
 					     LUMEN_QK_K);
+		}
+		return;
+	}
+	if (dtype == LUMEN_DTYPE_Q5_0_R8) {
+		struct lumen_blk_q5_0 b5;
+
+		for (size_t b = 0; b < k / LUMEN_QK; b++) {
+			lumen_unpack_q5_0_r8(g + b * R8_BLOCK_Q5, row, &b5, LUMEN_QK);
+			lumen_dequantize_row(LUMEN_DTYPE_Q5_0, &b5, dst + b * LUMEN_QK, LUMEN_QK);
 		}
 		return;
 	}

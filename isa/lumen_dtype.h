@@ -155,6 +155,16 @@ void lumen_repack_q6_k_r8(const void *src, size_t src_stride, void *group,
 			  size_t k);
 void lumen_unpack_q6_k_r8(const void *group, unsigned int row, void *dst,
 			  size_t k);
+/*
+ * Q5_0x8 (LUMEN_DTYPE_Q5_0_R8, isa.rst "Q5_0x8"): per block the 8 scales,
+ * the rows' fifth bits (row i's at 16 + 4i, bit 8l + c the high bit of
+ * column 4c + l, bit 8l + 4 + c of column 16 + 4c + l), 4 chunks of
+ * nibbles as Q4_0x8's: 176 bytes, the size of 8 Q5_0.
+ */
+void lumen_repack_q5_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k);
+void lumen_unpack_q5_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k);
 /* any interleaved dtype: 8 plain rows into a group */
 void lumen_repack_r8(uint32_t dtype, const void *src, size_t src_stride,
 		     void *group, size_t k);

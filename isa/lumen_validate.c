@@ -102,6 +102,8 @@ static u32 dtype_class(u32 dtype)
 		return LUMEN_DT_Q4_K_R8;
 	case LUMEN_DTYPE_Q6_K_R8:
 		return LUMEN_DT_Q6_K_R8;
+	case LUMEN_DTYPE_Q5_0_R8:
+		return LUMEN_DT_Q5_0_R8;
 	default:
 		return 0;
 	}
@@ -123,6 +125,7 @@ uint32_t lumen_type_size(uint32_t dtype)
 	case LUMEN_DTYPE_Q4_1:
 		return 4 + LUMEN_QK / 2;
 	case LUMEN_DTYPE_Q5_0:
+	case LUMEN_DTYPE_Q5_0_R8:
 		return 2 + 4 + LUMEN_QK / 2;
 	case LUMEN_DTYPE_Q5_1:
 		return 4 + 4 + LUMEN_QK / 2;
@@ -149,6 +152,7 @@ uint32_t lumen_type_block(uint32_t dtype)
 	case LUMEN_DTYPE_Q4_0_R8:
 	case LUMEN_DTYPE_Q4_1:
 	case LUMEN_DTYPE_Q5_0:
+	case LUMEN_DTYPE_Q5_0_R8:
 	case LUMEN_DTYPE_Q5_1:
 	case LUMEN_DTYPE_Q8_0:
 	case LUMEN_DTYPE_Q8_0_R8:

@@ -717,6 +717,11 @@ TEST(lnpu_q4_k_matrices_interleaved_unless_no_repack)
 			  LUMEN_DTYPE_Q4_K_R8);
 }
 
+TEST(lnpu_q5_0_matrices_interleaved_unless_no_repack)
+{
+	check_interleaved("golden-arch/llama32-q5_0.gguf", LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_0_R8);
+}
+
 TEST(lnpu_q6_k_matrices_interleaved_unless_no_repack)
 {
 	check_interleaved("golden-arch/llama-ropelinear-q6_k.gguf", LUMEN_DTYPE_Q6_K,

@@ -74,8 +74,8 @@ struct lumen_qrow {
 	 */
 	const int32_t *q4_bias;
 	/*
-	 * Q4_0x8 / Q8_0x8 rows: where each block's integer sum starts, -8
-	 * (Q4_0x8's nibbles, unsigned) or -128 (Q8_0x8's values with VNNI,
+	 * Q4_0x8 / Q5_0x8 / Q8_0x8 rows: where each block's integer sum
+	 * starts, -8 (Q4_0x8's nibbles, unsigned), -16 (Q5_0x8's) or -128 (Q8_0x8's values with VNNI,
 	 * taken as unsigned w + 128) times the block's sum of values
 	 */
 	const int32_t *rbias;
@@ -184,6 +184,13 @@ struct lumen_kernels {
 	 * isum, acc)
 	 */
 	void (*gemm_q6_k_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
+	/*
+	 * Q5_0x8 (LUMEN_DTYPE_Q5_0_R8) times Q8_0 rows whose rbias is -16
+	 * times each block's sum: Q4_0x8's numerics with 5-bit values
+	 */
+	void (*gemm_q5_0_r8)(const void *w, size_t gs, size_t ng,
 			     const struct lumen_qrow *x, unsigned int nx,
 			     size_t nb, float *y, size_t ys);
 	/* Q8_0x8's rbias factor: -128 where w + 128 meets x, 0 where w does */

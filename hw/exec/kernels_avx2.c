@@ -924,7 +924,7 @@ TARGET static INLINE __m256i bcast4(const int8_t *p)
  * chunk; maddubs would saturate on them, so AVX2 shifts them down.
  */
 TARGET static INLINE __m256i r8_block_sum(const __m256i *lo, const __m256i *hi,
-					  const int8_t *xq, int32_t bias)
+					  const int8_t *xq, int32_t bias, int hi_x16)
 {
 	__m256i a0 = _mm256_set1_epi32(bias), a1 = _mm256_setzero_si256();
 
@@ -937,10 +937,10 @@ TARGET static INLINE __m256i r8_block_sum(const __m256i *lo, const __m256i *hi,
 	a0 = r8_dot(a0, lo[3], bcast4(xq + 12));
 	a1 = r8_dot(a1, hi[3], bcast4(xq + 28));
 #ifdef LUMEN_X86_VNNI
-	return _mm256_add_epi32(a0, _mm256_srai_epi32(a1, 4));
-#else
-	return _mm256_add_epi32(a0, a1);
+	if (hi_x16)
+		a1 = _mm256_srai_epi32(a1, 4);
 #endif
+	return _mm256_add_epi32(a0, a1);
 }
 
 TARGET static INLINE void r8_unpack(const uint8_t *chunk, __m256i *lo, __m256i *hi)
@@ -953,6 +953,24 @@ TARGET static INLINE void r8_unpack(const uint8_t *chunk, __m256i *lo, __m256i *
 #else
 	*hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0xf));
 #endif
+}
+
+/*
+ * Q5_0x8: a chunk's nibbles with their fifth bits, which the layout keeps
+ * so that one shift of the rows' bit vector and a mask set bit 4 of each
+ * byte (isa.rst, "Q5_0x8"); the high nibbles come down (5 bits do not fit
+ * in place).
+ */
+TARGET static INLINE void r5_unpack(const uint8_t *chunk, __m256i qh, int c,
+				    __m256i *lo, __m256i *hi)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)chunk);
+	const __m256i m4 = _mm256_set1_epi8(0xf), b4 = _mm256_set1_epi8(0x10);
+
+	*lo = _mm256_or_si256(_mm256_and_si256(v, m4),
+			      _mm256_and_si256(_mm256_slli_epi32(qh, 4 - c), b4));
+	*hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
+			      _mm256_and_si256(_mm256_srli_epi32(qh, c), b4));
 }
 
 #define R8_BLOCK_BYTES (LUMEN_ROW_GROUP * 18)
@@ -991,10 +1009,13 @@ TARGET static INLINE __m256i r8_q8_block_sum(const uint8_t *chunks, const int8_t
  * a time: two at once (two weight streams) measured as fast from L2 but
  * 4-5x slower from DRAM (576 x 49152, 16 MiB).
  */
-TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lumen_qrow *x,
+enum { R8_Q4_0, R8_Q8_0, R8_Q5_0 };
+
+TARGET static INLINE void r8_group(const uint8_t *grp, int kind, const struct lumen_qrow *x,
 				   unsigned int nx, size_t nb, float *y, size_t ys)
 {
-	const size_t blk_bytes = LUMEN_ROW_GROUP * (q8 ? 34 : 18);
+	const int q8 = kind == R8_Q8_0;
+	const size_t blk_bytes = LUMEN_ROW_GROUP * (q8 ? 34 : kind == R8_Q5_0 ? 22 : 18);
 	__m256 acc[LUMEN_R8_MR];
 
 #pragma GCC unroll 8
@@ -1005,16 +1026,23 @@ TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lume
 		__m256i lo[4], hi[4];
 		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
 
-		if (!q8) {
+		if (kind == R8_Q4_0) {
 #pragma GCC unroll 4
 			for (int c = 0; c < 4; c++)
 				r8_unpack(blk + 16 + 32 * c, &lo[c], &hi[c]);
+		} else if (kind == R8_Q5_0) {
+			__m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 16));
+
+			r5_unpack(blk + 48, qh, 0, &lo[0], &hi[0]);
+			r5_unpack(blk + 80, qh, 1, &lo[1], &hi[1]);
+			r5_unpack(blk + 112, qh, 2, &lo[2], &hi[2]);
+			r5_unpack(blk + 144, qh, 3, &lo[3], &hi[3]);
 		}
 #pragma GCC unroll 8
 		for (unsigned int r = 0; r < nx; r++) {
 			const int8_t *xq = x[r].qs + b * LUMEN_QK;
 			__m256i sum = q8 ? r8_q8_block_sum(blk + 16, xq, x[r].rbias[b]) :
-				      r8_block_sum(lo, hi, xq, x[r].rbias[b]);
+				      r8_block_sum(lo, hi, xq, x[r].rbias[b], kind == R8_Q4_0);
 
 			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
 						 _mm256_cvtepi32_ps(sum), acc[r]);
@@ -1026,7 +1054,7 @@ TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lume
 }
 
 /* constant q8 and nx: the loops unroll, accumulators in registers */
-TARGET static INLINE void r8_gemm(int q8, const void *wv, size_t gs, size_t ng,
+TARGET static INLINE void r8_gemm(int kind, const void *wv, size_t gs, size_t ng,
 				  const struct lumen_qrow *x, unsigned int nx, size_t nb,
 				  float *y, size_t ys)
 {
@@ -1039,12 +1067,12 @@ TARGET static INLINE void r8_gemm(int q8, const void *wv, size_t gs, size_t ng,
 #ifdef LUMEN_X86_VNNI
 		/* 32 ymm registers: 8 rows' accumulators beside a block's 8 vectors */
 		for (; r + LUMEN_R8_MR <= nx; r += LUMEN_R8_MR)
-			r8_group(grp, q8, x + r, LUMEN_R8_MR, nb, yg + r * ys, ys);
+			r8_group(grp, kind, x + r, LUMEN_R8_MR, nb, yg + r * ys, ys);
 #endif
 		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
-			r8_group(grp, q8, x + r, LUMEN_MR, nb, yg + r * ys, ys);
+			r8_group(grp, kind, x + r, LUMEN_MR, nb, yg + r * ys, ys);
 		for (; r < nx; r++)
-			r8_group(grp, q8, &x[r], 1, nb, yg + r * ys, ys);
+			r8_group(grp, kind, &x[r], 1, nb, yg + r * ys, ys);
 	}
 }
 
@@ -1052,14 +1080,21 @@ TARGET static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
 				const struct lumen_qrow *x, unsigned int nx, size_t nb,
 				float *y, size_t ys)
 {
-	r8_gemm(0, wv, gs, ng, x, nx, nb, y, ys);
+	r8_gemm(R8_Q4_0, wv, gs, ng, x, nx, nb, y, ys);
 }
 
 TARGET static void gemm_q8_0_r8(const void *wv, size_t gs, size_t ng,
 				const struct lumen_qrow *x, unsigned int nx, size_t nb,
 				float *y, size_t ys)
 {
-	r8_gemm(1, wv, gs, ng, x, nx, nb, y, ys);
+	r8_gemm(R8_Q8_0, wv, gs, ng, x, nx, nb, y, ys);
+}
+
+TARGET static void gemm_q5_0_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	r8_gemm(R8_Q5_0, wv, gs, ng, x, nx, nb, y, ys);
 }
 
 /*
@@ -1339,6 +1374,7 @@ static const struct lumen_kernels kernels_avx2 = {
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
 	.gemm_q4_k_r8 = gemm_q4_k_r8,
 	.gemm_q6_k_r8 = gemm_q6_k_r8,
+	.gemm_q5_0_r8 = gemm_q5_0_r8,
 #ifdef LUMEN_X86_VNNI	/* attention_avx512.c / attention_avx2.c */
 	.q8_r8_bias = -128,
 	.attn_qk = { lumen_attn_qk_f32_avx512, lumen_attn_qk_f16_avx512 },

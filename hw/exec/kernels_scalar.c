@@ -500,6 +500,49 @@ static void gemm_q6_k_r8(const void *wv, size_t gs, size_t ng,
 	}
 }
 
+/*
+ * Q5_0x8 (isa.rst, "Q5_0x8"): Q4_0x8's nibbles with each row's fifth bits
+ * at 16 + 4i, bit 8l + c for column 4c + l, 8l + 4 + c for 16 + 4c + l;
+ * rbias is -16 times the block's sum of x
+ */
+static void gemm_q5_0_r8(const void *wv, size_t gs, size_t ng,
+			 const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			 float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+
+		for (unsigned int r = 0; r < nx; r++) {
+			float acc[LUMEN_ROW_GROUP] = { 0 };
+
+			for (size_t b = 0; b < nb; b++) {
+				const uint8_t *blk = grp + b * LUMEN_ROW_GROUP * 22;
+				const int8_t *xq = x[r].qs + b * LUMEN_QK;
+
+				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
+					const uint8_t *hb = blk + 16 + 4 * i;
+					int32_t sum = x[r].rbias[b];
+					uint16_t d;
+
+					for (int c = 0; c < 4; c++) {
+						for (int l = 0; l < 4; l++) {
+							uint8_t q = blk[48 + 32 * c + 4 * i + l];
+							int lo = (q & 0xf) | (hb[l] >> c & 1) << 4;
+							int hi = (q >> 4) | (hb[l] >> (4 + c) & 1) << 4;
+
+							sum += lo * xq[4 * c + l] + hi * xq[16 + 4 * c + l];
+						}
+					}
+					memcpy(&d, blk + 2 * i, 2);
+					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
+						      (float)sum, acc[i]);
+				}
+			}
+			memcpy(y + r * ys + g * LUMEN_ROW_GROUP, acc, sizeof(acc));
+		}
+	}
+}
+
 const struct lumen_kernels lumen_kernels_scalar = {
 	.name = "scalar",
 	.gemv_f32 = gemv_f32,
@@ -528,6 +571,7 @@ const struct lumen_kernels lumen_kernels_scalar = {
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
 	.gemm_q4_k_r8 = gemm_q4_k_r8,
 	.gemm_q6_k_r8 = gemm_q6_k_r8,
+	.gemm_q5_0_r8 = gemm_q5_0_r8,
 	.q8_r8_bias = 0,
 	.attn_qk = { lumen_attn_qk_f32_scalar, lumen_attn_qk_f16_scalar },
 	.attn_pv = { lumen_attn_pv_f32_scalar, lumen_attn_pv_f16_scalar },

@@ -34,6 +34,7 @@ static enum act act_of(uint32_t dtype)
 	case LUMEN_DTYPE_Q4_0:
 	case LUMEN_DTYPE_Q4_0_R8:
 	case LUMEN_DTYPE_Q8_0_R8:
+	case LUMEN_DTYPE_Q5_0_R8:
 	case LUMEN_DTYPE_Q4_1:
 	case LUMEN_DTYPE_Q5_0:
 	case LUMEN_DTYPE_Q5_1:
@@ -59,13 +60,15 @@ static int is_quant(uint32_t dtype)
 static int is_r8(uint32_t dtype)
 {
 	return dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8 ||
-	       dtype == LUMEN_DTYPE_Q4_K_R8 || dtype == LUMEN_DTYPE_Q6_K_R8;
+	       dtype == LUMEN_DTYPE_Q4_K_R8 || dtype == LUMEN_DTYPE_Q6_K_R8 ||
+	       dtype == LUMEN_DTYPE_Q5_0_R8;
 }
 
 /* the interleaved dtypes meeting Q8_0 rows, whose blocks start at rbias */
 static int has_rbias(uint32_t dtype)
 {
-	return dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8;
+	return dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8 ||
+	       dtype == LUMEN_DTYPE_Q5_0_R8;
 }
 
 /*
@@ -138,7 +141,8 @@ static void quantize_row(void *p, size_t r, unsigned int ith)
 	if (has_rbias(m->dtype)) {
 		int32_t *bias = (int32_t *)(d + 2 * m->nb);
 		const int8_t *v = (const int8_t *)q;
-		int32_t f = m->dtype == LUMEN_DTYPE_Q4_0_R8 ? -8 : m->k->q8_r8_bias;
+		int32_t f = m->dtype == LUMEN_DTYPE_Q4_0_R8 ? -8 :
+			    m->dtype == LUMEN_DTYPE_Q5_0_R8 ? -16 : m->k->q8_r8_bias;
 
 		for (uint32_t b = 0; b < m->nb; b++, v += LUMEN_QK) {
 			int32_t sum = 0;
@@ -227,6 +231,8 @@ static gemm_r8_fn gemm_r8(const struct matmul *m)
 		return m->k->gemm_q4_0_r8;
 	case LUMEN_DTYPE_Q8_0_R8:
 		return m->k->gemm_q8_0_r8;
+	case LUMEN_DTYPE_Q5_0_R8:
+		return m->k->gemm_q5_0_r8;
 	case LUMEN_DTYPE_Q4_K_R8:
 		return m->k->gemm_q4_k_r8;
 	default:
@@ -247,6 +253,7 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 	switch (m->dtype) {
 	case LUMEN_DTYPE_Q4_0_R8:	/* chunks are whole groups: chunk_rows() */
 	case LUMEN_DTYPE_Q8_0_R8:
+	case LUMEN_DTYPE_Q5_0_R8:
 	case LUMEN_DTYPE_Q4_K_R8:
 	case LUMEN_DTYPE_Q6_K_R8:
 		q = qrow(m, 0);

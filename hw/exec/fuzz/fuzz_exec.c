@@ -49,6 +49,7 @@ static const uint8_t dtypes[] = {
 	LUMEN_DTYPE_I32, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0,
 	LUMEN_DTYPE_Q5_1, LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K,
 	LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+	LUMEN_DTYPE_Q5_0_R8,
 };
 
 static uint32_t small_dim(struct src *s)
@@ -118,6 +119,7 @@ static void fit_operands(struct src *s, struct lumen_op *op, uint32_t regions)
 		LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K,
 		LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 	static const uint32_t head_dims[] = { 4, 8, 16, 32, 64, 128, 12, 20 };
 	struct lumen_tensor *dst = &op->dst, *w = &op->src[0], *x = &op->src[1];

@@ -600,6 +600,11 @@ TEST(embed_q4_kx8_row_of_its_group_equals_q4_k)
 	embed_r8_equals_base(LUMEN_DTYPE_Q4_K_R8);
 }
 
+TEST(embed_q5_0x8_row_of_its_group_equals_q5_0)
+{
+	embed_r8_equals_base(LUMEN_DTYPE_Q5_0_R8);
+}
+
 TEST(embed_q6_kx8_row_of_its_group_equals_q6_k)
 {
 	embed_r8_equals_base(LUMEN_DTYPE_Q6_K_R8);

@@ -312,6 +312,17 @@ MM(matmul_q4_kx8_m9_2_threads_residual, Q4KR8, 512, 40, 9, 2, 0, 1, 0, 0, 0, 0)
 MM(matmul_q4_kx8_last_row_rows_arg, Q4KR8, 256, 16, 6, 2, 0, 2, 4, 1, 0, 0)
 MM(matmul_q4_kx8_k2048, Q4KR8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
 MM(matmul_q4_kx8_n520_m5_chunks, Q4KR8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
+/* Q5_0x8, Q5_0 rows interleaved as Q4_0x8 with their fifth bits */
+#define Q5R8 LUMEN_DTYPE_Q5_0_R8
+MM(matmul_q5_0x8_matvec, Q5R8, 96, 40, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_matvec_scalar, Q5R8, 96, 40, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_m7, Q5R8, 96, 40, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_m7_scalar, Q5R8, 96, 40, 7, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_matvec_3_threads, Q5R8, 96, 40, 1, 3, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_m9_2_threads_residual, Q5R8, 128, 40, 9, 2, 0, 1, 0, 0, 0, 0)
+MM(matmul_q5_0x8_last_row_rows_arg, Q5R8, 96, 16, 6, 2, 0, 2, 4, 1, 0, 0)
+MM(matmul_q5_0x8_k2048, Q5R8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_n520_m5_chunks, Q5R8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
 /* Q6_Kx8, Q6_K rows interleaved the same way */
 #define Q6KR8 LUMEN_DTYPE_Q6_K_R8
 MM(matmul_q6_kx8_matvec, Q6KR8, 512, 40, 1, 1, 0, 0, 0, 0, 0, 0)
@@ -336,6 +347,7 @@ TEST(matmul_every_dtype_every_kernel_level)
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q4_0_R8,
 		LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 	unsigned int levels = 0;
 
@@ -471,6 +483,11 @@ TEST(matmul_q6_kx8_every_level_equals_scalar_bit_for_bit)
 	r8_levels_equal_scalar(LUMEN_DTYPE_Q6_K_R8);
 }
 
+TEST(matmul_q5_0x8_every_level_equals_scalar_bit_for_bit)
+{
+	r8_levels_equal_scalar(LUMEN_DTYPE_Q5_0_R8);
+}
+
 TEST(matmul_pool_many_runs_4_threads_bit_identical)
 {
 	/* 4 threads on 2 cores, thousands of back-to-back dispatches of loops of
@@ -600,6 +617,7 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q4_0_R8,
 		LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 	unsigned int levels = 0;
 
@@ -647,6 +665,7 @@ TEST(matmul_q4_0_q8_0_long_rows_tiles_every_kernel_level)
 {
 	static const uint32_t dtypes[] = {
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 
 	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {

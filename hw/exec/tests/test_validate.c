@@ -1341,6 +1341,32 @@ TEST(q4_kx8_weight_of_whole_packed_groups_of_super_blocks)
 	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q4_K_R8), 256);
 }
 
+/* Q5_0x8: Q5_0's block rules (22 bytes a row's share) plus the interleaving's */
+TEST(q5_0x8_weight_of_whole_packed_groups)
+{
+	struct prog_builder pb;
+	struct lumen_validation v;
+	struct lumen_op *op;
+
+	weight_progs(&pb, LUMEN_DTYPE_Q5_0_R8, 96, 0);
+	CHECK_MSG(lumen_validate(pb.buf, pb.size, &v) == 0, "%s", lumen_verr_str(v.error));
+	CHECK_EQ(v.region_size[FX_WEIGHTS], 3ull * 22 * FX_N);
+	op = pb_op_at(&pb, 1);
+	op->src[0].strides[1] += 22;
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q5_0_R8, 96, 1);	/* FX_VOCAB rows */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_COPY);
+	op->dst.dtype = LUMEN_DTYPE_Q5_0_R8;
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
+	pb_free(&pb);
+	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q5_0_R8), "Q5_0x8"));
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q5_0_R8), 22);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q5_0_R8), 32);
+}
+
 /* Q6_Kx8: Q6_K's block rules (210 bytes a row's share) plus the interleaving's */
 TEST(q6_kx8_weight_of_whole_packed_groups_of_super_blocks)
 {

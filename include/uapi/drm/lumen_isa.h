@@ -96,6 +96,11 @@ extern "C" {
  *	bytes (row i's bytes 4c..4c+3 at 4i of chunk c). 1680 bytes a
  *	super-block of 8 rows: the same bytes as Q6_K; the same rules
  *	(isa.rst, "Q6_Kx8").
+ * @LUMEN_DTYPE_Q5_0_R8: Q5_0 weights of %LUMEN_ROW_GROUP rows interleaved
+ *	as %LUMEN_DTYPE_Q4_0_R8's: per block of 32 columns the 8 scales, the
+ *	8 rows' 32 fifth bits (reordered within their 4 bytes), 4 chunks of
+ *	nibbles. 176 bytes a block of 8 rows; the same rules (isa.rst,
+ *	"Q5_0x8").
  *
  * Byte offsets of every block layout: Documentation/accel/lumen/isa.rst.
  */
@@ -116,6 +121,7 @@ enum lumen_dtype {
 	LUMEN_DTYPE_Q8_0_R8 = 65,
 	LUMEN_DTYPE_Q4_K_R8 = 66,
 	LUMEN_DTYPE_Q6_K_R8 = 67,
+	LUMEN_DTYPE_Q5_0_R8 = 68,
 };
 
 /** LUMEN_ROW_GROUP - weight rows interleaved in the *_R8 dtypes. */
@@ -383,7 +389,8 @@ enum lumen_fault_code {
  * @LUMEN_VERR_MISALIGNED: an offset or stride is not a multiple of the
  *	dtype's alignment.
  * @LUMEN_VERR_ROW_GROUP: a row-interleaved weight (%LUMEN_DTYPE_Q4_0_R8,
- *	%LUMEN_DTYPE_Q8_0_R8, %LUMEN_DTYPE_Q4_K_R8, %LUMEN_DTYPE_Q6_K_R8)
+ *	%LUMEN_DTYPE_Q8_0_R8, %LUMEN_DTYPE_Q4_K_R8, %LUMEN_DTYPE_Q6_K_R8,
+ *	%LUMEN_DTYPE_Q5_0_R8)
  *	has dims[1] not a multiple of %LUMEN_ROW_GROUP, or strides[1] other
  *	than its row size (its groups are packed).
  * @LUMEN_VERR_COUNT: number of codes; not a code.
