@@ -35,10 +35,10 @@ struct lc_options {
 	 */
 	uint32_t verify_topk;
 	/*
-	 * keep Q4_0 and Q8_0 matrices as GGUF lays them out instead of
-	 * interleaving their rows in groups of 8 (Q4_0x8, Q8_0x8; lumenc
-	 * --no-repack): for A/B benchmarks, tests of the plain kernels, and
-	 * devices that predate the interleaved dtypes
+	 * keep Q4_0, Q5_0, Q8_0, Q4_K and Q6_K matrices as GGUF lays them out
+	 * instead of interleaving their rows in groups of 8 (Q4_0x8, Q5_0x8,
+	 * Q8_0x8, Q4_Kx8, Q6_Kx8; lumenc --no-repack): for A/B benchmarks, tests of the plain
+	 * kernels, and devices that predate the interleaved dtypes
 	 */
 	int no_repack;
 };
@@ -112,7 +112,7 @@ void lc_report(const struct lc_out *o, FILE *f);
  */
 #define LC_CONVERT_SCRATCH(row_len) \
 	((row_len) * sizeof(float) + (row_len) / 32 * 34 * 8)
-/* rows a conversion of @w is split in: 8 for Q4_0x8 and Q8_0x8, else 1 */
+/* rows a conversion of @w is split in: 8 for the interleaved dtypes, else 1 */
 uint64_t lc_row_unit(const struct lc_weight *w);
 void lc_convert_rows(const struct lc_weight *w, uint64_t first, uint64_t n,
 		     uint8_t *dst, float *tmp);

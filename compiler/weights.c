@@ -34,6 +34,12 @@ uint32_t lc_stored_dtype(uint32_t dtype, uint64_t rows, int no_repack)
 		return LUMEN_DTYPE_Q4_0_R8;
 	if (dtype == LUMEN_DTYPE_Q8_0)
 		return LUMEN_DTYPE_Q8_0_R8;
+	if (dtype == LUMEN_DTYPE_Q4_K)
+		return LUMEN_DTYPE_Q4_K_R8;
+	if (dtype == LUMEN_DTYPE_Q6_K)
+		return LUMEN_DTYPE_Q6_K_R8;
+	if (dtype == LUMEN_DTYPE_Q5_0)
+		return LUMEN_DTYPE_Q5_0_R8;
 	return dtype;
 }
 
@@ -77,7 +83,7 @@ static void from_f32(uint32_t dtype, const float *src, uint8_t *dst,
 }
 
 /*
- * Q4_0x8 / Q8_0x8: each group of 8 rows made as Q4_0 / Q8_0 rows, then
+ * Q4_0x8 / Q8_0x8 / Q4_Kx8: each group of 8 rows made as plain rows, then
  * interleaved. first and n are whole groups (lnpu_write.c splits them so).
  */
 static void convert_rows_r8(const struct lc_weight *w, uint64_t first,
@@ -90,10 +96,7 @@ static void convert_rows_r8(const struct lc_weight *w, uint64_t first,
 	plain.dtype = lumen_r8_base(w->dtype);
 	for (uint64_t g = 0; g < n / LUMEN_ROW_GROUP; g++, dst += group) {
 		lc_convert_rows(&plain, first + g * LUMEN_ROW_GROUP, LUMEN_ROW_GROUP, buf, tmp);
-		if (w->dtype == LUMEN_DTYPE_Q4_0_R8)
-			lumen_repack_q4_0_r8(buf, group / LUMEN_ROW_GROUP, dst, w->row_len);
-		else
-			lumen_repack_q8_0_r8(buf, group / LUMEN_ROW_GROUP, dst, w->row_len);
+		lumen_repack_r8(w->dtype, buf, group / LUMEN_ROW_GROUP, dst, w->row_len);
 	}
 }
 

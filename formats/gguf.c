@@ -494,10 +494,15 @@ static int read_tensor_info(struct rd *r, struct gguf_file *g, uint64_t i)
 		return -1;
 	block = gguf_dtype_block(t->type);
 	tsize = gguf_dtype_size(t->type);
-	if (t->type == LUMEN_DTYPE_Q4_0_R8 || t->type == LUMEN_DTYPE_Q8_0_R8)
+	if (t->type == LUMEN_DTYPE_Q4_0_R8 || t->type == LUMEN_DTYPE_Q8_0_R8 ||
+	    t->type == LUMEN_DTYPE_Q4_K_R8 || t->type == LUMEN_DTYPE_Q6_K_R8 ||
+	    t->type == LUMEN_DTYPE_Q5_0_R8)
 		return fail_at(r, at,
 			       "tensor type %u is Lumen's %s, an interleaved layout lumenc writes into .lnpu files, never a GGUF type: use the model's original GGUF",
-			       t->type, t->type == LUMEN_DTYPE_Q4_0_R8 ? "Q4_0x8" : "Q8_0x8");
+			       t->type, t->type == LUMEN_DTYPE_Q4_0_R8 ? "Q4_0x8" :
+			       t->type == LUMEN_DTYPE_Q8_0_R8 ? "Q8_0x8" :
+			       t->type == LUMEN_DTYPE_Q4_K_R8 ? "Q4_Kx8" :
+			       t->type == LUMEN_DTYPE_Q6_K_R8 ? "Q6_Kx8" : "Q5_0x8");
 	if (!block)
 		return fail_at(r, at, "unknown tensor type %u", t->type);
 	if (t->dims[0] % block)

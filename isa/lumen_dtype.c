@@ -701,10 +701,197 @@ void lumen_unpack_q8_0_r8(const void *group, unsigned int row, void *dst,
 	}
 }
 
+/*
+ * Q4_Kx8: a super-block of a group is d[8], dmin[8] (F16), 3 chunks of
+ * the rows' scale bytes, 32 chunks of their nibbles, each chunk a row per
+ * 4 bytes, so a 32-byte load gives 8 rows' 4 scale bytes or 4 x 2 columns
+ * in int32 lanes. The 6-bit packing of the scales is kept: the kernels
+ * unpack them once per super-block and group (a few shifts and masks on
+ * three vectors), and the file keeps Q4_K's size.
+ */
+#define R8_SUPER_Q4_K (LUMEN_ROW_GROUP * sizeof(struct lumen_blk_q4_k))
+
+void lumen_repack_q4_k_r8(const void *src, size_t src_stride, void *group,
+			  size_t k)
+{
+	uint8_t *g = group;
+
+	for (size_t b = 0; b < k / LUMEN_QK_K; b++, g += R8_SUPER_Q4_K) {
+		for (unsigned int r = 0; r < LUMEN_ROW_GROUP; r++) {
+			const struct lumen_blk_q4_k *w =
+				(const void *)((const uint8_t *)src + r * src_stride);
+
+			memcpy(g + 2 * r, &w[b].d, 2);
+			memcpy(g + 16 + 2 * r, &w[b].dmin, 2);
+			for (int c = 0; c < 3; c++)
+				memcpy(g + 32 + 32 * c + 4 * r, &w[b].scales[4 * c], 4);
+			for (int c = 0; c < LUMEN_QK_K / 8; c++)
+				memcpy(g + 128 + 32 * c + 4 * r, &w[b].qs[4 * c], 4);
+		}
+	}
+}
+
+void lumen_unpack_q4_k_r8(const void *group, unsigned int row, void *dst,
+			  size_t k)
+{
+	const uint8_t *g = group;
+	struct lumen_blk_q4_k *w = dst;
+
+	for (size_t b = 0; b < k / LUMEN_QK_K; b++, g += R8_SUPER_Q4_K) {
+		memcpy(&w[b].d, g + 2 * row, 2);
+		memcpy(&w[b].dmin, g + 16 + 2 * row, 2);
+		for (int c = 0; c < 3; c++)
+			memcpy(&w[b].scales[4 * c], g + 32 + 32 * c + 4 * row, 4);
+		for (int c = 0; c < LUMEN_QK_K / 8; c++)
+			memcpy(&w[b].qs[4 * c], g + 128 + 32 * c + 4 * row, 4);
+	}
+}
+
+/*
+ * Q6_Kx8: a super-block of a group is d[8] (F16), 4 chunks of the rows'
+ * int8 scales, 32 chunks of ql, 16 of qh, a row per 4 bytes of a chunk.
+ */
+#define R8_SUPER_Q6_K (LUMEN_ROW_GROUP * sizeof(struct lumen_blk_q6_k))
+
+void lumen_repack_q6_k_r8(const void *src, size_t src_stride, void *group,
+			  size_t k)
+{
+	uint8_t *g = group;
+
+	for (size_t b = 0; b < k / LUMEN_QK_K; b++, g += R8_SUPER_Q6_K) {
+		for (unsigned int r = 0; r < LUMEN_ROW_GROUP; r++) {
+			const struct lumen_blk_q6_k *w =
+				(const void *)((const uint8_t *)src + r * src_stride);
+
+			memcpy(g + 2 * r, &w[b].d, 2);
+			for (int c = 0; c < 4; c++)
+				memcpy(g + 16 + 32 * c + 4 * r, &w[b].scales[4 * c], 4);
+			for (int c = 0; c < 32; c++)
+				memcpy(g + 144 + 32 * c + 4 * r, &w[b].ql[4 * c], 4);
+			for (int c = 0; c < 16; c++)
+				memcpy(g + 1168 + 32 * c + 4 * r, &w[b].qh[4 * c], 4);
+		}
+	}
+}
+
+void lumen_unpack_q6_k_r8(const void *group, unsigned int row, void *dst,
+			  size_t k)
+{
+	const uint8_t *g = group;
+	struct lumen_blk_q6_k *w = dst;
+
+	for (size_t b = 0; b < k / LUMEN_QK_K; b++, g += R8_SUPER_Q6_K) {
+		memcpy(&w[b].d, g + 2 * row, 2);
+		for (int c = 0; c < 4; c++)
+			memcpy(&w[b].scales[4 * c], g + 16 + 32 * c + 4 * row, 4);
+		for (int c = 0; c < 32; c++)
+			memcpy(&w[b].ql[4 * c], g + 144 + 32 * c + 4 * row, 4);
+		for (int c = 0; c < 16; c++)
+			memcpy(&w[b].qh[4 * c], g + 1168 + 32 * c + 4 * row, 4);
+	}
+}
+
+/*
+ * Q5_0x8: a block of a group is d[8], the rows' fifth bits, 4 chunks of
+ * nibbles. A row's 32 fifth bits are reordered within its 4 bytes so that
+ * byte l holds, for chunk c, the bit of column 4c + l at bit c and that of
+ * column 16 + 4c + l at bit 4 + c: one shift and a mask then put them at
+ * bit 4 of each byte of a chunk's low and high nibbles.
+ */
+#define R8_BLOCK_Q5 (LUMEN_ROW_GROUP * sizeof(struct lumen_blk_q5_0))
+
+static uint32_t q5_bit_pos(int j)	/* where GGUF's bit j goes */
+{
+	int half = j / 16, c = j % 16 / 4, l = j % 4;
+
+	return 8 * l + 4 * half + c;
+}
+
+void lumen_repack_q5_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k)
+{
+	uint8_t *g = group;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++, g += R8_BLOCK_Q5) {
+		for (unsigned int r = 0; r < LUMEN_ROW_GROUP; r++) {
+			const struct lumen_blk_q5_0 *w =
+				(const void *)((const uint8_t *)src + r * src_stride);
+			uint8_t out[4] = { 0 };
+
+			memcpy(g + 2 * r, &w[b].d, 2);
+			for (int j = 0; j < LUMEN_QK; j++) {
+				uint32_t p = q5_bit_pos(j);
+
+				if (w[b].qh[j / 8] >> (j % 8) & 1)
+					out[p / 8] |= (uint8_t)(1u << (p % 8));
+			}
+			memcpy(g + 16 + 4 * r, out, 4);
+			for (int c = 0; c < 4; c++)
+				memcpy(g + 48 + 32 * c + 4 * r, &w[b].qs[4 * c], 4);
+		}
+	}
+}
+
+void lumen_unpack_q5_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k)
+{
+	const uint8_t *g = group;
+	struct lumen_blk_q5_0 *w = dst;
+
+	for (size_t b = 0; b < k / LUMEN_QK; b++, g += R8_BLOCK_Q5) {
+		const uint8_t *in = g + 16 + 4 * row;
+
+		memcpy(&w[b].d, g + 2 * row, 2);
+		memset(w[b].qh, 0, sizeof(w[b].qh));
+		for (int j = 0; j < LUMEN_QK; j++) {
+			uint32_t p = q5_bit_pos(j);
+
+			if (in[p / 8] >> (p % 8) & 1)
+				w[b].qh[j / 8] |= (uint8_t)(1u << (j % 8));
+		}
+		for (int c = 0; c < 4; c++)
+			memcpy(&w[b].qs[4 * c], g + 48 + 32 * c + 4 * row, 4);
+	}
+}
+
+void lumen_repack_r8(uint32_t dtype, const void *src, size_t src_stride,
+		     void *group, size_t k)
+{
+	switch (dtype) {
+	case LUMEN_DTYPE_Q4_0_R8:
+		lumen_repack_q4_0_r8(src, src_stride, group, k);
+		break;
+	case LUMEN_DTYPE_Q8_0_R8:
+		lumen_repack_q8_0_r8(src, src_stride, group, k);
+		break;
+	case LUMEN_DTYPE_Q4_K_R8:
+		lumen_repack_q4_k_r8(src, src_stride, group, k);
+		break;
+	case LUMEN_DTYPE_Q6_K_R8:
+		lumen_repack_q6_k_r8(src, src_stride, group, k);
+		break;
+	case LUMEN_DTYPE_Q5_0_R8:
+		lumen_repack_q5_0_r8(src, src_stride, group, k);
+		break;
+	}
+}
+
 uint32_t lumen_r8_base(uint32_t dtype)
 {
-	return dtype == LUMEN_DTYPE_Q4_0_R8 ? LUMEN_DTYPE_Q4_0 :
-	       dtype == LUMEN_DTYPE_Q8_0_R8 ? LUMEN_DTYPE_Q8_0 : dtype;
+	switch (dtype) {
+	case LUMEN_DTYPE_Q4_0_R8:
+		return LUMEN_DTYPE_Q4_0;
+	case LUMEN_DTYPE_Q8_0_R8:
+		return LUMEN_DTYPE_Q8_0;
+	case LUMEN_DTYPE_Q4_K_R8:
+		return LUMEN_DTYPE_Q4_K;
+	case LUMEN_DTYPE_Q6_K_R8:
+		return LUMEN_DTYPE_Q6_K;
+	case LUMEN_DTYPE_Q5_0_R8:
+		return LUMEN_DTYPE_Q5_0;
+	default:
+		return dtype;
+	}
 }
 
 void lumen_dequantize_row_r8(uint32_t dtype, const void *group,
@@ -715,6 +902,35 @@ void lumen_dequantize_row_r8(uint32_t dtype, const void *group,
 
 	if (dtype == LUMEN_DTYPE_Q4_0_R8) {
 		lumen_dequantize_row_q4_0_r8(group, row, dst, k);
+		return;
+	}
+	if (dtype == LUMEN_DTYPE_Q4_K_R8) {
+		struct lumen_blk_q4_k kb;
+
+		for (size_t b = 0; b < k / LUMEN_QK_K; b++) {
+			lumen_unpack_q4_k_r8(g + b * R8_SUPER_Q4_K, row, &kb, LUMEN_QK_K);
+			lumen_dequantize_row(LUMEN_DTYPE_Q4_K, &kb, dst + b * LUMEN_QK_K,
+					     LUMEN_QK_K);
+		}
+		return;
+	}
+	if (dtype == LUMEN_DTYPE_Q5_0_R8) {
+		struct lumen_blk_q5_0 b5;
+
+		for (size_t b = 0; b < k / LUMEN_QK; b++) {
+			lumen_unpack_q5_0_r8(g + b * R8_BLOCK_Q5, row, &b5, LUMEN_QK);
+			lumen_dequantize_row(LUMEN_DTYPE_Q5_0, &b5, dst + b * LUMEN_QK, LUMEN_QK);
+		}
+		return;
+	}
+	if (dtype == LUMEN_DTYPE_Q6_K_R8) {
+		struct lumen_blk_q6_k kb;
+
+		for (size_t b = 0; b < k / LUMEN_QK_K; b++) {
+			lumen_unpack_q6_k_r8(g + b * R8_SUPER_Q6_K, row, &kb, LUMEN_QK_K);
+			lumen_dequantize_row(LUMEN_DTYPE_Q6_K, &kb, dst + b * LUMEN_QK_K,
+					     LUMEN_QK_K);
+		}
 		return;
 	}
 	for (size_t b = 0; b < k / LUMEN_QK; b++) {

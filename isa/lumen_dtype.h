@@ -136,7 +136,39 @@ void lumen_repack_q8_0_r8(const void *src, size_t src_stride, void *group,
 			  size_t k);
 void lumen_unpack_q8_0_r8(const void *group, unsigned int row, void *dst,
 			  size_t k);
-/* either interleaved dtype: its row of a group, as floats */
+/*
+ * Q4_Kx8 (LUMEN_DTYPE_Q4_K_R8, isa.rst "Q4_Kx8"): per super-block of 256
+ * columns the 8 rows' d, their dmin, their 12 scale bytes (3 chunks of 32,
+ * row i's bytes 4k..4k+3 at 4i of chunk k) and 32 chunks of nibbles (row
+ * i's qs[4c..4c+3] at 4i of chunk c): 1152 bytes, the size of 8 Q4_K.
+ */
+void lumen_repack_q4_k_r8(const void *src, size_t src_stride, void *group,
+			  size_t k);
+void lumen_unpack_q4_k_r8(const void *group, unsigned int row, void *dst,
+			  size_t k);
+/*
+ * Q6_Kx8 (LUMEN_DTYPE_Q6_K_R8, isa.rst "Q6_Kx8"): per super-block the 8
+ * rows' d, their scales (4 chunks), ql (32 chunks), qh (16 chunks), row
+ * i's bytes 4c..4c+3 at 4i of chunk c: 1680 bytes, the size of 8 Q6_K.
+ */
+void lumen_repack_q6_k_r8(const void *src, size_t src_stride, void *group,
+			  size_t k);
+void lumen_unpack_q6_k_r8(const void *group, unsigned int row, void *dst,
+			  size_t k);
+/*
+ * Q5_0x8 (LUMEN_DTYPE_Q5_0_R8, isa.rst "Q5_0x8"): per block the 8 scales,
+ * the rows' fifth bits (row i's at 16 + 4i, bit 8l + c the high bit of
+ * column 4c + l, bit 8l + 4 + c of column 16 + 4c + l), 4 chunks of
+ * nibbles as Q4_0x8's: 176 bytes, the size of 8 Q5_0.
+ */
+void lumen_repack_q5_0_r8(const void *src, size_t src_stride, void *group,
+			  size_t k);
+void lumen_unpack_q5_0_r8(const void *group, unsigned int row, void *dst,
+			  size_t k);
+/* any interleaved dtype: 8 plain rows into a group */
+void lumen_repack_r8(uint32_t dtype, const void *src, size_t src_stride,
+		     void *group, size_t k);
+/* any interleaved dtype: its row of a group, as floats */
 void lumen_dequantize_row_r8(uint32_t dtype, const void *group,
 			     unsigned int row, float *dst, size_t k);
 /* the GGUF type an interleaved dtype interleaves (itself for the others) */

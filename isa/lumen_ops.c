@@ -140,6 +140,9 @@ const char *lumen_isa_dtype_name(uint32_t dtype)
 	case LUMEN_DTYPE_BF16: return "BF16";
 	case LUMEN_DTYPE_Q4_0_R8: return "Q4_0x8";
 	case LUMEN_DTYPE_Q8_0_R8: return "Q8_0x8";
+	case LUMEN_DTYPE_Q4_K_R8: return "Q4_Kx8";
+	case LUMEN_DTYPE_Q6_K_R8: return "Q6_Kx8";
+	case LUMEN_DTYPE_Q5_0_R8: return "Q5_0x8";
 	default: return "?";
 	}
 }

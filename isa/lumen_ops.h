@@ -33,8 +33,13 @@
 #define LUMEN_DT_BF16		0x0800
 #define LUMEN_DT_Q4_0_R8	0x1000
 #define LUMEN_DT_Q8_0_R8	0x2000
+#define LUMEN_DT_Q4_K_R8	0x4000
+#define LUMEN_DT_Q6_K_R8	0x8000
+#define LUMEN_DT_Q5_0_R8	0x10000
 /* Lumen's row-interleaved layouts: MATMUL weights and EMBED tables only */
-#define LUMEN_DT_R8		(LUMEN_DT_Q4_0_R8 | LUMEN_DT_Q8_0_R8)
+#define LUMEN_DT_R8		(LUMEN_DT_Q4_0_R8 | LUMEN_DT_Q8_0_R8 | \
+				 LUMEN_DT_Q4_K_R8 | LUMEN_DT_Q6_K_R8 | \
+				 LUMEN_DT_Q5_0_R8)
 #define LUMEN_DT_FLOAT		(LUMEN_DT_F32 | LUMEN_DT_F16)
 /* GGUF's block types, used in place */
 #define LUMEN_DT_QUANT		(LUMEN_DT_Q4_0 | LUMEN_DT_Q4_1 | LUMEN_DT_Q5_0 | \
@@ -62,7 +67,10 @@
  */
 #define LUMEN_DTYPES_EXT_IMPLEMENTED \
 	((1ULL << (LUMEN_DTYPE_Q4_0_R8 - 64)) | \
-	 (1ULL << (LUMEN_DTYPE_Q8_0_R8 - 64)))
+	 (1ULL << (LUMEN_DTYPE_Q8_0_R8 - 64)) | \
+	 (1ULL << (LUMEN_DTYPE_Q4_K_R8 - 64)) | \
+	 (1ULL << (LUMEN_DTYPE_Q6_K_R8 - 64)) | \
+	 (1ULL << (LUMEN_DTYPE_Q5_0_R8 - 64)))
 
 /* The dst, then each source. */
 #define LUMEN_OPERANDS		(1 + LUMEN_MAX_SRCS)
@@ -102,7 +110,7 @@ struct lumen_op_info {
 	__u8 rows;
 	__u8 in_place;
 	__u8 row_src;
-	__u16 dtypes[LUMEN_OPERANDS];
+	__u32 dtypes[LUMEN_OPERANDS];
 	__u8 row_kind[LUMEN_OPERANDS];
 };
 

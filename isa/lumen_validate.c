@@ -98,6 +98,12 @@ static u32 dtype_class(u32 dtype)
 		return LUMEN_DT_Q4_0_R8;
 	case LUMEN_DTYPE_Q8_0_R8:
 		return LUMEN_DT_Q8_0_R8;
+	case LUMEN_DTYPE_Q4_K_R8:
+		return LUMEN_DT_Q4_K_R8;
+	case LUMEN_DTYPE_Q6_K_R8:
+		return LUMEN_DT_Q6_K_R8;
+	case LUMEN_DTYPE_Q5_0_R8:
+		return LUMEN_DT_Q5_0_R8;
 	default:
 		return 0;
 	}
@@ -119,6 +125,7 @@ uint32_t lumen_type_size(uint32_t dtype)
 	case LUMEN_DTYPE_Q4_1:
 		return 4 + LUMEN_QK / 2;
 	case LUMEN_DTYPE_Q5_0:
+	case LUMEN_DTYPE_Q5_0_R8:
 		return 2 + 4 + LUMEN_QK / 2;
 	case LUMEN_DTYPE_Q5_1:
 		return 4 + 4 + LUMEN_QK / 2;
@@ -126,10 +133,12 @@ uint32_t lumen_type_size(uint32_t dtype)
 	case LUMEN_DTYPE_Q8_0_R8:
 		return 2 + LUMEN_QK;
 	case LUMEN_DTYPE_Q4_K:
+	case LUMEN_DTYPE_Q4_K_R8:
 		return 4 + 12 + LUMEN_QK_K / 2;
 	case LUMEN_DTYPE_Q5_K:
 		return 4 + 12 + LUMEN_QK_K / 8 + LUMEN_QK_K / 2;
 	case LUMEN_DTYPE_Q6_K:
+	case LUMEN_DTYPE_Q6_K_R8:
 		return LUMEN_QK_K / 2 + LUMEN_QK_K / 4 + LUMEN_QK_K / 16 + 2;
 	default:
 		return 0;
@@ -143,13 +152,16 @@ uint32_t lumen_type_block(uint32_t dtype)
 	case LUMEN_DTYPE_Q4_0_R8:
 	case LUMEN_DTYPE_Q4_1:
 	case LUMEN_DTYPE_Q5_0:
+	case LUMEN_DTYPE_Q5_0_R8:
 	case LUMEN_DTYPE_Q5_1:
 	case LUMEN_DTYPE_Q8_0:
 	case LUMEN_DTYPE_Q8_0_R8:
 		return LUMEN_QK;
 	case LUMEN_DTYPE_Q4_K:
+	case LUMEN_DTYPE_Q4_K_R8:
 	case LUMEN_DTYPE_Q5_K:
 	case LUMEN_DTYPE_Q6_K:
+	case LUMEN_DTYPE_Q6_K_R8:
 		return LUMEN_QK_K;
 	default:
 		return 1;

@@ -684,9 +684,8 @@ static void check_interleaved(const char *gguf, uint32_t base, uint32_t r8)
 			uint8_t *want = malloc(group);
 
 			for (uint32_t g = 0; g < b->dims[1] / LUMEN_ROW_GROUP; g++) {
-				(r8 == LUMEN_DTYPE_Q4_0_R8 ? lumen_repack_q4_0_r8 : lumen_repack_q8_0_r8)(
-					f[1].weights + b->offset + g * group, b->strides[1], want,
-					b->dims[0]);
+				lumen_repack_r8(r8, f[1].weights + b->offset + g * group,
+						b->strides[1], want, b->dims[0]);
 				groups_bad += memcmp(want, f[0].weights + a->offset + g * group,
 						     group) != 0;
 			}
@@ -710,4 +709,24 @@ TEST(lnpu_q4_0_matrices_interleaved_unless_no_repack)
 TEST(lnpu_q8_0_matrices_interleaved_unless_no_repack)
 {
 	check_interleaved("models/stories260K-q8_0.gguf", LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q8_0_R8);
+}
+
+TEST(lnpu_q4_k_matrices_interleaved_unless_no_repack)
+{
+	check_interleaved("golden-arch/llama-ropelinear-q4_k_m.gguf", LUMEN_DTYPE_Q4_K,
+			  LUMEN_DTYPE_Q4_K_R8);
+}
+
+TEST(lnpu_q5_0_matrices_interleaved_unless_no_repack)
+{
+	check_interleaved("golden-arch/llama32-q5_0.gguf", LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_0_R8);
+}
+
+TEST(lnpu_q6_k_matrices_interleaved_unless_no_repack)
+{
+	check_interleaved("golden-arch/llama-ropelinear-q6_k.gguf", LUMEN_DTYPE_Q6_K,
+			  LUMEN_DTYPE_Q6_K_R8);
+	/* Q4_K_M keeps output, attn_v and ffn_down halves in Q6_K */
+	check_interleaved("golden-arch/llama-ropelinear-q4_k_m.gguf", LUMEN_DTYPE_Q6_K,
+			  LUMEN_DTYPE_Q6_K_R8);
 }

@@ -352,6 +352,12 @@ TEST(gguf_reject_lumens_own_interleaved_types)
 	expect_reject(x.b.p, x.b.n, x.t0_type, "Q4_0x8");
 	bb_set_u32(&x.b, x.t0_type, LUMEN_DTYPE_Q8_0_R8);
 	expect_reject(x.b.p, x.b.n, x.t0_type, "Q8_0x8");
+	bb_set_u32(&x.b, x.t0_type, LUMEN_DTYPE_Q4_K_R8);
+	expect_reject(x.b.p, x.b.n, x.t0_type, "Q4_Kx8");
+	bb_set_u32(&x.b, x.t0_type, LUMEN_DTYPE_Q6_K_R8);
+	expect_reject(x.b.p, x.b.n, x.t0_type, "Q6_Kx8");
+	bb_set_u32(&x.b, x.t0_type, LUMEN_DTYPE_Q5_0_R8);
+	expect_reject(x.b.p, x.b.n, x.t0_type, "Q5_0x8");
 	bb_free(&x.b);
 }
 

@@ -429,6 +429,7 @@ static void kept_in_place(const char *name, uint32_t want_a, uint32_t want_b)
 	uint32_t seen = 0, bad = 0;
 	uint64_t emb_off = ~0ull;
 
+	opt.no_repack = 1;	/* in place: GGUF's layouts, not Lumen's interleaved ones */
 	snprintf(rel, sizeof(rel), "golden-arch/%s.gguf", name);
 	REQUIRE_MSG(!compile_quiet(shared_path(rel), NULL, out, &opt, err, sizeof(err)),
 		    "%s", err);

@@ -74,8 +74,8 @@ struct lumen_qrow {
 	 */
 	const int32_t *q4_bias;
 	/*
-	 * Q4_0x8 / Q8_0x8 rows: where each block's integer sum starts, -8
-	 * (Q4_0x8's nibbles, unsigned) or -128 (Q8_0x8's values with VNNI,
+	 * Q4_0x8 / Q5_0x8 / Q8_0x8 rows: where each block's integer sum
+	 * starts, -8 (Q4_0x8's nibbles, unsigned), -16 (Q5_0x8's) or -128 (Q8_0x8's values with VNNI,
 	 * taken as unsigned w + 128) times the block's sum of values
 	 */
 	const int32_t *rbias;
@@ -168,6 +168,29 @@ struct lumen_kernels {
 			     size_t nb, float *y, size_t ys);
 	/* the same for Q8_0x8 (LUMEN_DTYPE_Q8_0_R8), exact integer sums alike */
 	void (*gemm_q8_0_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
+	/*
+	 * Q4_Kx8 (LUMEN_DTYPE_Q4_K_R8) times Q8_K rows (nb super-blocks):
+	 * per super-block and row exact isum and msum, then acc =
+	 * fma(d * dx, isum, acc), acc = fma(-(dmin * dx), msum, acc)
+	 */
+	void (*gemm_q4_k_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
+	/*
+	 * Q6_Kx8 (LUMEN_DTYPE_Q6_K_R8) times Q8_K rows: per super-block and
+	 * row the exact isum = sum_s sc_s sum (q - 32) x, acc = fma(d * dx,
+	 * isum, acc)
+	 */
+	void (*gemm_q6_k_r8)(const void *w, size_t gs, size_t ng,
+			     const struct lumen_qrow *x, unsigned int nx,
+			     size_t nb, float *y, size_t ys);
+	/*
+	 * Q5_0x8 (LUMEN_DTYPE_Q5_0_R8) times Q8_0 rows whose rbias is -16
+	 * times each block's sum: Q4_0x8's numerics with 5-bit values
+	 */
+	void (*gemm_q5_0_r8)(const void *w, size_t gs, size_t ng,
 			     const struct lumen_qrow *x, unsigned int nx,
 			     size_t nb, float *y, size_t ys);
 	/* Q8_0x8's rbias factor: -128 where w + 128 meets x, 0 where w does */

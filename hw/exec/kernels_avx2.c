@@ -924,7 +924,7 @@ TARGET static INLINE __m256i bcast4(const int8_t *p)
  * chunk; maddubs would saturate on them, so AVX2 shifts them down.
  */
 TARGET static INLINE __m256i r8_block_sum(const __m256i *lo, const __m256i *hi,
-					  const int8_t *xq, int32_t bias)
+					  const int8_t *xq, int32_t bias, int hi_x16)
 {
 	__m256i a0 = _mm256_set1_epi32(bias), a1 = _mm256_setzero_si256();
 
@@ -937,10 +937,10 @@ TARGET static INLINE __m256i r8_block_sum(const __m256i *lo, const __m256i *hi,
 	a0 = r8_dot(a0, lo[3], bcast4(xq + 12));
 	a1 = r8_dot(a1, hi[3], bcast4(xq + 28));
 #ifdef LUMEN_X86_VNNI
-	return _mm256_add_epi32(a0, _mm256_srai_epi32(a1, 4));
-#else
-	return _mm256_add_epi32(a0, a1);
+	if (hi_x16)
+		a1 = _mm256_srai_epi32(a1, 4);
 #endif
+	return _mm256_add_epi32(a0, a1);
 }
 
 TARGET static INLINE void r8_unpack(const uint8_t *chunk, __m256i *lo, __m256i *hi)
@@ -953,6 +953,24 @@ TARGET static INLINE void r8_unpack(const uint8_t *chunk, __m256i *lo, __m256i *
 #else
 	*hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0xf));
 #endif
+}
+
+/*
+ * Q5_0x8: a chunk's nibbles with their fifth bits, which the layout keeps
+ * so that one shift of the rows' bit vector and a mask set bit 4 of each
+ * byte (isa.rst, "Q5_0x8"); the high nibbles come down (5 bits do not fit
+ * in place).
+ */
+TARGET static INLINE void r5_unpack(const uint8_t *chunk, __m256i qh, int c,
+				    __m256i *lo, __m256i *hi)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)chunk);
+	const __m256i m4 = _mm256_set1_epi8(0xf), b4 = _mm256_set1_epi8(0x10);
+
+	*lo = _mm256_or_si256(_mm256_and_si256(v, m4),
+			      _mm256_and_si256(_mm256_slli_epi32(qh, 4 - c), b4));
+	*hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
+			      _mm256_and_si256(_mm256_srli_epi32(qh, c), b4));
 }
 
 #define R8_BLOCK_BYTES (LUMEN_ROW_GROUP * 18)
@@ -991,10 +1009,13 @@ TARGET static INLINE __m256i r8_q8_block_sum(const uint8_t *chunks, const int8_t
  * a time: two at once (two weight streams) measured as fast from L2 but
  * 4-5x slower from DRAM (576 x 49152, 16 MiB).
  */
-TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lumen_qrow *x,
+enum { R8_Q4_0, R8_Q8_0, R8_Q5_0 };
+
+TARGET static INLINE void r8_group(const uint8_t *grp, int kind, const struct lumen_qrow *x,
 				   unsigned int nx, size_t nb, float *y, size_t ys)
 {
-	const size_t blk_bytes = LUMEN_ROW_GROUP * (q8 ? 34 : 18);
+	const int q8 = kind == R8_Q8_0;
+	const size_t blk_bytes = LUMEN_ROW_GROUP * (q8 ? 34 : kind == R8_Q5_0 ? 22 : 18);
 	__m256 acc[LUMEN_R8_MR];
 
 #pragma GCC unroll 8
@@ -1005,16 +1026,23 @@ TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lume
 		__m256i lo[4], hi[4];
 		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
 
-		if (!q8) {
+		if (kind == R8_Q4_0) {
 #pragma GCC unroll 4
 			for (int c = 0; c < 4; c++)
 				r8_unpack(blk + 16 + 32 * c, &lo[c], &hi[c]);
+		} else if (kind == R8_Q5_0) {
+			__m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 16));
+
+			r5_unpack(blk + 48, qh, 0, &lo[0], &hi[0]);
+			r5_unpack(blk + 80, qh, 1, &lo[1], &hi[1]);
+			r5_unpack(blk + 112, qh, 2, &lo[2], &hi[2]);
+			r5_unpack(blk + 144, qh, 3, &lo[3], &hi[3]);
 		}
 #pragma GCC unroll 8
 		for (unsigned int r = 0; r < nx; r++) {
 			const int8_t *xq = x[r].qs + b * LUMEN_QK;
 			__m256i sum = q8 ? r8_q8_block_sum(blk + 16, xq, x[r].rbias[b]) :
-				      r8_block_sum(lo, hi, xq, x[r].rbias[b]);
+				      r8_block_sum(lo, hi, xq, x[r].rbias[b], kind == R8_Q4_0);
 
 			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
 						 _mm256_cvtepi32_ps(sum), acc[r]);
@@ -1026,7 +1054,7 @@ TARGET static INLINE void r8_group(const uint8_t *grp, int q8, const struct lume
 }
 
 /* constant q8 and nx: the loops unroll, accumulators in registers */
-TARGET static INLINE void r8_gemm(int q8, const void *wv, size_t gs, size_t ng,
+TARGET static INLINE void r8_gemm(int kind, const void *wv, size_t gs, size_t ng,
 				  const struct lumen_qrow *x, unsigned int nx, size_t nb,
 				  float *y, size_t ys)
 {
@@ -1039,12 +1067,12 @@ TARGET static INLINE void r8_gemm(int q8, const void *wv, size_t gs, size_t ng,
 #ifdef LUMEN_X86_VNNI
 		/* 32 ymm registers: 8 rows' accumulators beside a block's 8 vectors */
 		for (; r + LUMEN_R8_MR <= nx; r += LUMEN_R8_MR)
-			r8_group(grp, q8, x + r, LUMEN_R8_MR, nb, yg + r * ys, ys);
+			r8_group(grp, kind, x + r, LUMEN_R8_MR, nb, yg + r * ys, ys);
 #endif
 		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
-			r8_group(grp, q8, x + r, LUMEN_MR, nb, yg + r * ys, ys);
+			r8_group(grp, kind, x + r, LUMEN_MR, nb, yg + r * ys, ys);
 		for (; r < nx; r++)
-			r8_group(grp, q8, &x[r], 1, nb, yg + r * ys, ys);
+			r8_group(grp, kind, &x[r], 1, nb, yg + r * ys, ys);
 	}
 }
 
@@ -1052,14 +1080,268 @@ TARGET static void gemm_q4_0_r8(const void *wv, size_t gs, size_t ng,
 				const struct lumen_qrow *x, unsigned int nx, size_t nb,
 				float *y, size_t ys)
 {
-	r8_gemm(0, wv, gs, ng, x, nx, nb, y, ys);
+	r8_gemm(R8_Q4_0, wv, gs, ng, x, nx, nb, y, ys);
 }
 
 TARGET static void gemm_q8_0_r8(const void *wv, size_t gs, size_t ng,
 				const struct lumen_qrow *x, unsigned int nx, size_t nb,
 				float *y, size_t ys)
 {
-	r8_gemm(1, wv, gs, ng, x, nx, nb, y, ys);
+	r8_gemm(R8_Q8_0, wv, gs, ng, x, nx, nb, y, ys);
+}
+
+TARGET static void gemm_q5_0_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	r8_gemm(R8_Q5_0, wv, gs, ng, x, nx, nb, y, ys);
+}
+
+/*
+ * Q4_Kx8 (isa.rst, "Q4_Kx8"): the 8 rows' 6-bit scales and mins of a
+ * super-block come out of its 3 scale chunks (row i's 12 bytes in lane i)
+ * as int32 lanes: sc[j] for sub-block j, and the mins as int16 pairs
+ * mp[k] = (m_2k, m_2k+1) for one vpmaddwd with x's sums per two sub-blocks.
+ */
+#define K4_R8_SUPER (LUMEN_ROW_GROUP * 144)
+
+TARGET static INLINE void k4_r8_scales(const uint8_t *s, __m256i *sc, __m256i *mp)
+{
+	const __m256i s0 = _mm256_loadu_si256((const __m256i *)s);
+	const __m256i s1 = _mm256_loadu_si256((const __m256i *)(s + 32));
+	const __m256i s2 = _mm256_loadu_si256((const __m256i *)(s + 64));
+	const __m256i m6 = _mm256_set1_epi32(63), m4 = _mm256_set1_epi32(15);
+	const __m256i top = _mm256_set1_epi32(0x30);
+	__m256i m[8];
+
+	/* j < 4: bytes j, 4 + j; j + 4: byte 8 + j's nibbles, bits 6-7 of j, 4 + j */
+#define K4_SM(j) do {								\
+	sc[j] = _mm256_and_si256(_mm256_srli_epi32(s0, 8 * (j)), m6);			\
+	m[j] = _mm256_and_si256(_mm256_srli_epi32(s1, 8 * (j)), m6);			\
+	sc[(j) + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(s2, 8 * (j)), m4), \
+		_mm256_and_si256(_mm256_srli_epi32(s0, 8 * (j) + 2), top));		\
+	m[(j) + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(s2, 8 * (j) + 4), m4), \
+		_mm256_and_si256(_mm256_srli_epi32(s1, 8 * (j) + 2), top));		\
+} while (0)
+	K4_SM(0);
+	K4_SM(1);
+	K4_SM(2);
+	K4_SM(3);
+#undef K4_SM
+	for (int k = 0; k < 4; k++)
+		mp[k] = _mm256_or_si256(m[2 * k], _mm256_slli_epi32(m[2 * k + 1], 16));
+}
+
+/*
+ * One Q4_Kx8 group times nx activation rows: per super-block and row the
+ * exact isum = sum_j sc_j S_j (S_j from 8 chunks of 4 columns, a row per
+ * lane) and msum = sum_j m_j sum(x over j), then two FMAs in the scalar
+ * kernel's order. A chunk's nibbles are unpacked once for the nx rows.
+ */
+TARGET static INLINE void k4_r8_group(const uint8_t *grp, const struct lumen_qrow *x,
+				      unsigned int nx, size_t nb, float *y, size_t ys)
+{
+	__m256 acc[LUMEN_MR];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (size_t b = 0; b < nb; b++) {
+		const uint8_t *blk = grp + b * K4_R8_SUPER;
+		__m256i sc[8], mp[4], isum[LUMEN_MR];
+
+		k4_r8_scales(blk + 32, sc, mp);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+		for (int p = 0; p < 4; p++) {
+			__m256i lo[8], hi[8];
+
+#pragma GCC unroll 8
+			for (int c = 0; c < 8; c++)
+				r8_unpack(blk + 128 + 32 * (8 * p + c), &lo[c], &hi[c]);
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++) {
+				const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 64 * p;
+				__m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+
+#pragma GCC unroll 8
+				for (int c = 0; c < 8; c++) {
+					a0 = r8_dot(a0, lo[c], bcast4(xq + 4 * c));
+					a1 = r8_dot(a1, hi[c], bcast4(xq + 32 + 4 * c));
+				}
+#ifdef LUMEN_X86_VNNI
+				a1 = _mm256_srai_epi32(a1, 4);	/* exact: multiples of 16 */
+#endif
+				isum[r] = _mm256_add_epi32(isum[r],
+					_mm256_add_epi32(_mm256_mullo_epi32(a0, sc[2 * p]),
+							 _mm256_mullo_epi32(a1, sc[2 * p + 1])));
+			}
+		}
+		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+		__m256 dm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16)));
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
+			__m256i msum = _mm256_setzero_si256();
+			__m256 dx = _mm256_broadcast_ss(&x[r].d[b]);
+
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				uint32_t lo16 = (uint16_t)(bs[4 * k] + bs[4 * k + 1]);
+				uint32_t hi16 = (uint16_t)(bs[4 * k + 2] + bs[4 * k + 3]);
+
+				msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mp[k],
+						_mm256_set1_epi32((int)(lo16 | hi16 << 16))));
+			}
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(isum[r]),
+						 acc[r]);
+			acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(dm, dx), _mm256_cvtepi32_ps(msum),
+						  acc[r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		_mm256_storeu_ps(y + r * ys, acc[r]);
+}
+
+TARGET static void gemm_q4_k_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+		float *yg = y + g * LUMEN_ROW_GROUP;
+		unsigned int r = 0;
+
+		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
+			k4_r8_group(grp, x + r, LUMEN_MR, nb, yg + r * ys, ys);
+		for (; r < nx; r++)
+			k4_r8_group(grp, &x[r], 1, nb, yg + r * ys, ys);
+	}
+}
+
+/*
+ * Q6_Kx8 (isa.rst, "Q6_Kx8"): per super-block 4 scale chunks (row i's 16
+ * int8 scales in lane i, 4 a chunk), 32 ql chunks, 16 qh chunks. For half
+ * h and chunk column c (0..7), ql chunks 16h + c and 16h + 8 + c with qh
+ * chunk 8h + c make 4 vectors of 6-bit values: columns 128h + 32q + 4c..
+ * (q = 0..3) of sub-blocks 8h + 2q + c / 4. The offset 32 comes off once
+ * per super-block: isum = sum_s sc_s S_s - 32 sum_s sc_s bsum_s, exact.
+ */
+#define K6_R8_SUPER (LUMEN_ROW_GROUP * 210)
+
+TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qrow *x,
+				      unsigned int nx, size_t nb, float *y, size_t ys)
+{
+	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(0x30);
+	__m256 acc[LUMEN_MR];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (size_t b = 0; b < nb; b++) {
+		const uint8_t *blk = grp + b * K6_R8_SUPER;
+		__m256i sc[16], scp[8], isum[LUMEN_MR];
+
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * k));
+
+			sc[4 * k] = _mm256_srai_epi32(_mm256_slli_epi32(v, 24), 24);
+			sc[4 * k + 1] = _mm256_srai_epi32(_mm256_slli_epi32(v, 16), 24);
+			sc[4 * k + 2] = _mm256_srai_epi32(_mm256_slli_epi32(v, 8), 24);
+			sc[4 * k + 3] = _mm256_srai_epi32(v, 24);
+		}
+#pragma GCC unroll 8
+		for (int t = 0; t < 8; t++)
+			scp[t] = _mm256_or_si256(_mm256_and_si256(sc[2 * t], _mm256_set1_epi32(0xffff)),
+						 _mm256_slli_epi32(sc[2 * t + 1], 16));
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+		for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 2
+			for (int k = 0; k < 2; k++) {	/* chunk columns 4k..4k+3: sub-blocks 8h + 2q + k */
+				__m256i q[4][4];
+
+#pragma GCC unroll 4
+				for (int c = 0; c < 4; c++) {
+					int cc = 4 * k + c;
+					__m256i la = _mm256_loadu_si256((const __m256i *)
+							(blk + 144 + 32 * (16 * h + cc)));
+					__m256i lb = _mm256_loadu_si256((const __m256i *)
+							(blk + 144 + 32 * (16 * h + 8 + cc)));
+					__m256i qh = _mm256_loadu_si256((const __m256i *)
+							(blk + 1168 + 32 * (8 * h + cc)));
+
+					q[0][c] = _mm256_or_si256(_mm256_and_si256(la, m4),
+						_mm256_and_si256(_mm256_slli_epi16(qh, 4), m2));
+					q[1][c] = _mm256_or_si256(_mm256_and_si256(lb, m4),
+						_mm256_and_si256(_mm256_slli_epi16(qh, 2), m2));
+					q[2][c] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(la, 4), m4),
+						_mm256_and_si256(qh, m2));
+					q[3][c] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lb, 4), m4),
+						_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
+				}
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++) {
+					const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 128 * h + 16 * k;
+
+#pragma GCC unroll 4
+					for (int qq = 0; qq < 4; qq++) {
+						__m256i s = _mm256_setzero_si256();
+
+#pragma GCC unroll 4
+						for (int c = 0; c < 4; c++)
+							s = r8_dot(s, q[qq][c], bcast4(xq + 32 * qq + 4 * c));
+						isum[r] = _mm256_add_epi32(isum[r],
+							_mm256_mullo_epi32(s, sc[8 * h + 2 * qq + k]));
+					}
+				}
+			}
+		}
+		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
+			__m256i off = _mm256_setzero_si256();
+
+#pragma GCC unroll 8
+			for (int t = 0; t < 8; t++) {
+				int32_t pair;
+
+				memcpy(&pair, bs + 2 * t, sizeof(pair));
+				off = _mm256_add_epi32(off, _mm256_madd_epi16(scp[t], _mm256_set1_epi32(pair)));
+			}
+			isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(off, 5));
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
+						 _mm256_cvtepi32_ps(isum[r]), acc[r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		_mm256_storeu_ps(y + r * ys, acc[r]);
+}
+
+TARGET static void gemm_q6_k_r8(const void *wv, size_t gs, size_t ng,
+				const struct lumen_qrow *x, unsigned int nx, size_t nb,
+				float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+		float *yg = y + g * LUMEN_ROW_GROUP;
+		unsigned int r = 0;
+
+		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
+			k6_r8_group(grp, x + r, LUMEN_MR, nb, yg + r * ys, ys);
+		for (; r < nx; r++)
+			k6_r8_group(grp, &x[r], 1, nb, yg + r * ys, ys);
+	}
 }
 
 static const struct lumen_kernels kernels_avx2 = {
@@ -1090,6 +1372,9 @@ static const struct lumen_kernels kernels_avx2 = {
 	.f32_to_f16 = f32_to_f16,
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
+	.gemm_q4_k_r8 = gemm_q4_k_r8,
+	.gemm_q6_k_r8 = gemm_q6_k_r8,
+	.gemm_q5_0_r8 = gemm_q5_0_r8,
 #ifdef LUMEN_X86_VNNI	/* attention_avx512.c / attention_avx2.c */
 	.q8_r8_bias = -128,
 	.attn_qk = { lumen_attn_qk_f32_avx512, lumen_attn_qk_f16_avx512 },

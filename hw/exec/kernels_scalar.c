@@ -394,6 +394,155 @@ static void gemm_q8_0_r8(const void *wv, size_t gs, size_t ng,
 	}
 }
 
+/*
+ * Q4_Kx8 (isa.rst, "Q4_Kx8"): per super-block and row the exact integers
+ * isum = sum_j sc_j S_j (S_j: sub-block j's nibbles . x) and msum = sum_j
+ * m_j (x's sum over sub-block j), then two fmaf in this order, as the SIMD
+ * kernels' vfmadd and vfnmadd.
+ */
+static void gemm_q4_k_r8(const void *wv, size_t gs, size_t ng,
+			 const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			 float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+
+		for (unsigned int r = 0; r < nx; r++) {
+			float acc[LUMEN_ROW_GROUP] = { 0 };
+
+			for (size_t b = 0; b < nb; b++) {
+				const uint8_t *blk = grp + b * LUMEN_ROW_GROUP * 144;
+				const int8_t *xq = x[r].qs + b * LUMEN_QK_K;
+				const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
+
+				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
+					int32_t isum = 0, msum = 0;
+					uint8_t scales[12];
+					uint16_t d, dmin;
+
+					for (int c = 0; c < 3; c++)
+						memcpy(scales + 4 * c, blk + 32 + 32 * c + 4 * i, 4);
+					for (int j = 0; j < 8; j++) {
+						int p = j / 2, shift = 4 * (j % 2);
+						int32_t s = 0;
+						uint8_t sc, m;
+
+						for (int c = 8 * p; c < 8 * p + 8; c++)
+							for (int l = 0; l < 4; l++)
+								s += (blk[128 + 32 * c + 4 * i + l] >> shift & 0xf) *
+								     xq[64 * p + 32 * (j % 2) + 4 * (c - 8 * p) + l];
+						lumen_k4_scale_min(scales, j, &sc, &m);
+						isum += sc * s;
+						msum += m * (bs[2 * j] + bs[2 * j + 1]);
+					}
+					memcpy(&d, blk + 2 * i, 2);
+					memcpy(&dmin, blk + 16 + 2 * i, 2);
+					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
+						      (float)isum, acc[i]);
+					acc[i] = fmaf(-(lumen_f16_to_f32(dmin) * x[r].d[b]),
+						      (float)msum, acc[i]);
+				}
+			}
+			memcpy(y + r * ys + g * LUMEN_ROW_GROUP, acc, sizeof(acc));
+		}
+	}
+}
+
+/*
+ * Q6_Kx8 (isa.rst, "Q6_Kx8"): weight j's 6-bit value of row i of a
+ * super-block: its ql nibble and qh bit pair, as Q6_K lays them out,
+ * from the interleaved chunks.
+ */
+static int q6_k_r8_value(const uint8_t *blk, unsigned int i, int j)
+{
+	int h = j / 128, t = j % 128, l = t % 32, quarter = t / 32;
+	int qli = 64 * h + 32 * (quarter & 1) + l, qhi = 32 * h + l;
+	uint8_t ql = blk[144 + 32 * (qli / 4) + 4 * i + qli % 4];
+	uint8_t qh = blk[1168 + 32 * (qhi / 4) + 4 * i + qhi % 4];
+
+	return ((quarter < 2 ? ql & 0xf : ql >> 4) | (qh >> (2 * quarter) & 3) << 4);
+}
+
+/* per super-block and row the exact isum = sum_s sc_s sum (q - 32) x, one fmaf */
+static void gemm_q6_k_r8(const void *wv, size_t gs, size_t ng,
+			 const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			 float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+
+		for (unsigned int r = 0; r < nx; r++) {
+			float acc[LUMEN_ROW_GROUP] = { 0 };
+
+			for (size_t b = 0; b < nb; b++) {
+				const uint8_t *blk = grp + b * LUMEN_ROW_GROUP * 210;
+				const int8_t *xq = x[r].qs + b * LUMEN_QK_K;
+
+				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
+					int32_t isum = 0;
+					uint16_t d;
+
+					for (int s = 0; s < 16; s++) {
+						int8_t sc = (int8_t)blk[16 + 32 * (s / 4) + 4 * i + s % 4];
+						int32_t sum = 0;
+
+						for (int j = 16 * s; j < 16 * s + 16; j++)
+							sum += (q6_k_r8_value(blk, i, j) - 32) * xq[j];
+						isum += sc * sum;
+					}
+					memcpy(&d, blk + 2 * i, 2);
+					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
+						      (float)isum, acc[i]);
+				}
+			}
+			memcpy(y + r * ys + g * LUMEN_ROW_GROUP, acc, sizeof(acc));
+		}
+	}
+}
+
+/*
+ * Q5_0x8 (isa.rst, "Q5_0x8"): Q4_0x8's nibbles with each row's fifth bits
+ * at 16 + 4i, bit 8l + c for column 4c + l, 8l + 4 + c for 16 + 4c + l;
+ * rbias is -16 times the block's sum of x
+ */
+static void gemm_q5_0_r8(const void *wv, size_t gs, size_t ng,
+			 const struct lumen_qrow *x, unsigned int nx, size_t nb,
+			 float *y, size_t ys)
+{
+	for (size_t g = 0; g < ng; g++) {
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;
+
+		for (unsigned int r = 0; r < nx; r++) {
+			float acc[LUMEN_ROW_GROUP] = { 0 };
+
+			for (size_t b = 0; b < nb; b++) {
+				const uint8_t *blk = grp + b * LUMEN_ROW_GROUP * 22;
+				const int8_t *xq = x[r].qs + b * LUMEN_QK;
+
+				for (unsigned int i = 0; i < LUMEN_ROW_GROUP; i++) {
+					const uint8_t *hb = blk + 16 + 4 * i;
+					int32_t sum = x[r].rbias[b];
+					uint16_t d;
+
+					for (int c = 0; c < 4; c++) {
+						for (int l = 0; l < 4; l++) {
+							uint8_t q = blk[48 + 32 * c + 4 * i + l];
+							int lo = (q & 0xf) | (hb[l] >> c & 1) << 4;
+							int hi = (q >> 4) | (hb[l] >> (4 + c) & 1) << 4;
+
+							sum += lo * xq[4 * c + l] + hi * xq[16 + 4 * c + l];
+						}
+					}
+					memcpy(&d, blk + 2 * i, 2);
+					acc[i] = fmaf(lumen_f16_to_f32(d) * x[r].d[b],
+						      (float)sum, acc[i]);
+				}
+			}
+			memcpy(y + r * ys + g * LUMEN_ROW_GROUP, acc, sizeof(acc));
+		}
+	}
+}
+
 const struct lumen_kernels lumen_kernels_scalar = {
 	.name = "scalar",
 	.gemv_f32 = gemv_f32,
@@ -420,6 +569,9 @@ const struct lumen_kernels lumen_kernels_scalar = {
 	.f32_to_f16 = f32_to_f16,
 	.gemm_q4_0_r8 = gemm_q4_0_r8,
 	.gemm_q8_0_r8 = gemm_q8_0_r8,
+	.gemm_q4_k_r8 = gemm_q4_k_r8,
+	.gemm_q6_k_r8 = gemm_q6_k_r8,
+	.gemm_q5_0_r8 = gemm_q5_0_r8,
 	.q8_r8_bias = 0,
 	.attn_qk = { lumen_attn_qk_f32_scalar, lumen_attn_qk_f16_scalar },
 	.attn_pv = { lumen_attn_pv_f32_scalar, lumen_attn_pv_f16_scalar },

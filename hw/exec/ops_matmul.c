@@ -34,14 +34,17 @@ static enum act act_of(uint32_t dtype)
 	case LUMEN_DTYPE_Q4_0:
 	case LUMEN_DTYPE_Q4_0_R8:
 	case LUMEN_DTYPE_Q8_0_R8:
+	case LUMEN_DTYPE_Q5_0_R8:
 	case LUMEN_DTYPE_Q4_1:
 	case LUMEN_DTYPE_Q5_0:
 	case LUMEN_DTYPE_Q5_1:
 	case LUMEN_DTYPE_Q8_0:
 		return ACT_Q8_0;
 	case LUMEN_DTYPE_Q4_K:
+	case LUMEN_DTYPE_Q4_K_R8:
 	case LUMEN_DTYPE_Q5_K:
 	case LUMEN_DTYPE_Q6_K:
+	case LUMEN_DTYPE_Q6_K_R8:
 		return ACT_Q8_K;
 	default:		/* F32, BF16: float activations as they are */
 		return ACT_F32;
@@ -56,7 +59,16 @@ static int is_quant(uint32_t dtype)
 /* Lumen's row-interleaved weights: whole groups of LUMEN_ROW_GROUP rows */
 static int is_r8(uint32_t dtype)
 {
-	return dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8;
+	return dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8 ||
+	       dtype == LUMEN_DTYPE_Q4_K_R8 || dtype == LUMEN_DTYPE_Q6_K_R8 ||
+	       dtype == LUMEN_DTYPE_Q5_0_R8;
+}
+
+/* the interleaved dtypes meeting Q8_0 rows, whose blocks start at rbias */
+static int has_rbias(uint32_t dtype)
+{
+	return dtype == LUMEN_DTYPE_Q4_0_R8 || dtype == LUMEN_DTYPE_Q8_0_R8 ||
+	       dtype == LUMEN_DTYPE_Q5_0_R8;
 }
 
 /*
@@ -72,7 +84,7 @@ static size_t qrow_stride(uint32_t dtype, uint32_t k)
 
 	if (dtype == LUMEN_DTYPE_Q4_0)
 		bytes += (size_t)k / LUMEN_QK * 8 * sizeof(int32_t);
-	if (is_r8(dtype))
+	if (has_rbias(dtype))
 		bytes += (size_t)k / LUMEN_QK * sizeof(int32_t);
 
 	return (bytes + 63) & ~(size_t)63;
@@ -126,10 +138,11 @@ static void quantize_row(void *p, size_t r, unsigned int ith)
 		m->k->quantize_act(x, (int8_t *)q, d, d + m->nb, m->nb);
 	if (m->dtype == LUMEN_DTYPE_Q4_0 && m->k->prep_q4_0)
 		m->k->prep_q4_0((const int8_t *)q, (int32_t *)(d + 2 * m->nb), m->nb);
-	if (is_r8(m->dtype)) {
+	if (has_rbias(m->dtype)) {
 		int32_t *bias = (int32_t *)(d + 2 * m->nb);
 		const int8_t *v = (const int8_t *)q;
-		int32_t f = m->dtype == LUMEN_DTYPE_Q4_0_R8 ? -8 : m->k->q8_r8_bias;
+		int32_t f = m->dtype == LUMEN_DTYPE_Q4_0_R8 ? -8 :
+			    m->dtype == LUMEN_DTYPE_Q5_0_R8 ? -16 : m->k->q8_r8_bias;
 
 		for (uint32_t b = 0; b < m->nb; b++, v += LUMEN_QK) {
 			int32_t sum = 0;
@@ -163,7 +176,7 @@ static struct lumen_qrow qrow(const struct matmul *m, size_t r)
 		q.s = d + m->nb;
 	if (m->dtype == LUMEN_DTYPE_Q4_0)
 		q.q4_bias = (const int32_t *)(d + 2 * m->nb);
-	if (is_r8(m->dtype))
+	if (has_rbias(m->dtype))
 		q.rbias = (const int32_t *)(d + 2 * m->nb);
 	return q;
 }
@@ -213,7 +226,18 @@ typedef void (*gemm_r8_fn)(const void *w, size_t gs, size_t ng,
 
 static gemm_r8_fn gemm_r8(const struct matmul *m)
 {
-	return m->dtype == LUMEN_DTYPE_Q4_0_R8 ? m->k->gemm_q4_0_r8 : m->k->gemm_q8_0_r8;
+	switch (m->dtype) {
+	case LUMEN_DTYPE_Q4_0_R8:
+		return m->k->gemm_q4_0_r8;
+	case LUMEN_DTYPE_Q8_0_R8:
+		return m->k->gemm_q8_0_r8;
+	case LUMEN_DTYPE_Q5_0_R8:
+		return m->k->gemm_q5_0_r8;
+	case LUMEN_DTYPE_Q4_K_R8:
+		return m->k->gemm_q4_k_r8;
+	default:
+		return m->k->gemm_q6_k_r8;
+	}
 }
 
 /* M = 1: an item is a chunk of weight rows, streamed once */
@@ -229,6 +253,9 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 	switch (m->dtype) {
 	case LUMEN_DTYPE_Q4_0_R8:	/* chunks are whole groups: chunk_rows() */
 	case LUMEN_DTYPE_Q8_0_R8:
+	case LUMEN_DTYPE_Q5_0_R8:
+	case LUMEN_DTYPE_Q4_K_R8:
+	case LUMEN_DTYPE_Q6_K_R8:
 		q = qrow(m, 0);
 		gemm_r8(m)(w, LUMEN_ROW_GROUP * m->w_stride, cnt / LUMEN_ROW_GROUP,
 			   &q, 1, m->nb, out, 0);

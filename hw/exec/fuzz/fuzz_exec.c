@@ -48,7 +48,8 @@ static const uint8_t dtypes[] = {
 	LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0,
 	LUMEN_DTYPE_I32, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0,
 	LUMEN_DTYPE_Q5_1, LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K,
-	LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8,
+	LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+	LUMEN_DTYPE_Q5_0_R8,
 };
 
 static uint32_t small_dim(struct src *s)
@@ -117,7 +118,8 @@ static void fit_operands(struct src *s, struct lumen_op *op, uint32_t regions)
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_F16, LUMEN_DTYPE_F32,
 		LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K,
-		LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8,
+		LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 	static const uint32_t head_dims[] = { 4, 8, 16, 32, 64, 128, 12, 20 };
 	struct lumen_tensor *dst = &op->dst, *w = &op->src[0], *x = &op->src[1];
@@ -130,7 +132,8 @@ static void fit_operands(struct src *s, struct lumen_op *op, uint32_t regions)
 		if (lumen_r8_base(w->dtype) != w->dtype) {	/* whole groups of 8, packed */
 			w->dims[1] = (w->dims[1] + LUMEN_ROW_GROUP - 1) / LUMEN_ROW_GROUP *
 				     LUMEN_ROW_GROUP;
-			w->strides[1] = (uint64_t)w->dims[0] / LUMEN_QK * w->strides[0];
+			w->strides[1] = (uint64_t)w->dims[0] / lumen_type_block(w->dtype) *
+					 w->strides[0];
 			w->strides[2] = w->strides[3] = w->strides[1] * w->dims[1];
 		}
 		x->dims[0] = w->dims[0];

@@ -317,12 +317,14 @@ size_t ref_encode_row(uint32_t dtype, const float *x, uint8_t *dst, size_t n)
 
 int ref_act_is_q8_k(uint32_t dtype)
 {
+	dtype = lumen_r8_base(dtype);	/* interleaved rows meet what their rows meet */
 	return dtype == LUMEN_DTYPE_Q4_K || dtype == LUMEN_DTYPE_Q5_K ||
 	       dtype == LUMEN_DTYPE_Q6_K;
 }
 
 int ref_act_is_quant(uint32_t dtype)
 {
+	dtype = lumen_r8_base(dtype);
 	return ref_act_is_q8_k(dtype) || dtype == LUMEN_DTYPE_Q4_0 ||
 	       dtype == LUMEN_DTYPE_Q4_1 || dtype == LUMEN_DTYPE_Q5_0 ||
 	       dtype == LUMEN_DTYPE_Q5_1 || dtype == LUMEN_DTYPE_Q8_0;

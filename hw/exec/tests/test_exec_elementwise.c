@@ -537,14 +537,14 @@ TEST(embed_q4_0_rows_arg) { check_embed(LUMEN_DTYPE_Q4_0, 64, 9, 6, 2); }
  */
 static void embed_r8_equals_base(uint32_t dt)
 {
-	const uint32_t d = 96, v = 24, n = 8;
+	uint32_t base = lumen_r8_base(dt);
+	const uint32_t d = lumen_type_block(base) == LUMEN_QK_K ? 512 : 96, v = 24, n = 8;
 	struct regions r = { 0 };
 	struct prog_builder pb;
 	struct lumen_fault f;
-	uint32_t base = lumen_r8_base(dt);
 	uint64_t row = pb_bytes(base, d, 1);
-	float tmp[96];
-	double want[96];
+	float tmp[512];
+	double want[512];
 	uint32_t ids[8] = { 0, 7, 8, 23, 13, 5, 16, 10 };
 	int bad = 0;
 
@@ -557,9 +557,8 @@ static void embed_r8_equals_base(uint32_t dt)
 	}
 	reg_alloc(&r, OP_A, row * v, 0);
 	for (uint32_t g = 0; g < v / LUMEN_ROW_GROUP; g++)
-		(dt == LUMEN_DTYPE_Q4_0_R8 ? lumen_repack_q4_0_r8 : lumen_repack_q8_0_r8)(
-			plain + g * LUMEN_ROW_GROUP * row, row,
-			r.mem[OP_A] + g * LUMEN_ROW_GROUP * row, d);
+		lumen_repack_r8(dt, plain + g * LUMEN_ROW_GROUP * row, row,
+				r.mem[OP_A] + g * LUMEN_ROW_GROUP * row, d);
 	reg_alloc(&r, OP_DST, 4ull * d * n, 0x44);
 	reg_set_arg(&r, 0, n);
 	for (uint32_t i = 0; i < n; i++)
@@ -594,6 +593,21 @@ TEST(embed_q4_0x8_row_of_its_group_equals_q4_0)
 TEST(embed_q8_0x8_row_of_its_group_equals_q8_0)
 {
 	embed_r8_equals_base(LUMEN_DTYPE_Q8_0_R8);
+}
+
+TEST(embed_q4_kx8_row_of_its_group_equals_q4_k)
+{
+	embed_r8_equals_base(LUMEN_DTYPE_Q4_K_R8);
+}
+
+TEST(embed_q5_0x8_row_of_its_group_equals_q5_0)
+{
+	embed_r8_equals_base(LUMEN_DTYPE_Q5_0_R8);
+}
+
+TEST(embed_q6_kx8_row_of_its_group_equals_q6_k)
+{
+	embed_r8_equals_base(LUMEN_DTYPE_Q6_K_R8);
 }
 
 TEST(nop_does_nothing)

@@ -60,8 +60,7 @@ static uint8_t *encode_weights(uint32_t dtype, uint8_t *w, uint64_t stride,
 		ref_encode_row(rdt, wf, plain + j * stride, k);
 	}
 	for (uint32_t g = 0; is_r8(dtype) && g < n / LUMEN_ROW_GROUP; g++)
-		(dtype == LUMEN_DTYPE_Q4_0_R8 ? lumen_repack_q4_0_r8 : lumen_repack_q8_0_r8)(
-			plain + g * LUMEN_ROW_GROUP * stride, stride,
+		lumen_repack_r8(dtype, plain + g * LUMEN_ROW_GROUP * stride, stride,
 			w + g * LUMEN_ROW_GROUP * stride, k);
 	free(wf);
 	return plain;
@@ -302,6 +301,39 @@ MM(matmul_q8_0x8_m9_2_threads_residual, Q8R8, 128, 40, 9, 2, 0, 1, 0, 0, 0, 0)
 MM(matmul_q8_0x8_last_row_rows_arg, Q8R8, 96, 16, 6, 2, 0, 2, 4, 1, 0, 0)
 MM(matmul_q8_0x8_k2048, Q8R8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
 MM(matmul_q8_0x8_n520_m5_chunks, Q8R8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
+/* Q4_Kx8, Q4_K rows interleaved by super-blocks of 256 */
+#define Q4KR8 LUMEN_DTYPE_Q4_K_R8
+MM(matmul_q4_kx8_matvec, Q4KR8, 512, 40, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q4_kx8_matvec_scalar, Q4KR8, 512, 40, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q4_kx8_m7, Q4KR8, 768, 40, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q4_kx8_m7_scalar, Q4KR8, 768, 40, 7, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q4_kx8_matvec_3_threads, Q4KR8, 512, 40, 1, 3, 0, 0, 0, 0, 0, 0)
+MM(matmul_q4_kx8_m9_2_threads_residual, Q4KR8, 512, 40, 9, 2, 0, 1, 0, 0, 0, 0)
+MM(matmul_q4_kx8_last_row_rows_arg, Q4KR8, 256, 16, 6, 2, 0, 2, 4, 1, 0, 0)
+MM(matmul_q4_kx8_k2048, Q4KR8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q4_kx8_n520_m5_chunks, Q4KR8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
+/* Q5_0x8, Q5_0 rows interleaved as Q4_0x8 with their fifth bits */
+#define Q5R8 LUMEN_DTYPE_Q5_0_R8
+MM(matmul_q5_0x8_matvec, Q5R8, 96, 40, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_matvec_scalar, Q5R8, 96, 40, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_m7, Q5R8, 96, 40, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_m7_scalar, Q5R8, 96, 40, 7, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_matvec_3_threads, Q5R8, 96, 40, 1, 3, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_m9_2_threads_residual, Q5R8, 128, 40, 9, 2, 0, 1, 0, 0, 0, 0)
+MM(matmul_q5_0x8_last_row_rows_arg, Q5R8, 96, 16, 6, 2, 0, 2, 4, 1, 0, 0)
+MM(matmul_q5_0x8_k2048, Q5R8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q5_0x8_n520_m5_chunks, Q5R8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
+/* Q6_Kx8, Q6_K rows interleaved the same way */
+#define Q6KR8 LUMEN_DTYPE_Q6_K_R8
+MM(matmul_q6_kx8_matvec, Q6KR8, 512, 40, 1, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_matvec_scalar, Q6KR8, 512, 40, 1, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_m7, Q6KR8, 768, 40, 7, 1, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_m7_scalar, Q6KR8, 768, 40, 7, 1, 1, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_matvec_3_threads, Q6KR8, 512, 40, 1, 3, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_m9_2_threads_residual, Q6KR8, 512, 40, 9, 2, 0, 1, 0, 0, 0, 0)
+MM(matmul_q6_kx8_last_row_rows_arg, Q6KR8, 256, 16, 6, 2, 0, 2, 4, 1, 0, 0)
+MM(matmul_q6_kx8_k2048, Q6KR8, 2048, 48, 1, 2, 0, 0, 0, 0, 0, 0)
+MM(matmul_q6_kx8_n520_m5_chunks, Q6KR8, 256, 520, 5, 2, 0, 0, 0, 0, 0, 0)
 
 /*
  * Every weight dtype on every kernel level this CPU runs (scalar, AVX2,
@@ -314,7 +346,8 @@ TEST(matmul_every_dtype_every_kernel_level)
 		LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q8_0,
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q4_0_R8,
-		LUMEN_DTYPE_Q8_0_R8,
+		LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 	unsigned int levels = 0;
 
@@ -385,7 +418,9 @@ TEST(matmul_simd_and_scalar_agree_q4_0)
  */
 static void r8_levels_equal_scalar(uint32_t dt)
 {
-	const uint32_t k = 35 * LUMEN_QK, n = 48, m = 11;	/* 8 + 3 rows */
+	/* odd block counts; M = 11: 8 + 3 (Q4_0x8), 4 + 4 + 3 rows (Q4_Kx8) */
+	const uint32_t k = lumen_type_block(dt) == LUMEN_QK_K ? 5 * LUMEN_QK_K : 35 * LUMEN_QK;
+	const uint32_t n = 48, m = 11;
 	struct regions r = { 0 };
 	struct prog_builder pb;
 	struct lumen_fault f;
@@ -436,6 +471,21 @@ TEST(matmul_q4_0x8_every_level_equals_scalar_bit_for_bit)
 TEST(matmul_q8_0x8_every_level_equals_scalar_bit_for_bit)
 {
 	r8_levels_equal_scalar(LUMEN_DTYPE_Q8_0_R8);
+}
+
+TEST(matmul_q4_kx8_every_level_equals_scalar_bit_for_bit)
+{
+	r8_levels_equal_scalar(LUMEN_DTYPE_Q4_K_R8);
+}
+
+TEST(matmul_q6_kx8_every_level_equals_scalar_bit_for_bit)
+{
+	r8_levels_equal_scalar(LUMEN_DTYPE_Q6_K_R8);
+}
+
+TEST(matmul_q5_0x8_every_level_equals_scalar_bit_for_bit)
+{
+	r8_levels_equal_scalar(LUMEN_DTYPE_Q5_0_R8);
 }
 
 TEST(matmul_pool_many_runs_4_threads_bit_identical)
@@ -566,7 +616,8 @@ TEST(matmul_rows_equal_matvec_bit_for_bit_every_dtype_every_kernel_level)
 		LUMEN_DTYPE_F32, LUMEN_DTYPE_F16, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q8_0,
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q4_1, LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1,
 		LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K, LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_Q4_0_R8,
-		LUMEN_DTYPE_Q8_0_R8,
+		LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 	unsigned int levels = 0;
 
@@ -614,6 +665,7 @@ TEST(matmul_q4_0_q8_0_long_rows_tiles_every_kernel_level)
 {
 	static const uint32_t dtypes[] = {
 		LUMEN_DTYPE_Q4_0, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q8_0_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 
 	for (int lv = KL_SCALAR; lv < KL_COUNT; lv++) {

@@ -1298,3 +1298,100 @@ TEST(reject_q4_0x8_outside_matmul_and_embed)
 	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q4_0_R8), "Q4_0x8"));
 	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q8_0_R8), "Q8_0x8"));
 }
+
+/*
+ * Q4_Kx8: Q4_K's block rules (rows of whole super-blocks, 144 bytes a
+ * row's share) plus the interleaving's (whole packed groups), MATMUL
+ * weights and EMBED tables only.
+ */
+TEST(q4_kx8_weight_of_whole_packed_groups_of_super_blocks)
+{
+	struct prog_builder pb;
+	struct lumen_validation v;
+	struct lumen_op *op;
+
+	weight_progs(&pb, LUMEN_DTYPE_Q4_K_R8, 512, 0);
+	CHECK_MSG(lumen_validate(pb.buf, pb.size, &v) == 0, "%s", lumen_verr_str(v.error));
+	CHECK_EQ(v.region_size[FX_WEIGHTS], 2ull * 144 * FX_N);
+	op = pb_op_at(&pb, 1);
+	op->src[0].strides[1] += 144;	/* rows apart */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q4_K_R8, 288, 0);	/* 9 blocks of 32 */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BLOCK_ALIGN, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q4_K_R8, 512, 1);	/* FX_VOCAB rows */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q4_K_R8, 256, 0);
+	op = pb_op_at(&pb, 1);
+	op->src[0].strides[0] = 18;	/* a row's share of a super-block is 144 */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_STRIDE0, 1, SRC(0));
+	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_COPY);
+	op->dst.dtype = LUMEN_DTYPE_Q4_K_R8;
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
+	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_MATMUL);
+	op->src[1].dtype = LUMEN_DTYPE_Q4_K_R8;	/* activations */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, SRC(1));
+	pb_free(&pb);
+	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q4_K_R8), "Q4_Kx8"));
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q4_K_R8), 144);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q4_K_R8), 256);
+}
+
+/* Q5_0x8: Q5_0's block rules (22 bytes a row's share) plus the interleaving's */
+TEST(q5_0x8_weight_of_whole_packed_groups)
+{
+	struct prog_builder pb;
+	struct lumen_validation v;
+	struct lumen_op *op;
+
+	weight_progs(&pb, LUMEN_DTYPE_Q5_0_R8, 96, 0);
+	CHECK_MSG(lumen_validate(pb.buf, pb.size, &v) == 0, "%s", lumen_verr_str(v.error));
+	CHECK_EQ(v.region_size[FX_WEIGHTS], 3ull * 22 * FX_N);
+	op = pb_op_at(&pb, 1);
+	op->src[0].strides[1] += 22;
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q5_0_R8, 96, 1);	/* FX_VOCAB rows */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_COPY);
+	op->dst.dtype = LUMEN_DTYPE_Q5_0_R8;
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
+	pb_free(&pb);
+	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q5_0_R8), "Q5_0x8"));
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q5_0_R8), 22);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q5_0_R8), 32);
+}
+
+/* Q6_Kx8: Q6_K's block rules (210 bytes a row's share) plus the interleaving's */
+TEST(q6_kx8_weight_of_whole_packed_groups_of_super_blocks)
+{
+	struct prog_builder pb;
+	struct lumen_validation v;
+	struct lumen_op *op;
+
+	weight_progs(&pb, LUMEN_DTYPE_Q6_K_R8, 512, 0);
+	CHECK_MSG(lumen_validate(pb.buf, pb.size, &v) == 0, "%s", lumen_verr_str(v.error));
+	CHECK_EQ(v.region_size[FX_WEIGHTS], 2ull * 210 * FX_N);
+	op = pb_op_at(&pb, 1);
+	op->src[0].strides[1] += 210;	/* rows apart */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q6_K_R8, 288, 0);
+	EXPECT_REJECT(&pb, LUMEN_VERR_BLOCK_ALIGN, 1, SRC(0));
+	pb_free(&pb);
+	weight_progs(&pb, LUMEN_DTYPE_Q6_K_R8, 512, 1);	/* FX_VOCAB rows */
+	EXPECT_REJECT(&pb, LUMEN_VERR_ROW_GROUP, 1, SRC(0));
+	pb_free(&pb);
+	op = fx_prog(&pb, LUMEN_OP_KV_WRITE);
+	op->dst.dtype = LUMEN_DTYPE_Q6_K_R8;	/* a cache */
+	EXPECT_REJECT(&pb, LUMEN_VERR_BAD_DTYPE, 1, DST);
+	pb_free(&pb);
+	CHECK(!strcmp(lumen_isa_dtype_name(LUMEN_DTYPE_Q6_K_R8), "Q6_Kx8"));
+	CHECK_EQ(lumen_type_size(LUMEN_DTYPE_Q6_K_R8), 210);
+	CHECK_EQ(lumen_type_block(LUMEN_DTYPE_Q6_K_R8), 256);
+}

@@ -84,6 +84,23 @@ extern "C" {
  *	as %LUMEN_DTYPE_Q4_0_R8's: per block of 32 columns, the 8 scales, then
  *	8 chunks of 32 bytes, row i's int8 values 4c..4c+3 at 4i of chunk c.
  *	272 bytes a block of 8 rows; the same rules.
+ * @LUMEN_DTYPE_Q4_K_R8: Q4_K weights of %LUMEN_ROW_GROUP rows interleaved:
+ *	per super-block of 256 columns, the 8 rows' f16 d, then their f16
+ *	dmin, then their 12 scale bytes as 3 chunks of 32 (row i's bytes
+ *	4k..4k+3 at 4i of chunk k), then 32 chunks of 32 bytes of nibbles
+ *	(row i's qs[4c..4c+3] at 4i of chunk c). 1152 bytes a super-block of
+ *	8 rows: the same bytes as Q4_K; the same rules (isa.rst, "Q4_Kx8").
+ * @LUMEN_DTYPE_Q6_K_R8: Q6_K weights of %LUMEN_ROW_GROUP rows interleaved:
+ *	per super-block of 256 columns, the 8 rows' f16 d, their 16 int8
+ *	scales as 4 chunks of 32, 32 chunks of ql bytes, 16 chunks of qh
+ *	bytes (row i's bytes 4c..4c+3 at 4i of chunk c). 1680 bytes a
+ *	super-block of 8 rows: the same bytes as Q6_K; the same rules
+ *	(isa.rst, "Q6_Kx8").
+ * @LUMEN_DTYPE_Q5_0_R8: Q5_0 weights of %LUMEN_ROW_GROUP rows interleaved
+ *	as %LUMEN_DTYPE_Q4_0_R8's: per block of 32 columns the 8 scales, the
+ *	8 rows' 32 fifth bits (reordered within their 4 bytes), 4 chunks of
+ *	nibbles. 176 bytes a block of 8 rows; the same rules (isa.rst,
+ *	"Q5_0x8").
  *
  * Byte offsets of every block layout: Documentation/accel/lumen/isa.rst.
  */
@@ -102,6 +119,9 @@ enum lumen_dtype {
 	LUMEN_DTYPE_BF16 = 30,
 	LUMEN_DTYPE_Q4_0_R8 = 64,
 	LUMEN_DTYPE_Q8_0_R8 = 65,
+	LUMEN_DTYPE_Q4_K_R8 = 66,
+	LUMEN_DTYPE_Q6_K_R8 = 67,
+	LUMEN_DTYPE_Q5_0_R8 = 68,
 };
 
 /** LUMEN_ROW_GROUP - weight rows interleaved in the *_R8 dtypes. */
@@ -369,7 +389,8 @@ enum lumen_fault_code {
  * @LUMEN_VERR_MISALIGNED: an offset or stride is not a multiple of the
  *	dtype's alignment.
  * @LUMEN_VERR_ROW_GROUP: a row-interleaved weight (%LUMEN_DTYPE_Q4_0_R8,
- *	%LUMEN_DTYPE_Q8_0_R8)
+ *	%LUMEN_DTYPE_Q8_0_R8, %LUMEN_DTYPE_Q4_K_R8, %LUMEN_DTYPE_Q6_K_R8,
+ *	%LUMEN_DTYPE_Q5_0_R8)
  *	has dims[1] not a multiple of %LUMEN_ROW_GROUP, or strides[1] other
  *	than its row size (its groups are packed).
  * @LUMEN_VERR_COUNT: number of codes; not a code.
