@@ -199,6 +199,27 @@ static void fill_weights(uint8_t *p, uint32_t dtype, size_t bytes)
 		}
 		return;
 	}
+	if (lumen_r8_base(dtype) != dtype && dtype != LUMEN_DTYPE_Q4_0_R8 &&
+	    dtype != LUMEN_DTYPE_Q8_0_R8) {
+		/*
+		 * Q4_Kx8, Q6_Kx8, Q5_0x8: a group's blocks follow one another,
+		 * so any run of 8-row blocks, each 8 quantized base blocks
+		 * repacked, is valid weights
+		 */
+		uint32_t base = lumen_r8_base(dtype), blk = lumen_type_block(dtype);
+		float f[256];
+		uint8_t rows[8 * 256];
+
+		for (size_t i = 0; i + 8 * bs <= bytes; i += 8 * bs) {
+			for (int r = 0; r < 8; r++) {
+				for (uint32_t j = 0; j < blk; j++)
+					f[j] = rndf() * 0.1f;
+				lumen_quantize_row(base, f, rows + r * bs, blk);
+			}
+			lumen_repack_r8(dtype, rows, bs, p + i, blk);
+		}
+		return;
+	}
 	if (dtype != LUMEN_DTYPE_Q8_0 && dtype != LUMEN_DTYPE_Q4_0) {
 		/* other types: real blocks from the simple quantizers */
 		size_t n = bytes / bs * lumen_type_block(dtype);
@@ -428,7 +449,8 @@ int main(int argc, char **argv)
 		LUMEN_DTYPE_F16, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_0,
 		LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q4_1,
 		LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1, LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K,
-		LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_BF16,
+		LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 	const unsigned int n_dtypes = sizeof(dtypes) / sizeof(dtypes[0]);
 	struct lumen_exec *ex[2] = { lumen_exec_create(1), lumen_exec_create(2) };
