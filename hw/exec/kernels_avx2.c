@@ -1182,22 +1182,40 @@ TARGET static INLINE void k4_r8_group(const uint8_t *grp, const struct lumen_qro
 #pragma GCC unroll 8
 			for (int c = 0; c < 8; c++)
 				r8_unpack(blk + 128 + 32 * (8 * p + c), &lo[c], &hi[c]);
+#ifndef LUMEN_X86_VNNI
+			/* the scales as int16 pairs: maddubs' pairs times them in one vpmaddwd */
+			const __m256i s0 = _mm256_or_si256(sc[2 * p], _mm256_slli_epi32(sc[2 * p], 16));
+			const __m256i s1 = _mm256_or_si256(sc[2 * p + 1],
+							   _mm256_slli_epi32(sc[2 * p + 1], 16));
+#endif
 #pragma GCC unroll 4
 			for (unsigned int r = 0; r < nx; r++) {
 				const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 64 * p;
 				__m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
 
+#ifdef LUMEN_X86_VNNI
 #pragma GCC unroll 8
 				for (int c = 0; c < 8; c++) {
 					a0 = r8_dot(a0, lo[c], bcast4(xq + 4 * c));
 					a1 = r8_dot(a1, hi[c], bcast4(xq + 32 + 4 * c));
 				}
-#ifdef LUMEN_X86_VNNI
 				a1 = _mm256_srai_epi32(a1, 4);	/* exact: multiples of 16 */
+				a0 = _mm256_mullo_epi32(a0, sc[2 * p]);
+				a1 = _mm256_mullo_epi32(a1, sc[2 * p + 1]);
+#else
+				/*
+				 * nibble x |x| pairs <= 3810, times a scale <= 63 and
+				 * summed in pairs: exact in int32, no vpmulld
+				 */
+#pragma GCC unroll 8
+				for (int c = 0; c < 8; c++) {
+					a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(
+						_mm256_maddubs_epi16(lo[c], bcast4(xq + 4 * c)), s0));
+					a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(
+						_mm256_maddubs_epi16(hi[c], bcast4(xq + 32 + 4 * c)), s1));
+				}
 #endif
-				isum[r] = _mm256_add_epi32(isum[r],
-					_mm256_add_epi32(_mm256_mullo_epi32(a0, sc[2 * p]),
-							 _mm256_mullo_epi32(a1, sc[2 * p + 1])));
+				isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(a0, a1));
 			}
 		}
 		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
@@ -1257,10 +1275,21 @@ K_R8_GEMM(gemm_q4_k_r8, k4_r8_group)
  * int8 scales in lane i, 4 a chunk), 32 ql chunks, 16 qh chunks. For half
  * h and chunk column c (0..7), ql chunks 16h + c and 16h + 8 + c with qh
  * chunk 8h + c make 4 vectors of 6-bit values: columns 128h + 32q + 4c..
- * (q = 0..3) of sub-blocks 8h + 2q + c / 4. The offset 32 comes off once
- * per super-block: isum = sum_s sc_s S_s - 32 sum_s sc_s bsum_s, exact.
+ * (q = 0..3) of sub-blocks 8h + 2q + c / 4. The offset 32 comes off each
+ * sub-block's sum, which starts at -32 sum(x over it) (the Q8_K 16-sum):
+ * isum = sum_s sc_s (S_s - 32 bsum_s), the same exact integer as any
+ * other order. A sub-block's scale is taken from its chunk where it is
+ * used: 16 scales held across the super-block spilled registers.
  */
 #define K6_R8_SUPER (LUMEN_ROW_GROUP * 210)
+
+/* sub-block s's 8 scales (int8, one per row) as int32 lanes */
+TARGET static INLINE __m256i k6_r8_scale(const uint8_t *blk, int s)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * (s / 4)));
+
+	return _mm256_srai_epi32(_mm256_slli_epi32(v, 24 - 8 * (s % 4)), 24);
+}
 
 TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qrow *x,
 				      unsigned int nx, size_t nb, float *y, size_t ys)
@@ -1273,23 +1302,9 @@ TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qro
 		acc[r] = _mm256_setzero_ps();
 	for (size_t b = 0; b < nb; b++) {
 		const uint8_t *blk = grp + b * K6_R8_SUPER;
-		__m256i sc[16], scp[8], isum[LUMEN_MR];
+		__m256i isum[LUMEN_MR];
 
 		prefetch_l2(blk + KQ_PREFETCH_AHEAD, K6_R8_SUPER);
-
-#pragma GCC unroll 4
-		for (int k = 0; k < 4; k++) {
-			__m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * k));
-
-			sc[4 * k] = _mm256_srai_epi32(_mm256_slli_epi32(v, 24), 24);
-			sc[4 * k + 1] = _mm256_srai_epi32(_mm256_slli_epi32(v, 16), 24);
-			sc[4 * k + 2] = _mm256_srai_epi32(_mm256_slli_epi32(v, 8), 24);
-			sc[4 * k + 3] = _mm256_srai_epi32(v, 24);
-		}
-#pragma GCC unroll 8
-		for (int t = 0; t < 8; t++)
-			scp[t] = _mm256_or_si256(_mm256_and_si256(sc[2 * t], _mm256_set1_epi32(0xffff)),
-						 _mm256_slli_epi32(sc[2 * t + 1], 16));
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++)
 			isum[r] = _mm256_setzero_si256();
@@ -1321,16 +1336,18 @@ TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qro
 #pragma GCC unroll 4
 				for (unsigned int r = 0; r < nx; r++) {
 					const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 128 * h + 16 * k;
+					const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
 
 #pragma GCC unroll 4
 					for (int qq = 0; qq < 4; qq++) {
-						__m256i s = _mm256_setzero_si256();
+						int sub = 8 * h + 2 * qq + k;
+						__m256i s = _mm256_set1_epi32(-32 * bs[sub]);
 
 #pragma GCC unroll 4
 						for (int c = 0; c < 4; c++)
 							s = r8_dot(s, q[qq][c], bcast4(xq + 32 * qq + 4 * c));
 						isum[r] = _mm256_add_epi32(isum[r],
-							_mm256_mullo_epi32(s, sc[8 * h + 2 * qq + k]));
+							_mm256_mullo_epi32(s, k6_r8_scale(blk, sub)));
 					}
 				}
 			}
@@ -1338,21 +1355,9 @@ TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qro
 		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
 
 #pragma GCC unroll 4
-		for (unsigned int r = 0; r < nx; r++) {
-			const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
-			__m256i off = _mm256_setzero_si256();
-
-#pragma GCC unroll 8
-			for (int t = 0; t < 8; t++) {
-				int32_t pair;
-
-				memcpy(&pair, bs + 2 * t, sizeof(pair));
-				off = _mm256_add_epi32(off, _mm256_madd_epi16(scp[t], _mm256_set1_epi32(pair)));
-			}
-			isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(off, 5));
+		for (unsigned int r = 0; r < nx; r++)
 			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
 						 _mm256_cvtepi32_ps(isum[r]), acc[r]);
-		}
 	}
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nx; r++)
