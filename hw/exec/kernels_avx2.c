@@ -1129,26 +1129,38 @@ TARGET static INLINE void k4_r8_scales(const uint8_t *s, __m256i *sc, __m256i *m
 	const __m256i s0 = _mm256_loadu_si256((const __m256i *)s);
 	const __m256i s1 = _mm256_loadu_si256((const __m256i *)(s + 32));
 	const __m256i s2 = _mm256_loadu_si256((const __m256i *)(s + 64));
-	const __m256i m6 = _mm256_set1_epi32(63), m4 = _mm256_set1_epi32(15);
-	const __m256i top = _mm256_set1_epi32(0x30);
-	__m256i m[8];
-
-	/* j < 4: bytes j, 4 + j; j + 4: byte 8 + j's nibbles, bits 6-7 of j, 4 + j */
-#define K4_SM(j) do {								\
-	sc[j] = _mm256_and_si256(_mm256_srli_epi32(s0, 8 * (j)), m6);			\
-	m[j] = _mm256_and_si256(_mm256_srli_epi32(s1, 8 * (j)), m6);			\
-	sc[(j) + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(s2, 8 * (j)), m4), \
-		_mm256_and_si256(_mm256_srli_epi32(s0, 8 * (j) + 2), top));		\
-	m[(j) + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(s2, 8 * (j) + 4), m4), \
-		_mm256_and_si256(_mm256_srli_epi32(s1, 8 * (j) + 2), top));		\
-} while (0)
-	K4_SM(0);
-	K4_SM(1);
-	K4_SM(2);
-	K4_SM(3);
-#undef K4_SM
-	for (int k = 0; k < 4; k++)
-		mp[k] = _mm256_or_si256(m[2 * k], _mm256_slli_epi32(m[2 * k + 1], 16));
+	const __m256i m6 = _mm256_set1_epi8(63), m4 = _mm256_set1_epi8(15);
+	const __m256i top = _mm256_set1_epi8(0x30);
+	/*
+	 * Bytes first, a lane's 4 values in its 4 bytes: scales and mins of
+	 * sub-blocks 0-3 are bytes 0-3 and 4-7 masked; those of 4-7 take the
+	 * nibbles of bytes 8-11 and bits 6-7 of bytes 0-3 / 4-7 (the 16-bit
+	 * shift's stray bits fall outside the masks).
+	 */
+	const __m256i sa = _mm256_and_si256(s0, m6), ma = _mm256_and_si256(s1, m6);
+	const __m256i sb = _mm256_or_si256(_mm256_and_si256(s2, m4),
+					   _mm256_and_si256(_mm256_srli_epi16(s0, 2), top));
+	const __m256i mb = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(s2, 4), m4),
+					   _mm256_and_si256(_mm256_srli_epi16(s1, 2), top));
+	/* then one byte shuffle each: byte j of a lane to an int32, bytes 2k, 2k+1 to int16s */
+#define K4_BYTE(j) _mm256_setr_epi8(j, -1, -1, -1, 4 + (j), -1, -1, -1, 8 + (j), -1, -1, -1, \
+				    12 + (j), -1, -1, -1, j, -1, -1, -1, 4 + (j), -1, -1, -1, \
+				    8 + (j), -1, -1, -1, 12 + (j), -1, -1, -1)
+#define K4_PAIR(j) _mm256_setr_epi8(j, -1, (j) + 1, -1, 4 + (j), -1, 5 + (j), -1, \
+				    8 + (j), -1, 9 + (j), -1, 12 + (j), -1, 13 + (j), -1, \
+				    j, -1, (j) + 1, -1, 4 + (j), -1, 5 + (j), -1, \
+				    8 + (j), -1, 9 + (j), -1, 12 + (j), -1, 13 + (j), -1)
+#pragma GCC unroll 4
+	for (int j = 0; j < 4; j++) {
+		sc[j] = _mm256_shuffle_epi8(sa, K4_BYTE(j));
+		sc[j + 4] = _mm256_shuffle_epi8(sb, K4_BYTE(j));
+	}
+	mp[0] = _mm256_shuffle_epi8(ma, K4_PAIR(0));
+	mp[1] = _mm256_shuffle_epi8(ma, K4_PAIR(2));
+	mp[2] = _mm256_shuffle_epi8(mb, K4_PAIR(0));
+	mp[3] = _mm256_shuffle_epi8(mb, K4_PAIR(2));
+#undef K4_BYTE
+#undef K4_PAIR
 }
 
 /*
