@@ -3,8 +3,10 @@
  * bench-hw: throughput of the hw/core executor against this machine's
  * memory read bandwidth, measured by the same program.
  *
- * MATMUL at M=1 (decode) and M=64 (prefill chunk) for F16/Q8_0/Q4_0 (and
- * their interleaved Q8_0x8/Q4_0x8) weights at three layer shapes, and decode ATTENTION over an F16 KV cache.
+ * MATMUL at M=1 (decode) and M=64 (prefill chunk) for F16, BF16, GGUF's
+ * block types and Lumen's interleaved ones (Q8_0x8, Q4_0x8, Q4_Kx8, Q6_Kx8,
+ * Q5_0x8; the 256-column types at the shapes whose K they divide) at three
+ * layer shapes, and decode ATTENTION over an F16 KV cache.
  * "hot" runs one weight copy again and again (it may sit in cache);
  * "cold" runs a program whose ops each read their own copy, enough copies
  * to exceed 2x the last-level cache, so weights come from DRAM as in a
