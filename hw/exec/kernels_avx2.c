@@ -1235,18 +1235,22 @@ TARGET static INLINE void k4_r8_group(const uint8_t *grp, const struct lumen_qro
 
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++) {
-			const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
+			/*
+			 * x's 32-sums (|s| <= 32 * 127: int16) from its 16-sums in
+			 * one vpmaddwd, packed to int16 pairs (s_2k, s_2k+1): dwords
+			 * 0, 1 of the low half, 4, 5 of the high half; each pair to
+			 * every lane by one vpermd, against the mins' pairs mp[k]
+			 */
+			const __m256i s32 = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)
+					(x[r].bsums + b * (LUMEN_QK_K / 16))), _mm256_set1_epi16(1));
+			const __m256i sp = _mm256_packs_epi32(s32, s32);
 			__m256i msum = _mm256_setzero_si256();
 			__m256 dx = _mm256_broadcast_ss(&x[r].d[b]);
 
 #pragma GCC unroll 4
-			for (int k = 0; k < 4; k++) {
-				uint32_t lo16 = (uint16_t)(bs[4 * k] + bs[4 * k + 1]);
-				uint32_t hi16 = (uint16_t)(bs[4 * k + 2] + bs[4 * k + 3]);
-
+			for (int k = 0; k < 4; k++)
 				msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mp[k],
-						_mm256_set1_epi32((int)(lo16 | hi16 << 16))));
-			}
+					_mm256_permutevar8x32_epi32(sp, _mm256_set1_epi32(k + (k & 2)))));
 			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(isum[r]),
 						 acc[r]);
 			acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(dm, dx), _mm256_cvtepi32_ps(msum),
