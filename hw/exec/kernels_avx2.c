@@ -1105,31 +1105,62 @@ TARGET static void gemm_q5_0_r8(const void *wv, size_t gs, size_t ng,
  */
 #define K4_R8_SUPER (LUMEN_ROW_GROUP * 144)
 
+/*
+ * The K-quant groups' weights are prefetched into L2 this many bytes
+ * ahead, one super-block's lines per super-block. Q6_Kx8 reads a
+ * super-block's ql and qh chunks out of order, which the hardware
+ * prefetcher does not follow: from DRAM (bench-hw, 2048x8192 cold, 1
+ * thread) it ran at 21-43% of the read bandwidth without, 53-89% with.
+ * Into L1 (T0) it did not help; 4-16 KiB ahead measured alike, 8 KiB kept.
+ * A prefetch never faults, so running past the matrix's end is harmless.
+ */
+#define KQ_PREFETCH_AHEAD 8192
+
+TARGET static INLINE void prefetch_l2(const uint8_t *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, e = (uintptr_t)p + n;
+
+	for (; a < e; a += 64)
+		_mm_prefetch((const char *)a, _MM_HINT_T1);
+}
+
 TARGET static INLINE void k4_r8_scales(const uint8_t *s, __m256i *sc, __m256i *mp)
 {
 	const __m256i s0 = _mm256_loadu_si256((const __m256i *)s);
 	const __m256i s1 = _mm256_loadu_si256((const __m256i *)(s + 32));
 	const __m256i s2 = _mm256_loadu_si256((const __m256i *)(s + 64));
-	const __m256i m6 = _mm256_set1_epi32(63), m4 = _mm256_set1_epi32(15);
-	const __m256i top = _mm256_set1_epi32(0x30);
-	__m256i m[8];
-
-	/* j < 4: bytes j, 4 + j; j + 4: byte 8 + j's nibbles, bits 6-7 of j, 4 + j */
-#define K4_SM(j) do {								\
-	sc[j] = _mm256_and_si256(_mm256_srli_epi32(s0, 8 * (j)), m6);			\
-	m[j] = _mm256_and_si256(_mm256_srli_epi32(s1, 8 * (j)), m6);			\
-	sc[(j) + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(s2, 8 * (j)), m4), \
-		_mm256_and_si256(_mm256_srli_epi32(s0, 8 * (j) + 2), top));		\
-	m[(j) + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(s2, 8 * (j) + 4), m4), \
-		_mm256_and_si256(_mm256_srli_epi32(s1, 8 * (j) + 2), top));		\
-} while (0)
-	K4_SM(0);
-	K4_SM(1);
-	K4_SM(2);
-	K4_SM(3);
-#undef K4_SM
-	for (int k = 0; k < 4; k++)
-		mp[k] = _mm256_or_si256(m[2 * k], _mm256_slli_epi32(m[2 * k + 1], 16));
+	const __m256i m6 = _mm256_set1_epi8(63), m4 = _mm256_set1_epi8(15);
+	const __m256i top = _mm256_set1_epi8(0x30);
+	/*
+	 * Bytes first, a lane's 4 values in its 4 bytes: scales and mins of
+	 * sub-blocks 0-3 are bytes 0-3 and 4-7 masked; those of 4-7 take the
+	 * nibbles of bytes 8-11 and bits 6-7 of bytes 0-3 / 4-7 (the 16-bit
+	 * shift's stray bits fall outside the masks).
+	 */
+	const __m256i sa = _mm256_and_si256(s0, m6), ma = _mm256_and_si256(s1, m6);
+	const __m256i sb = _mm256_or_si256(_mm256_and_si256(s2, m4),
+					   _mm256_and_si256(_mm256_srli_epi16(s0, 2), top));
+	const __m256i mb = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(s2, 4), m4),
+					   _mm256_and_si256(_mm256_srli_epi16(s1, 2), top));
+	/* then one byte shuffle each: byte j of a lane to an int32, bytes 2k, 2k+1 to int16s */
+#define K4_BYTE(j) _mm256_setr_epi8(j, -1, -1, -1, 4 + (j), -1, -1, -1, 8 + (j), -1, -1, -1, \
+				    12 + (j), -1, -1, -1, j, -1, -1, -1, 4 + (j), -1, -1, -1, \
+				    8 + (j), -1, -1, -1, 12 + (j), -1, -1, -1)
+#define K4_PAIR(j) _mm256_setr_epi8(j, -1, (j) + 1, -1, 4 + (j), -1, 5 + (j), -1, \
+				    8 + (j), -1, 9 + (j), -1, 12 + (j), -1, 13 + (j), -1, \
+				    j, -1, (j) + 1, -1, 4 + (j), -1, 5 + (j), -1, \
+				    8 + (j), -1, 9 + (j), -1, 12 + (j), -1, 13 + (j), -1)
+#pragma GCC unroll 4
+	for (int j = 0; j < 4; j++) {
+		sc[j] = _mm256_shuffle_epi8(sa, K4_BYTE(j));
+		sc[j + 4] = _mm256_shuffle_epi8(sb, K4_BYTE(j));
+	}
+	mp[0] = _mm256_shuffle_epi8(ma, K4_PAIR(0));
+	mp[1] = _mm256_shuffle_epi8(ma, K4_PAIR(2));
+	mp[2] = _mm256_shuffle_epi8(mb, K4_PAIR(0));
+	mp[3] = _mm256_shuffle_epi8(mb, K4_PAIR(2));
+#undef K4_BYTE
+#undef K4_PAIR
 }
 
 /*
@@ -1150,6 +1181,8 @@ TARGET static INLINE void k4_r8_group(const uint8_t *grp, const struct lumen_qro
 		const uint8_t *blk = grp + b * K4_R8_SUPER;
 		__m256i sc[8], mp[4], isum[LUMEN_MR];
 
+		prefetch_l2(blk + KQ_PREFETCH_AHEAD, K4_R8_SUPER);
+
 		k4_r8_scales(blk + 32, sc, mp);
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++)
@@ -1161,22 +1194,40 @@ TARGET static INLINE void k4_r8_group(const uint8_t *grp, const struct lumen_qro
 #pragma GCC unroll 8
 			for (int c = 0; c < 8; c++)
 				r8_unpack(blk + 128 + 32 * (8 * p + c), &lo[c], &hi[c]);
+#ifndef LUMEN_X86_VNNI
+			/* the scales as int16 pairs: maddubs' pairs times them in one vpmaddwd */
+			const __m256i s0 = _mm256_or_si256(sc[2 * p], _mm256_slli_epi32(sc[2 * p], 16));
+			const __m256i s1 = _mm256_or_si256(sc[2 * p + 1],
+							   _mm256_slli_epi32(sc[2 * p + 1], 16));
+#endif
 #pragma GCC unroll 4
 			for (unsigned int r = 0; r < nx; r++) {
 				const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 64 * p;
 				__m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
 
+#ifdef LUMEN_X86_VNNI
 #pragma GCC unroll 8
 				for (int c = 0; c < 8; c++) {
 					a0 = r8_dot(a0, lo[c], bcast4(xq + 4 * c));
 					a1 = r8_dot(a1, hi[c], bcast4(xq + 32 + 4 * c));
 				}
-#ifdef LUMEN_X86_VNNI
 				a1 = _mm256_srai_epi32(a1, 4);	/* exact: multiples of 16 */
+				a0 = _mm256_mullo_epi32(a0, sc[2 * p]);
+				a1 = _mm256_mullo_epi32(a1, sc[2 * p + 1]);
+#else
+				/*
+				 * nibble x |x| pairs <= 3810, times a scale <= 63 and
+				 * summed in pairs: exact in int32, no vpmulld
+				 */
+#pragma GCC unroll 8
+				for (int c = 0; c < 8; c++) {
+					a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(
+						_mm256_maddubs_epi16(lo[c], bcast4(xq + 4 * c)), s0));
+					a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(
+						_mm256_maddubs_epi16(hi[c], bcast4(xq + 32 + 4 * c)), s1));
+				}
 #endif
-				isum[r] = _mm256_add_epi32(isum[r],
-					_mm256_add_epi32(_mm256_mullo_epi32(a0, sc[2 * p]),
-							 _mm256_mullo_epi32(a1, sc[2 * p + 1])));
+				isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(a0, a1));
 			}
 		}
 		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
@@ -1184,18 +1235,22 @@ TARGET static INLINE void k4_r8_group(const uint8_t *grp, const struct lumen_qro
 
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++) {
-			const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
+			/*
+			 * x's 32-sums (|s| <= 32 * 127: int16) from its 16-sums in
+			 * one vpmaddwd, packed to int16 pairs (s_2k, s_2k+1): dwords
+			 * 0, 1 of the low half, 4, 5 of the high half; each pair to
+			 * every lane by one vpermd, against the mins' pairs mp[k]
+			 */
+			const __m256i s32 = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)
+					(x[r].bsums + b * (LUMEN_QK_K / 16))), _mm256_set1_epi16(1));
+			const __m256i sp = _mm256_packs_epi32(s32, s32);
 			__m256i msum = _mm256_setzero_si256();
 			__m256 dx = _mm256_broadcast_ss(&x[r].d[b]);
 
 #pragma GCC unroll 4
-			for (int k = 0; k < 4; k++) {
-				uint32_t lo16 = (uint16_t)(bs[4 * k] + bs[4 * k + 1]);
-				uint32_t hi16 = (uint16_t)(bs[4 * k + 2] + bs[4 * k + 3]);
-
+			for (int k = 0; k < 4; k++)
 				msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mp[k],
-						_mm256_set1_epi32((int)(lo16 | hi16 << 16))));
-			}
+					_mm256_permutevar8x32_epi32(sp, _mm256_set1_epi32(k + (k & 2)))));
 			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(isum[r]),
 						 acc[r]);
 			acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(dm, dx), _mm256_cvtepi32_ps(msum),
@@ -1207,31 +1262,50 @@ TARGET static INLINE void k4_r8_group(const uint8_t *grp, const struct lumen_qro
 		_mm256_storeu_ps(y + r * ys, acc[r]);
 }
 
-TARGET static void gemm_q4_k_r8(const void *wv, size_t gs, size_t ng,
-				const struct lumen_qrow *x, unsigned int nx, size_t nb,
-				float *y, size_t ys)
-{
-	for (size_t g = 0; g < ng; g++) {
-		const uint8_t *grp = (const uint8_t *)wv + g * gs;
-		float *yg = y + g * LUMEN_ROW_GROUP;
-		unsigned int r = 0;
-
-		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
-			k4_r8_group(grp, x + r, LUMEN_MR, nb, yg + r * ys, ys);
-		for (; r < nx; r++)
-			k4_r8_group(grp, &x[r], 1, nb, yg + r * ys, ys);
-	}
+/*
+ * A K-quant group kernel over ng groups: LUMEN_MR activation rows at a
+ * time (constant nx: its loops unroll, accumulators in registers), then
+ * the rest one by one.
+ */
+#define K_R8_GEMM(name, group)							\
+TARGET static void name(const void *wv, size_t gs, size_t ng,			\
+			const struct lumen_qrow *x, unsigned int nx, size_t nb,	\
+			float *y, size_t ys)					\
+{										\
+	for (size_t g = 0; g < ng; g++) {					\
+		const uint8_t *grp = (const uint8_t *)wv + g * gs;		\
+		float *yg = y + g * LUMEN_ROW_GROUP;				\
+		unsigned int r = 0;						\
+										\
+		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)			\
+			group(grp, x + r, LUMEN_MR, nb, yg + r * ys, ys);	\
+		for (; r < nx; r++)						\
+			group(grp, &x[r], 1, nb, yg + r * ys, ys);		\
+	}									\
 }
+
+K_R8_GEMM(gemm_q4_k_r8, k4_r8_group)
 
 /*
  * Q6_Kx8 (isa.rst, "Q6_Kx8"): per super-block 4 scale chunks (row i's 16
  * int8 scales in lane i, 4 a chunk), 32 ql chunks, 16 qh chunks. For half
  * h and chunk column c (0..7), ql chunks 16h + c and 16h + 8 + c with qh
  * chunk 8h + c make 4 vectors of 6-bit values: columns 128h + 32q + 4c..
- * (q = 0..3) of sub-blocks 8h + 2q + c / 4. The offset 32 comes off once
- * per super-block: isum = sum_s sc_s S_s - 32 sum_s sc_s bsum_s, exact.
+ * (q = 0..3) of sub-blocks 8h + 2q + c / 4. The offset 32 comes off each
+ * sub-block's sum, which starts at -32 sum(x over it) (the Q8_K 16-sum):
+ * isum = sum_s sc_s (S_s - 32 bsum_s), the same exact integer as any
+ * other order. A sub-block's scale is taken from its chunk where it is
+ * used: 16 scales held across the super-block spilled registers.
  */
 #define K6_R8_SUPER (LUMEN_ROW_GROUP * 210)
+
+/* sub-block s's 8 scales (int8, one per row) as int32 lanes */
+TARGET static INLINE __m256i k6_r8_scale(const uint8_t *blk, int s)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * (s / 4)));
+
+	return _mm256_srai_epi32(_mm256_slli_epi32(v, 24 - 8 * (s % 4)), 24);
+}
 
 TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qrow *x,
 				      unsigned int nx, size_t nb, float *y, size_t ys)
@@ -1244,21 +1318,9 @@ TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qro
 		acc[r] = _mm256_setzero_ps();
 	for (size_t b = 0; b < nb; b++) {
 		const uint8_t *blk = grp + b * K6_R8_SUPER;
-		__m256i sc[16], scp[8], isum[LUMEN_MR];
+		__m256i isum[LUMEN_MR];
 
-#pragma GCC unroll 4
-		for (int k = 0; k < 4; k++) {
-			__m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * k));
-
-			sc[4 * k] = _mm256_srai_epi32(_mm256_slli_epi32(v, 24), 24);
-			sc[4 * k + 1] = _mm256_srai_epi32(_mm256_slli_epi32(v, 16), 24);
-			sc[4 * k + 2] = _mm256_srai_epi32(_mm256_slli_epi32(v, 8), 24);
-			sc[4 * k + 3] = _mm256_srai_epi32(v, 24);
-		}
-#pragma GCC unroll 8
-		for (int t = 0; t < 8; t++)
-			scp[t] = _mm256_or_si256(_mm256_and_si256(sc[2 * t], _mm256_set1_epi32(0xffff)),
-						 _mm256_slli_epi32(sc[2 * t + 1], 16));
+		prefetch_l2(blk + KQ_PREFETCH_AHEAD, K6_R8_SUPER);
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++)
 			isum[r] = _mm256_setzero_si256();
@@ -1290,16 +1352,18 @@ TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qro
 #pragma GCC unroll 4
 				for (unsigned int r = 0; r < nx; r++) {
 					const int8_t *xq = x[r].qs + b * LUMEN_QK_K + 128 * h + 16 * k;
+					const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
 
 #pragma GCC unroll 4
 					for (int qq = 0; qq < 4; qq++) {
-						__m256i s = _mm256_setzero_si256();
+						int sub = 8 * h + 2 * qq + k;
+						__m256i s = _mm256_set1_epi32(-32 * bs[sub]);
 
 #pragma GCC unroll 4
 						for (int c = 0; c < 4; c++)
 							s = r8_dot(s, q[qq][c], bcast4(xq + 32 * qq + 4 * c));
 						isum[r] = _mm256_add_epi32(isum[r],
-							_mm256_mullo_epi32(s, sc[8 * h + 2 * qq + k]));
+							_mm256_mullo_epi32(s, k6_r8_scale(blk, sub)));
 					}
 				}
 			}
@@ -1307,42 +1371,16 @@ TARGET static INLINE void k6_r8_group(const uint8_t *grp, const struct lumen_qro
 		__m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
 
 #pragma GCC unroll 4
-		for (unsigned int r = 0; r < nx; r++) {
-			const int16_t *bs = x[r].bsums + b * (LUMEN_QK_K / 16);
-			__m256i off = _mm256_setzero_si256();
-
-#pragma GCC unroll 8
-			for (int t = 0; t < 8; t++) {
-				int32_t pair;
-
-				memcpy(&pair, bs + 2 * t, sizeof(pair));
-				off = _mm256_add_epi32(off, _mm256_madd_epi16(scp[t], _mm256_set1_epi32(pair)));
-			}
-			isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(off, 5));
+		for (unsigned int r = 0; r < nx; r++)
 			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&x[r].d[b])),
 						 _mm256_cvtepi32_ps(isum[r]), acc[r]);
-		}
 	}
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nx; r++)
 		_mm256_storeu_ps(y + r * ys, acc[r]);
 }
 
-TARGET static void gemm_q6_k_r8(const void *wv, size_t gs, size_t ng,
-				const struct lumen_qrow *x, unsigned int nx, size_t nb,
-				float *y, size_t ys)
-{
-	for (size_t g = 0; g < ng; g++) {
-		const uint8_t *grp = (const uint8_t *)wv + g * gs;
-		float *yg = y + g * LUMEN_ROW_GROUP;
-		unsigned int r = 0;
-
-		for (; r + LUMEN_MR <= nx; r += LUMEN_MR)
-			k6_r8_group(grp, x + r, LUMEN_MR, nb, yg + r * ys, ys);
-		for (; r < nx; r++)
-			k6_r8_group(grp, &x[r], 1, nb, yg + r * ys, ys);
-	}
-}
+K_R8_GEMM(gemm_q6_k_r8, k6_r8_group)
 
 static const struct lumen_kernels kernels_avx2 = {
 	.name = "avx2",

@@ -3,8 +3,10 @@
  * bench-hw: throughput of the hw/core executor against this machine's
  * memory read bandwidth, measured by the same program.
  *
- * MATMUL at M=1 (decode) and M=64 (prefill chunk) for F16/Q8_0/Q4_0 (and
- * their interleaved Q8_0x8/Q4_0x8) weights at three layer shapes, and decode ATTENTION over an F16 KV cache.
+ * MATMUL at M=1 (decode) and M=64 (prefill chunk) for F16, BF16, GGUF's
+ * block types and Lumen's interleaved ones (Q8_0x8, Q4_0x8, Q4_Kx8, Q6_Kx8,
+ * Q5_0x8; the 256-column types at the shapes whose K they divide) at three
+ * layer shapes, and decode ATTENTION over an F16 KV cache.
  * "hot" runs one weight copy again and again (it may sit in cache);
  * "cold" runs a program whose ops each read their own copy, enough copies
  * to exceed 2x the last-level cache, so weights come from DRAM as in a
@@ -196,6 +198,27 @@ static void fill_weights(uint8_t *p, uint32_t dtype, size_t bytes)
 			}
 			for (size_t j = 16; j < 8 * bs; j++)
 				p[i + j] = (uint8_t)rnd();
+		}
+		return;
+	}
+	if (lumen_r8_base(dtype) != dtype && dtype != LUMEN_DTYPE_Q4_0_R8 &&
+	    dtype != LUMEN_DTYPE_Q8_0_R8) {
+		/*
+		 * Q4_Kx8, Q6_Kx8, Q5_0x8: a group's blocks follow one another,
+		 * so any run of 8-row blocks, each 8 quantized base blocks
+		 * repacked, is valid weights
+		 */
+		uint32_t base = lumen_r8_base(dtype), blk = lumen_type_block(dtype);
+		float f[256];
+		uint8_t rows[8 * 256];
+
+		for (size_t i = 0; i + 8 * bs <= bytes; i += 8 * bs) {
+			for (int r = 0; r < 8; r++) {
+				for (uint32_t j = 0; j < blk; j++)
+					f[j] = rndf() * 0.1f;
+				lumen_quantize_row(base, f, rows + r * bs, blk);
+			}
+			lumen_repack_r8(dtype, rows, bs, p + i, blk);
 		}
 		return;
 	}
@@ -428,7 +451,8 @@ int main(int argc, char **argv)
 		LUMEN_DTYPE_F16, LUMEN_DTYPE_Q8_0, LUMEN_DTYPE_Q8_0_R8, LUMEN_DTYPE_Q4_0,
 		LUMEN_DTYPE_Q4_0_R8, LUMEN_DTYPE_Q4_1,
 		LUMEN_DTYPE_Q5_0, LUMEN_DTYPE_Q5_1, LUMEN_DTYPE_Q4_K, LUMEN_DTYPE_Q5_K,
-		LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_BF16,
+		LUMEN_DTYPE_Q6_K, LUMEN_DTYPE_BF16, LUMEN_DTYPE_Q4_K_R8, LUMEN_DTYPE_Q6_K_R8,
+		LUMEN_DTYPE_Q5_0_R8,
 	};
 	const unsigned int n_dtypes = sizeof(dtypes) / sizeof(dtypes[0]);
 	struct lumen_exec *ex[2] = { lumen_exec_create(1), lumen_exec_create(2) };
