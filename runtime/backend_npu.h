@@ -32,6 +32,8 @@
  * @n_inflight: how many.
  * @tag: the last tag given to an SQE.
  * @n_submitted: submissions, for the parity of @regions.
+ * @early: the CQE of a job in flight that io_uring posted before the CQE
+ *	of the job before it: its status and job id, for its own wait.
  */
 struct npu_device {
 	int fd;
@@ -44,6 +46,12 @@ struct npu_device {
 	unsigned int n_inflight;
 	uint64_t tag;
 	uint64_t n_submitted;
+	struct {
+		bool valid;
+		uint64_t tag;
+		int status;
+		uint64_t job_id;
+	} early;
 };
 
 struct lumen_prog {

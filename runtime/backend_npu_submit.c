@@ -180,33 +180,77 @@ static int64_t deadline_ns(int seconds)
 	return ((int64_t)ts.tv_sec + seconds) * 1000000000 + ts.tv_nsec;
 }
 
+static bool in_flight(const struct npu_device *n, uint64_t tag)
+{
+	for (unsigned int i = 0; i < n->n_inflight; i++)
+		if (n->inflight[i] == tag)
+			return true;
+	return false;
+}
+
 static int uring_wait(struct npu_device *n, uint64_t tag,
 		      struct lumen_job_result *res)
 {
 	struct io_uring_cqe *cqe;
-	uint64_t job_id;
+	uint64_t job_id, user_data;
 	int ret, status;
 
-	/*
-	 * A signal may end the wait, or even come before the SQE was taken:
-	 * entering again submits what the kernel has not consumed yet and
-	 * waits on.
-	 */
-	do
-		ret = io_uring_submit_and_wait(&n->ring, 1);
-	while (ret == -EINTR);
-	if (ret < 0)
-		return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
-				  strerror(-ret));
-	/* the CQE is there: this only looks at the ring */
-	ret = io_uring_wait_cqe(&n->ring, &cqe);
-	if (ret)
-		return lumen_fail(LUMEN_E_DEVICE, "io_uring: %s", strerror(-ret));
-	status = cqe->res;
-	job_id = cqe->big_cqe[0];
-	if (cqe->user_data != tag)
-		status = -EPROTO;
-	io_uring_cqe_seen(&n->ring, cqe);
+	if (n->early.valid && n->early.tag == tag) {
+		/*
+		 * Its CQE came while we waited for the job before; what was
+		 * queued since is issued now, so that the device does not idle.
+		 */
+		n->early.valid = false;
+		status = n->early.status;
+		job_id = n->early.job_id;
+		if (io_uring_sq_ready(&n->ring)) {
+			do
+				ret = io_uring_submit(&n->ring);
+			while (ret == -EINTR);
+			if (ret < 0)
+				return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
+						  strerror(-ret));
+		}
+		goto have;
+	}
+	for (;;) {
+		/*
+		 * A signal may end the wait, or even come before the SQE was
+		 * taken: entering again submits what the kernel has not
+		 * consumed yet and waits on.
+		 */
+		do
+			ret = io_uring_submit_and_wait(&n->ring, 1);
+		while (ret == -EINTR);
+		if (ret < 0)
+			return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
+					  strerror(-ret));
+		/* the CQE is there: this only looks at the ring */
+		ret = io_uring_wait_cqe(&n->ring, &cqe);
+		if (ret)
+			return lumen_fail(LUMEN_E_DEVICE, "io_uring: %s",
+					  strerror(-ret));
+		status = cqe->res;
+		job_id = cqe->big_cqe[0];
+		user_data = cqe->user_data;
+		io_uring_cqe_seen(&n->ring, cqe);
+		if (user_data == tag)
+			break;
+		/*
+		 * Jobs of one queue complete in order, but io_uring may post
+		 * the CQEs of two completions close together in the other
+		 * order (task work): keep the later job's for its wait.
+		 */
+		if (n->early.valid || !in_flight(n, user_data)) {
+			status = -EPROTO;
+			break;
+		}
+		n->early.valid = true;
+		n->early.tag = user_data;
+		n->early.status = status;
+		n->early.job_id = job_id;
+	}
+have:
 	switch (status) {
 	case 0:
 		return 0;
