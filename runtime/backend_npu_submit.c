@@ -213,18 +213,21 @@ static int uring_wait(struct npu_device *n, uint64_t tag,
 		}
 		goto have;
 	}
-	for (;;) {
+	for (bool entered = false;; entered = true) {
 		/*
 		 * A signal may end the wait, or even come before the SQE was
 		 * taken: entering again submits what the kernel has not
-		 * consumed yet and waits on.
+		 * consumed yet and waits on. After a CQE posted early, ours is
+		 * most often already there: look before entering again.
 		 */
-		do
-			ret = io_uring_submit_and_wait(&n->ring, 1);
-		while (ret == -EINTR);
-		if (ret < 0)
-			return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
-					  strerror(-ret));
+		if (!entered || io_uring_peek_cqe(&n->ring, &cqe)) {
+			do
+				ret = io_uring_submit_and_wait(&n->ring, 1);
+			while (ret == -EINTR);
+			if (ret < 0)
+				return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
+						  strerror(-ret));
+		}
 		/* the CQE is there: this only looks at the ring */
 		ret = io_uring_wait_cqe(&n->ring, &cqe);
 		if (ret)
