@@ -263,6 +263,9 @@ static void traced_decoder(const char *submit, bool chained)
 	if (lumen_session_prefill(n.s, (const int32_t[]){ 1, 100 }, 2))
 		_exit(12);
 	id = lumen_session_argmax(n.s);
+	/* the chained program and its args buffers are made at first use */
+	if (chained && lumen_session_decode_greedy(n.s, id, 1, &id))
+		_exit(14);
 	syscall(SYS_getppid);
 	if (chained) {
 		/* job n + 1 queued before the wait for job n */
