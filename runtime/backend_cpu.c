@@ -17,10 +17,14 @@
 #include "lumen_exec.h"
 #include "lumen_internal.h"
 
+/*
+ * @result: how the last two jobs ended, by job id parity: chained decode
+ * (decode_chain.c) submits a job before it waits for the one before.
+ */
 struct cpu_device {
 	struct lumen_exec *ex;
 	uint64_t last_job;
-	struct lumen_job_result last;
+	struct lumen_job_result result[2];
 };
 
 struct lumen_prog {
@@ -164,13 +168,15 @@ static int cpu_submit(struct lumen_device *dev, struct lumen_prog *p,
 			regions[i].size = bufs[i]->size;
 		}
 	}
-	memset(&c->last, 0, sizeof(c->last));
+	struct lumen_job_result *r = &c->result[(c->last_job + 1) & 1];
+
+	memset(r, 0, sizeof(*r));
 	if (lumen_exec_run_validated(c->ex, p->code, &p->val, regions, n,
 				     &fault)) {
-		c->last.fault_code = fault.code ? fault.code : ~0u;
-		c->last.fault_op = fault.op_index;
-		c->last.fault_region = fault.region;
-		c->last.fault_offset = fault.offset;
+		r->fault_code = fault.code ? fault.code : ~0u;
+		r->fault_op = fault.op_index;
+		r->fault_region = fault.region;
+		r->fault_offset = fault.offset;
 	}
 	*job = ++c->last_job;
 	return 0;
@@ -181,10 +187,11 @@ static int cpu_wait(struct lumen_device *dev, uint64_t job,
 {
 	struct cpu_device *c = cpu(dev);
 
-	if (job != c->last_job)
-		return lumen_fail(LUMEN_E_INVAL, "job %llu is not the last one",
+	if (!job || job > c->last_job || c->last_job - job > 1)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "job %llu is not one of the last two",
 				  (unsigned long long)job);
-	*res = c->last;
+	*res = c->result[job & 1];
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include <drm/lumen_accel.h>
 #include "lumen_internal.h"
 
+#define NPU_MAX_INFLIGHT 2
+
 /**
  * struct npu_device - one open Lumen accel node.
  * @fd: the node, opened read-write.
@@ -20,10 +22,18 @@
  * @info: what %DRM_LUMEN_QUERY_INFO said.
  * @use_uring: submit through @ring (else the SUBMIT ioctl + JOB_WAIT).
  * @ring: SQE128 + CQE32: the submission inline, the job id back.
- * @regions: the bindings of the job in flight; they must stay valid until
- *	the kernel has read them, which may be after submit() returned.
- * @pending: submit() queued a job that wait() has not reaped.
- * @tag: user_data of the pending SQE, or the ioctl's job id.
+ * @regions: the bindings of each job in flight, by the parity of its
+ *	submission; they must stay valid until the kernel has read them,
+ *	which may be after submit() returned (a binding is reused two
+ *	submissions later, once the job that used it was reaped).
+ * @inflight: tags of the jobs submit() queued that wait() has not reaped,
+ *	oldest first: user_data of their SQEs, or the ioctl's job ids. Two at
+ *	most: chained decode queues a job before it waits for the one before.
+ * @n_inflight: how many.
+ * @tag: the last tag given to an SQE.
+ * @n_submitted: submissions, for the parity of @regions.
+ * @early: the CQE of a job in flight that io_uring posted before the CQE
+ *	of the job before it: its status and job id, for its own wait.
  */
 struct npu_device {
 	int fd;
@@ -31,9 +41,17 @@ struct npu_device {
 	struct drm_lumen_dev_info info;
 	bool use_uring;
 	struct io_uring ring;
-	struct drm_lumen_region regions[LUMEN_MAX_REGIONS];
-	bool pending;
+	struct drm_lumen_region regions[NPU_MAX_INFLIGHT][LUMEN_MAX_REGIONS];
+	uint64_t inflight[NPU_MAX_INFLIGHT];
+	unsigned int n_inflight;
 	uint64_t tag;
+	uint64_t n_submitted;
+	struct {
+		bool valid;
+		uint64_t tag;
+		int status;
+		uint64_t job_id;
+	} early;
 };
 
 struct lumen_prog {

@@ -6,7 +6,10 @@
  * LUMEN_URING_CMD_SUBMIT payload; wait() enters the kernel once, with
  * io_uring_submit_and_wait(), which issues the job and sleeps until its
  * CQE, posted when the job has completed. So a token costs exactly one
- * system call. The 32-byte CQE carries the job id, used to ask JOB_WAIT
+ * system call. With chained decode a second job is queued before the
+ * wait for the first: that wait issues the second and sleeps until the
+ * first's CQE (jobs of one queue complete in order), still one call per
+ * token. The 32-byte CQE carries the job id, used to ask JOB_WAIT
  * for the details of a fault.
  *
  * ioctl (the fallback, or LUMEN_NPU_SUBMIT=ioctl): DRM_LUMEN_SUBMIT, then
@@ -70,19 +73,22 @@ static int fill_submit(struct npu_device *n, struct lumen_prog *p,
 		       struct lumen_buf *const *bufs, unsigned int n_bufs,
 		       uint32_t priority, struct drm_lumen_submit *s)
 {
+	struct drm_lumen_region *regions = n->regions[n->n_submitted %
+						      NPU_MAX_INFLIGHT];
+
 	if (n_bufs > LUMEN_MAX_REGIONS || n_bufs > n->info.max_regions)
 		return lumen_fail(LUMEN_E_INVAL,
 				  "%u region slots, the NPU binds %u", n_bufs,
 				  n->info.max_regions);
-	memset(n->regions, 0, sizeof(n->regions));
+	memset(regions, 0, sizeof(n->regions[0]));
 	for (unsigned int i = 0; i < n_bufs; i++)
 		if (bufs[i])
-			n->regions[i].handle = bufs[i]->handle;	/* whole buffer */
+			regions[i].handle = bufs[i]->handle;	/* whole buffer */
 	memset(s, 0, sizeof(*s));
 	s->program = p->handle;
-	s->regions = (uintptr_t)n->regions;
+	s->regions = (uintptr_t)regions;
 	s->region_count = n_bufs;
-	s->region_size = sizeof(n->regions[0]);
+	s->region_size = sizeof(regions[0]);
 	/* enum lumen_priority has the values of enum drm_lumen_priority */
 	_Static_assert((int)LUMEN_PRIORITY_HIGH == (int)DRM_LUMEN_PRIORITY_HIGH &&
 		       (int)LUMEN_PRIORITY_LOW == (int)DRM_LUMEN_PRIORITY_LOW,
@@ -100,8 +106,9 @@ int npu_submit(struct lumen_device *dev, struct lumen_prog *p,
 	struct io_uring_sqe *sqe;
 	int ret;
 
-	if (n->pending)
-		return lumen_fail(LUMEN_E_INVAL, "a job is already in flight");
+	if (n->n_inflight == NPU_MAX_INFLIGHT)
+		return lumen_fail(LUMEN_E_INVAL, "%u jobs are already in flight",
+				  n->n_inflight);
 	ret = fill_submit(n, p, bufs, n_bufs, dev->job_priority, &s);
 	if (ret)
 		return ret;
@@ -111,7 +118,7 @@ int npu_submit(struct lumen_device *dev, struct lumen_prog *p,
 			return lumen_fail(ret == -EOVERFLOW ? LUMEN_E_INVAL :
 					  LUMEN_E_DEVICE, "SUBMIT: %s",
 					  strerror(-ret));
-		n->tag = s.job_id;
+		n->inflight[n->n_inflight] = s.job_id;
 	} else {
 		sqe = io_uring_get_sqe(&n->ring);
 		if (!sqe)
@@ -122,9 +129,10 @@ int npu_submit(struct lumen_device *dev, struct lumen_prog *p,
 		sqe->cmd_op = LUMEN_URING_CMD_SUBMIT;
 		memcpy(sqe->cmd, &s, sizeof(s));
 		io_uring_sqe_set_data64(sqe, ++n->tag);
+		n->inflight[n->n_inflight] = n->tag;
 	}
-	n->pending = true;
-	*job = n->tag;
+	*job = n->inflight[n->n_inflight++];
+	n->n_submitted++;
 	return 0;
 }
 
@@ -172,32 +180,80 @@ static int64_t deadline_ns(int seconds)
 	return ((int64_t)ts.tv_sec + seconds) * 1000000000 + ts.tv_nsec;
 }
 
-static int uring_wait(struct npu_device *n, struct lumen_job_result *res)
+static bool in_flight(const struct npu_device *n, uint64_t tag)
+{
+	for (unsigned int i = 0; i < n->n_inflight; i++)
+		if (n->inflight[i] == tag)
+			return true;
+	return false;
+}
+
+static int uring_wait(struct npu_device *n, uint64_t tag,
+		      struct lumen_job_result *res)
 {
 	struct io_uring_cqe *cqe;
-	uint64_t job_id;
+	uint64_t job_id, user_data;
 	int ret, status;
 
-	/*
-	 * A signal may end the wait, or even come before the SQE was taken:
-	 * entering again submits what the kernel has not consumed yet and
-	 * waits on.
-	 */
-	do
-		ret = io_uring_submit_and_wait(&n->ring, 1);
-	while (ret == -EINTR);
-	if (ret < 0)
-		return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
-				  strerror(-ret));
-	/* the CQE is there: this only looks at the ring */
-	ret = io_uring_wait_cqe(&n->ring, &cqe);
-	if (ret)
-		return lumen_fail(LUMEN_E_DEVICE, "io_uring: %s", strerror(-ret));
-	status = cqe->res;
-	job_id = cqe->big_cqe[0];
-	if (cqe->user_data != n->tag)
-		status = -EPROTO;
-	io_uring_cqe_seen(&n->ring, cqe);
+	if (n->early.valid && n->early.tag == tag) {
+		/*
+		 * Its CQE came while we waited for the job before; what was
+		 * queued since is issued now, so that the device does not idle.
+		 */
+		n->early.valid = false;
+		status = n->early.status;
+		job_id = n->early.job_id;
+		if (io_uring_sq_ready(&n->ring)) {
+			do
+				ret = io_uring_submit(&n->ring);
+			while (ret == -EINTR);
+			if (ret < 0)
+				return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
+						  strerror(-ret));
+		}
+		goto have;
+	}
+	for (bool entered = false;; entered = true) {
+		/*
+		 * A signal may end the wait, or even come before the SQE was
+		 * taken: entering again submits what the kernel has not
+		 * consumed yet and waits on. After a CQE posted early, ours is
+		 * most often already there: look before entering again.
+		 */
+		if (!entered || io_uring_peek_cqe(&n->ring, &cqe)) {
+			do
+				ret = io_uring_submit_and_wait(&n->ring, 1);
+			while (ret == -EINTR);
+			if (ret < 0)
+				return lumen_fail(LUMEN_E_DEVICE, "io_uring_enter: %s",
+						  strerror(-ret));
+		}
+		/* the CQE is there: this only looks at the ring */
+		ret = io_uring_wait_cqe(&n->ring, &cqe);
+		if (ret)
+			return lumen_fail(LUMEN_E_DEVICE, "io_uring: %s",
+					  strerror(-ret));
+		status = cqe->res;
+		job_id = cqe->big_cqe[0];
+		user_data = cqe->user_data;
+		io_uring_cqe_seen(&n->ring, cqe);
+		if (user_data == tag)
+			break;
+		/*
+		 * Jobs of one queue complete in order, but io_uring may post
+		 * the CQEs of two completions close together in the other
+		 * order (task work): keep the later job's for its wait.
+		 */
+		if (n->early.valid || !in_flight(n, user_data)) {
+			status = -EPROTO;
+			break;
+		}
+		n->early.valid = true;
+		n->early.tag = user_data;
+		n->early.status = status;
+		n->early.job_id = job_id;
+	}
+have:
 	switch (status) {
 	case 0:
 		return 0;
@@ -224,11 +280,13 @@ int npu_wait(struct lumen_device *dev, uint64_t job,
 	struct npu_device *n = npu(dev);
 
 	memset(res, 0, sizeof(*res));
-	if (!n->pending || job != n->tag)
-		return lumen_fail(LUMEN_E_INVAL, "job %" PRIu64 " is not in flight",
-				  job);
-	n->pending = false;
+	/* jobs of one queue complete in order: the oldest is waited first */
+	if (!n->n_inflight || job != n->inflight[0])
+		return lumen_fail(LUMEN_E_INVAL,
+				  "job %" PRIu64 " is not the oldest in flight", job);
+	n->inflight[0] = n->inflight[1];
+	n->n_inflight--;
 	if (n->use_uring)
-		return uring_wait(n, res);
+		return uring_wait(n, job, res);
 	return job_status(n, job, deadline_ns(WAIT_SECONDS), res);
 }

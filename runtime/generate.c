@@ -102,6 +102,71 @@ static const int32_t *with_pending(const struct lumen_session *s,
 	return all;
 }
 
+/*
+ * Decode @id (token @i of the loop) and leave its argmax in *@next, with
+ * the job for *@next already queued behind it when the loop may want it:
+ * it is, unless *@next stops the loop (then lumen_chain_drain() waits for
+ * it and the session says its output ran ahead).
+ */
+static int chained_decode(struct lumen_session *s,
+			  const struct lumen_generate_params *p, uint32_t i,
+			  int32_t id, int32_t *next)
+{
+	int ret;
+
+	if (!lumen_chain_queued(s)) {
+		ret = lumen_chain_begin(s, id);
+		if (!ret)
+			ret = lumen_chain_submit(s);
+		if (ret)
+			return ret;
+	}
+	/* the loop decodes token i + 1 if it is not the last and fits */
+	if (i + 2 < p->n_predict && s->pos + 1 < s->ctx) {
+		ret = lumen_chain_submit(s);
+		if (ret)
+			return ret;
+	}
+	return lumen_chain_wait(s, next);
+}
+
+int lumen_session_decode_greedy(struct lumen_session *s, int32_t id,
+				uint32_t n, int32_t *out)
+{
+	int ret = 0, drained;
+
+	if (!n)
+		return 0;
+	if (n > s->ctx - s->pos)
+		return lumen_fail(LUMEN_E_CONTEXT,
+				  "%u tokens at position %u do not fit in a context of %u",
+				  n, s->pos, s->ctx);
+	if (!lumen_chain_ready(s)) {
+		for (uint32_t k = 0; k < n; k++) {
+			ret = lumen_session_decode(s, id);
+			if (ret)
+				return ret;
+			id = lumen_session_argmax(s);
+			if (out)
+				out[k] = id;
+		}
+		return 0;
+	}
+	ret = lumen_chain_begin(s, id);
+	if (!ret)
+		ret = lumen_chain_submit(s);
+	for (uint32_t k = 0; k < n && !ret; k++) {
+		if (k + 1 < n)
+			ret = lumen_chain_submit(s);
+		if (!ret)
+			ret = lumen_chain_wait(s, &id);
+		if (!ret && out)
+			out[k] = id;
+	}
+	drained = lumen_chain_drain(s);	/* only after an error */
+	return ret ? ret : drained < 0 ? drained : 0;
+}
+
 int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 		       const struct lumen_generate_params *p,
 		       struct lumen_generate_stats *stats)
@@ -110,7 +175,8 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 	struct lumen_sampler *smp = NULL;
 	uint64_t t0 = lumen_now_ns(), t_first = 0, subs0 = s->submissions;
 	int32_t eos = lumen_tokenizer_eos(s->model->tok);
-	bool greedy = device_argmax_will_do(&p->sampling);
+	bool greedy = device_argmax_will_do(&p->sampling), chain = false;
+	int32_t next = -1;
 	const int32_t *run;
 	int32_t *owned;
 	size_t total;
@@ -151,10 +217,14 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 		goto out;
 	s->has_pending = false;
 	st.prefill_ns = lumen_now_ns() - t0;
+	/* the device's argmax decides: it feeds itself (decode_chain.c) */
+	chain = greedy && lumen_chain_ready(s);
+	st.chained = chain;
 	for (uint32_t i = 0; i < p->n_predict; i++) {
-		int32_t id;
+		int32_t id = next;
 
-		ret = next_token(s, smp, greedy, &id);
+		if (i == 0 || !chain)
+			ret = next_token(s, smp, greedy, &id);
 		if (ret)
 			goto out;
 		if (smp)
@@ -179,7 +249,10 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 			st.hit_context = true;
 			break;
 		}
-		ret = lumen_session_decode(s, id);
+		if (chain)
+			ret = chained_decode(s, p, i, id, &next);
+		else
+			ret = lumen_session_decode(s, id);
 		if (ret)
 			goto out;
 		s->has_pending = false;
@@ -187,6 +260,15 @@ int lumen_generate_ids(struct lumen_session *s, const int32_t *ids, size_t n,
 	if (t_first)
 		st.decode_ns = lumen_now_ns() - t_first;
 out:
+	if (chain) {
+		/* a job queued for a token the loop then did not keep */
+		int drained = lumen_chain_drain(s);
+
+		if (drained < 0 && !ret)
+			ret = drained;
+		if (drained > 0)
+			st.n_ran_ahead = (uint32_t)drained;
+	}
 	st.submissions = s->submissions - subs0;
 	if (stats)
 		*stats = st;

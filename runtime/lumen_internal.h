@@ -139,6 +139,15 @@ struct lumen_session {
 	 */
 	int32_t pending;
 	bool has_pending;
+	/* positions the session's programs address (kv_resize.c) */
+	uint32_t kv_positions;
+	/*
+	 * the output belongs to a decode queued past the last token kept
+	 * (decode_chain.c): lumen_session_logits/argmax refuse, saying so
+	 */
+	bool output_ran_ahead;
+	struct lumen_chain *chain;		/* decode_chain.c, or NULL */
+	int32_t chain_token;	/* the last chained job's argmax */
 };
 
 /*
@@ -178,5 +187,45 @@ const char *lumen_model_chat_template(const struct lumen_model *m);
 #define LUMEN_PROG_DECODE 0
 #define LUMEN_PROG_PREFILL 1
 #define LUMEN_PROG_VERIFY 2	/* optional: speculative decoding */
+#define LUMEN_PROG_CHAIN 3	/* derived from decode (decode_chain.c) */
+
+/* session.c: a finished job's fault as an error (0 when it ran to its end) */
+int lumen_session_job_result(struct lumen_session *s, int which,
+			     const struct lumen_job_result *res);
+/* session.c: what a job of @which over @args costs on the modeled NPU */
+void lumen_session_account(struct lumen_session *s, int which,
+			   const struct lumen_buf *args);
+
+/*
+ * decode_chain.c: greedy decode with the next job queued before the
+ * current one is waited for; each job takes its token from the previous
+ * job's argmax on the device.
+ *
+ * lumen_chain_program() derives the chained program from a decode
+ * program: LUMEN_E_UNSUPPORTED when the program is not shaped as lumenc
+ * writes it (then the plain path is used).
+ * lumen_chain_ready(): true when @s can decode chained (built on first
+ * use; false, with no error, for a program that cannot be chained or
+ * when LUMEN_DECODE_CHAIN=0).
+ * lumen_chain_begin(): the first job will decode @id.
+ * lumen_chain_submit(): queue the next job (the position after those
+ * queued); at most two in flight.
+ * lumen_chain_wait(): wait for the oldest job, its argmax in *@id; the
+ * session's position advances.
+ * lumen_chain_drain(): wait for jobs still queued, which ran past the
+ * last token kept: the position stays, the output is refused; returns
+ * how many, or an error.
+ */
+#define LUMEN_CHAIN_SLOT_PREV_ARGS LNPU_SLOT_COUNT
+#define LUMEN_CHAIN_SLOTS (LNPU_SLOT_COUNT + 1)
+int lumen_chain_program(const void *decode, size_t size,
+			const struct lnpu_meta *meta, void **out);
+bool lumen_chain_ready(struct lumen_session *s);
+int lumen_chain_begin(struct lumen_session *s, int32_t id);
+int lumen_chain_submit(struct lumen_session *s);
+int lumen_chain_wait(struct lumen_session *s, int32_t *id);
+int lumen_chain_drain(struct lumen_session *s);
+uint32_t lumen_chain_queued(const struct lumen_session *s);
+void lumen_chain_free(struct lumen_session *s);
 
 #endif /* LUMEN_INTERNAL_H */

@@ -42,6 +42,7 @@ RUNTIME_SRCS += \
 	runtime/model.c \
 	runtime/model_dtypes.c \
 	runtime/kv_resize.c \
+	runtime/decode_chain.c \
 	runtime/memory.c \
 	runtime/session.c \
 	runtime/modeled.c \
@@ -60,7 +61,8 @@ RUNTIME_TEST_SRCS := \
 	runtime/tests/test_chat.c \
 	runtime/tests/test_speculative.c \
 	runtime/tests/test_modeled.c \
-	runtime/tests/test_model_dtypes.c
+	runtime/tests/test_model_dtypes.c \
+	runtime/tests/test_decode_chain.c
 
 RUNTIME_GOLDEN_SRCS := \
 	runtime/tests/golden.c \

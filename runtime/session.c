@@ -83,6 +83,7 @@ int lumen_session_create(struct lumen_model *m, uint32_t ctx,
 		positions = meta->verify_rows < meta->ctx ?
 			    meta->verify_rows : meta->ctx;
 	s->logits = malloc(4ull * meta->n_vocab);
+	s->kv_positions = positions;
 	ret = s->logits ? 0 : lumen_fail(LUMEN_E_NOMEM, "out of memory");
 	if (!ret)
 		ret = resized_programs(s, positions, &kv_size);
@@ -120,6 +121,7 @@ void lumen_session_free(struct lumen_session *s)
 		dev->ops->buf_free(dev, &s->args);
 	if (s->out.host)
 		dev->ops->buf_free(dev, &s->out);
+	lumen_chain_free(s);
 	free(s->logits);
 	free(s);
 }
@@ -128,6 +130,7 @@ void lumen_session_reset(struct lumen_session *s)
 {
 	s->pos = 0;
 	s->have_output = false;
+	s->output_ran_ahead = false;
 	s->has_pending = false;
 }
 
@@ -197,6 +200,7 @@ static uint32_t args_rows(const struct lumen_session *s)
 static const char *prog_name(int which)
 {
 	return which == LUMEN_PROG_DECODE ? "decode" :
+	       which == LUMEN_PROG_CHAIN ? "chained decode" :
 	       which == LUMEN_PROG_PREFILL ? "prefill" : "verify";
 }
 
@@ -205,15 +209,19 @@ static const char *prog_name(int which)
  * a verify job's tokens are counted by the speculative loop, which knows
  * how many it kept
  */
-static void account_modeled(struct lumen_session *s, int which)
+void lumen_session_account(struct lumen_session *s, int which,
+			   const struct lumen_buf *args_buf)
 {
 	struct lumen_model *m = s->model;
 	struct lumen_device *dev = m->dev;
 	struct lumen_silicon_cost cost = { 0 };
-	const uint32_t *args = s->args.host;
+	const uint32_t *args = args_buf->host;
 
-	lumen_modeled_plan_cost(&m->modeled_plan[which], dev->silicon, args,
-				s->args.size / 4, &cost);
+	/* the chained program is the decode program, its ids read elsewhere */
+	int plan = which == LUMEN_PROG_CHAIN ? LUMEN_PROG_DECODE : which;
+
+	lumen_modeled_plan_cost(&m->modeled_plan[plan], dev->silicon, args,
+				args_buf->size / 4, &cost);
 	dev->modeled.seconds += cost.seconds;
 	dev->modeled.joules += cost.joules;
 	s->modeled.energy_nj += (uint64_t)(cost.joules * 1e9);
@@ -222,9 +230,29 @@ static void account_modeled(struct lumen_session *s, int which)
 		s->modeled.prefill_tokens += args[LNPU_ARG_ROWS];
 	} else {
 		s->modeled.decode_ns += (uint64_t)(cost.seconds * 1e9);
-		if (which == LUMEN_PROG_DECODE)
+		if (which == LUMEN_PROG_DECODE || which == LUMEN_PROG_CHAIN)
 			s->modeled.decode_tokens++;
 	}
+}
+
+int lumen_session_job_result(struct lumen_session *s, int which,
+			     const struct lumen_job_result *res)
+{
+	(void)s;
+	if (res->fault_code && res->fault_region == ~0u)
+		return lumen_fail(LUMEN_E_FAULT,
+				  "%s program faulted: %s (code %u) at op %u, offset/value %llu",
+				  prog_name(which),
+				  fault_name(res->fault_code), res->fault_code,
+				  res->fault_op, (unsigned long long)res->fault_offset);
+	if (res->fault_code)
+		return lumen_fail(LUMEN_E_FAULT,
+				  "%s program faulted: %s (code %u) at op %u, region %u, offset/value %llu",
+				  prog_name(which),
+				  fault_name(res->fault_code), res->fault_code,
+				  res->fault_op, res->fault_region,
+				  (unsigned long long)res->fault_offset);
+	return 0;
 }
 
 /* one job: the program over this session's regions, to its completion */
@@ -245,6 +273,7 @@ static int run(struct lumen_session *s, int which)
 	int ret;
 
 	s->have_output = false;
+	s->output_ran_ahead = false;
 	dev->job_priority = s->priority;
 	ret = dev->ops->submit(dev, prog, regions, LNPU_SLOT_COUNT, &job);
 	if (ret)
@@ -254,24 +283,13 @@ static int run(struct lumen_session *s, int which)
 	ret = dev->ops->wait(dev, job, &res);
 	if (ret)
 		return ret;
-	if (res.fault_code && res.fault_region == ~0u)
-		return lumen_fail(LUMEN_E_FAULT,
-				  "%s program faulted: %s (code %u) at op %u, offset/value %llu",
-				  prog_name(which),
-				  fault_name(res.fault_code), res.fault_code,
-				  res.fault_op, (unsigned long long)res.fault_offset);
-	if (res.fault_code)
-		return lumen_fail(LUMEN_E_FAULT,
-				  "%s program faulted: %s (code %u) at op %u, region %u, offset/value %llu",
-				  prog_name(which),
-				  fault_name(res.fault_code), res.fault_code,
-				  res.fault_op, res.fault_region,
-				  (unsigned long long)res.fault_offset);
-	s->have_output = true;
+	ret = lumen_session_job_result(s, which, &res);
+	if (ret)
+		return ret;
 	s->have_output = true;
 	s->last_prog = which;
 	s->out_rows = which == LUMEN_PROG_VERIFY ? args_rows(s) : 1;
-	account_modeled(s, which);
+	lumen_session_account(s, which, &s->args);
 	return 0;
 }
 
@@ -340,12 +358,20 @@ int lumen_session_decode(struct lumen_session *s, int32_t id)
 	return 0;
 }
 
+static int no_output(const struct lumen_session *s)
+{
+	if (s->output_ran_ahead)
+		return lumen_fail(LUMEN_E_INVAL,
+				  "no output for the last token kept: the greedy generation that stopped there had already queued the next decode (chained decode), whose output is not that token's; decode or prefill to get output");
+	return lumen_fail(LUMEN_E_INVAL, "no output yet: prefill or decode first");
+}
+
 const float *lumen_session_logits(struct lumen_session *s)
 {
 	const struct lnpu_meta *meta = &s->model->file.meta;
 
 	if (!s->have_output) {
-		lumen_fail(LUMEN_E_INVAL, "no output yet: prefill or decode first");
+		no_output(s);
 		return NULL;
 	}
 	if (s->last_prog == LUMEN_PROG_VERIFY)	/* its last row */
@@ -361,8 +387,9 @@ int32_t lumen_session_argmax(const struct lumen_session *s)
 	int32_t id;
 
 	if (!s->have_output)
-		return lumen_fail(LUMEN_E_INVAL,
-				  "no output yet: prefill or decode first");
+		return no_output(s);
+	if (s->last_prog == LUMEN_PROG_CHAIN)	/* OUT's word is not written */
+		return s->chain_token;
 	if (s->last_prog == LUMEN_PROG_VERIFY)
 		memcpy(&id, (const uint8_t *)s->out.host +
 		       s->model->file.meta.out_verify_argmax +
@@ -447,5 +474,6 @@ int lumen_session_rollback(struct lumen_session *s, uint32_t pos)
 				  pos, s->pos);
 	s->pos = pos;
 	s->have_output = false;
+	s->output_ran_ahead = false;
 	return 0;
 }

@@ -271,6 +271,16 @@ int lumen_session_prefill(struct lumen_session *s, const int32_t *ids,
 			  size_t n);
 /* one token, one submission */
 int lumen_session_decode(struct lumen_session *s, int32_t id);
+/*
+ * Greedy decode of @n tokens: run @id, then each argmax, one submission
+ * each; @out (may be NULL) receives the n argmax ids, the same as @n
+ * lumen_session_decode() + lumen_session_argmax(). Where the device can,
+ * each job takes its token from the previous job's argmax on the device
+ * and is queued before that one completes (see lumen_generate_stats'
+ * chained). LUMEN_E_CONTEXT if they do not fit (nothing is run).
+ */
+int lumen_session_decode_greedy(struct lumen_session *s, int32_t id,
+				uint32_t n, int32_t *out);
 /* after prefill/decode: n_vocab logits of the last token (NULL before) */
 const float *lumen_session_logits(struct lumen_session *s);
 /*
@@ -492,6 +502,16 @@ struct lumen_generate_params {
  * @n_verify: verification submissions (each also yields one token of
  *	the model's own); tokens per decode submission is n_generated over
  *	the submissions after the prefill.
+ * @chained: greedy decode ran chained: each decode job took its token
+ *	from the previous job's argmax on the device and was queued before
+ *	that job completed, so the guest's round trip overlaps the device's
+ *	work (LUMEN_DECODE_CHAIN=0 turns it off; the tokens are the same).
+ * @n_ran_ahead: chained decode found a stop (EOS, a stop id, the
+ *	callback) with the next decode already queued: that job ran past
+ *	the last token kept (0 or 1, counted in @submissions). The session
+ *	is as if it had not run (the kept token is still pending), but its
+ *	output is that job's, so lumen_session_logits/argmax refuse until
+ *	the next prefill or decode.
  */
 struct lumen_generate_stats {
 	uint32_t n_prompt;
@@ -505,6 +525,8 @@ struct lumen_generate_stats {
 	uint32_t n_drafted;
 	uint32_t n_accepted;
 	uint32_t n_verify;
+	bool chained;
+	uint32_t n_ran_ahead;
 };
 
 struct lumen_generate_params lumen_generate_default_params(void);

@@ -149,6 +149,118 @@ static void speculative_equals_plain(struct lumen_session *s,
 		CHECK(st.n_verify > 0 && st.n_accepted > 0);
 }
 
+/* greedy generation of @n tokens, chained or not (LUMEN_DECODE_CHAIN) */
+static void greedy_run(struct lumen_session *s, const int32_t *ids, size_t n_ids,
+		       uint32_t n, const int32_t *stop, bool chain,
+		       struct recorder *rec, struct lumen_generate_stats *st)
+{
+	struct lumen_generate_params gp = lumen_generate_default_params();
+
+	if (chain)
+		unsetenv("LUMEN_DECODE_CHAIN");
+	else
+		setenv("LUMEN_DECODE_CHAIN", "0", 1);
+	rec->n = 0;
+	gp.sampling.temperature = 0;
+	gp.n_predict = n;
+	gp.stop_at_eos = false;
+	gp.stop_ids = stop;
+	gp.n_stop_ids = stop ? 1 : 0;
+	gp.on_token = record;
+	gp.data = rec;
+	REQUIRE_MSG(!lumen_generate_ids(s, ids, n_ids, &gp, st), "%s",
+		    lumen_last_error());
+	unsetenv("LUMEN_DECODE_CHAIN");
+	CHECK_EQ(st->chained, chain);
+}
+
+/*
+ * Chained greedy decode (each job takes its token from the one before on
+ * the device, queued before that one completes) gives the plain loop's
+ * ids, every one, with one submission per token; and where a stop id is
+ * found with the next job already queued, that job is counted, the
+ * session refuses its output, and continuing gives the plain session's
+ * tokens.
+ */
+static void chained_equals_plain(struct lumen_session *s, const struct golden *g,
+				 const struct plain_run *want)
+{
+	static struct recorder chained, plain;
+	struct lumen_generate_stats cst, pst;
+	uint32_t n = (uint32_t)g->n_steps;
+	int32_t out[GOLDEN_MAX_STEPS];
+	uint64_t subs;
+	size_t k;
+
+	lumen_session_reset(s);
+	greedy_run(s, g->prompt_ids, g->n_prompt_ids, n, NULL, true, &chained, &cst);
+	lumen_session_reset(s);
+	greedy_run(s, g->prompt_ids, g->n_prompt_ids, n, NULL, false, &plain, &pst);
+	CHECK_EQ(chained.n, n);
+	for (size_t i = 0; i < chained.n && i < n; i++)
+		if (chained.ids[i] != want->ids[i]) {
+			CHECK_MSG(0, "chained, step %zu: token %d, plain decode %d",
+				  i, chained.ids[i], want->ids[i]);
+			break;
+		}
+	CHECK_EQ(cst.submissions, pst.submissions);
+	CHECK_EQ(cst.n_ran_ahead, 0);
+	/* the output is the last job's: the argmax that chose the last token */
+	lumen_session_reset(s);
+	greedy_run(s, g->prompt_ids, g->n_prompt_ids, n, NULL, true, &chained, &cst);
+	CHECK_EQ(lumen_session_argmax(s), want->ids[n - 1]);
+
+	/* the same through lumen_session_decode_greedy() */
+	lumen_session_reset(s);
+	REQUIRE_EQ(lumen_session_prefill(s, g->prompt_ids, g->n_prompt_ids), 0);
+	subs = lumen_session_submissions(s);
+	REQUIRE_MSG(!lumen_session_decode_greedy(s, want->ids[0], n - 1, out), "%s",
+		    lumen_last_error());
+	CHECK_EQ(lumen_session_submissions(s) - subs, n - 1);
+	CHECK_EQ(lumen_session_pos(s), g->n_prompt_ids + n - 1);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (out[i] != want->ids[i + 1]) {
+			CHECK_MSG(0, "decode_greedy, step %zu: token %d, plain decode %d",
+				  i + 1, out[i], want->ids[i + 1]);
+			break;
+		}
+	CHECK_EQ(lumen_session_argmax(s), want->ids[n - 1]);
+
+	/* a stop id at step k, not seen before it, with k + 1 < n */
+	for (k = 2; k + 1 < n; k++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < k; j++)
+			seen |= want->ids[j] == want->ids[k];
+		if (!seen)
+			break;
+	}
+	if (k + 1 >= n)
+		return;
+	lumen_session_reset(s);
+	greedy_run(s, g->prompt_ids, g->n_prompt_ids, n, &want->ids[k], true,
+		   &chained, &cst);
+	CHECK_EQ(chained.n, k);
+	CHECK(cst.hit_eos);
+	CHECK_EQ(cst.n_ran_ahead, 1);
+	CHECK_EQ(lumen_session_pos(s), g->n_prompt_ids + k);
+	CHECK(lumen_session_argmax(s) < 0);
+	CHECK(!lumen_session_logits(s));
+	CHECK_MSG(strstr(lumen_last_error(), "already queued the next decode"),
+		  "the refusal says why: %s", lumen_last_error());
+	/* continuing runs the pending stop token first, as the plain path */
+	greedy_run(s, NULL, 0, 6, NULL, true, &chained, &cst);
+	lumen_session_reset(s);
+	greedy_run(s, g->prompt_ids, g->n_prompt_ids, n, &want->ids[k], false,
+		   &plain, &pst);
+	CHECK_EQ(pst.n_ran_ahead, 0);
+	CHECK_EQ(cst.n_ran_ahead, 0);
+	greedy_run(s, NULL, 0, 6, NULL, false, &plain, &pst);
+	CHECK_EQ(chained.n, plain.n);
+	for (size_t i = 0; i < chained.n && i < plain.n; i++)
+		CHECK_EQ(chained.ids[i], plain.ids[i]);
+}
+
 /*
  * Plain and speculative greedy generation on a CPU device of one kernel
  * level: the model drafting for itself and n-gram lookup give plain
@@ -260,6 +372,7 @@ static void golden_case_in(const char *ref_dir, const char *name,
 		plain_steps(s, &g, &plain);
 		for (size_t i = 0; i < agree && i < rec.n; i++)
 			CHECK_EQ(plain.ids[i], rec.ids[i]);
+		chained_equals_plain(s, &g, &plain);
 		if (golden_backend == LUMEN_BACKEND_CPU) {
 			const char *levels[KERNEL_LEVELS_MAX];
 			size_t n_levels = kernel_levels(levels);

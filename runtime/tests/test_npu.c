@@ -167,6 +167,9 @@ static void jobs_per_token(const char *submit)
 	lumen_device_get_counters(n.dev, &c1);
 	chunks = (st.n_prompt + mi.prefill_chunk - 1) / mi.prefill_chunk;
 	CHECK_EQ(st.n_generated, N_TOKENS);
+	/* greedy: each job took its token from the one before on the device */
+	CHECK(st.chained);
+	CHECK_EQ(st.n_ran_ahead, 0);
 	CHECK_EQ(st.submissions, chunks + N_TOKENS - 1);
 	CHECK_EQ(c1.submissions - c0.submissions, st.submissions);
 	CHECK_MSG(jobs0 >= 0 && jobs1 - jobs0 == (long long)st.submissions,
@@ -247,7 +250,7 @@ TEST(npu_ioctl_fallback_gives_the_same_tokens)
  * The traced child: set up, then decode N_TOKENS tokens between two
  * getppid() calls that mark the window the parent counts in.
  */
-static void traced_decoder(const char *submit)
+static void traced_decoder(const char *submit, bool chained)
 {
 	struct npu n;
 	int32_t id;
@@ -260,11 +263,20 @@ static void traced_decoder(const char *submit)
 	if (lumen_session_prefill(n.s, (const int32_t[]){ 1, 100 }, 2))
 		_exit(12);
 	id = lumen_session_argmax(n.s);
+	/* the chained program and its args buffers are made at first use */
+	if (chained && lumen_session_decode_greedy(n.s, id, 1, &id))
+		_exit(14);
 	syscall(SYS_getppid);
-	for (int i = 0; i < N_TOKENS; i++) {
-		if (lumen_session_decode(n.s, id))
+	if (chained) {
+		/* job n + 1 queued before the wait for job n */
+		if (lumen_session_decode_greedy(n.s, id, N_TOKENS, NULL))
 			_exit(13);
-		id = lumen_session_argmax(n.s);
+	} else {
+		for (int i = 0; i < N_TOKENS; i++) {
+			if (lumen_session_decode(n.s, id))
+				_exit(13);
+			id = lumen_session_argmax(n.s);
+		}
 	}
 	syscall(SYS_getppid);
 	npu_close(&n);
@@ -316,8 +328,8 @@ static int count_syscalls(pid_t pid, struct syscall_count *c)
 	}
 }
 
-static void syscalls_per_token(const char *submit, long want_uring,
-			       long want_ioctl)
+static void syscalls_per_token(const char *submit, bool chained,
+			       long want_uring, long want_ioctl)
 {
 	struct syscall_count c;
 	pid_t pid = fork();
@@ -325,11 +337,12 @@ static void syscalls_per_token(const char *submit, long want_uring,
 
 	REQUIRE(pid >= 0);
 	if (!pid)
-		traced_decoder(submit);
+		traced_decoder(submit, chained);
 	ret = count_syscalls(pid, &c);
 	CHECK_MSG(ret == 0, "the traced decoder failed (%d)", ret);
-	fprintf(stderr, "# %s: %d tokens: %ld system calls, %ld io_uring_enter, %ld ioctl\n",
-		submit ? submit : "io_uring", N_TOKENS, c.total, c.uring_enter,
+	fprintf(stderr, "# %s%s: %d tokens: %ld system calls, %ld io_uring_enter, %ld ioctl\n",
+		submit ? submit : "io_uring", chained ? ", chained" : "",
+		N_TOKENS, c.total, c.uring_enter,
 		c.ioctl);
 	CHECK_EQ(c.uring_enter, want_uring);
 	CHECK_EQ(c.ioctl, want_ioctl);
@@ -338,13 +351,54 @@ static void syscalls_per_token(const char *submit, long want_uring,
 
 TEST(npu_uring_one_syscall_per_token)
 {
-	syscalls_per_token(NULL, N_TOKENS, 0);
+	syscalls_per_token(NULL, false, N_TOKENS, 0);
 }
 
 /* the fallback: SUBMIT, then JOB_WAIT */
 TEST(npu_ioctl_two_syscalls_per_token)
 {
-	syscalls_per_token("ioctl", 0, 2 * N_TOKENS);
+	syscalls_per_token("ioctl", false, 0, 2 * N_TOKENS);
+}
+
+/*
+ * Chained greedy decode keeps one job queued ahead, still one
+ * io_uring_enter per token: it issues job n + 1 and waits for job n.
+ */
+TEST(npu_uring_chained_one_syscall_per_token)
+{
+	syscalls_per_token(NULL, true, N_TOKENS, 0);
+}
+
+TEST(npu_ioctl_chained_two_syscalls_per_token)
+{
+	syscalls_per_token("ioctl", true, 0, 2 * N_TOKENS);
+}
+
+/* chained and plain greedy decode give the same ids on the NPU */
+TEST(npu_chained_decode_gives_the_plain_tokens)
+{
+	int32_t chained[N_TOKENS], id0;
+	struct npu n;
+
+	REQUIRE(!npu_open(&n, NULL));
+	REQUIRE_EQ(lumen_session_prefill(n.s, (const int32_t[]){ 1, 100 }, 2), 0);
+	id0 = lumen_session_argmax(n.s);
+	REQUIRE_MSG(!lumen_session_decode_greedy(n.s, id0, N_TOKENS, chained), "%s",
+		    lumen_last_error());
+	CHECK_EQ(lumen_session_pos(n.s), 2 + N_TOKENS);
+	CHECK_EQ(lumen_session_argmax(n.s), chained[N_TOKENS - 1]);
+	lumen_session_reset(n.s);
+	REQUIRE_EQ(lumen_session_prefill(n.s, (const int32_t[]){ 1, 100 }, 2), 0);
+	CHECK_EQ(lumen_session_argmax(n.s), id0);
+	for (int i = 0; i < N_TOKENS; i++) {
+		int32_t id = i ? chained[i - 1] : id0;
+
+		REQUIRE_EQ(lumen_session_decode(n.s, id), 0);
+		CHECK_MSG(lumen_session_argmax(n.s) == chained[i],
+			  "token %d: %d chained, %d plain", i, chained[i],
+			  lumen_session_argmax(n.s));
+	}
+	npu_close(&n);
 }
 
 /* arm one of the device's test hooks through the driver's debugfs */

@@ -164,12 +164,10 @@ static double run_once(struct lumen_session *s, const int32_t *ids,
 		if (*err)
 			return 0;
 	}
-	for (uint32_t i = 0; i < n_gen; i++) {
-		*err = lumen_session_decode(s, id);
-		if (*err)
-			return 0;
-		id = lumen_session_argmax(s);
-	}
+	/* greedy: chained on the device where it can (LUMEN_DECODE_CHAIN=0: not) */
+	*err = lumen_session_decode_greedy(s, id, n_gen, NULL);
+	if (*err)
+		return 0;
 	return (double)(n_prompt + n_gen) * 1e9 / (double)(lumen_now_ns() - t0);
 }
 

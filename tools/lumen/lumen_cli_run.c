@@ -161,8 +161,12 @@ static void print_stats(const struct run_opts *o, double load_ms,
 	fprintf(stderr, "lumen: time to first token %7.2f ms\n", st->first_token_ns / 1e6);
 	fprintf(stderr, "lumen: decode           %10.2f ms / %5u tokens (%9.2f tok/s)\n",
 		st->decode_ns / 1e6, decoded, per_s(decoded, st->decode_ns));
-	fprintf(stderr, "lumen: submissions      %10llu (%u generated tokens)\n",
-		(unsigned long long)st->submissions, st->n_generated);
+	fprintf(stderr, "lumen: submissions      %10llu (%u generated tokens)%s\n",
+		(unsigned long long)st->submissions, st->n_generated,
+		st->chained ? ", decode chained on the device" : "");
+	if (st->n_ran_ahead)
+		fprintf(stderr, "lumen: ran ahead        %10u decode past the stop token (queued before it was known; counted above)\n",
+			st->n_ran_ahead);
 	if (di->has_counters && wall && st->n_generated) {
 		fprintf(stderr, "lumen: NPU busy         %10.1f %%\n",
 			100.0 * (double)(c1->busy_ns - c0->busy_ns) / (double)wall);
