@@ -42,6 +42,26 @@ struct lumen_buf {
 
 struct lumen_prog;
 
+/* buf_import's answer: copy the bytes instead (a positive value, not an error) */
+#define LUMEN_IMPORT_COPY 1
+
+/*
+ * Host memory of the CPU backend's buffers (host_memory.c): a buffer of a
+ * huge page or more is 2 MiB-aligned and advised MADV_HUGEPAGE; zeroed.
+ * lumen_host_free() takes the size given to lumen_host_alloc().
+ */
+#define LUMEN_HUGE_PAGE (2u << 20)
+void *lumen_host_alloc(uint64_t size);
+void lumen_host_free(void *p, uint64_t size);
+/* 1 when transparent huge pages are on (mode "always" or "madvise") */
+int lumen_host_huge_pages(void);
+/*
+ * Drop this process's pages of [p, p + size) of a private, read-only,
+ * never written file mapping (whole pages inside the range only); a later
+ * read faults the file's bytes in again.
+ */
+void lumen_host_release(const void *p, uint64_t size);
+
 /**
  * struct lumen_job_result - how a submitted job ended.
  * @fault_code: &enum lumen_fault_code, 0 when it ran to its end.
@@ -64,7 +84,11 @@ struct lumen_backend_ops {
 	/* zeroed, mapped memory of at least @size bytes */
 	int (*buf_alloc)(struct lumen_device *dev, uint64_t size,
 			 struct lumen_buf *buf);
-	/* optional: let the device read @size bytes at @host in place */
+	/*
+	 * optional: let the device read @size bytes at @host in place, or
+	 * return LUMEN_IMPORT_COPY to have them copied into a buf_alloc'd
+	 * buffer (the CPU backend's has huge pages; a file mapping has not)
+	 */
 	int (*buf_import)(struct lumen_device *dev, const void *host,
 			  uint64_t size, struct lumen_buf *buf);
 	void (*buf_free)(struct lumen_device *dev, struct lumen_buf *buf);
