@@ -4,11 +4,14 @@
  * token: with 4 KiB pages that is a TLB miss every 4 KiB of each stream,
  * and two threads streaming at once go no faster than one (measured on a
  * 2-core EPYC: 512 MiB read 26 -> 31 GB/s on one thread and 28 -> 34 on
- * two with 2 MiB pages). So a buffer of at least a huge page is mapped
+ * two with 2 MiB pages). So the weights are copied into memory mapped
  * 2 MiB-aligned and advised MADV_HUGEPAGE, which transparent huge pages
- * honour in their default "madvise" mode. A file mapping cannot be given
+ * honour in their default "madvise" mode: a file mapping cannot be given
  * huge pages on request (the page cache keeps whatever folios it read the
- * file in), hence lumen_host_copy_weights().
+ * file in, often 4 KiB). The other buffers (KV cache, activations) keep
+ * 4 KiB pages: a huge page is zeroed and resident whole at its first
+ * write, so a KV cache would be resident at its full context from the
+ * first token (60 huge pages of 2 MiB zeroed at SmolLM2-135M's first).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,24 +19,24 @@
 
 #include "lumen_internal.h"
 
-static uint64_t mapping_size(uint64_t size)
+static uint64_t mapping_size(uint64_t size, bool huge)
 {
-	uint64_t align = size >= LUMEN_HUGE_PAGE ? LUMEN_HUGE_PAGE : 4096;
+	uint64_t align = huge ? LUMEN_HUGE_PAGE : 4096;
 
 	if (!size)
 		size = 1;
 	return (size + align - 1) / align * align;
 }
 
-void *lumen_host_alloc(uint64_t size)
+void *lumen_host_alloc(uint64_t size, bool huge)
 {
-	uint64_t len = mapping_size(size);
-	uint64_t extra = len >= LUMEN_HUGE_PAGE ? LUMEN_HUGE_PAGE : 0;
+	uint64_t len = mapping_size(size, huge);
+	uint64_t extra = huge ? LUMEN_HUGE_PAGE : 0;
 	uint8_t *map, *p;
 
 	if (len < size || len + extra < len)
 		return NULL;
-	/* anonymous memory is zeroed, as buf_alloc promises */
+	/* anonymous memory is zeroed, as buf_alloc promises, and only touched pages are resident */
 	map = mmap(NULL, len + extra, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)
@@ -51,10 +54,10 @@ void *lumen_host_alloc(uint64_t size)
 	return p;
 }
 
-void lumen_host_free(void *p, uint64_t size)
+void lumen_host_free(void *p, uint64_t size, bool huge)
 {
 	if (p)
-		munmap(p, mapping_size(size));
+		munmap(p, mapping_size(size, huge));
 }
 
 int lumen_host_huge_pages(void)

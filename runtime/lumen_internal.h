@@ -38,21 +38,20 @@ struct lumen_buf {
 	uint32_t handle;
 	uint64_t npu_addr;
 	void *priv;
+	bool huge;	/* CPU: in huge pages (host_memory.c) */
+	bool copied;	/* buf_import copied the bytes rather than lend them */
 };
 
 struct lumen_prog;
 
-/* buf_import's answer: copy the bytes instead (a positive value, not an error) */
-#define LUMEN_IMPORT_COPY 1
-
 /*
- * Host memory of the CPU backend's buffers (host_memory.c): a buffer of a
- * huge page or more is 2 MiB-aligned and advised MADV_HUGEPAGE; zeroed.
- * lumen_host_free() takes the size given to lumen_host_alloc().
+ * Host memory of the CPU backend's buffers (host_memory.c), zeroed and
+ * page-aligned; with @huge, 2 MiB-aligned and advised MADV_HUGEPAGE.
+ * lumen_host_free() takes the size and @huge given to lumen_host_alloc().
  */
 #define LUMEN_HUGE_PAGE (2u << 20)
-void *lumen_host_alloc(uint64_t size);
-void lumen_host_free(void *p, uint64_t size);
+void *lumen_host_alloc(uint64_t size, bool huge);
+void lumen_host_free(void *p, uint64_t size, bool huge);
 /* 1 when transparent huge pages are on (mode "always" or "madvise") */
 int lumen_host_huge_pages(void);
 /*
@@ -86,8 +85,10 @@ struct lumen_backend_ops {
 			 struct lumen_buf *buf);
 	/*
 	 * optional: let the device read @size bytes at @host in place, or
-	 * return LUMEN_IMPORT_COPY to have them copied into a buf_alloc'd
-	 * buffer (the CPU backend's has huge pages; a file mapping has not)
+	 * copy them into memory of its own (buf->copied; the CPU backend
+	 * does, into huge pages, which a file mapping does not have). @host
+	 * is a private read-only file mapping (the model's): a backend that
+	 * copies may release its pages (lumen_host_release()).
 	 */
 	int (*buf_import)(struct lumen_device *dev, const void *host,
 			  uint64_t size, struct lumen_buf *buf);

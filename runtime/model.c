@@ -208,8 +208,9 @@ static int upload_weights(struct lumen_model *m,
 	if (dev->ops->buf_import) {
 		ret = dev->ops->buf_import(dev, f->weights, f->weights_size,
 					   &m->weights);
-		if (ret != LUMEN_IMPORT_COPY)
-			return ret;
+		if (!ret && m->weights.copied)
+			m->weight_bytes_copied = f->weights_size;
+		return ret;
 	}
 	ret = dev->ops->buf_alloc(dev, f->weights_size, &m->weights);
 	if (ret)
@@ -221,13 +222,6 @@ static int upload_weights(struct lumen_model *m,
 		if (n > CRC_STEP)
 			n = CRC_STEP;
 		memcpy(dst + done, f->weights + done, n);
-		/*
-		 * The file's copy is not needed in this process any more:
-		 * unmap its pages as they are copied, so the load never holds
-		 * the weights twice (the mapping is private, read-only and
-		 * never written, so a later read faults the same bytes in).
-		 */
-		lumen_host_release(f->weights + done, n);
 		done += n;
 		progress(opt, 0.5 + 0.5 * (double)done / (double)f->weights_size);
 	}
