@@ -82,25 +82,49 @@ static void cpu_get_info(struct lumen_device *dev,
 static int cpu_buf_alloc(struct lumen_device *dev, uint64_t size,
 			 struct lumen_buf *buf)
 {
-	uint64_t bytes = (size + 4095) / 4096 * 4096;
-
 	memset(buf, 0, sizeof(*buf));
-	if (!bytes)
-		bytes = 4096;
-	buf->host = aligned_alloc(4096, bytes);
+	buf->host = lumen_host_alloc(size, false);
 	if (!buf->host)
 		return lumen_fail(LUMEN_E_NOMEM, "cannot allocate %llu bytes",
-				  (unsigned long long)bytes);
-	memset(buf->host, 0, bytes);
+				  (unsigned long long)size);
 	buf->size = size;
 	buf->priv = buf->host;		/* ours to free */
 	return 0;
 }
 
+#define COPY_STEP (8u << 20)
+
+/*
+ * Weights of a huge page or more are copied into huge pages when the
+ * kernel has them: decode streams every weight once per token, and from
+ * the file's 4 KiB pages it ran 20% slower (Qwen2.5-0.5B Q4_0 tg64, one
+ * thread). The file's pages are released as they are copied, so the load
+ * never holds the weights twice. Below that, or without THP, they are
+ * read in place.
+ */
 static int cpu_buf_import(struct lumen_device *dev, const void *host,
 			  uint64_t size, struct lumen_buf *buf)
 {
 	memset(buf, 0, sizeof(*buf));
+	if (size >= LUMEN_HUGE_PAGE && lumen_host_huge_pages()) {
+		uint8_t *dst = lumen_host_alloc(size, true);
+
+		if (!dst)
+			return lumen_fail(LUMEN_E_NOMEM, "cannot allocate %llu bytes for the weights",
+					  (unsigned long long)size);
+		for (uint64_t done = 0; done < size; done += COPY_STEP) {
+			uint64_t n = size - done < COPY_STEP ? size - done : COPY_STEP;
+
+			memcpy(dst + done, (const uint8_t *)host + done, n);
+			lumen_host_release((const uint8_t *)host + done, n);
+		}
+		buf->host = dst;
+		buf->size = size;
+		buf->priv = dst;	/* ours to free */
+		buf->huge = true;
+		buf->copied = true;
+		return 0;
+	}
 	/* the executor never writes a read-only region: the const is kept */
 	buf->host = (void *)host;
 	buf->size = size;
@@ -109,7 +133,7 @@ static int cpu_buf_import(struct lumen_device *dev, const void *host,
 
 static void cpu_buf_free(struct lumen_device *dev, struct lumen_buf *buf)
 {
-	free(buf->priv);
+	lumen_host_free(buf->priv, buf->size, buf->huge);
 	memset(buf, 0, sizeof(*buf));
 }
 

@@ -38,9 +38,28 @@ struct lumen_buf {
 	uint32_t handle;
 	uint64_t npu_addr;
 	void *priv;
+	bool huge;	/* CPU: in huge pages (host_memory.c) */
+	bool copied;	/* buf_import copied the bytes rather than lend them */
 };
 
 struct lumen_prog;
+
+/*
+ * Host memory of the CPU backend's buffers (host_memory.c), zeroed and
+ * page-aligned; with @huge, 2 MiB-aligned and advised MADV_HUGEPAGE.
+ * lumen_host_free() takes the size and @huge given to lumen_host_alloc().
+ */
+#define LUMEN_HUGE_PAGE (2u << 20)
+void *lumen_host_alloc(uint64_t size, bool huge);
+void lumen_host_free(void *p, uint64_t size, bool huge);
+/* 1 when transparent huge pages are on (mode "always" or "madvise") */
+int lumen_host_huge_pages(void);
+/*
+ * Drop this process's pages of [p, p + size) of a private, read-only,
+ * never written file mapping (whole pages inside the range only); a later
+ * read faults the file's bytes in again.
+ */
+void lumen_host_release(const void *p, uint64_t size);
 
 /**
  * struct lumen_job_result - how a submitted job ended.
@@ -64,7 +83,13 @@ struct lumen_backend_ops {
 	/* zeroed, mapped memory of at least @size bytes */
 	int (*buf_alloc)(struct lumen_device *dev, uint64_t size,
 			 struct lumen_buf *buf);
-	/* optional: let the device read @size bytes at @host in place */
+	/*
+	 * optional: let the device read @size bytes at @host in place, or
+	 * copy them into memory of its own (buf->copied; the CPU backend
+	 * does, into huge pages, which a file mapping does not have). @host
+	 * is a private read-only file mapping (the model's): a backend that
+	 * copies may release its pages (lumen_host_release()).
+	 */
 	int (*buf_import)(struct lumen_device *dev, const void *host,
 			  uint64_t size, struct lumen_buf *buf);
 	void (*buf_free)(struct lumen_device *dev, struct lumen_buf *buf);

@@ -205,9 +205,13 @@ static int upload_weights(struct lumen_model *m,
 				  "weights: the programs read %llu bytes, the file has %llu",
 				  (unsigned long long)size,
 				  (unsigned long long)f->weights_size);
-	if (dev->ops->buf_import)
-		return dev->ops->buf_import(dev, f->weights, f->weights_size,
-					    &m->weights);
+	if (dev->ops->buf_import) {
+		ret = dev->ops->buf_import(dev, f->weights, f->weights_size,
+					   &m->weights);
+		if (!ret && m->weights.copied)
+			m->weight_bytes_copied = f->weights_size;
+		return ret;
+	}
 	ret = dev->ops->buf_alloc(dev, f->weights_size, &m->weights);
 	if (ret)
 		return ret;

@@ -37,6 +37,7 @@ RUNTIME_SRCS += \
 	runtime/error.c \
 	runtime/device.c \
 	runtime/backend_cpu.c \
+	runtime/host_memory.c \
 	runtime/backend_npu.c \
 	runtime/backend_npu_submit.c \
 	runtime/model.c \
@@ -62,7 +63,8 @@ RUNTIME_TEST_SRCS := \
 	runtime/tests/test_speculative.c \
 	runtime/tests/test_modeled.c \
 	runtime/tests/test_model_dtypes.c \
-	runtime/tests/test_decode_chain.c
+	runtime/tests/test_decode_chain.c \
+	runtime/tests/test_host_memory.c
 
 RUNTIME_GOLDEN_SRCS := \
 	runtime/tests/golden.c \

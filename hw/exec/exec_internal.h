@@ -49,10 +49,10 @@ void lumen_pool_set_cancel(struct lumen_pool *pool, const uint32_t *flag);
 /*
  * How lumen_pool_for() splits n_items: claims of *chunk items each, the
  * return value the number of claims (the last may be short). It stays at
- * most LUMEN_POOL_MAX_CLAIMS, so the 32-bit claim and done counters never
- * wrap whatever size_t n_items is.
+ * most LUMEN_POOL_MAX_CLAIMS, so the 16-bit ends of a thread's span of
+ * claims never wrap whatever size_t n_items is.
  */
-#define LUMEN_POOL_MAX_CLAIMS (1u << 31)
+#define LUMEN_POOL_MAX_CLAIMS 0xffffu
 uint32_t lumen_pool_split(size_t n_items, size_t *chunk);
 
 /*

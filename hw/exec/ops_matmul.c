@@ -240,12 +240,9 @@ static gemm_r8_fn gemm_r8(const struct matmul *m)
 	}
 }
 
-/* M = 1: an item is a chunk of weight rows, streamed once */
-static void matvec_chunk(void *p, size_t item, unsigned int ith)
+/* M = 1: rows [n, n + cnt), cnt <= MAX_CHUNK, streamed once */
+static void matvec_rows(const struct matmul *m, size_t n, size_t cnt)
 {
-	struct matmul *m = p;
-	size_t n = item * m->chunk;
-	size_t cnt = m->n - n < m->chunk ? m->n - n : m->chunk;
 	const uint8_t *w = m->w + n * m->w_stride;
 	struct lumen_qrow q = { 0 };
 	float out[MAX_CHUNK];
@@ -280,6 +277,17 @@ static void matvec_chunk(void *p, size_t item, unsigned int ith)
 	}
 	for (size_t i = 0; i < cnt; i++)
 		store(m, 0, n + i, out[i]);
+}
+
+/* M = 1: an item is a chunk of weight rows, streamed once */
+static void matvec_chunk(void *p, size_t item, unsigned int ith)
+{
+	struct matmul *m = p;
+	size_t n = item * m->chunk;
+	size_t end = m->n - n < m->chunk ? m->n : n + m->chunk;
+
+	for (; n < end; n += MAX_CHUNK)
+		matvec_rows(m, n, end - n < MAX_CHUNK ? end - n : MAX_CHUNK);
 }
 
 /*

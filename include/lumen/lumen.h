@@ -157,7 +157,9 @@ struct lumen_model_options {
  * @file_size: bytes of the .lnpu file.
  * @weight_bytes: bytes of the weights region.
  * @weight_bytes_copied: bytes copied to load them: 0 when the device reads
- *	the mapped file in place (CPU), @weight_bytes after one upload (NPU).
+ *	the mapped file in place (CPU, weights under 2 MiB or without
+ *	transparent huge pages), @weight_bytes after one upload (NPU, and
+ *	the CPU copying them into huge pages).
  */
 struct lumen_model_info {
 	char name[65];		/* the file's 64 bytes and a NUL */
