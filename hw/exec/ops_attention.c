@@ -284,6 +284,32 @@ static void finish(const struct attention *a, struct pair *p)
 		p->out[i] = p->o[i] / sigma;
 }
 
+/* the keys [*ax, *bx) of pair @x inside the tile's [lo, hi) */
+static void pair_keys(const struct pair *x, uint32_t lo, uint32_t hi,
+		      uint32_t *ax, uint32_t *bx)
+{
+	*ax = x->first > lo ? x->first : lo;
+	*bx = x->end < hi ? x->end : hi;
+}
+
+/* how many pairs from @p on read the same keys of the tile, [*a0, *b0) */
+static uint32_t same_keys_run(const struct pair *ps, uint32_t p, uint32_t np,
+			      uint32_t lo, uint32_t hi, uint32_t *a0, uint32_t *b0)
+{
+	uint32_t n = 1;
+
+	pair_keys(&ps[p], lo, hi, a0, b0);
+	while (p + n < np) {
+		uint32_t ax, bx;
+
+		pair_keys(&ps[p + n], lo, hi, &ax, &bx);
+		if (ax != *a0 || bx != *b0)
+			break;
+		n++;
+	}
+	return n;
+}
+
 /*
  * The pairs of an item against keys [lo, hi) of a tile: runs of pairs
  * reading the same keys go to the kernel together (a row's heads always
@@ -296,19 +322,11 @@ static void tile_qk(const struct attention *a, struct pair *ps, uint32_t np,
 	float *s[LUMEN_ATTN_PAIRS];
 
 	for (uint32_t p = 0; p < np;) {
-		uint32_t a0 = ps[p].first > lo ? ps[p].first : lo;
-		uint32_t b0 = ps[p].end < hi ? ps[p].end : hi;
-		uint32_t n = 0;
+		uint32_t a0, b0, n = same_keys_run(ps, p, np, lo, hi, &a0, &b0);
 
-		while (p + n < np) {
-			const struct pair *x = &ps[p + n];
-			uint32_t ax = x->first > lo ? x->first : lo, bx = x->end < hi ? x->end : hi;
-
-			if (ax != a0 || bx != b0)
-				break;
-			q[n] = x->q;
-			s[n] = x->s + (a0 - x->first);
-			n++;
+		for (uint32_t i = 0; i < n; i++) {
+			q[i] = ps[p + i].q;
+			s[i] = ps[p + i].s + (a0 - ps[p + i].first);
 		}
 		if (a0 < b0)
 			a->k->attn_qk[a->f16](q, n, key_row(a, h_kv, a0),
@@ -328,25 +346,19 @@ static void tile_pv(const struct attention *a, struct pair *ps, uint32_t np,
 
 	for (uint32_t p = 0; p < np; p++) {
 		struct pair *x = &ps[p];
+		uint32_t ax, bx;
 
-		if ((x->first > cs ? x->first : cs) == (x->first > lo ? x->first : lo) &&
-		    (x->first > lo ? x->first : lo) < (x->end < hi ? x->end : hi))
+		/* the pair's first keys of this chunk: start its chunk sum */
+		pair_keys(x, lo, hi, &ax, &bx);
+		if ((x->first > cs ? x->first : cs) == ax && ax < bx)
 			memset(x->oc, 0, a->hd * sizeof(float));
 	}
 	for (uint32_t p = 0; p < np;) {
-		uint32_t a0 = ps[p].first > lo ? ps[p].first : lo;
-		uint32_t b0 = ps[p].end < hi ? ps[p].end : hi;
-		uint32_t n = 0;
+		uint32_t a0, b0, n = same_keys_run(ps, p, np, lo, hi, &a0, &b0);
 
-		while (p + n < np) {
-			const struct pair *x = &ps[p + n];
-			uint32_t ax = x->first > lo ? x->first : lo, bx = x->end < hi ? x->end : hi;
-
-			if (ax != a0 || bx != b0)
-				break;
-			pr[n] = x->s + (a0 - x->first);
-			oc[n] = x->oc;
-			n++;
+		for (uint32_t i = 0; i < n; i++) {
+			pr[i] = ps[p + i].s + (a0 - ps[p + i].first);
+			oc[i] = ps[p + i].oc;
 		}
 		if (a0 < b0)
 			a->k->attn_pv[a->f16](pr, n, value_row(a, h_kv, a0),
@@ -355,9 +367,10 @@ static void tile_pv(const struct attention *a, struct pair *ps, uint32_t np,
 	}
 	for (uint32_t p = 0; p < np; p++) {
 		struct pair *x = &ps[p];
-		uint32_t ax = x->first > lo ? x->first : lo, bx = x->end < hi ? x->end : hi;
+		uint32_t ax, bx;
 
 		/* the pair's last keys of this chunk: add the chunk to o */
+		pair_keys(x, lo, hi, &ax, &bx);
 		if (ax < bx && bx == (x->end < ce ? x->end : ce))
 			for (uint32_t i = 0; i < a->hd; i++)
 				x->o[i] += x->oc[i];
